@@ -1,0 +1,52 @@
+# leftbehind — the two commands a new user needs are `make reports` and `make test`.
+# Everything else is set up on demand: the first target that needs the environment creates `.venv/`
+# from the pinned lock file; later runs reuse it unless requirements/lock.txt or pyproject.toml changed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+LOCK   := requirements/lock.txt
+# Jupyter writes runtime files (kernel connection files) here; keep them inside the project.
+export JUPYTER_PLATFORM_DIRS := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup test test-unit test-notebooks reports lab refresh-notebooks check lock clean
+
+help: ## List the targets
+	@echo "leftbehind — make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## Create .venv/ from the lock file (only when the lock or pyproject changed)
+
+$(STAMP): $(LOCK) pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "leftbehind needs Python 3.11 or newer; found " + sys.version.split()[0] + ". Set PYTHON=/path/to/python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (leftbehind)" > /dev/null
+	@touch $(STAMP)
+
+test: $(STAMP) ## Run every test: unit tests, data-package validation, notebooks (nbval)
+	$(BIN)/python -m pytest tests --doctest-modules src/leftbehind
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
+
+reports: $(STAMP) ## Regenerate every report in notebooks/reports.yaml into reports/
+	$(BIN)/python -m leftbehind reports
+
+check: $(STAMP) ## Validate the report plan and its parameters without running anything
+	$(BIN)/python -m leftbehind reports --check
+
+lab: $(STAMP) ## Open JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+refresh-notebooks: $(STAMP) ## Re-execute notebooks and store their key-result outputs (after a deliberate change)
+	$(BIN)/python -m leftbehind notebooks refresh
+
+lock: ## Re-pin every dependency after editing pyproject.toml (needs network access to PyPI)
+	@test -x .tools/bin/uv || ($(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv)
+	.tools/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes --no-header -o $(LOCK)
+
+clean: ## Remove the environment and caches (reports/ is kept)
+	rm -rf $(VENV) .tools .pytest_cache build src/*.egg-info
