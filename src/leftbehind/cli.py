@@ -1,0 +1,94 @@
+"""Command line: ``python -m leftbehind <command>`` (also installed as ``leftbehind``).
+
+Commands
+--------
+reports               run the report plan (``--only NAME``, ``--show-code``, ``--check``, ``--plan``, ``--out``)
+notebooks refresh     re-execute source notebooks and store their key-result outputs
+data validate         load every resource of the data package and report the first problem
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import LeftbehindError
+
+__all__ = ["main"]
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m leftbehind",
+                                     description="Reports, data and notebooks of the leftbehind collection.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    rep = sub.add_parser("reports", help="run the report plan into reports/")
+    rep.add_argument("--only", action="append", metavar="NAME", help="run only this report (repeatable)")
+    rep.add_argument("--show-code", action="store_true", help="keep code cells in the HTML reports")
+    rep.add_argument("--check", action="store_true", help="validate the plan and parameters, run nothing")
+    rep.add_argument("--plan", type=Path, help="plan file (default: notebooks/reports.yaml)")
+    rep.add_argument("--out", type=Path, help="output folder (default: reports/)")
+    rep.add_argument("--timeout", type=int, default=600, help="seconds a single cell may run (default 600)")
+
+    nbs = sub.add_parser("notebooks", help="maintain the source notebooks")
+    nbs_sub = nbs.add_subparsers(dest="action", required=True)
+    refresh = nbs_sub.add_parser("refresh", help="re-execute notebooks and store their key-result outputs")
+    refresh.add_argument("paths", nargs="*", type=Path, help="notebooks (default: all in notebooks/)")
+
+    dat = sub.add_parser("data", help="the data package")
+    dat_sub = dat.add_subparsers(dest="action", required=True)
+    dat_sub.add_parser("validate", help="load and check every resource")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 failure, 2 usage error)."""
+    args = _build_parser().parse_args(argv)
+    try:
+        if args.command == "reports":
+            return _reports(args)
+        if args.command == "notebooks":
+            return _notebooks(args)
+        if args.command == "data":
+            return _data(args)
+    except LeftbehindError as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 2
+
+
+def _reports(args: argparse.Namespace) -> int:
+    from . import reports
+
+    plan_path = args.plan or reports.default_plan_path()
+    if args.check:
+        plan = reports.select(reports.load_plan(plan_path), args.only)
+        reports.check(plan)
+        print(f"plan ok: {len(plan)} report(s), parameters valid")
+        return 0
+    outcomes = reports.run(plan_path, args.out, only=args.only, show_code=args.show_code, timeout=args.timeout)
+    print(f"{len(outcomes)} report(s) written to {(args.out or Path('reports')).as_posix()}/ (index.html)")
+    return 0
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from . import notebooks, reports
+
+    paths = args.paths or sorted(reports.default_plan_path().parent.glob("*.ipynb"))
+    changed = notebooks.refresh(paths)
+    for p in paths:
+        print(f"{'refreshed' if p in changed else 'unchanged'}  {p.name}")
+    return 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    from . import data
+
+    for name in data.resource_names():
+        frame = data.load(name)
+        print(f"{name}: {len(frame)} rows ok")
+    return 0

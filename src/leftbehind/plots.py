@@ -1,0 +1,162 @@
+"""The house chart style and chart functions.
+
+Every chart made here uses one colour-blind-safe palette (Okabe & Ito), labels its axes with units and
+carries a source line under the plot area. Functions return the :class:`matplotlib.figure.Figure` so a
+notebook shows it and a script can save it.
+
+Examples
+--------
+>>> from leftbehind import plots
+>>> plots.PALETTE[0]
+'#0072B2'
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+__all__ = ["PALETTE", "use_style", "add_source", "headline_bars", "source_line"]
+
+#: Okabe & Ito (2008) colour-blind-safe palette, most distinguishable colours first.
+PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+_STYLE = {
+    "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "x",
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 10,
+    "font.family": "DejaVu Sans",
+    "font.size": 10,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.figsize": (8.0, 4.5),
+    "legend.frameon": False,
+    "svg.hashsalt": "leftbehind",
+}
+
+
+def use_style() -> None:
+    """Apply the house style to matplotlib globally (idempotent).
+
+    Examples
+    --------
+    >>> use_style()
+    >>> import matplotlib
+    >>> matplotlib.rcParams["axes.spines.top"]
+    False
+    """
+    matplotlib.rcParams.update(_STYLE)
+
+
+def source_line(sources: Iterable[str]) -> str:
+    """Join source descriptions into one ``Source: …`` line, without duplicates, in first-seen order.
+
+    Examples
+    --------
+    >>> source_line(["IOM, Labour migration", "IOM, Labour migration", "ILO (2021)"])
+    'Source: IOM, Labour migration; ILO (2021)'
+    """
+    seen: list[str] = []
+    for s in sources:
+        if s and s not in seen:
+            seen.append(s)
+    return "Source: " + "; ".join(seen)
+
+
+def add_source(fig: Figure, text: str, width: int = 110) -> None:
+    """Write ``text`` as a small source line under the figure's plot area.
+
+    Examples
+    --------
+    >>> fig = plt.figure()
+    >>> add_source(fig, "Source: IOM")
+    >>> fig.texts[-1].get_text()
+    'Source: IOM'
+    >>> fig, ax = plt.subplots()
+    >>> add_source(fig, "Source: ILO")
+    >>> ax.texts[-1].get_text()
+    'Source: ILO'
+    >>> plt.close(fig)
+    """
+    wrapped = "\n".join(textwrap.wrap(text, width=width))
+    if not fig.axes:
+        fig.text(0.01, 0.01, wrapped, ha="left", va="bottom", fontsize=7.5, color="#555555")
+        return
+    # Anchor under the lowest axes, below its x-axis label, so a tight bounding box keeps it close.
+    bottom = min(fig.axes, key=lambda a: a.get_position().y0)
+    bottom.annotate(wrapped, xy=(0.01, 0.0), xycoords=("figure fraction", "axes fraction"),
+                    xytext=(0, -42), textcoords="offset points", ha="left", va="top",
+                    fontsize=7.5, color="#555555", annotation_clip=False)
+
+
+def headline_bars(df: pd.DataFrame, title: str) -> Figure:
+    """Horizontal bars of headline figures, one panel per unit, ranges drawn from low to high.
+
+    Parameters
+    ----------
+    df
+        Rows of the ``seed_figures`` resource (columns ``label``, ``value``, ``value_high``, ``unit``,
+        ``year``, ``page_title``, ``publisher``).
+    title
+        Chart title: what the reader should see.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from leftbehind import data
+    >>> fig = headline_bars(data.seed_figures("labour_migration"), "Labour migration")
+    >>> fig.axes[0].get_xlabel()
+    'million persons'
+    >>> plt.close(fig)
+    """
+    use_style()
+    units = list(dict.fromkeys(df["unit"]))
+    heights = [max(1, int((df["unit"] == u).sum())) for u in units]
+    fig, axes = plt.subplots(len(units), 1, figsize=(8.0, 1.3 + 0.55 * sum(heights) + 0.6 * len(units)),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for ax, unit, colour in zip(axes[:, 0], units, PALETTE):
+        part = df[df["unit"] == unit].iloc[::-1]
+        labels = [_label(r) for r in part.itertuples()]
+        lows = part["value"].astype(float).to_numpy()
+        highs = part["value_high"].astype(float).fillna(part["value"].astype(float)).to_numpy()
+        ax.barh(labels, lows, color=colour, height=0.6)
+        ranged = highs > lows
+        if ranged.any():
+            ax.barh([l for l, r in zip(labels, ranged) if r], (highs - lows)[ranged], left=lows[ranged],
+                    color=colour, alpha=0.35, height=0.6, hatch="//", edgecolor=colour)
+        quals = ["" if pd.isna(q) or q in ("range", "estimate") else f"{q} " for q in part["qualifier"]]
+        for y, (lo, hi, q) in enumerate(zip(lows, highs, quals)):
+            text = f"{lo:,.0f}–{hi:,.0f}" if hi > lo else f"{q}{lo:,.0f}"
+            ax.text(hi, y, "  " + text, va="center", fontsize=9)
+        ax.set_xlabel(unit)
+        ax.set_xlim(0, max(highs) * 1.3)
+        ax.grid(axis="y", visible=False)
+    axes[0, 0].set_title(title)
+    fig.tight_layout()
+    pages = [f"{r.publisher}, “{r.page_title}” ({r.url})" for r in df.itertuples()]
+    add_source(fig, source_line(pages))
+    return fig
+
+
+def _label(row: object) -> str:
+    label = str(getattr(row, "label"))
+    year = getattr(row, "year")
+    if year is not None and not pd.isna(year):
+        label += f" ({int(year)})"
+    return "\n".join(textwrap.wrap(label, 38))

@@ -1,0 +1,458 @@
+"""The report runner: a plan of notebooks × parameters → executed notebooks, HTML reports and an index.
+
+The plan is a YAML file (by default ``notebooks/reports.yaml``)::
+
+    reports:
+      - name: 01_headline_figures          # output name: reports/<name>.html and .ipynb
+        notebook: 01_headline_figures.ipynb  # relative to the plan's folder
+        title: Headline figures on labour migration
+        parameters: {topic: all}
+
+Running the plan (:func:`run`, or ``python -m leftbehind reports``):
+
+1. checks every entry's parameters against the notebook's ``parameters`` cell (names and types, via
+   :func:`papermill.inspect_notebook`) and against the known domains in :data:`DOMAINS`, before any kernel
+   starts (:func:`check`);
+2. executes each report with papermill into a temporary folder, removes run-to-run noise
+   (:func:`leftbehind.notebooks.normalise`), exports HTML in this process with nbconvert (code hidden unless
+   ``show_code``), and moves both files into ``reports/`` atomically;
+3. keeps going when one report fails: its previous good files stay untouched, the failed execution is kept
+   as ``reports/_failed/<name>.ipynb``, and the summary names the failing cell;
+4. writes ``reports/manifest.json`` and ``reports/index.html`` listing every report with its parameters.
+
+Examples
+--------
+>>> plan = load_plan(default_plan_path())
+>>> plan[0].name
+'01_headline_figures'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import difflib
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import __version__
+from .errors import ParameterError, PlanError, ReportError
+from .notebooks import dumps, normalise, write_atomic
+
+__all__ = [
+    "Report",
+    "Outcome",
+    "DOMAINS",
+    "default_plan_path",
+    "default_output_dir",
+    "load_plan",
+    "select",
+    "check",
+    "run",
+    "render_index",
+]
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "list": list, "dict": dict}
+
+
+def _seed_topics() -> tuple[str, ...]:
+    from . import data
+
+    return ("all",) + data.SEED_TOPICS
+
+
+#: Allowed values of notebook parameters, by parameter name, whatever the notebook. Each value is a
+#: function returning the valid choices (read from the data package where that is their source).
+DOMAINS: dict[str, Callable[[], Iterable[Any]]] = {
+    "topic": _seed_topics,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """One entry of the plan: run ``notebook`` with ``parameters`` into ``reports/<name>.*``."""
+
+    name: str
+    notebook: Path
+    title: str
+    parameters: dict[str, Any]
+    group: str
+
+    @property
+    def notebook_label(self) -> str:
+        """The notebook's file name, as shown to readers."""
+        return self.notebook.name
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What happened to one report in a run."""
+
+    report: Report
+    status: str  # "ok" or "failed"
+    error: str = ""
+    cell_index: int | None = None  # 1-based number of the failing cell in the source notebook
+    cell_source: str = ""
+
+
+def default_plan_path() -> Path:
+    """``notebooks/reports.yaml`` of the repository this package runs from."""
+    return Path(__file__).resolve().parents[2] / "notebooks" / "reports.yaml"
+
+
+def default_output_dir() -> Path:
+    """``reports/`` of the repository this package runs from."""
+    return Path(__file__).resolve().parents[2] / "reports"
+
+
+def load_plan(path: Path) -> list[Report]:
+    """Read and check the structure of a report plan.
+
+    Raises
+    ------
+    PlanError
+        When the file is missing or not YAML, an entry lacks ``name`` or ``notebook``, a name is not a
+        safe file name (no ``/``, ``..`` or absolute paths), a name repeats, or a notebook does not exist.
+
+    Examples
+    --------
+    >>> [r.name for r in load_plan(default_plan_path())][:1]
+    ['01_headline_figures']
+    """
+    path = Path(path)
+    shown = path.name
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlanError(f"{path}: plan file not found") from None
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{shown}: not valid YAML ({exc})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("reports"), list):
+        raise PlanError(f'{shown}: expected a mapping with a list under "reports"')
+    reports: list[Report] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(doc["reports"], start=1):
+        where = f"{shown}, entry {i}"
+        if not isinstance(entry, dict):
+            raise PlanError(f"{where}: expected a mapping with name, notebook, parameters")
+        unknown = set(entry) - {"name", "notebook", "title", "parameters", "group"}
+        if unknown:
+            raise PlanError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; valid keys: name, notebook, title, parameters, group")
+        name = entry.get("name")
+        if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
+            raise PlanError(f'{where}: name {name!r} is not a safe report name (letters, digits, "_", "-", "."; no "/" or "..")')
+        where = f'{shown}, entry "{name}"'
+        if name in seen:
+            raise PlanError(f"{where}: the name is used twice; report names must be unique")
+        seen.add(name)
+        nb = entry.get("notebook")
+        if not isinstance(nb, str) or Path(nb).is_absolute() or ".." in Path(nb).parts:
+            raise PlanError(f"{where}: notebook {nb!r} must be a path inside the plan's folder")
+        nb_path = path.parent / nb
+        if not nb_path.is_file():
+            choices = sorted(p.name for p in path.parent.glob("*.ipynb"))
+            raise PlanError(f"{where}: notebook {nb} not found. Notebooks: {', '.join(choices)}")
+        params = entry.get("parameters") or {}
+        if not isinstance(params, dict):
+            raise PlanError(f"{where}: parameters must be a mapping of name: value")
+        reports.append(Report(name=name, notebook=nb_path, title=str(entry.get("title") or name),
+                              parameters=dict(params), group=str(entry.get("group") or nb_path.stem)))
+    return reports
+
+
+def select(reports: list[Report], only: Iterable[str] | None) -> list[Report]:
+    """The reports named in ``only`` (all when ``only`` is empty), in plan order.
+
+    Raises
+    ------
+    PlanError
+        When a name is not in the plan; the message lists the valid names.
+
+    Examples
+    --------
+    >>> select(load_plan(default_plan_path()), ["nonexistent"])
+    Traceback (most recent call last):
+    ...
+    leftbehind.errors.PlanError: no report named "nonexistent" in the plan. Valid report names: 01_headline_figures
+    """
+    wanted = list(only or [])
+    if not wanted:
+        return list(reports)
+    names = [r.name for r in reports]
+    for w in wanted:
+        if w not in names:
+            close = difflib.get_close_matches(w, names, n=1)
+            hint = f' Did you mean "{close[0]}"?' if close else ""
+            raise PlanError(f'no report named "{w}" in the plan.{hint} Valid report names: {", ".join(names)}')
+    return [r for r in reports if r.name in wanted]
+
+
+def _declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
+    import papermill
+
+    return dict(papermill.inspect_notebook(str(notebook)))
+
+
+def check(reports: list[Report]) -> None:
+    """Check every report's parameters before anything runs.
+
+    A parameter must be declared in the notebook's ``parameters`` cell, have the declared type, and, when its
+    name is in :data:`DOMAINS`, one of the valid values. All problems are collected into one error.
+
+    Raises
+    ------
+    ParameterError
+        Naming the plan entry, the parameter, the bad value and the valid choices.
+
+    Examples
+    --------
+    >>> r = load_plan(default_plan_path())[0]
+    >>> check([dataclasses.replace(r, parameters={"topik": "all"})])
+    Traceback (most recent call last):
+    ...
+    leftbehind.errors.ParameterError: plan entry "01_headline_figures", parameter "topik": not a parameter of 01_headline_figures.ipynb; did you mean "topic"? Parameters: topic
+    """
+    problems: list[str] = []
+    cache: dict[Path, dict[str, dict[str, Any]]] = {}
+    for r in reports:
+        declared = cache.setdefault(r.notebook, _declared_parameters(r.notebook))
+        if not declared:
+            problems.append(f'plan entry "{r.name}": {r.notebook.name} has no cell tagged "parameters"')
+            continue
+        for pname, value in r.parameters.items():
+            where = f'plan entry "{r.name}", parameter "{pname}"'
+            if pname not in declared:
+                close = difflib.get_close_matches(pname, list(declared), n=1)
+                hint = f'; did you mean "{close[0]}"?' if close else ""
+                problems.append(f"{where}: not a parameter of {r.notebook.name}{hint} Parameters: {', '.join(declared)}")
+                continue
+            tname = declared[pname].get("inferred_type_name", "None")
+            expected = _TYPES.get(tname)
+            if expected is not None and (not isinstance(value, expected) or (tname != "bool" and isinstance(value, bool))):
+                problems.append(f"{where}: {value!r} is a {type(value).__name__}, the notebook declares {tname}")
+                continue
+            if pname in DOMAINS:
+                valid = [str(v) for v in DOMAINS[pname]()]
+                values = value if isinstance(value, list) else [value]
+                for v in values:
+                    if str(v) not in valid:
+                        close = difflib.get_close_matches(str(v), valid, n=1)
+                        hint = f'; did you mean "{close[0]}"?' if close else ""
+                        problems.append(f'{where}: "{v}" is not a valid value{hint} Valid values: {", ".join(valid)}')
+    if problems:
+        raise ParameterError("\n".join(problems))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _notebook_source_hash(path: Path) -> str:
+    """Hash of a notebook's cell types, sources and tags (outputs and metadata noise excluded)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    parts = [json.dumps([c.cell_type, c.source, sorted(c.metadata.get("tags", []))]) for c in nb.cells]
+    return _sha256("\n".join(parts).encode("utf-8"))
+
+
+def _export_html(nb: Any, title: str, show_code: bool) -> str:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab", exclude_input=not show_code,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body
+
+
+@contextlib.contextmanager
+def _kernel_environment() -> Iterator[None]:
+    """Environment for report kernels: matplotlib's inline backend (a caller's MPLBACKEND=Agg would hide
+    every chart) and a fixed hash seed, so that nothing in a report depends on the calling shell."""
+    saved = {k: os.environ.get(k) for k in ("MPLBACKEND", "PYTHONHASHSEED")}
+    os.environ.pop("MPLBACKEND", None)
+    os.environ["PYTHONHASHSEED"] = "0"
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _source_cell_number(executed: Any, index: int) -> int:
+    """1-based number, in the source notebook, of executed cell ``index`` (papermill's injected-parameters
+    cell is not in the source, so cells after it shift by one)."""
+    injected = [i for i, c in enumerate(executed.cells) if "injected-parameters" in c.metadata.get("tags", [])]
+    return index + 1 - (1 if injected and injected[0] < index else 0)
+
+
+def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]:
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    out_path = workdir / f"{report.name}.ipynb"
+    try:
+        with _kernel_environment():
+            papermill.execute_notebook(
+                str(report.notebook), str(out_path), parameters=report.parameters, kernel_name="python3",
+                cwd=str(report.notebook.parent), progress_bar=False, log_output=False,
+                execution_timeout=timeout, start_timeout=120,
+            )
+    except PapermillExecutionError as exc:
+        nb = nbformat.read(out_path, as_version=4)
+        first_line = next((ln for ln in exc.source.splitlines() if ln.strip()), "")
+        return nb, Outcome(report, "failed", error=f"{exc.ename}: {exc.evalue}",
+                           cell_index=_source_cell_number(nb, exc.cell_index), cell_source=first_line)
+    except Exception as exc:  # kernel died, timeout, bad notebook: still isolate this report
+        nb = nbformat.read(out_path, as_version=4) if out_path.exists() else None
+        return nb, Outcome(report, "failed", error=f"{type(exc).__name__}: {exc}")
+    return nbformat.read(out_path, as_version=4), Outcome(report, "ok")
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterable[str] | None = None,
+        show_code: bool = False, timeout: int = 600, log: Callable[[str], None] | None = None) -> list[Outcome]:
+    """Check the plan, execute the selected reports, export HTML and rewrite the index.
+
+    Parameters
+    ----------
+    plan_path
+        The plan YAML (default :func:`default_plan_path`).
+    out_dir
+        Where reports go (default :func:`default_output_dir`).
+    only
+        Names of reports to run (default: all).
+    show_code
+        Keep code cells in the HTML (default: hidden).
+    timeout
+        Seconds a single cell may run.
+    log
+        Called with one line per report; default prints to standard error.
+
+    Returns
+    -------
+    list of Outcome
+        One per report run, in plan order.
+
+    Raises
+    ------
+    PlanError, ParameterError
+        Before anything runs, when the plan or a parameter is invalid.
+    ReportError
+        After every selected report was tried, when at least one failed (the outcomes are in ``.outcomes``).
+    """
+    plan_path = Path(plan_path or default_plan_path())
+    out_dir = Path(out_dir or default_output_dir())
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    plan = load_plan(plan_path)
+    chosen = select(plan, only)
+    check(chosen)
+    root = plan_path.parent.parent
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory(prefix="leftbehind-run-") as tmp:
+        for i, report in enumerate(chosen, start=1):
+            nb, outcome = _execute(report, Path(tmp), timeout)
+            rel_in = _relative(report.notebook, root)
+            if outcome.status == "ok":
+                normalise(nb, input_path=rel_in, output_path=f"reports/{report.name}.ipynb")
+                html = _export_html(nb, report.title, show_code)
+                write_atomic(out_dir / f"{report.name}.ipynb", dumps(nb))
+                write_atomic(out_dir / f"{report.name}.html", html)
+                failed = out_dir / "_failed" / f"{report.name}.ipynb"
+                if failed.exists():
+                    failed.unlink()
+                log(f"[{i}/{len(chosen)}] ok      {report.name}")
+            else:
+                if nb is not None:
+                    normalise(nb, input_path=rel_in, output_path=f"reports/_failed/{report.name}.ipynb")
+                    write_atomic(out_dir / "_failed" / f"{report.name}.ipynb", dumps(nb))
+                log(f"[{i}/{len(chosen)}] FAILED  {report.name}: {outcome.error}")
+            outcomes.append(outcome)
+    _write_manifest_and_index(plan, outcomes, out_dir, root)
+    failures = [o for o in outcomes if o.status != "ok"]
+    if failures:
+        lines = [f"{len(failures)} of {len(outcomes)} report(s) failed:"]
+        for o in failures:
+            cell = f"cell {o.cell_index} ({o.cell_source!r})" if o.cell_index is not None else "before any cell ran"
+            lines.append(f"  {o.report.name} ({o.report.notebook_label}), {cell}: {o.error}")
+        lines.append("Earlier good reports were left in place; failed executions are in reports/_failed/.")
+        err = ReportError("\n".join(lines))
+        err.outcomes = outcomes  # type: ignore[attr-defined]
+        raise err
+    return outcomes
+
+
+def _write_manifest_and_index(plan: list[Report], outcomes: list[Outcome], out_dir: Path, root: Path) -> None:
+    manifest_path = out_dir / "manifest.json"
+    previous: dict[str, Any] = {}
+    if manifest_path.exists():
+        try:
+            previous = {e["name"]: e for e in json.loads(manifest_path.read_text(encoding="utf-8"))["reports"]}
+        except (ValueError, KeyError, TypeError):
+            previous = {}
+    by_name = {o.report.name: o for o in outcomes}
+    entries = []
+    for r in plan:
+        html = out_dir / f"{r.name}.html"
+        entry = {
+            "name": r.name, "title": r.title, "group": r.group, "notebook": _relative(r.notebook, root),
+            "notebook_sha256": _notebook_source_hash(r.notebook), "parameters": r.parameters,
+            "html": f"{r.name}.html" if html.exists() else None,
+            "ipynb": f"{r.name}.ipynb" if (out_dir / f"{r.name}.ipynb").exists() else None,
+        }
+        o = by_name.get(r.name)
+        if o is not None:
+            entry["status"] = o.status
+            entry["error"] = o.error
+            entry["failed_cell"] = o.cell_index
+        else:
+            old = previous.get(r.name, {})
+            entry["status"] = old.get("status", "ok" if html.exists() else "not run")
+            entry["error"] = old.get("error", "")
+            entry["failed_cell"] = old.get("failed_cell")
+        entry["failed_ipynb"] = f"_failed/{r.name}.ipynb" if entry["status"] == "failed" else None
+        entries.append(entry)
+    manifest = {"leftbehind_version": __version__, "reports": entries}
+    write_atomic(manifest_path, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    write_atomic(out_dir / "index.html", render_index(manifest))
+
+
+def render_index(manifest: dict[str, Any]) -> str:
+    """Render ``reports/index.html`` from a manifest (Jinja2, HTML-escaped).
+
+    Examples
+    --------
+    >>> html = render_index({"leftbehind_version": "0", "reports": [{"name": "a", "title": "<b>A</b>",
+    ...     "group": "g", "parameters": {"x": "<script>"}, "status": "ok", "error": "", "html": "a.html",
+    ...     "ipynb": "a.ipynb", "failed_ipynb": None, "notebook": "notebooks/a.ipynb"}]})
+    >>> "&lt;script&gt;" in html and "<script>" not in html
+    True
+    """
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("leftbehind", "templates"), autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for entry in manifest["reports"]:
+        groups.setdefault(entry["group"], []).append(entry)
+    return env.get_template("index.html.j2").render(groups=groups, manifest=manifest)

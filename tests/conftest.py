@@ -1,0 +1,36 @@
+"""Shared fixtures: a private copy of the data package, and the repository's paths."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+NOTEBOOKS = REPO / "notebooks"
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of data/ that leftbehind.data reads instead of the real one (via LEFTBEHIND_DATA_DIR)."""
+    copy = tmp_path / "data"
+    shutil.copytree(DATA, copy)
+    monkeypatch.setenv("LEFTBEHIND_DATA_DIR", str(copy))
+    return copy
+
+
+def replace_cell(path: Path, row: int, column: str, value: str) -> None:
+    """Set one cell of a CSV file (data rows counted from 1) — used to plant a malformed value."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    col = rows[0].index(column)
+    rows[row][col] = value
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)

@@ -1,0 +1,50 @@
+"""leftbehind.plots: the house style and the headline chart carry units and a source line."""
+
+from __future__ import annotations
+
+import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib.colors import to_rgb
+
+from leftbehind import data, plots
+
+
+# Okabe & Ito (2008), "Color Universal Design", https://jfly.uni-koeln.de/color/ — the eight colours in RGB:
+# orange (230,159,0), sky blue (86,180,233), bluish green (0,158,115), yellow (240,228,66), blue (0,114,178),
+# vermillion (213,94,0), reddish purple (204,121,167), black (0,0,0).
+OKABE_ITO_RGB = {(230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66), (0, 114, 178), (213, 94, 0),
+                 (204, 121, 167), (0, 0, 0)}
+
+
+def test_style_uses_the_palette():
+    plots.use_style()
+    cycle = [c.lower() for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]]
+    assert cycle == [c.lower() for c in plots.PALETTE]
+    rgb = {tuple(round(255 * c) for c in to_rgb(h)) for h in plots.PALETTE}
+    assert rgb == OKABE_ITO_RGB
+
+
+def test_headline_chart_has_unit_labels_and_sources():
+    figures = data.seed_figures("all")
+    fig = plots.headline_bars(figures, "All figures")
+    try:
+        units = list(dict.fromkeys(figures["unit"]))
+        assert [ax.get_xlabel() for ax in fig.axes] == units
+        texts = [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
+        source = [t for t in texts if t.startswith("Source:")]
+        assert len(source) == 1
+        flat = source[0].replace("\n", " ")
+        for url in figures["url"].unique():
+            assert url in flat
+        # one bar per figure, plus one range bar for each figure with an upper bound
+        bars = sum(len(ax.patches) for ax in fig.axes)
+        assert bars == len(figures) + int(figures["value_high"].notna().sum())
+        # value labels show IOM's qualifiers
+        labels = [t.strip() for t in texts]
+        assert "more than 350" in labels and "about 193" in labels and "52–100" in labels
+    finally:
+        plt.close(fig)
+
+
+def test_source_line_deduplicates_in_order():
+    assert plots.source_line(["B", "A", "B"]) == "Source: B; A"

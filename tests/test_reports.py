@@ -1,0 +1,210 @@
+"""The report runner, end to end on a temporary plan, plus plan and parameter validation."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from conftest import REPO
+from leftbehind import reports
+from leftbehind.errors import ParameterError, PlanError, ReportError
+
+KERNEL = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
+
+
+def _notebook(path: Path, cells: list) -> None:
+    nbformat.write(new_notebook(cells=cells, metadata=KERNEL), path)
+
+
+def _plot_notebook(path: Path) -> None:
+    _notebook(path, [
+        new_code_cell('label: str = "a"  # a text shown in the title\nn: int = 3  # number of points', metadata={"tags": ["parameters"]}),
+        new_markdown_cell("**Parameters.** `label`, `n`."),
+        new_code_cell("import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.plot(range(n))\nax.set_title(label)"),
+        new_code_cell("print(f'{label}: {n} points')"),
+    ])
+
+
+def _failing_notebook(path: Path) -> None:
+    _notebook(path, [
+        new_code_cell("fail: bool = True  # raise in the third cell", metadata={"tags": ["parameters"]}),
+        new_markdown_cell("**Parameters.** `fail`."),
+        new_code_cell("x = 1"),
+        new_code_cell("if fail:\n    raise ValueError('planted failure')"),
+    ])
+
+
+def _plan(folder: Path, entries: list[dict]) -> Path:
+    import yaml
+
+    path = folder / "reports.yaml"
+    path.write_text(yaml.safe_dump({"reports": entries}, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Path, Path]:
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _plot_notebook(nbs / "plot.ipynb")
+    _failing_notebook(nbs / "boom.ipynb")
+    return nbs, tmp_path / "reports"
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_end_to_end_outputs_index_and_byte_identical_rerun(project):
+    nbs, out = project
+    plan = _plan(nbs, [
+        {"name": "plot-a", "notebook": "plot.ipynb", "title": "Plot A", "parameters": {"label": "alpha", "n": 4}},
+        {"name": "plot-b", "notebook": "plot.ipynb", "title": "Plot <B>", "parameters": {"label": "<script>alert(1)</script>"}},
+    ])
+    outcomes = reports.run(plan, out, log=lambda line: None)
+    assert [o.status for o in outcomes] == ["ok", "ok"]
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "manifest.json", "plot-a.html", "plot-a.ipynb", "plot-b.html", "plot-b.ipynb"]
+
+    executed = nbformat.read(out / "plot-a.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert "alpha: 4 points" in printed  # parameters were injected
+    assert any("image/png" in o.get("data", {}) for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    html = (out / "plot-a.html").read_text(encoding="utf-8")
+    assert "<img" in html and 'hl-ipython3' not in html  # chart shown, code hidden by default
+
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="plot-a.html"' in index and 'href="plot-b.html"' in index
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index and "<script>alert(1)" not in index
+    assert "Plot &lt;B&gt;" in index
+
+    # no absolute paths of this machine in anything written
+    for p in out.iterdir():
+        text = p.read_text(encoding="utf-8")
+        assert str(nbs.parent) not in text and str(REPO) not in text and os.path.expanduser("~") + "/" not in text, p.name
+
+    first = _hashes(out)
+    reports.run(plan, out, log=lambda line: None)
+    assert _hashes(out) == first
+
+
+def test_show_code_keeps_code_in_html(project):
+    nbs, out = project
+    plan = _plan(nbs, [{"name": "plot-a", "notebook": "plot.ipynb", "parameters": {}}])
+    reports.run(plan, out, show_code=True, log=lambda line: None)
+    html = (out / "plot-a.html").read_text(encoding="utf-8")
+    assert 'hl-ipython3' in html and "range" in html
+
+
+def test_failure_is_isolated_and_previous_report_kept(project):
+    nbs, out = project
+    entries = [
+        {"name": "first", "notebook": "plot.ipynb", "parameters": {}},
+        {"name": "boom", "notebook": "boom.ipynb", "parameters": {"fail": False}},
+        {"name": "last", "notebook": "plot.ipynb", "parameters": {"label": "z"}},
+    ]
+    reports.run(_plan(nbs, entries), out, log=lambda line: None)
+    good_html = (out / "boom.html").read_bytes()
+    good_nb = (out / "boom.ipynb").read_bytes()
+    for p in ("first.html", "last.html"):
+        (out / p).unlink()
+
+    entries[1]["parameters"] = {"fail": True}
+    with pytest.raises(ReportError) as info:
+        reports.run(_plan(nbs, entries), out, log=lambda line: None)
+    message = str(info.value)
+    assert "1 of 3 report(s) failed" in message
+    # cell 4 of boom.ipynb counting every cell from 1 (the third code cell), with its first line
+    assert "boom (boom.ipynb), cell 4 ('if fail:'): ValueError: planted failure" in message
+    # the other reports were still written, the failing one's last good output is untouched
+    assert (out / "first.html").exists() and (out / "last.html").exists()
+    assert (out / "boom.html").read_bytes() == good_html and (out / "boom.ipynb").read_bytes() == good_nb
+    failed = nbformat.read(out / "_failed" / "boom.ipynb", as_version=4)
+    assert any(o.get("ename") == "ValueError" for c in failed.cells if c.cell_type == "code" for o in c.outputs)
+    manifest = {e["name"]: e for e in json.loads((out / "manifest.json").read_text())["reports"]}
+    assert manifest["boom"]["status"] == "failed" and manifest["boom"]["failed_cell"] == 4
+    assert manifest["first"]["status"] == "ok"
+    assert 'href="_failed/boom.ipynb"' in (out / "index.html").read_text(encoding="utf-8")
+    assert not list(out.rglob("*.partial"))
+
+
+def test_only_runs_one_and_keeps_the_rest_of_the_index(project):
+    nbs, out = project
+    plan = _plan(nbs, [{"name": "a", "notebook": "plot.ipynb"}, {"name": "b", "notebook": "plot.ipynb"}])
+    outcomes = reports.run(plan, out, only=["b"], log=lambda line: None)
+    assert [o.report.name for o in outcomes] == ["b"]
+    assert not (out / "a.html").exists()
+    manifest = {e["name"]: e["status"] for e in json.loads((out / "manifest.json").read_text())["reports"]}
+    assert manifest == {"a": "not run", "b": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"name": "../escape", "notebook": "plot.ipynb"}, "is not a safe report name"),
+        ({"name": "/abs", "notebook": "plot.ipynb"}, "is not a safe report name"),
+        ({"name": "ok", "notebook": "../plot.ipynb"}, "must be a path inside the plan's folder"),
+        ({"name": "ok", "notebook": "missing.ipynb"}, "notebook missing.ipynb not found. Notebooks: boom.ipynb, plot.ipynb"),
+        ({"name": "ok", "notebook": "plot.ipynb", "params": {}}, "unknown key(s) params"),
+    ],
+)
+def test_plan_structure_errors(project, entry, message):
+    nbs, _ = project
+    with pytest.raises(PlanError) as info:
+        reports.load_plan(_plan(nbs, [entry]))
+    assert message in str(info.value)
+
+
+def test_duplicate_names_rejected(project):
+    nbs, _ = project
+    with pytest.raises(PlanError, match='entry "a": the name is used twice'):
+        reports.load_plan(_plan(nbs, [{"name": "a", "notebook": "plot.ipynb"}, {"name": "a", "notebook": "plot.ipynb"}]))
+
+
+def test_parameter_errors_are_collected_before_running(project, monkeypatch):
+    nbs, out = project
+    plan = _plan(nbs, [
+        {"name": "a", "notebook": "plot.ipynb", "parameters": {"lable": "x"}},
+        {"name": "b", "notebook": "plot.ipynb", "parameters": {"n": "three"}},
+        {"name": "c", "notebook": "plot.ipynb", "parameters": {"n": True}},
+    ])
+    started = []
+    monkeypatch.setattr(reports, "_execute", lambda *a, **k: started.append(a))
+    with pytest.raises(ParameterError) as info:
+        reports.run(plan, out, log=lambda line: None)
+    lines = str(info.value).splitlines()
+    assert lines == [
+        'plan entry "a", parameter "lable": not a parameter of plot.ipynb; did you mean "label"? Parameters: label, n',
+        "plan entry \"b\", parameter \"n\": 'three' is a str, the notebook declares int",
+        'plan entry "c", parameter "n": True is a bool, the notebook declares int',
+    ]
+    assert started == [] and not out.exists()
+
+
+def test_domain_values_are_checked():
+    plan = reports.load_plan(reports.default_plan_path())
+    entry = dataclasses.replace(plan[0], parameters={"topic": "remitances"})
+    with pytest.raises(ParameterError, match=r'parameter "topic": "remitances" is not a valid value; did you mean "remittances"\? Valid values: all, labour_migration'):
+        reports.check([entry])
+
+
+def test_cli_only_nonexistent_lists_valid_names():
+    proc = subprocess.run([sys.executable, "-m", "leftbehind", "reports", "--only", "nonexistent"],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 1
+    assert 'no report named "nonexistent"' in proc.stderr and "Valid report names: 01_headline_figures" in proc.stderr
+
+
+def test_cli_check_passes_on_the_real_plan():
+    proc = subprocess.run([sys.executable, "-m", "leftbehind", "reports", "--check"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert "plan ok" in proc.stdout
