@@ -31,9 +31,8 @@ def test_headline_chart_has_unit_labels_and_sources():
         units = list(dict.fromkeys(figures["unit"]))
         assert [ax.get_xlabel() for ax in fig.axes] == units
         texts = [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
-        source = [t for t in texts if t.startswith("Source:")]
-        assert len(source) == 1
-        flat = source[0].replace("\n", " ")
+        assert sum(t.startswith("Source:") for t in texts) == 1
+        flat = plots.source_text(fig)
         for url in figures["url"].unique():
             assert url in flat
         # one bar per figure, plus one range bar for each figure with an upper bound

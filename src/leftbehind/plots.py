@@ -21,10 +21,24 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["PALETTE", "use_style", "add_source", "headline_bars", "source_line"]
+__all__ = ["OKABE_ITO", "PALETTE", "use_style", "add_source", "source_text", "headline_bars", "source_line",
+           "forest_plot", "funnel_plot"]
 
-#: Okabe & Ito (2008) colour-blind-safe palette, most distinguishable colours first.
-PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+#: Okabe & Ito (2008), "Color Universal Design": eight colours distinguishable with any colour vision.
+OKABE_ITO: dict[str, str] = {
+    "blue": "#0072B2", "orange": "#E69F00", "bluish_green": "#009E73", "reddish_purple": "#CC79A7",
+    "sky_blue": "#56B4E9", "vermillion": "#D55E00", "yellow": "#F0E442", "black": "#000000",
+}
+#: The house colour cycle: the Okabe-Ito colours, most distinguishable first.
+PALETTE: tuple[str, ...] = tuple(OKABE_ITO.values())
+
+
+def __getattr__(name: str):  # forest and funnel plots load the meta-analysis stack only when asked for
+    if name in ("forest_plot", "funnel_plot"):
+        from . import _metaplots
+
+        return getattr(_metaplots, name)
+    raise AttributeError(f"module 'leftbehind.plots' has no attribute {name!r}")
 
 _STYLE = {
     "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),
@@ -100,6 +114,22 @@ def add_source(fig: Figure, text: str, width: int = 110) -> None:
     bottom.annotate(wrapped, xy=(0.01, 0.0), xycoords=("figure fraction", "axes fraction"),
                     xytext=(0, -42), textcoords="offset points", ha="left", va="top",
                     fontsize=7.5, color="#555555", annotation_clip=False)
+
+
+def source_text(fig: Figure) -> str | None:
+    """The source line written on ``fig`` by :func:`add_source` (line breaks removed), or None.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> add_source(fig, "Source: UN DESA (2020)")
+    >>> source_text(fig)
+    'Source: UN DESA (2020)'
+    >>> plt.close(fig)
+    """
+    texts = list(fig.texts) + [t for ax in fig.axes for t in ax.texts]
+    found = [t.get_text().replace("\n", " ") for t in texts if t.get_text().startswith("Source")]
+    return found[-1] if found else None
 
 
 def headline_bars(df: pd.DataFrame, title: str) -> Figure:
