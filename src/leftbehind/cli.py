@@ -38,7 +38,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     dat = sub.add_parser("data", help="the data package")
     dat_sub = dat.add_subparsers(dest="action", required=True)
-    dat_sub.add_parser("validate", help="load and check every resource")
+    dat_sub.add_parser("validate", help="load and check every resource and the cross-table rules")
+    dat_sub.add_parser("build-geographies", help="regenerate data/geographies.csv (needs country_converter)")
     return parser
 
 
@@ -88,7 +89,9 @@ def _notebooks(args: argparse.Namespace) -> int:
 def _data(args: argparse.Namespace) -> int:
     from . import data
 
-    for name in data.resource_names():
-        frame = data.load(name)
-        print(f"{name}: {len(frame)} rows ok")
+    if args.action == "build-geographies":
+        print(f"wrote {data.build_geographies().name}")
+        return 0
+    for name, rows in data.validate_package().items():
+        print(f"{name}: {rows} rows ok")
     return 0

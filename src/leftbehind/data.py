@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import DataError
+from .errors import DataError, ParameterError
 
 __all__ = [
     "data_dir",
@@ -39,6 +39,15 @@ __all__ = [
     "schema",
     "load",
     "file_sha256",
+    "indicators",
+    "figures",
+    "editions",
+    "cite",
+    "geographies",
+    "countries",
+    "country_name",
+    "validate_package",
+    "build_geographies",
     "seed_figures",
     "seed_table",
     "seed_narrative",
@@ -281,11 +290,39 @@ def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     if pkey:
         _check_unique(shown, [pkey] if isinstance(pkey, str) else list(pkey), columns)
 
+    for fk in res["schema"].get("foreignKeys", []):
+        _check_foreign_key(shown, name, fk, columns)
+
     frame = pd.DataFrame({
         f["name"]: pd.Series(columns[f["name"]], dtype=_DTYPES.get(f.get("type", "string"), "object"))
         for f in fields
     })
     return frame
+
+
+def _key_values(name: str, field: str) -> set[Any]:
+    """Values of ``field`` in resource ``name`` (cached until its file changes)."""
+    file = data_dir() / _resource(name)["path"]
+    return _cached_key_values(name, field, str(file), file.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_key_values(name: str, field: str, path: str, mtime_ns: int) -> set[Any]:
+    return set(load(name)[field].dropna().tolist())
+
+
+def _check_foreign_key(shown: str, name: str, fk: dict[str, Any], columns: dict[str, list[Any]]) -> None:
+    field = fk["fields"] if isinstance(fk["fields"], str) else fk["fields"][0]
+    ref = fk["reference"]
+    ref_res = ref.get("resource") or name
+    ref_field = ref["fields"] if isinstance(ref["fields"], str) else ref["fields"][0]
+    valid = _key_values(ref_res, ref_field) if ref_res != name else set(columns[ref_field])
+    ref_file = _resource(ref_res)["path"]
+    for i, value in enumerate(columns[field], start=1):
+        if value is not None and value not in valid:
+            close = difflib.get_close_matches(str(value), sorted(map(str, valid)), n=1)
+            hint = f'; did you mean "{close[0]}"?' if close else ""
+            raise DataError(f'{shown}, row {i}, field "{field}": "{value}" is not a {ref_field} in {ref_file}{hint}')
 
 
 def _check_unique(shown: str, key: list[str], columns: dict[str, list[Any]]) -> None:
@@ -329,8 +366,6 @@ def seed_figures(topic: str = "all") -> pd.DataFrame:
     >>> seed_figures("remittances")["figure_id"].tolist()
     ['migrant_worker_earnings', 'remittances_to_developing_countries']
     """
-    from .errors import ParameterError
-
     valid = ("all",) + SEED_TOPICS
     if topic not in valid:
         close = difflib.get_close_matches(str(topic), valid, n=1)
@@ -413,3 +448,283 @@ def seed_sources(figures: pd.DataFrame) -> str:
         for quote in dict.fromkeys(part["quote"]):
             lines.append(f"    > “{quote}”")
     return "\n".join(lines)
+
+
+# --- figures, editions, citations ------------------------------------------------------------------
+
+_UNIT_FACTORS: dict[str, tuple[str, float]] = {
+    "persons": ("persons", 1.0), "million persons": ("persons", 1e6),
+    "USD": ("USD", 1.0), "USD million": ("USD", 1e6), "USD billion": ("USD", 1e9),
+    "percent": ("percent", 1.0), "count": ("count", 1.0),
+}
+
+
+def _choice_error(what: str, value: object, valid: list[str], how: str) -> ParameterError:
+    close = difflib.get_close_matches(str(value), valid, n=1)
+    hint = f' Did you mean "{close[0]}"?' if close else ""
+    shown = ", ".join(valid) if len(valid) <= 40 else ", ".join(valid[:40]) + f", … ({len(valid)} in all)"
+    return ParameterError(f'{what} "{value}" is not {how}.{hint} Valid: {shown}')
+
+
+def indicators() -> list[str]:
+    """Indicator ids of the figures table (the controlled vocabulary, see the ``indicators`` resource).
+
+    Examples
+    --------
+    >>> "migrant_stock" in indicators()
+    True
+    """
+    return load("indicators")["indicator"].tolist()
+
+
+def _figures_table() -> pd.DataFrame:
+    path = data_dir() / _resource("figures")["path"]
+    return _cached_figures(str(path), path.stat().st_mtime_ns, (data_dir() / "editions.csv").stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_figures(path: str, mtime: int, ed_mtime: int) -> pd.DataFrame:
+    figs = load("figures")
+    eds = load("editions")[["edition_id", "series", "edition", "released"]]
+    return figs.merge(eds, on="edition_id", how="left", validate="many_to_one")
+
+
+def _convert(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
+    if unit not in _UNIT_FACTORS:
+        raise _choice_error("unit", unit, list(_UNIT_FACTORS), "a known unit")
+    family, factor = _UNIT_FACTORS[unit]
+    frame = frame.copy()
+    for from_unit in frame["unit"].unique():
+        from_family, from_factor = _UNIT_FACTORS[from_unit]
+        if from_family != family:
+            raise ParameterError(f'cannot convert "{from_unit}" to "{unit}"')
+        rows = frame["unit"] == from_unit
+        frame.loc[rows, "value"] = frame.loc[rows, "value"] * (from_factor / factor)
+    frame["unit"] = unit
+    return frame
+
+
+def figures(
+    indicator: str,
+    geography: str | list[str] | None = None,
+    year: int | None = None,
+    years: tuple[int, int] | None = None,
+    sex: str | None = "total",
+    edition: str = "latest",
+    series: str | None = None,
+    unit: str | None = None,
+) -> pd.DataFrame:
+    """Published values of one indicator, one per geography/year/sex (latest edition) or every edition.
+
+    Parameters
+    ----------
+    indicator
+        An id from :func:`indicators`, e.g. ``"migrant_stock"``, ``"remittances_received_usd"``.
+    geography
+        An ISO3 code or aggregate code (``"WLD"``, ``"LMY"``, …), or a list of them; ``None`` for all.
+    year, years
+        One reference year, or an inclusive ``(first, last)`` range.
+    sex
+        ``"total"`` (default), ``"female"``, ``"male"``, or ``None`` for all three.
+    edition
+        ``"latest"`` (default): for each value, the edition released last; ``"all"``: every edition, so that
+        revisions can be compared; or an ``edition_id`` from :func:`editions` to get that edition only.
+    series
+        Restrict to one statistical series (e.g. ``"World Bank World Development Indicators"``).
+    unit
+        Convert values to this unit (``"persons"``/``"million persons"``; ``"USD"``/``"USD million"``/
+        ``"USD billion"``); default: as published.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns indicator, geography, year, sex, value, unit, source_id, edition_id, series, edition, released,
+        note, quote; sorted by geography, year, sex and release.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown indicator, edition, series or unit (with the valid choices).
+
+    Examples
+    --------
+    >>> latest = figures("migrant_stock", geography="WLD", year=2020)
+    >>> latest[["value", "unit", "edition_id"]].to_dict("records")
+    [{'value': 275.0, 'unit': 'million persons', 'edition_id': 'undesa_ims_2024'}]
+    >>> figures("migrant_stock", geography="WLD", year=2020, edition="all")["edition_id"].tolist()
+    ['undesa_ims_2020', 'undesa_ims_2024']
+    """
+    valid = indicators()
+    if indicator not in valid:
+        raise _choice_error("indicator", indicator, valid, "an indicator of the data package")
+    df = _figures_table()
+    df = df[df["indicator"] == indicator]
+    if geography is not None:
+        wanted = [geography] if isinstance(geography, str) else list(geography)
+        df = df[df["geography"].isin(wanted)]
+    if year is not None:
+        df = df[df["year"] == year]
+    if years is not None:
+        first, last = years
+        if first > last:
+            raise ParameterError(f"years: the first year {first} is after the last year {last}")
+        df = df[(df["year"] >= first) & (df["year"] <= last)]
+    if sex is not None:
+        if sex not in ("total", "female", "male"):
+            raise _choice_error("sex", sex, ["total", "female", "male"], "a valid sex")
+        df = df[df["sex"] == sex]
+    if series is not None:
+        all_series = sorted(_figures_table()["series"].unique())
+        if series not in all_series:
+            raise _choice_error("series", series, all_series, "a series of the data package")
+        df = df[df["series"] == series]
+    df = df.sort_values(["geography", "year", "sex", "released", "edition_id"], kind="stable")
+    if edition == "latest":
+        df = df.drop_duplicates(["indicator", "geography", "year", "sex"], keep="last")
+    elif edition != "all":
+        eds = sorted(_figures_table().loc[lambda t: t["indicator"] == indicator, "edition_id"].unique())
+        if edition not in eds:
+            raise _choice_error("edition", edition, ["latest", "all"] + eds, f"an edition with {indicator} figures")
+        df = df[df["edition_id"] == edition]
+    if unit is not None:
+        df = _convert(df, unit)
+    columns = ["indicator", "geography", "year", "sex", "value", "unit", "source_id", "edition_id", "series",
+               "edition", "released", "note", "quote"]
+    return df[columns].reset_index(drop=True)
+
+
+def editions(indicator: str | None = None) -> pd.DataFrame:
+    """The editions (releases) in the data package, oldest first; only those with ``indicator`` if given.
+
+    Examples
+    --------
+    >>> editions("migrant_workers")["edition_id"].tolist()
+    ['ilo_ge_1', 'ilo_ge_2', 'ilo_ge_3', 'ilo_ge_4']
+    """
+    eds = load("editions")
+    if indicator is not None:
+        used = set(figures(indicator, sex=None, edition="all")["edition_id"])
+        eds = eds[eds["edition_id"].isin(used)]
+    return eds.sort_values(["released", "edition_id"]).reset_index(drop=True)
+
+
+def cite(source_id: str) -> str:
+    """A citation for one source: publisher (year), title, edition, where in it, address and date read.
+
+    Examples
+    --------
+    >>> cite("wdi_bx_trf_pwkr_cd_dt_20250701").split(". ")[0]
+    'World Bank (2025)'
+    """
+    src = load("sources")
+    row = src[src["source_id"] == source_id]
+    if row.empty:
+        raise _choice_error("source_id", source_id, src["source_id"].tolist(), "a source of the data package")
+    r = row.iloc[0]
+    eds = load("editions").set_index("edition_id")
+    edition = eds.loc[r["edition_id"], "edition"]
+    read = "" if r["read_at"] == r["url"] else f"; read at {r['read_at']}"
+    return (f"{r['publisher']} ({r['year_published']}). {r['title']}. {edition}. {r['table_or_page']}. "
+            f"{r['url']} (accessed {r['accessed'].isoformat()}{read}; {r['verification']} source)")
+
+
+def geographies() -> pd.DataFrame:
+    """Countries and aggregates (code, name, kind, classification, un_region, continent).
+
+    Examples
+    --------
+    >>> g = geographies().set_index("code")
+    >>> g.loc["LKA", "name"], g.loc["LMY", "kind"]
+    ('Sri Lanka', 'income_group')
+    """
+    return load("geographies")
+
+
+def countries(with_figures: bool = True) -> list[str]:
+    """ISO3 codes of countries: those with at least one figure (default), or every country known.
+
+    Examples
+    --------
+    >>> {"LKA", "NPL", "KGZ"} <= set(countries())
+    True
+    """
+    geo = load("geographies")
+    codes = geo.loc[geo["kind"] == "country", "code"]
+    if with_figures:
+        codes = codes[codes.isin(set(_figures_table()["geography"]))]
+    return sorted(codes.tolist())
+
+
+def country_name(code: str) -> str:
+    """Short name of a country or aggregate code.
+
+    Examples
+    --------
+    >>> country_name("KGZ")
+    'Kyrgyzstan'
+    """
+    geo = load("geographies").set_index("code")
+    if code not in geo.index:
+        raise _choice_error("geography", code, sorted(geo.index), "a country or aggregate code")
+    return str(geo.loc[code, "name"])
+
+
+def validate_package() -> dict[str, int]:
+    """Load every resource (types, constraints, keys, foreign keys) and check cross-table rules.
+
+    Cross-table rules: each figure's ``edition_id`` is its source's edition; where a value has several
+    editions, their release dates can be ordered (neither is a prefix of the other, so "latest" is defined).
+
+    Returns the number of rows per resource.
+
+    Examples
+    --------
+    >>> validate_package()["figures"] > 250
+    True
+    """
+    counts = {name: len(load(name)) for name in resource_names()}
+    figs = load("figures")
+    src = load("sources").set_index("source_id")["edition_id"]
+    shown = _display(data_dir() / _resource("figures")["path"])
+    mismatch = figs["edition_id"] != figs["source_id"].map(src)
+    if mismatch.any():
+        i = int(mismatch.to_numpy().nonzero()[0][0])
+        raise DataError(f'{shown}, row {i + 1}, field "edition_id": "{figs.loc[i, "edition_id"]}" is not the edition of '
+                        f'source "{figs.loc[i, "source_id"]}" ("{src[figs.loc[i, "source_id"]]}" in sources.csv)')
+    released = load("editions").set_index("edition_id")["released"]
+    figs = figs.assign(released=figs["edition_id"].map(released))
+    for key, group in figs.groupby(["indicator", "geography", "year", "sex"]):
+        dates = sorted(set(group["released"]))
+        for a, b in zip(dates, dates[1:]):
+            if b.startswith(a):
+                raise DataError(f"data/editions.csv: releases {a} and {b} both publish {'/'.join(map(str, key))}; "
+                                f"give the earlier one a month so that the latest edition is defined")
+    return counts
+
+
+def build_geographies() -> Path:
+    """Regenerate ``geographies.csv`` from country_converter's country table and ``aggregates.csv``.
+
+    Derived data: never edit the output by hand. Needs the ``country_converter`` package (dev dependency);
+    its table is read directly (its API does not yet run under pandas 3).
+    """
+    import country_converter
+
+    from .notebooks import write_atomic
+
+    table = Path(country_converter.__file__).parent / "country_data.tsv"
+    coco = pd.read_csv(table, sep="\t", keep_default_na=False, dtype=str)
+    coco = coco[(coco["ISO3"].str.fullmatch(r"[A-Z]{3}")) & (coco["obsolete"] == "")]
+    rows = [[r.ISO3, r.name_short, "country", "ISO 3166-1", r.UNregion, r.continent]
+            for r in coco.sort_values("ISO3").itertuples()]
+    agg = load("aggregates")
+    rows += [[r.code, r.name, r.kind, r.classification, "", ""] for r in agg.itertuples()]
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([f["name"] for f in schema("geographies")["fields"]])
+    writer.writerows(rows)
+    out = data_dir() / _resource("geographies")["path"]
+    write_atomic(out, buf.getvalue())
+    return out

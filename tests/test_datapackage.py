@@ -1,0 +1,168 @@
+"""The cited data package: Frictionless validity, sources that resolve, editions kept, clear errors on bad rows."""
+
+from __future__ import annotations
+
+import csv
+import re
+import frictionless
+import pytest
+
+from conftest import DATA
+from leftbehind import data
+from leftbehind.errors import DataError, ParameterError
+
+LABOUR_SENDING = ["ARM", "BGD", "EGY", "SLV", "GTM", "HND", "IND", "IDN", "KGZ", "MEX", "MDA", "NPL", "PAK", "PHL",
+                  "LKA", "TJK", "VNM", "KHM"]
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with open(DATA / name, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_frictionless_validates_the_package():
+    report = frictionless.validate(str(DATA / "datapackage.json"))
+    assert report.valid, [e.message for task in report.tasks for e in task.errors][:10]
+
+
+def test_leftbehind_validation_agrees():
+    counts = data.validate_package()
+    assert counts["figures"] == len(_rows("figures.csv"))
+
+
+def test_every_figure_resolves_to_a_citable_source():
+    sources = {r["source_id"]: r for r in _rows("sources.csv")}
+    editions = {r["edition_id"] for r in _rows("editions.csv")}
+    for i, f in enumerate(_rows("figures.csv"), start=1):
+        s = sources.get(f["source_id"])
+        assert s is not None, f"row {i}: unknown source {f['source_id']}"
+        assert s["url"].startswith("http") or s["doi"], f"row {i}: source without URL or DOI"
+        assert s["table_or_page"].strip(), f"row {i}: source without table/page"
+        assert s["edition_id"] == f["edition_id"] and s["edition_id"] in editions
+        assert f["quote"].strip(), f"row {i}: no quote"
+
+
+def test_coverage_required_by_the_collection():
+    figs = _rows("figures.csv")
+    assert len(figs) >= 250
+    # every ILO edition's world total and sex split
+    for n in "1234":
+        ed = f"ilo_ge_{n}"
+        sexes = {f["sex"] for f in figs if f["indicator"] == "migrant_workers" and f["geography"] == "WLD" and f["edition_id"] == ed}
+        assert sexes == {"total", "female", "male"}, ed
+    # UN DESA world totals 1990-2020 every five years (some revision)
+    years = {int(f["year"]) for f in figs if f["indicator"] == "migrant_stock" and f["geography"] == "WLD" and f["sex"] == "total"}
+    assert set(range(1990, 2021, 5)) <= years
+    # low- and middle-income remittance totals for at least eight years
+    lmy = {f["year"] for f in figs if f["indicator"] == "remittances_received_usd" and f["geography"] == "LMY"}
+    assert len(lmy) >= 8
+    # every labour-sending country: at least three years of remittances in USD and in % of GDP
+    for code in LABOUR_SENDING:
+        for ind in ("remittances_received_usd", "remittances_received_pct_gdp"):
+            n = len({f["year"] for f in figs if f["indicator"] == ind and f["geography"] == code})
+            assert n >= 3, (code, ind, n)
+
+
+def test_quotes_contain_the_published_numbers():
+    """Each value must be findable in its quote (as printed: with or without thousands separators)."""
+    missing = []
+    for i, f in enumerate(_rows("figures.csv"), start=1):
+        value = f["value"]
+        digits = re.sub(r"[,\s\u202f\u00a0]", "", f["quote"])
+        whole, _, frac = value.partition(".")
+        candidates = {value, value.rstrip("0").rstrip(".") if "." in value else value}
+        if not any(c in digits or c in f["quote"] for c in candidates):
+            missing.append((i, f["source_id"], value))
+    assert not missing, missing[:10]
+
+
+def test_latest_and_all_editions():
+    latest = data.figures("migrant_stock", geography="WLD", year=2020)
+    assert len(latest) == 1
+    every = data.figures("migrant_stock", geography="WLD", year=2020, edition="all")
+    assert len(every) >= 2
+    # computed independently from the CSVs: the edition with the latest release among those publishing the value
+    released = {r["edition_id"]: r["released"] for r in _rows("editions.csv")}
+    rows = [f for f in _rows("figures.csv") if f["indicator"] == "migrant_stock" and f["geography"] == "WLD"
+            and f["year"] == "2020" and f["sex"] == "total"]
+    newest = max(rows, key=lambda f: released[f["edition_id"]])
+    assert latest.loc[0, "edition_id"] == newest["edition_id"]
+    assert latest.loc[0, "value"] == float(newest["value"])
+    assert sorted(every["edition_id"]) == sorted(f["edition_id"] for f in rows)
+    one = data.figures("migrant_stock", geography="WLD", year=2020, edition=rows[0]["edition_id"])
+    assert one["value"].tolist() == [float(rows[0]["value"])]
+
+
+def test_unit_conversion():
+    usd = data.figures("remittances_received_usd", geography="NPL", year=2020, series="World Bank World Development Indicators")
+    billions = data.figures("remittances_received_usd", geography="NPL", year=2020, series="World Bank World Development Indicators", unit="USD billion")
+    assert billions.loc[0, "value"] == pytest.approx(usd.loc[0, "value"] / 1e9)
+    with pytest.raises(ParameterError, match='cannot convert "USD" to "percent"'):
+        data.figures("remittances_received_usd", geography="NPL", year=2020, unit="percent")
+
+
+def test_unknown_choices_are_parameter_errors():
+    with pytest.raises(ParameterError, match=r'indicator "migrant_stocks" is not .*Did you mean "migrant_stock"\?'):
+        data.figures("migrant_stocks")
+    with pytest.raises(ParameterError, match=r'edition "ilo_ge_9" .*Valid: latest, all, ilo_ge_1'):
+        data.figures("migrant_workers", edition="ilo_ge_9")
+    with pytest.raises(ParameterError, match="first year 2020 is after the last year 2010"):
+        data.figures("migrant_stock", years=(2020, 2010))
+
+
+def _write_rows(path, rows):
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerows(rows)
+
+
+def _read(path):
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def test_corrupt_value_unknown_source_and_duplicate_key(data_copy):
+    path = data_copy / "figures.csv"
+    original = _read(path)
+    header = original[0]
+
+    rows = [r[:] for r in original]
+    rows[10][header.index("value")] = "n/a"
+    _write_rows(path, rows)
+    with pytest.raises(DataError, match=r'^data/figures.csv, row 10, field "value": "n/a" is not a number$'):
+        data.load("figures")
+
+    rows = [r[:] for r in original]
+    rows[20][header.index("source_id")] = "wdi_not_a_source"
+    _write_rows(path, rows)
+    with pytest.raises(DataError, match=r'^data/figures.csv, row 20, field "source_id": "wdi_not_a_source" is not a source_id in sources.csv'):
+        data.load("figures")
+
+    rows = [r[:] for r in original]
+    rows.insert(31, rows[30][:])  # the same key and edition twice
+    _write_rows(path, rows)
+    with pytest.raises(DataError, match=r'^data/figures.csv, row 31, field "indicator\+geography\+year\+sex\+edition_id": duplicate key .* first seen in row 30'):
+        data.load("figures")
+
+
+def test_edition_of_figure_must_match_its_source(data_copy):
+    path = data_copy / "figures.csv"
+    rows = _read(path)
+    col = rows[0].index("edition_id")
+    other = next(e for e in ("ilo_ge_1", "ilo_ge_2") if e != rows[5][col])
+    rows[5][col] = other
+    _write_rows(path, rows)
+    with pytest.raises(DataError, match=r'data/figures.csv, row 5, field "edition_id": .* is not the edition of source'):
+        data.validate_package()
+
+
+def test_geographies_are_derived_not_hand_edited(data_copy):
+    before = (data_copy / "geographies.csv").read_text(encoding="utf-8")
+    data.build_geographies()
+    assert (data_copy / "geographies.csv").read_text(encoding="utf-8") == before
+
+
+def test_citation_names_publisher_edition_and_address():
+    text = data.cite("wdi_bx_trf_pwkr_cd_dt_20250701")
+    assert text.startswith("World Bank (2025). ") and "https://data.worldbank.org/indicator/BX.TRF.PWKR.CD.DT" in text
+    assert "World Development Indicators, release of 2025-07-01" in text
