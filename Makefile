@@ -29,6 +29,7 @@ $(STAMP): $(LOCK) pyproject.toml
 	@touch $(STAMP)
 
 test: $(STAMP) ## Run every test: unit tests, data-package validation, notebooks (nbval)
+	$(BIN)/frictionless validate data/datapackage.json
 	$(BIN)/python -m pytest tests --doctest-modules src/leftbehind
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 

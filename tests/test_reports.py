@@ -201,10 +201,28 @@ def test_cli_only_nonexistent_lists_valid_names():
     proc = subprocess.run([sys.executable, "-m", "leftbehind", "reports", "--only", "nonexistent"],
                           capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 1
-    assert 'no report named "nonexistent"' in proc.stderr and "Valid report names: 01_headline_figures" in proc.stderr
+    assert 'no report named "nonexistent"' in proc.stderr and "Valid report names: 01_headline_figures, 02_labour_migration" in proc.stderr
 
 
 def test_cli_check_passes_on_the_real_plan():
     proc = subprocess.run([sys.executable, "-m", "leftbehind", "reports", "--check"], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert "plan ok" in proc.stdout
+
+
+def test_list_domains_and_cross_parameter_rules_on_the_real_plan():
+    plan = {r.name: r for r in reports.load_plan(reports.default_plan_path())}
+    entry = dataclasses.replace(plan["03_remittances"], parameters={"countries": ["NPL", "XYZ"], "start_year": 2020, "end_year": 2010})
+    with pytest.raises(ParameterError) as info:
+        reports.check([entry])
+    lines = str(info.value).splitlines()
+    assert lines[0].startswith('plan entry "03_remittances", parameter "countries": "XYZ" is not a valid value')
+    assert "NPL" in lines[0] and "LKA" in lines[0]
+    assert lines[1] == 'plan entry "03_remittances": start_year must not be after end_year (start_year=2020, end_year=2010)'
+
+
+def test_ilo_edition_domain_comes_from_the_data():
+    plan = {r.name: r for r in reports.load_plan(reports.default_plan_path())}
+    entry = dataclasses.replace(plan["02_labour_migration"], parameters={"edition": "ilo_ge_5"})
+    with pytest.raises(ParameterError, match=r'"ilo_ge_5" is not a valid value; did you mean "ilo_ge_[0-9]"\? Valid values: all, latest, ilo_ge_1, ilo_ge_2, ilo_ge_3, ilo_ge_4'):
+        reports.check([entry])

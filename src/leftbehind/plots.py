@@ -22,6 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 __all__ = ["OKABE_ITO", "PALETTE", "use_style", "add_source", "source_text", "headline_bars", "source_line",
+           "timeseries", "revisions", "grouped_bars",
            "forest_plot", "funnel_plot"]
 
 #: Okabe & Ito (2008), "Color Universal Design": eight colours distinguishable with any colour vision.
@@ -190,3 +191,129 @@ def _label(row: object) -> str:
     if year is not None and not pd.isna(year):
         label += f" ({int(year)})"
     return "\n".join(textwrap.wrap(label, 38))
+
+
+def _finish(fig: Figure, ax, title: str, unit: str, source: str, xlabel: str | None = None) -> Figure:
+    ax.set_title(title)
+    ax.set_ylabel(unit)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    ax.grid(axis="y", visible=True)
+    ax.grid(axis="x", visible=False)
+    fig.tight_layout()
+    add_source(fig, source)
+    return fig
+
+
+def timeseries(df: pd.DataFrame, title: str, source: str, by: str = "label", unit: str | None = None,
+               dashed: Iterable[str] = ()) -> Figure:
+    """One line per group over the years.
+
+    Parameters
+    ----------
+    df
+        Columns ``year``, ``value``, ``unit`` and the grouping column ``by`` (e.g. a country name).
+    title
+        What the reader should see.
+    source
+        The source line (see :func:`source_line`); required, every chart carries one.
+    by
+        Column holding the line labels.
+    unit
+        Y-axis label; default: the frame's unit.
+    dashed
+        Labels drawn with a dashed line (e.g. a comparison average).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"year": [2000, 2001, 2000, 2001], "value": [1.0, 2.0, 2.0, 3.0],
+    ...                       "unit": "percent", "label": ["A", "A", "B", "B"]})
+    >>> fig = timeseries(frame, "Two series", "Source: test")
+    >>> [line.get_label() for line in fig.axes[0].get_lines()], fig.axes[0].get_ylabel()
+    (['A', 'B'], 'percent')
+    >>> plt.close(fig)
+    """
+    use_style()
+    fig, ax = plt.subplots(figsize=(8.0, 4.6))
+    dashed = set(dashed)
+    for i, (label, part) in enumerate(df.groupby(by, sort=False)):
+        part = part.sort_values("year")
+        # beyond eight lines the colours repeat, so the repeats are dashed; gaps in the years stay visible
+        style = "--" if label in dashed or i >= len(PALETTE) else "-"
+        years = part["year"].astype(int).tolist()
+        gaps = any(b - a > 1 for a, b in zip(years, years[1:]))
+        ax.plot(part["year"], part["value"], label=str(label), color=PALETTE[i % len(PALETTE)], linewidth=2,
+                linestyle=style, marker="o" if gaps or len(part) < 12 else None, markersize=4)
+    if df[by].nunique() > 1:
+        ax.legend(loc="upper left", fontsize=8, ncol=2 if df[by].nunique() > 5 else 1)
+    ax.set_ylim(bottom=0)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    return _finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source, xlabel="year")
+
+
+def revisions(df: pd.DataFrame, title: str, source: str, unit: str | None = None) -> Figure:
+    """Values of one series as published by successive editions: one marker style per edition.
+
+    A reference year published by more than one edition shows several markers, so revisions are visible.
+
+    Parameters
+    ----------
+    df
+        Columns ``year``, ``value``, ``unit``, ``edition`` (a :func:`leftbehind.data.figures` result with
+        ``edition="all"``).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"year": [2013, 2013, 2017], "value": [150.3, 150.0, 164.0], "unit": "million persons",
+    ...                       "edition": ["1st edition", "2nd edition", "2nd edition"]})
+    >>> fig = revisions(frame, "Revisions", "Source: test")
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['1st edition', '2nd edition']
+    >>> plt.close(fig)
+    """
+    use_style()
+    fig, ax = plt.subplots(figsize=(8.0, 4.6))
+    markers = ["o", "s", "D", "^", "v", "P", "X", "*"]
+    for (edition, part), colour, marker in zip(df.groupby("edition", sort=False), PALETTE * 3, markers * 3):
+        part = part.sort_values("year")
+        ax.plot(part["year"], part["value"], label=str(edition), color=colour, marker=marker, markersize=7,
+                linewidth=1.2)
+    revised = df.groupby("year")["value"].nunique()
+    for year in revised[revised > 1].index:
+        top = df.loc[df["year"] == year, "value"].max()
+        ax.annotate("revised", (year, top), xytext=(0, 10), textcoords="offset points", ha="center", fontsize=8,
+                    color="#555555")
+    ax.legend(title="edition", fontsize=8, title_fontsize=8, loc="lower right")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_ylim(bottom=0, top=df["value"].max() * 1.15)
+    return _finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source, xlabel="reference year")
+
+
+def grouped_bars(df: pd.DataFrame, title: str, source: str, group: str = "group", series: str = "edition",
+                 unit: str | None = None) -> Figure:
+    """Bars of ``value`` for each ``group`` (x), one bar per ``series`` (e.g. edition) side by side.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"group": ["women", "men", "women", "men"], "value": [1.0, 2.0, 1.5, 2.5],
+    ...                       "unit": "million persons", "edition": ["1st", "1st", "2nd", "2nd"]})
+    >>> fig = grouped_bars(frame, "Bars", "Source: test")
+    >>> len(fig.axes[0].patches), fig.axes[0].get_ylabel()
+    (4, 'million persons')
+    >>> plt.close(fig)
+    """
+    use_style()
+    groups = list(dict.fromkeys(df[group]))
+    serieses = list(dict.fromkeys(df[series]))
+    fig, ax = plt.subplots(figsize=(8.0, 4.6))
+    width = 0.8 / max(1, len(serieses))
+    for i, (name, colour) in enumerate(zip(serieses, PALETTE * 3)):
+        part = df[df[series] == name].set_index(group)["value"]
+        xs = [g + (i - (len(serieses) - 1) / 2) * width for g in range(len(groups))]
+        heights = [part.get(gname, float("nan")) for gname in groups]
+        bars = ax.bar(xs, heights, width=width * 0.95, color=colour, label=str(name))
+        ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=2)
+    ax.set_xticks(range(len(groups)), ["\n".join(textwrap.wrap(str(g), 16)) for g in groups])
+    if len(serieses) > 1:
+        ax.legend(fontsize=8, loc="upper right")
+    return _finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source)

@@ -71,11 +71,48 @@ def _seed_topics() -> tuple[str, ...]:
     return ("all",) + data.SEED_TOPICS
 
 
+def _ilo_editions() -> tuple[str, ...]:
+    from . import data
+
+    return ("all", "latest") + tuple(data.editions("migrant_workers")["edition_id"])
+
+
+def _breakdowns() -> tuple[str, ...]:
+    from . import data
+
+    return tuple(data.BREAKDOWNS)
+
+
+def _countries() -> list[str]:
+    from . import data
+
+    return data.countries()
+
+
+def _measures() -> tuple[str, ...]:
+    from . import data
+
+    return tuple(data.REMITTANCE_MEASURES)
+
+
 #: Allowed values of notebook parameters, by parameter name, whatever the notebook. Each value is a
-#: function returning the valid choices (read from the data package where that is their source).
+#: function returning the valid choices (read from the data package where that is their source). For a
+#: list-valued parameter (e.g. ``countries``) every element is checked.
 DOMAINS: dict[str, Callable[[], Iterable[Any]]] = {
     "topic": _seed_topics,
+    "breakdown": _breakdowns,
+    "edition": _ilo_editions,
+    "country": _countries,
+    "countries": _countries,
+    "measure": _measures,
 }
+
+#: Rules across parameters: (description, check on the merged parameters) — merged means the notebook's
+#: defaults updated with the plan entry's values.
+RULES: list[tuple[str, Callable[[dict[str, Any]], bool]]] = [
+    ("start_year must not be after end_year",
+     lambda p: not ("start_year" in p and "end_year" in p) or p["start_year"] <= p["end_year"]),
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,10 +217,12 @@ def select(reports: list[Report], only: Iterable[str] | None) -> list[Report]:
 
     Examples
     --------
+    >>> [r.name for r in select(load_plan(default_plan_path()), ["01_headline_figures"])]
+    ['01_headline_figures']
     >>> select(load_plan(default_plan_path()), ["nonexistent"])
     Traceback (most recent call last):
     ...
-    leftbehind.errors.PlanError: no report named "nonexistent" in the plan. Valid report names: 01_headline_figures
+    leftbehind.errors.PlanError: no report named "nonexistent" in the plan. Valid report names: 01_headline_figures, ...
     """
     wanted = list(only or [])
     if not wanted:
@@ -249,8 +288,28 @@ def check(reports: list[Report]) -> None:
                         close = difflib.get_close_matches(str(v), valid, n=1)
                         hint = f'; did you mean "{close[0]}"?' if close else ""
                         problems.append(f'{where}: "{v}" is not a valid value{hint} Valid values: {", ".join(valid)}')
+        merged = {name: _default(info) for name, info in declared.items()}
+        merged.update(r.parameters)
+        for description, rule in RULES:
+            try:
+                ok = rule(merged)
+            except TypeError:
+                ok = True  # a type problem is reported above
+            if not ok:
+                shown = ", ".join(f"{k}={merged[k]!r}" for k in merged if k in description)
+                problems.append(f'plan entry "{r.name}": {description} ({shown})')
     if problems:
         raise ParameterError("\n".join(problems))
+
+
+def _default(info: dict[str, Any]) -> Any:
+    """The default value of a declared parameter (papermill gives its source text)."""
+    import ast
+
+    try:
+        return ast.literal_eval(str(info.get("default")))
+    except (ValueError, SyntaxError):
+        return None
 
 
 def _sha256(data: bytes) -> str:
