@@ -5,6 +5,7 @@ Commands
 reports               run the report plan (``--only NAME``, ``--show-code``, ``--check``, ``--plan``, ``--out``)
 notebooks refresh     re-execute source notebooks and store their key-result outputs
 data validate         load every resource of the data package and report the first problem
+literature summary    counts of the evidence base; ``literature bib`` regenerates references.bib
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ def _build_parser() -> argparse.ArgumentParser:
     dat_sub = dat.add_subparsers(dest="action", required=True)
     dat_sub.add_parser("validate", help="load and check every resource and the cross-table rules")
     dat_sub.add_parser("build-geographies", help="regenerate data/geographies.csv (needs country_converter)")
+
+    lit = sub.add_parser("literature", help="the evidence base on children left behind")
+    lit_sub = lit.add_subparsers(dest="action", required=True)
+    lit_sub.add_parser("summary", help="count studies, effect rows, countries and reviews")
+    lit_sub.add_parser("bib", help="regenerate data/literature/references.bib from studies.csv")
     return parser
 
 
@@ -53,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             return _notebooks(args)
         if args.command == "data":
             return _data(args)
+        if args.command == "literature":
+            return _literature(args)
     except LeftbehindError as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -94,4 +102,25 @@ def _data(args: argparse.Namespace) -> int:
         return 0
     for name, rows in data.validate_package().items():
         print(f"{name}: {rows} rows ok")
+    return 0
+
+
+def _literature(args: argparse.Namespace) -> int:
+    from . import literature
+
+    if args.action == "bib":
+        print(f"wrote {literature.build_bibliography().name}")
+        return 0
+    labels = {
+        "studies": "primary studies",
+        "reviews": "systematic reviews",
+        "review_estimates": "pooled estimates from reviews",
+        "effect_rows": "effect rows",
+        "effect_rows_with_numbers": "effect rows with numbers (estimate, 2x2 counts or means/SDs/ns)",
+        "effect_rows_analysable": "effect rows convertible to log OR / log RR / SMD / MD with a variance",
+        "countries": "countries (primary studies)",
+        "outcomes_covered": "outcomes with at least one effect row",
+    }
+    for key, value in literature.summary().items():
+        print(f"{value:6d}  {labels[key]}")
     return 0

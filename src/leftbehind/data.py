@@ -698,6 +698,10 @@ def validate_package() -> dict[str, int]:
         i = int(mismatch.to_numpy().nonzero()[0][0])
         raise DataError(f'{shown}, row {i + 1}, field "edition_id": "{figs.loc[i, "edition_id"]}" is not the edition of '
                         f'source "{figs.loc[i, "source_id"]}" ("{src[figs.loc[i, "source_id"]]}" in sources.csv)')
+    if "studies" in counts:
+        from .literature import _check_vocabularies
+
+        _check_vocabularies()
     released = load("editions").set_index("edition_id")["released"]
     figs = figs.assign(released=figs["edition_id"].map(released))
     for key, group in figs.groupby(["indicator", "geography", "year", "sex"]):

@@ -22,7 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 __all__ = ["OKABE_ITO", "PALETTE", "use_style", "add_source", "source_text", "headline_bars", "source_line",
-           "timeseries", "revisions", "grouped_bars",
+           "timeseries", "revisions", "grouped_bars", "evidence_heatmap", "count_bars", "direction_bars",
            "forest_plot", "funnel_plot"]
 
 #: Okabe & Ito (2008), "Color Universal Design": eight colours distinguishable with any colour vision.
@@ -112,9 +112,15 @@ def add_source(fig: Figure, text: str, width: int = 110) -> None:
         return
     # Anchor under the lowest axes, below its x-axis label, so a tight bounding box keeps it close.
     bottom = min(fig.axes, key=lambda a: a.get_position().y0)
-    bottom.annotate(wrapped, xy=(0.01, 0.0), xycoords=("figure fraction", "axes fraction"),
-                    xytext=(0, -42), textcoords="offset points", ha="left", va="top",
-                    fontsize=7.5, color="#555555", annotation_clip=False)
+    label = bottom.xaxis.label
+    if label.get_text():  # just under the x-axis label, wherever rotated tick labels pushed it
+        bottom.annotate(wrapped, xy=(0.01, 0.0), xycoords=("figure fraction", label), xytext=(0, -6),
+                        textcoords="offset points", ha="left", va="top", fontsize=7.5, color="#555555",
+                        annotation_clip=False)
+    else:
+        bottom.annotate(wrapped, xy=(0.01, 0.0), xycoords=("figure fraction", "axes fraction"),
+                        xytext=(0, -30), textcoords="offset points", ha="left", va="top",
+                        fontsize=7.5, color="#555555", annotation_clip=False)
 
 
 def source_text(fig: Figure) -> str | None:
@@ -317,3 +323,102 @@ def grouped_bars(df: pd.DataFrame, title: str, source: str, group: str = "group"
     if len(serieses) > 1:
         ax.legend(fontsize=8, loc="upper right")
     return _finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source)
+
+
+def evidence_heatmap(cells: pd.DataFrame, title: str, source: str, row_labels: dict[str, str] | None = None) -> Figure:
+    """Evidence-gap map: rows = countries, columns = outcome domains, number = studies, colour = balance of
+    findings (orange: mostly harm, blue: mostly benefit, grey: mixed or no difference, white: no study).
+
+    Parameters
+    ----------
+    cells
+        :func:`leftbehind.literature.evidence_map` output (country, domain, studies, balance).
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({"country": ["A", "A", "B"], "domain": ["x", "y", "x"], "studies": [3, 1, 2],
+    ...                       "balance": [1.0, -1.0, float("nan")]})
+    >>> fig = evidence_heatmap(cells, "Map", "Source: test")
+    >>> sorted(t.get_text() for t in fig.axes[0].texts if not t.get_text().startswith("Source"))
+    ['1', '2', '3']
+    >>> plt.close(fig)
+    """
+    from matplotlib.colors import LinearSegmentedColormap
+
+    use_style()
+    countries = sorted(cells["country"].unique(), key=lambda c: (-cells.loc[cells.country == c, "studies"].sum(), c))
+    domains = list(dict.fromkeys(cells["domain"]))
+    grid = cells.pivot(index="country", columns="domain", values="balance").reindex(index=countries, columns=domains)
+    counts = cells.pivot(index="country", columns="domain", values="studies").reindex(index=countries, columns=domains)
+    cmap = LinearSegmentedColormap.from_list("balance", [OKABE_ITO["sky_blue"], "#dddddd", OKABE_ITO["orange"]])
+    fig, ax = plt.subplots(figsize=(8.0, 1.2 + 0.32 * len(countries)))
+    shown = grid.fillna(0.0).where(counts.notna())
+    ax.imshow(shown.to_numpy(dtype=float), cmap=cmap, vmin=-1, vmax=1, aspect="auto")
+    for i in range(len(countries)):
+        for j in range(len(domains)):
+            n = counts.iat[i, j]
+            if not pd.isna(n):
+                ax.text(j, i, f"{int(n)}", ha="center", va="center", fontsize=8)
+    labels = row_labels or {}
+    ax.set_yticks(range(len(countries)), [labels.get(c, c) for c in countries], fontsize=8)
+    ax.set_xticks(range(len(domains)), [d.replace("_", " ") for d in domains], fontsize=8, rotation=20, ha="right")
+    ax.grid(False)
+    ax.set_xlabel("number = studies; colour = balance of findings: orange harm, blue benefit, grey mixed or none")
+    ax.set_title(title)
+    fig.tight_layout()
+    add_source(fig, source)
+    return fig
+
+
+def count_bars(counts: pd.Series, title: str, source: str, xlabel: str, unit: str = "number of studies") -> Figure:
+    """Vertical bars of counts per category (e.g. studies per year or per design).
+
+    Examples
+    --------
+    >>> fig = count_bars(pd.Series({"2019": 3, "2020": 5}), "Studies per year", "Source: test", "year")
+    >>> [float(p.get_height()) for p in fig.axes[0].patches]
+    [3.0, 5.0]
+    >>> plt.close(fig)
+    """
+    use_style()
+    fig, ax = plt.subplots(figsize=(8.0, 3.8))
+    bars = ax.bar([str(i) for i in counts.index], counts.to_numpy(dtype=float), color=PALETTE[0])
+    ax.bar_label(bars, fmt="%d", fontsize=7, padding=2)
+    if len(counts) > 12:
+        ax.tick_params(axis="x", labelrotation=90, labelsize=7)
+    return _finish(fig, ax, title, unit, source, xlabel=xlabel)
+
+
+def direction_bars(table: pd.DataFrame, title: str, source: str) -> Figure:
+    """Horizontal stacked bars: per outcome, the number of effect rows finding harm, no difference, benefit
+    or an unclear direction.
+
+    Parameters
+    ----------
+    table
+        Index = outcome, columns among ``harm``, ``no_difference``, ``benefit``, ``unclear`` (counts).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"harm": [3, 1], "no_difference": [1, 0], "benefit": [0, 2]}, index=["a", "b"])
+    >>> fig = direction_bars(t, "Findings", "Source: test")
+    >>> fig.axes[0].get_xlabel()
+    'number of effect rows'
+    >>> plt.close(fig)
+    """
+    use_style()
+    colours = {"harm": OKABE_ITO["vermillion"], "no_difference": "#999999", "benefit": OKABE_ITO["blue"],
+               "unclear": "#dddddd"}
+    fig, ax = plt.subplots(figsize=(8.0, 1.2 + 0.35 * len(table)))
+    left = pd.Series(0.0, index=table.index)
+    for col in [c for c in colours if c in table.columns]:
+        ax.barh([str(i).replace("_", " ") for i in table.index], table[col], left=left, color=colours[col],
+                label=col.replace("_", " "))
+        left = left + table[col]
+    ax.invert_yaxis()
+    ax.legend(fontsize=8, loc="lower right", ncol=4)
+    fig.tight_layout()
+    ax.set_title(title)
+    ax.set_xlabel("number of effect rows")
+    add_source(fig, source)
+    return fig

@@ -98,7 +98,22 @@ def _measures() -> tuple[str, ...]:
 #: Allowed values of notebook parameters, by parameter name, whatever the notebook. Each value is a
 #: function returning the valid choices (read from the data package where that is their source). For a
 #: list-valued parameter (e.g. ``countries``) every element is checked.
+def _outcome_domains() -> list[str]:
+    from . import literature
+
+    return ["all"] + literature.domains()
+
+
+def _regions() -> list[str]:
+    from . import literature
+
+    return ["all"] + list(literature.REGIONS)
+
+
 DOMAINS: dict[str, Callable[[], Iterable[Any]]] = {
+    "outcome_domain": _outcome_domains,
+    "region": _regions,
+    "migration_scope": lambda: ("all", "international", "internal", "both"),
     "topic": _seed_topics,
     "breakdown": _breakdowns,
     "edition": _ilo_editions,
@@ -112,6 +127,8 @@ DOMAINS: dict[str, Callable[[], Iterable[Any]]] = {
 RULES: list[tuple[str, Callable[[dict[str, Any]], bool]]] = [
     ("start_year must not be after end_year",
      lambda p: not ("start_year" in p and "end_year" in p) or p["start_year"] <= p["end_year"]),
+    ("from_year must not be after to_year",
+     lambda p: not ("from_year" in p and "to_year" in p) or p["from_year"] <= p["to_year"]),
 ]
 
 

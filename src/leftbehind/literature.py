@@ -1,0 +1,523 @@
+"""The evidence base on children left behind by migrant parents: filter studies, cite them, compute effect sizes.
+
+Four resources of the data package hold it (``data/literature/``): ``studies`` (one row per study),
+``effects`` (one row per study × outcome × comparison, numbers as the paper prints them), ``reviews``
+(pooled estimates published by systematic reviews) and ``outcomes`` (the outcome vocabulary). The
+bibliography ``references.bib`` is generated from ``studies`` (:func:`build_bibliography`), never edited.
+
+Examples
+--------
+>>> from leftbehind import literature
+>>> s = literature.studies(country="LKA")
+>>> "wickramage2015" in set(s["study_id"])
+True
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import data
+from .errors import DataError, ParameterError
+
+__all__ = [
+    "REGIONS",
+    "studies",
+    "effects",
+    "reviews",
+    "outcomes",
+    "domains",
+    "region_of",
+    "cite",
+    "effect_sizes",
+    "to_smd",
+    "evidence_map",
+    "summary",
+    "bibtex",
+    "build_bibliography",
+    "select",
+    "direction_table",
+    "bibliography_markdown",
+]
+
+#: Regions used to group studies, from the UN geoscheme sub-region of each country.
+REGIONS: dict[str, tuple[str, ...]] = {
+    "East and South-East Asia": ("Eastern Asia", "South-eastern Asia"),
+    "South Asia": ("Southern Asia",),
+    "Europe and Central Asia": ("Eastern Europe", "Northern Europe", "Southern Europe", "Western Europe",
+                                "Central Asia", "Western Asia"),
+    "Latin America and the Caribbean": ("Caribbean", "Central America", "South America"),
+    "Africa": ("Eastern Africa", "Middle Africa", "Northern Africa", "Southern Africa", "Western Africa"),
+    "Oceania": ("Australia and New Zealand", "Melanesia", "Micronesia", "Polynesia"),
+}
+
+_SCOPES = ("international", "internal", "both")
+_PARENTS = ("father", "mother", "both", "either", "unspecified")
+
+
+def _split(cell: object) -> list[str]:
+    return [] if cell is None or (isinstance(cell, float) and math.isnan(cell)) or pd.isna(cell) else \
+        [p.strip() for p in str(cell).split(";") if p.strip()]
+
+
+def outcomes() -> pd.DataFrame:
+    """The outcome vocabulary: ``outcome``, ``domain`` (mental health, nutrition and growth, …), name, definition.
+
+    Examples
+    --------
+    >>> outcomes().set_index("outcome").loc["stunting", "domain"]
+    'nutrition_growth'
+    """
+    return data.load("outcomes")
+
+
+def domains() -> list[str]:
+    """Outcome domains in vocabulary order.
+
+    Examples
+    --------
+    >>> domains()
+    ['mental_health', 'nutrition_growth', 'education', 'physical_health', 'health_behaviours']
+    """
+    return list(dict.fromkeys(outcomes()["domain"]))
+
+
+def region_of(iso3: str) -> str:
+    """The :data:`REGIONS` name of a country (``"Other"`` when its sub-region is not listed).
+
+    Examples
+    --------
+    >>> region_of("NPL"), region_of("MDA"), region_of("GHA")
+    ('South Asia', 'Europe and Central Asia', 'Africa')
+    """
+    sub = data.geographies().set_index("code").get("un_region", pd.Series(dtype=str)).get(iso3)
+    for region, subs in REGIONS.items():
+        if sub in subs:
+            return region
+    return "Other"
+
+
+def _check_choice(name: str, value: str | None, valid: Iterable[str]) -> None:
+    valid = list(valid)
+    if value is not None and value not in valid:
+        import difflib
+
+        close = difflib.get_close_matches(str(value), valid, n=1)
+        hint = f' Did you mean "{close[0]}"?' if close else ""
+        raise ParameterError(f'{name} "{value}" is not valid.{hint} Valid: {", ".join(valid)}')
+
+
+def studies(country: str | None = None, outcome: str | None = None, domain: str | None = None,
+            design: str | None = None, scope: str | None = None, parent: str | None = None,
+            region: str | None = None, from_year: int | None = None, to_year: int | None = None,
+            include_reviews: bool = False) -> pd.DataFrame:
+    """Studies matching every filter given (primary studies only unless ``include_reviews``).
+
+    Parameters
+    ----------
+    country
+        ISO3 code; a study matches when the country is among its ``countries``.
+    outcome, domain
+        An outcome id (see :func:`outcomes`) or an outcome domain; matched against ``outcome_domains``.
+    design
+        e.g. ``"cross-sectional"``, ``"cohort"``.
+    scope
+        ``migration_scope``: ``"international"``, ``"internal"`` or ``"both"`` (``"both"`` studies match either).
+    parent
+        ``migrant_parent``: ``"father"``, ``"mother"``, ``"both"``, ``"either"``, ``"unspecified"``.
+    region
+        A :data:`REGIONS` name; matches studies with at least one country in it.
+    from_year, to_year
+        Inclusive publication-year range (studies without a year are kept only when no range is given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows of the ``studies`` resource.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown outcome, domain, design, scope, parent or region.
+
+    Examples
+    --------
+    >>> len(studies(country="LKA", outcome="underweight")) >= 1
+    True
+    """
+    df = data.load("studies")
+    voc = outcomes()
+    _check_choice("outcome", outcome, voc["outcome"])
+    _check_choice("domain", domain, domains())
+    _check_choice("scope", scope, _SCOPES)
+    _check_choice("parent", parent, _PARENTS)
+    _check_choice("region", region, REGIONS)
+    designs = sorted(set(df["design"]))
+    _check_choice("design", design, designs)
+    if not include_reviews and design != "systematic-review":
+        df = df[df["design"] != "systematic-review"]
+    if country is not None:
+        df = df[df["countries"].map(lambda c: country in _split(c))]
+    if outcome is not None:
+        df = df[df["outcome_domains"].map(lambda c: outcome in _split(c))]
+    if domain is not None:
+        in_domain = set(voc.loc[voc["domain"] == domain, "outcome"])
+        df = df[df["outcome_domains"].map(lambda c: bool(in_domain & set(_split(c))))]
+    if design is not None:
+        df = df[df["design"] == design]
+    if scope is not None:
+        df = df[df["migration_scope"].isin([scope, "both"] if scope != "both" else ["both"])]
+    if parent is not None:
+        df = df[df["migrant_parent"] == parent]
+    if region is not None:
+        df = df[df["countries"].map(lambda c: any(region_of(x) == region for x in _split(c)))]
+    if from_year is not None:
+        df = df[df["year"].fillna(-1) >= from_year]
+    if to_year is not None:
+        df = df[df["year"].fillna(10_000) <= to_year]
+    return df.reset_index(drop=True)
+
+
+def effects(study_ids: Iterable[str] | None = None, outcome: str | None = None,
+            with_numbers: bool = False) -> pd.DataFrame:
+    """Effect rows, optionally for some studies and one outcome; ``with_numbers`` keeps rows that carry an
+    estimate or complete raw data (2×2 counts, or means, SDs and ns of both groups).
+
+    Examples
+    --------
+    >>> e = effects(["wickramage2015"], outcome="underweight", with_numbers=True)
+    >>> e[["events_lb", "total_lb", "events_comp", "total_comp"]].values.tolist()
+    [[27, 110, 20, 113]]
+    """
+    df = data.load("effects")
+    _check_choice("outcome", outcome, outcomes()["outcome"])
+    if study_ids is not None:
+        df = df[df["study_id"].isin(list(study_ids))]
+    if outcome is not None:
+        df = df[df["outcome"] == outcome]
+    if with_numbers:
+        df = df[_has_numbers(df)]
+    return df.reset_index(drop=True)
+
+
+def _has_numbers(df: pd.DataFrame) -> pd.Series:
+    estimate = df["estimate"].notna() & (df["measure"].fillna("") != "")
+    counts = df[["events_lb", "total_lb", "events_comp", "total_comp"]].notna().all(axis=1)
+    means = df[["mean_lb", "sd_lb", "n_lb", "mean_comp", "sd_comp", "n_comp"]].notna().all(axis=1)
+    return estimate | counts | means
+
+
+def reviews(outcome: str | None = None) -> pd.DataFrame:
+    """Pooled estimates published by systematic reviews, optionally for one outcome.
+
+    Examples
+    --------
+    >>> r = reviews("depression")
+    >>> bool((r["review_id"] == "fellmeth2018").any())
+    True
+    """
+    df = data.load("reviews")
+    _check_choice("outcome", outcome, outcomes()["outcome"])
+    if outcome is not None:
+        df = df[df["outcome"] == outcome]
+    return df.reset_index(drop=True)
+
+
+def _surname(authors: str) -> str:
+    first = str(authors).split(",")[0].strip()
+    return first.split(" ")[0] if first else ""
+
+
+def cite(study_id: str, style: str = "short") -> str:
+    """Citation of a study or review: ``"short"`` (Author et al. Year) or ``"full"`` (authors, year, title,
+    journal, DOI or URL).
+
+    Examples
+    --------
+    >>> cite("wickramage2015")
+    'Wickramage et al. 2015'
+    """
+    df = data.load("studies").set_index("study_id")
+    if study_id not in df.index:
+        _check_choice("study_id", study_id, sorted(df.index))
+    r = df.loc[study_id]
+    year = "n.d." if pd.isna(r["year"]) else str(int(r["year"]))
+    authors = "" if pd.isna(r["authors"]) else str(r["authors"])
+    if style == "short":
+        name = _surname(authors) or study_id
+        many = authors.count(",") >= 1 or "et al" in authors
+        return f"{name}{' et al.' if many else ''} {year}"
+    if style != "full":
+        raise ParameterError(f'style "{style}" is not valid. Valid: short, full')
+    link = f"https://doi.org/{r['doi']}" if not pd.isna(r["doi"]) else ("" if pd.isna(r["url"]) else str(r["url"]))
+    parts = [p for p in (authors or "[authors not verified]", f"({year})", str(r["title"]) + ".",
+                         "" if pd.isna(r["journal"]) else f"*{r['journal']}*.", link) if p]
+    return " ".join(parts)
+
+
+# --- effect sizes -----------------------------------------------------------------------------------
+
+def effect_sizes(df: pd.DataFrame) -> pd.DataFrame:
+    """Analysis-ready effect sizes for effect rows, on the log scale for ratios.
+
+    Per row, in order of preference: a printed OR/RR with its CI → log ratio and variance from the CI
+    (:func:`leftbehind.meta.effect_from_ci`); a printed SMD or MD with CI → the same on the raw scale;
+    2×2 counts → log odds ratio and variance (Woolf), via ``statsmodels``; means, SDs and ns of both
+    groups → Hedges' g and its variance, via ``statsmodels``. Rows where none applies get NaN.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` plus ``yi``, ``vi``, ``es_measure`` (``logOR``, ``logRR``, ``SMD`` or ``MD``) and ``es_source``
+        (``ci``, ``2x2`` or ``means``). Signs follow the row's comparison (left-behind vs comparison).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"measure": [None], "estimate": [None], "ci_low": [None], "ci_high": [None],
+    ...     "ci_level": [None], "events_lb": [27], "total_lb": [110], "events_comp": [20], "total_comp": [113],
+    ...     "mean_lb": [None], "sd_lb": [None], "n_lb": [None], "mean_comp": [None], "sd_comp": [None], "n_comp": [None]})
+    >>> r = effect_sizes(rows).iloc[0]
+    >>> round(float(r.yi), 4), round(float(r.vi), 4), r.es_measure
+    (0.4139, 0.1098, 'logOR')
+    """
+    from statsmodels.stats.meta_analysis import effectsize_2proportions, effectsize_smd
+
+    from .meta import effect_from_ci
+
+    out = df.copy()
+    yi, vi, kind, src = [], [], [], []
+    for r in out.itertuples():
+        y = v = math.nan
+        k = s = None
+        measure = r.measure if isinstance(r.measure, str) else ""
+        level = r.ci_level if not pd.isna(r.ci_level) else 0.95
+        if measure in ("OR", "RR", "SMD", "MD") and not pd.isna(r.estimate) and not pd.isna(r.ci_low) \
+                and not pd.isna(r.ci_high):
+            y, v = effect_from_ci(float(r.estimate), float(r.ci_low), float(r.ci_high), measure, level=float(level))
+            k, s = {"OR": "logOR", "RR": "logRR"}.get(measure, measure), "ci"
+        elif not any(pd.isna(x) for x in (r.events_lb, r.total_lb, r.events_comp, r.total_comp)):
+            a, n1, c, n2 = int(r.events_lb), int(r.total_lb), int(r.events_comp), int(r.total_comp)
+            if 0 < a < n1 and 0 < c < n2:
+                y, v = (float(x) for x in effectsize_2proportions(a, n1, c, n2, statistic="odds-ratio"))
+                k, s = "logOR", "2x2"
+        elif not any(pd.isna(x) for x in (r.mean_lb, r.sd_lb, r.n_lb, r.mean_comp, r.sd_comp, r.n_comp)):
+            y, v = (float(x) for x in effectsize_smd(float(r.mean_lb), float(r.sd_lb), int(r.n_lb),
+                                                     float(r.mean_comp), float(r.sd_comp), int(r.n_comp)))
+            k, s = "SMD", "means"
+        yi.append(y)
+        vi.append(v)
+        kind.append(k)
+        src.append(s)
+    return out.assign(yi=yi, vi=vi, es_measure=kind, es_source=src)
+
+
+def to_smd(es: pd.DataFrame) -> pd.DataFrame:
+    """Put log odds ratios on the SMD scale (Chinn 2000: d = ln(OR)·√3/π, var × 3/π²) and orient every
+    effect so that a positive value means worse for left-behind children (using ``higher_is_worse``).
+
+    Rows whose ``es_measure`` is logRR or MD are dropped (no standard conversion).
+
+    Examples
+    --------
+    >>> es = pd.DataFrame({"yi": [math.log(2.0), 0.3], "vi": [0.04, 0.01], "es_measure": ["logOR", "SMD"],
+    ...                    "higher_is_worse": [True, False]})
+    >>> [round(x, 4) for x in to_smd(es)["yi"]]
+    [0.3822, -0.3]
+    """
+    es = es[es["es_measure"].isin(["logOR", "SMD"])].copy()
+    factor = np.where(es["es_measure"] == "logOR", math.sqrt(3) / math.pi, 1.0)
+    sign = np.where(es["higher_is_worse"].astype("boolean").fillna(True).astype(bool), 1.0, -1.0)
+    es["yi"] = es["yi"].to_numpy(dtype=float) * factor * sign
+    es["vi"] = es["vi"].to_numpy(dtype=float) * factor ** 2
+    es["es_measure"] = "SMD"
+    return es
+
+
+# --- maps and summaries -----------------------------------------------------------------------------
+
+def evidence_map(df: pd.DataFrame) -> pd.DataFrame:
+    """Countries × outcome domains: number of studies and the balance of their findings.
+
+    Parameters
+    ----------
+    df
+        Studies (e.g. from :func:`studies`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table with columns country, domain, studies (count), harm, benefit, no_difference (numbers of
+        studies with at least one effect row of that direction in the domain), balance (``harm − benefit``
+        over studies with a direction, −1 to 1; NaN when no direction is recorded).
+
+    Examples
+    --------
+    >>> m = evidence_map(studies(country="LKA"))
+    >>> int(m.loc[(m.country == "LKA") & (m.domain == "nutrition_growth"), "studies"].iloc[0]) >= 1
+    True
+    """
+    voc = outcomes().set_index("outcome")["domain"]
+    eff = data.load("effects")
+    eff = eff[eff["study_id"].isin(df["study_id"])].assign(domain=lambda e: e["outcome"].map(voc))
+    directions = eff.groupby(["study_id", "domain"])["direction"].agg(lambda d: set(d.dropna()))
+    rows: dict[tuple[str, str], dict[str, int]] = {}
+    for s in df.itertuples():
+        doms = {voc[o] for o in _split(s.outcome_domains) if o in voc.index}
+        for country in _split(s.countries):
+            for dom in doms:
+                cell = rows.setdefault((country, dom), {"studies": 0, "harm": 0, "benefit": 0, "no_difference": 0})
+                cell["studies"] += 1
+                found = directions.get((s.study_id, dom), set())
+                for key in ("harm", "benefit", "no_difference"):
+                    cell[key] += key in found
+    out = pd.DataFrame([{"country": c, "domain": d, **v} for (c, d), v in sorted(rows.items())],
+                       columns=["country", "domain", "studies", "harm", "benefit", "no_difference"])
+    with_direction = out[["harm", "benefit", "no_difference"]].sum(axis=1)
+    out["balance"] = (out["harm"] - out["benefit"]) / with_direction.where(with_direction > 0)
+    return out
+
+
+def summary() -> dict[str, int]:
+    """Counts of the evidence base: studies, reviews, effect rows (all / with numbers), countries, outcomes.
+
+    Examples
+    --------
+    >>> s = summary()
+    >>> s["studies"] >= 60 and s["reviews"] >= 5
+    True
+    """
+    st = data.load("studies")
+    primary = st[st["design"] != "systematic-review"]
+    eff = data.load("effects")
+    countries = {c for cell in primary["countries"] for c in _split(cell)}
+    return {
+        "studies": len(primary),
+        "reviews": int((st["design"] == "systematic-review").sum()),
+        "review_estimates": len(data.load("reviews")),
+        "effect_rows": len(eff),
+        "effect_rows_with_numbers": int(_has_numbers(eff).sum()),
+        "effect_rows_analysable": int(effect_sizes(eff)["yi"].notna().sum()),
+        "countries": len(countries),
+        "outcomes_covered": eff["outcome"].nunique(),
+    }
+
+
+# --- bibliography -----------------------------------------------------------------------------------
+
+def _bib_escape(text: str) -> str:
+    return re.sub(r"([&%$#_{}])", r"\\\1", text)
+
+
+def bibtex(study_ids: Iterable[str] | None = None) -> str:
+    """BibTeX entries for studies (all when ``study_ids`` is None), sorted by key.
+
+    Examples
+    --------
+    >>> print(bibtex(["wickramage2015"]).splitlines()[0])
+    @article{wickramage2015,
+    """
+    df = data.load("studies").sort_values("study_id")
+    if study_ids is not None:
+        df = df[df["study_id"].isin(list(study_ids))]
+    entries = []
+    for r in df.itertuples():
+        fields = []
+        if not pd.isna(r.authors):
+            names = [a.strip() for a in str(r.authors).replace("et al.", "").split(",") if a.strip()]
+            more = " and others" if "et al" in str(r.authors) else ""
+            fields.append(("author", " and ".join(names) + more))
+        fields.append(("title", "[title not verified]" if pd.isna(r.title) else str(r.title)))
+        if not pd.isna(r.journal):
+            fields.append(("journal", str(r.journal)))
+        if not pd.isna(r.year):
+            fields.append(("year", str(int(r.year))))
+        if not pd.isna(r.doi):
+            fields.append(("doi", str(r.doi)))
+        if not pd.isna(r.url):
+            fields.append(("url", str(r.url)))
+        body = ",\n".join(f"  {k} = {{{_bib_escape(v) if k not in ('url', 'doi') else v}}}" for k, v in fields)
+        kind = "misc" if pd.isna(r.journal) else "article"
+        entries.append(f"@{kind}{{{r.study_id},\n{body}\n}}\n")
+    return "\n".join(entries)
+
+
+def build_bibliography(path: Path | None = None) -> Path:
+    """Write ``data/literature/references.bib`` from the ``studies`` resource (generated, never edited).
+
+    Examples
+    --------
+    >>> build_bibliography().name
+    'references.bib'
+    """
+    from .notebooks import write_atomic
+
+    path = path or data.data_dir() / "literature" / "references.bib"
+    header = "% Generated from data/literature/studies.csv by `python -m leftbehind literature bib`; do not edit.\n\n"
+    write_atomic(path, header + bibtex())
+    return path
+
+
+def _check_vocabularies() -> None:
+    """Cross-table rules of the evidence base (used by :func:`leftbehind.data.validate_package`)."""
+    st = data.load("studies")
+    voc = set(outcomes()["outcome"])
+    iso = set(data.geographies().query("kind == 'country'")["code"])
+    for i, r in enumerate(st.itertuples(), start=1):
+        for o in _split(r.outcome_domains):
+            if o not in voc:
+                raise DataError(f'data/literature/studies.csv, row {i}, field "outcome_domains": "{o}" is not an outcome in outcomes.csv')
+        for c in _split(r.countries):
+            if c not in iso:
+                raise DataError(f'data/literature/studies.csv, row {i}, field "countries": "{c}" is not an ISO3 country code')
+
+
+def select(outcome_domain: str = "all", region: str = "all", migration_scope: str = "all",
+           from_year: int | None = None, to_year: int | None = None) -> pd.DataFrame:
+    """Primary studies chosen the way the evidence-map notebook's parameters choose them (``"all"`` = no filter).
+
+    Examples
+    --------
+    >>> len(select(region="South Asia")) == len(studies(region="South Asia"))
+    True
+    """
+    if from_year is not None and to_year is not None and from_year > to_year:
+        raise ParameterError(f"from_year {from_year} is after to_year {to_year}")
+    return studies(domain=None if outcome_domain == "all" else outcome_domain,
+                   region=None if region == "all" else region,
+                   scope=None if migration_scope == "all" else migration_scope,
+                   from_year=from_year, to_year=to_year)
+
+
+def direction_table(study_ids: Iterable[str]) -> pd.DataFrame:
+    """Per outcome, the number of effect rows of each direction (harm, no_difference, benefit, unclear) among
+    the given studies, outcomes in vocabulary order.
+
+    Examples
+    --------
+    >>> t = direction_table(["wickramage2015"])
+    >>> t.loc["underweight"].to_dict()
+    {'harm': 0, 'no_difference': 1}
+    """
+    eff = data.load("effects")
+    eff = eff[eff["study_id"].isin(list(study_ids))]
+    table = pd.crosstab(eff["outcome"], eff["direction"])
+    order = [o for o in outcomes()["outcome"] if o in table.index]
+    cols = [c for c in ("harm", "no_difference", "benefit", "unclear") if c in table.columns]
+    return table.reindex(index=order, columns=cols).fillna(0).astype(int)
+
+
+def bibliography_markdown(study_ids: Iterable[str]) -> str:
+    """A Markdown list of full citations, sorted by study id.
+
+    Examples
+    --------
+    >>> bibliography_markdown(["wickramage2015"]).startswith("1. Wickramage K")
+    True
+    """
+    return "\n".join(f"{i}. {cite(s, 'full')}" for i, s in enumerate(sorted(set(study_ids)), start=1))

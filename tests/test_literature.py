@@ -1,0 +1,148 @@
+"""The evidence base: vocabularies, DOIs, bibliography, filters and effect-size conversions."""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+
+import bibtexparser
+import pytest
+
+from conftest import DATA
+from leftbehind import literature
+from leftbehind.errors import ParameterError
+
+LIT = DATA / "literature"
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with open(LIT / name, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_identifiers_and_vocabularies():
+    studies = _rows("studies.csv")
+    ids = {s["study_id"] for s in studies}
+    vocab = {o["outcome"] for o in _rows("outcomes.csv")}
+    dois = [s["doi"] for s in studies if s["doi"]]
+    assert len(dois) == len(set(d.lower() for d in dois)), "a DOI is used twice"
+    assert all(re.fullmatch(r"10\.\d{4,9}/\S+", d) for d in dois)
+    for e in _rows("effects.csv"):
+        assert e["study_id"] in ids, e["effect_id"]
+        assert e["outcome"] in vocab, e["effect_id"]
+        assert e["quote"].strip() and e["read_at"].strip(), e["effect_id"]
+    for s in studies:
+        assert all(o in vocab for o in s["outcome_domains"].split(";") if o), s["study_id"]
+        assert s["verified_from"].strip(), s["study_id"]
+    for r in _rows("reviews.csv"):
+        assert r["review_id"] in ids and r["outcome"] in vocab
+
+
+def test_counts_required_by_the_collection():
+    s = literature.summary()
+    assert s["studies"] >= 60
+    assert s["effect_rows_with_numbers"] >= 100
+    assert s["reviews"] >= 5
+    assert s["countries"] >= 12
+    regions = {literature.region_of(c) for st in _rows("studies.csv") if st["design"] != "systematic-review"
+               for c in st["countries"].split(";") if c}
+    assert {"East and South-East Asia", "South Asia", "Latin America and the Caribbean", "Africa",
+            "Europe and Central Asia"} <= regions
+    cited = {c for st in _rows("studies.csv") for c in st["countries"].split(";")}
+    for iso in ("LKA", "VNM", "PHL", "IDN", "THA", "CHN", "NPL", "MEX", "ECU", "MDA", "TJK", "KGZ", "GHA"):
+        assert iso in cited, iso
+
+
+def test_bibliography_parses_and_matches_studies(tmp_path):
+    text = (LIT / "references.bib").read_text(encoding="utf-8")
+    library = bibtexparser.parse_string(text)
+    assert not library.failed_blocks
+    assert {e.key for e in library.entries} == {s["study_id"] for s in _rows("studies.csv")}
+    # generated, not edited: rebuilding gives the same file
+    out = literature.build_bibliography(tmp_path / "references.bib")
+    assert out.read_text(encoding="utf-8") == text
+    entry = next(e for e in library.entries if e.key == "wickramage2015")
+    assert entry.fields_dict["doi"].value == "10.1186/s12888-015-0412-2"
+
+
+def test_filter_by_country_and_outcome_against_the_csv():
+    studies = [s for s in _rows("studies.csv") if s["design"] != "systematic-review"]
+    for country in ("CHN", "LKA", "MEX", "MDA"):
+        expected = sorted(s["study_id"] for s in studies if country in s["countries"].split(";"))
+        assert sorted(literature.studies(country=country)["study_id"]) == expected
+    for outcome in ("depression", "stunting", "education"):
+        expected = sorted(s["study_id"] for s in studies if outcome in s["outcome_domains"].split(";"))
+        assert sorted(literature.studies(outcome=outcome)["study_id"]) == expected
+    both = sorted(s["study_id"] for s in studies
+                  if "CHN" in s["countries"].split(";") and "depression" in s["outcome_domains"].split(";"))
+    assert sorted(literature.studies(country="CHN", outcome="depression")["study_id"]) == both
+
+
+def test_scope_filter_includes_studies_of_both():
+    studies = [s for s in _rows("studies.csv") if s["design"] != "systematic-review"]
+    expected = sorted(s["study_id"] for s in studies if s["migration_scope"] in ("international", "both"))
+    assert sorted(literature.studies(scope="international")["study_id"]) == expected
+
+
+def test_unknown_filter_values_are_explained():
+    with pytest.raises(ParameterError, match=r'outcome "depresion" is not valid. Did you mean "depression"\?'):
+        literature.studies(outcome="depresion")
+    with pytest.raises(ParameterError, match=r'region "Asia" is not valid'):
+        literature.studies(region="Asia")
+
+
+def _row(**kw):
+    base = {k: None for k in ("measure", "estimate", "ci_low", "ci_high", "ci_level", "events_lb", "total_lb",
+                              "events_comp", "total_comp", "mean_lb", "sd_lb", "n_lb", "mean_comp", "sd_comp", "n_comp")}
+    base.update(kw)
+    import pandas as pd
+
+    return pd.DataFrame([base])
+
+
+def test_two_by_two_to_log_odds_ratio_by_hand():
+    # 27/110 vs 20/113 (Wickramage et al. 2015, underweight): a=27, b=83, c=20, d=93
+    # OR = 27*93 / (83*20) = 2511/1660 = 1.51265; ln OR = 0.41386
+    # Var = 1/27 + 1/83 + 1/20 + 1/93 = 0.037037 + 0.012048 + 0.050000 + 0.010753 = 0.109838
+    es = literature.effect_sizes(_row(events_lb=27, total_lb=110, events_comp=20, total_comp=113)).iloc[0]
+    assert es.es_measure == "logOR" and es.es_source == "2x2"
+    assert es.yi == pytest.approx(0.41386, abs=1e-5)
+    assert es.vi == pytest.approx(0.109838, abs=1e-6)
+
+
+def test_means_to_hedges_g_by_hand():
+    # CDI 11.4 (SD 7.2, n 590) vs 8.0 (SD 5.8, n 285)  (Wang et al. 2011)
+    # pooled SD = sqrt((589*7.2^2 + 284*5.8^2) / 873) = sqrt((30533.76 + 9553.76) / 873) = 6.77639
+    # d = 3.4 / 6.77639 = 0.50174; J = 1 - 3/(4*873 - 1) = 0.999141; g = 0.50131
+    # Var(g) = (590+285)/(590*285) + g^2 / (2*(590+285)) = 0.0052037 + 0.0001436 = 0.0053473
+    es = literature.effect_sizes(_row(mean_lb=11.4, sd_lb=7.2, n_lb=590, mean_comp=8.0, sd_comp=5.8, n_comp=285)).iloc[0]
+    assert es.es_measure == "SMD" and es.es_source == "means"
+    assert es.yi == pytest.approx(0.50131, abs=1e-5)
+    assert es.vi == pytest.approx(0.0053473, abs=1e-6)
+
+
+def test_ratio_with_ci_to_log_scale_by_hand():
+    # OR 3.42 (95% CI 1.86 to 6.28): yi = ln 3.42 = 1.22966; SE = (ln 6.28 - ln 1.86) / (2 * 1.959964) = 0.31028
+    es = literature.effect_sizes(_row(measure="OR", estimate=3.42, ci_low=1.86, ci_high=6.28)).iloc[0]
+    assert es.yi == pytest.approx(math.log(3.42), abs=1e-9)
+    assert math.sqrt(es.vi) == pytest.approx((math.log(6.28) - math.log(1.86)) / (2 * 1.959964), abs=1e-5)
+
+
+def test_log_odds_ratio_to_smd_by_hand():
+    # Chinn (2000): d = ln(OR) * sqrt(3)/pi; ln 2 * 0.551329 = 0.382153; var 0.04 * 3/pi^2 = 0.012159
+    import pandas as pd
+
+    es = pd.DataFrame({"yi": [math.log(2.0)], "vi": [0.04], "es_measure": ["logOR"], "higher_is_worse": [True]})
+    out = literature.to_smd(es).iloc[0]
+    assert out.yi == pytest.approx(0.382153, abs=1e-6) and out.vi == pytest.approx(0.012159, abs=1e-6)
+
+
+def test_evidence_map_counts_against_the_csv():
+    st = literature.studies(country="LKA")
+    m = literature.evidence_map(st).set_index(["country", "domain"])
+    vocab = {o["outcome"]: o["domain"] for o in _rows("outcomes.csv")}
+    expected = sum(1 for s in _rows("studies.csv") if s["design"] != "systematic-review"
+                   and "LKA" in s["countries"].split(";")
+                   and "mental_health" in {vocab[o] for o in s["outcome_domains"].split(";") if o})
+    assert m.loc[("LKA", "mental_health"), "studies"] == expected
