@@ -146,3 +146,46 @@ def test_evidence_map_counts_against_the_csv():
                    and "LKA" in s["countries"].split(";")
                    and "mental_health" in {vocab[o] for o in s["outcome_domains"].split(";") if o})
     assert m.loc[("LKA", "mental_health"), "studies"] == expected
+
+
+def test_analysis_set_one_effect_per_study_and_sample():
+    st = {s["study_id"]: s for s in _rows("studies.csv")}
+    for outcome in ("depression", "underweight", "suicidal_ideation", "physical_health"):
+        s = literature.analysis_set(outcome)
+        assert s["study_id"].is_unique
+        samples = [st[i]["shared_sample"] or i for i in s["study_id"]]
+        assert len(samples) == len(set(samples)), outcome
+        assert set(s["comparison_type"]) == {"left_behind_vs_not"}
+    # he2012 reports on the same Xiantao children as wang2011: only one of them enters
+    dep = set(literature.analysis_set("depression")["study_id"])
+    assert not {"he2012", "wang2011"} <= dep
+
+
+def test_depression_pool_by_hand():
+    """Fixed-effect pooling of the depression set, recomputed from the CSV means with plain formulas."""
+    from leftbehind import meta
+
+    s = literature.analysis_set("depression", "SMD")
+    rows = {e["effect_id"]: e for e in _rows("effects.csv")}
+    ys, vs = [], []
+    for eid in s["effect_id"]:
+        e = rows[eid]
+        m1, s1, n1 = float(e["mean_lb"]), float(e["sd_lb"]), int(e["n_lb"])
+        m2, s2, n2 = float(e["mean_comp"]), float(e["sd_comp"]), int(e["n_comp"])
+        sp = math.sqrt(((n1 - 1) * s1 ** 2 + (n2 - 1) * s2 ** 2) / (n1 + n2 - 2))
+        g = (1 - 3 / (4 * (n1 + n2) - 9)) * (m1 - m2) / sp
+        ys.append(g)
+        vs.append((n1 + n2) / (n1 * n2) + g ** 2 / (2 * (n1 + n2)))
+    w = [1 / v for v in vs]
+    fe = sum(wi * yi for wi, yi in zip(w, ys)) / sum(w)
+    result = meta.pool(s["yi"], s["vi"], method="FE")
+    assert result.estimate == pytest.approx(fe, abs=2e-4)
+    assert result.se == pytest.approx(math.sqrt(1 / sum(w)), abs=2e-4)
+
+
+def test_comparison_with_reviews_verdicts():
+    t = literature.compare_with_reviews(0.5, 0.45, 0.55, "depression", "SMD")
+    fel = t[(t.review_id == "fellmeth2018") & (t.measure == "SMD")].iloc[0]
+    assert fel.verdict.startswith("differs (intervals do not overlap")  # Fellmeth: 0.16 (0.10 to 0.21)
+    rr = t[(t.review_id == "fellmeth2018") & (t.measure == "RR")].iloc[0]
+    assert "direction only" in rr.verdict

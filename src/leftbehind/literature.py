@@ -44,6 +44,9 @@ __all__ = [
     "select",
     "direction_table",
     "bibliography_markdown",
+    "SCALES",
+    "analysis_set",
+    "compare_with_reviews",
 ]
 
 #: Regions used to group studies, from the UN geoscheme sub-region of each country.
@@ -256,7 +259,8 @@ def cite(study_id: str, style: str = "short") -> str:
     if style != "full":
         raise ParameterError(f'style "{style}" is not valid. Valid: short, full')
     link = f"https://doi.org/{r['doi']}" if not pd.isna(r["doi"]) else ("" if pd.isna(r["url"]) else str(r["url"]))
-    parts = [p for p in (authors or "[authors not verified]", f"({year})", str(r["title"]) + ".",
+    title = "[title not verified]" if pd.isna(r["title"]) else str(r["title"])
+    parts = [p for p in (authors or "[authors not verified]", f"({year})", title + ".",
                          "" if pd.isna(r["journal"]) else f"*{r['journal']}*.", link) if p]
     return " ".join(parts)
 
@@ -321,7 +325,8 @@ def to_smd(es: pd.DataFrame) -> pd.DataFrame:
     """Put log odds ratios on the SMD scale (Chinn 2000: d = ln(OR)·√3/π, var × 3/π²) and orient every
     effect so that a positive value means worse for left-behind children (using ``higher_is_worse``).
 
-    Rows whose ``es_measure`` is logRR or MD are dropped (no standard conversion).
+    Rows whose ``es_measure`` is logRR or MD are dropped (no standard conversion), and so are rows whose
+    ``higher_is_worse`` is unknown (their orientation cannot be set).
 
     Examples
     --------
@@ -330,9 +335,10 @@ def to_smd(es: pd.DataFrame) -> pd.DataFrame:
     >>> [round(x, 4) for x in to_smd(es)["yi"]]
     [0.3822, -0.3]
     """
-    es = es[es["es_measure"].isin(["logOR", "SMD"])].copy()
+    orientation = es["higher_is_worse"].map(lambda v: 1.0 if v in (True, "yes") else -1.0 if v in (False, "no") else math.nan)
+    es = es[es["es_measure"].isin(["logOR", "SMD"]) & orientation.notna()].copy()
     factor = np.where(es["es_measure"] == "logOR", math.sqrt(3) / math.pi, 1.0)
-    sign = np.where(es["higher_is_worse"].astype("boolean").fillna(True).astype(bool), 1.0, -1.0)
+    sign = orientation[es.index].to_numpy(dtype=float)
     es["yi"] = es["yi"].to_numpy(dtype=float) * factor * sign
     es["vi"] = es["vi"].to_numpy(dtype=float) * factor ** 2
     es["es_measure"] = "SMD"
@@ -521,3 +527,100 @@ def bibliography_markdown(study_ids: Iterable[str]) -> str:
     True
     """
     return "\n".join(f"{i}. {cite(s, 'full')}" for i, s in enumerate(sorted(set(study_ids)), start=1))
+
+
+#: Scales a pooled analysis can use: standardised mean difference or odds ratio (log scale internally).
+SCALES: tuple[str, ...] = ("SMD", "OR")
+_SUBSET_HINTS = ("rural", "urban", "age", "girls", "boys", "subgroup", "subset")
+
+
+def analysis_set(outcome: str, scale: str = "SMD") -> pd.DataFrame:
+    """One analysable effect per study for ``outcome``, on one scale, oriented so that a positive SMD (or an
+    OR above 1) means worse for left-behind children.
+
+    Selection, per study: rows comparing left-behind children with children of non-migrants
+    (``comparison_type``) whose effect size can be computed (:func:`effect_sizes`), preferring the
+    overall comparison (migrant_parent ``either``/``unspecified``, not a rural/urban/age/sex subset), then
+    adjusted estimates, then the largest sample; and one study per ``shared_sample`` group (studies of the
+    same children). Log ORs and SMDs are converted to the chosen scale with
+    Chinn's (2000) factor √3/π; log RRs and MDs are left out (no standard conversion).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns effect_id, study_id, label ("Author et al. Year (country)"), year, country, region,
+        migrant_parent, migration_scope, yi, vi (on the log scale for OR), plus the effect row's fields.
+
+    Examples
+    --------
+    >>> s = analysis_set("depression", "SMD")
+    >>> bool(s["study_id"].is_unique), bool((s["vi"] > 0).all())
+    (True, True)
+    """
+    _check_choice("scale", scale, SCALES)
+    es = effect_sizes(effects(outcome=outcome))
+    es = es[es["yi"].notna() & es["es_measure"].isin(["logOR", "SMD"]) & (es["comparison_type"] == "left_behind_vs_not")]
+    if es.empty:
+        return es.assign(label=[], year=[], country=[], region=[], migration_scope=[])
+    es = to_smd(es)  # oriented: positive = worse for left-behind children
+    if scale == "OR":
+        factor = math.pi / math.sqrt(3)
+        es = es.assign(yi=es["yi"] * factor, vi=es["vi"] * factor ** 2, es_measure="logOR")
+    detail = es["outcome_detail"].fillna("").str.lower() + " " + es["effect_id"].str.lower()
+    subset = detail.map(lambda t: any(h in t for h in _SUBSET_HINTS))
+    overall = es["migrant_parent"].fillna("unspecified").isin(["either", "unspecified"])
+    n = es[["total_lb", "n_lb"]].astype("Float64").max(axis=1).fillna(0)
+    es = es.assign(_rank_overall=~overall, _rank_subset=subset, _rank_adj=es["adjusted"] != "yes", _rank_n=-n)
+    es = es.sort_values(["study_id", "_rank_overall", "_rank_subset", "_rank_adj", "_rank_n", "effect_id"])
+    es = es.drop_duplicates("study_id").drop(columns=[c for c in es.columns if c.startswith("_rank")])
+    st = data.load("studies").set_index("study_id")
+    # one study per shared sample: the one whose chosen effect has the largest n, else the first by id
+    sample = es["study_id"].map(st["shared_sample"]).fillna("")
+    es = es.assign(_sample=sample.where(sample != "", es["study_id"]), _n=-n.reindex(es.index).fillna(0))
+    es = es.sort_values(["_sample", "_n", "study_id"]).drop_duplicates("_sample").drop(columns=["_sample", "_n"])
+    first_country = es["study_id"].map(lambda s: (_split(st.loc[s, "countries"]) or [""])[0])
+    names = data.geographies().set_index("code")["name"]
+    es = es.assign(
+        year=es["study_id"].map(st["year"]),
+        country=first_country,
+        region=first_country.map(lambda c: region_of(c) if c else "Other"),
+        migration_scope=es["study_id"].map(st["migration_scope"]),
+        migrant_parent=es["migrant_parent"].fillna("unspecified"),
+        label=[f"{cite(s)} ({names.get(c, c)})" for s, c in zip(es["study_id"], first_country)],
+    )
+    return es.sort_values(["year", "study_id"], na_position="last").reset_index(drop=True)
+
+
+def compare_with_reviews(estimate: float, ci_low: float, ci_high: float, outcome: str, scale: str) -> pd.DataFrame:
+    """Published pooled estimates for ``outcome`` next to ours, with a plain verdict per review row.
+
+    ``estimate``/``ci_*`` are ours on the display scale (an SMD, or an OR — not its log). A review row on the
+    same scale "agrees" when both intervals overlap and point the same way, else "differs"; a row on another
+    scale (e.g. RR against our OR) is compared by direction only; prevalence rows are listed without a verdict.
+
+    Examples
+    --------
+    >>> t = compare_with_reviews(0.2, 0.1, 0.3, "depression", "SMD")
+    >>> t.loc[(t.review_id == "fellmeth2018") & (t.measure == "SMD"), "verdict"].iloc[0]
+    'agrees (intervals overlap, same direction)'
+    """
+    rv = reviews(outcome)
+    null = 0.0 if scale == "SMD" else 1.0
+    ours_side = (estimate > null) - (estimate < null)
+    verdicts = []
+    for r in rv.itertuples():
+        if pd.isna(r.estimate) or r.measure in ("prevalence",) or pd.isna(r.measure):
+            verdicts.append("not comparable (no pooled effect on a comparison scale)")
+            continue
+        r_null = 0.0 if r.measure in ("SMD", "MD") else 1.0
+        side = (r.estimate > r_null) - (r.estimate < r_null)
+        same_scale = (r.measure == scale) or (scale == "OR" and r.measure == "OR")
+        if same_scale and not pd.isna(r.ci_low) and not pd.isna(r.ci_high):
+            overlap = not (ci_high < r.ci_low or r.ci_high < ci_low)
+            verdicts.append("agrees (intervals overlap, same direction)" if overlap and side == ours_side
+                            else "differs (" + ("intervals do not overlap" if not overlap else "opposite direction") + ")")
+        else:
+            verdicts.append(("same direction" if side == ours_side else "opposite direction")
+                            + f" (the review reports {r.measure}, we pool {scale}: direction only)")
+    cols = ["review_id", "outcome_detail", "measure", "estimate", "ci_low", "ci_high", "n_studies", "n_children", "i2"]
+    return rv[cols].assign(verdict=verdicts)

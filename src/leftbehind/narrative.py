@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["fmt_value", "edition_sentences", "latest_sentence"]
+__all__ = ["fmt_value", "edition_sentences", "latest_sentence", "pooled_sentence"]
 
 
 def fmt_value(value: float, unit: str) -> str:
@@ -89,3 +89,35 @@ def latest_sentence(df: pd.DataFrame, name: str, what: str) -> str:
         return f"{name}: no {what} in the data package for the years chosen."
     row = df.sort_values("year").iloc[-1]
     return f"{name}: {what} were {fmt_value(row['value'], row['unit'])} in {row['year']} ({row['edition']})."
+
+
+def pooled_sentence(result: object, measure: str, outcome: str) -> str:
+    """Plain-language statement of a pooled estimate with its interval, heterogeneity and prediction interval.
+
+    ``measure`` is the display scale: ``"SMD"`` (result on the SMD scale) or ``"OR"`` (result on the log-odds
+    scale, shown as an odds ratio).
+
+    Examples
+    --------
+    >>> from leftbehind.meta import pool
+    >>> # weights 100, 50, 66.7: estimate 60/216.7 = 0.277, SE 1/sqrt(216.7) = 0.068; Q = 1.38 < 2, so tau² = 0
+    >>> r = pool([0.2, 0.4, 0.3], [0.01, 0.02, 0.015], method="DL")
+    >>> print(pooled_sentence(r, "SMD", "depression"))
+    Pooling 3 studies (DL, normal intervals): SMD 0.28 (95% CI 0.14 to 0.41); a positive SMD means worse depression for left-behind children. Heterogeneity: I² = 0%, τ² = 0; 95% prediction interval 0.14 to 0.41.
+    """
+    import math
+
+    def show(x: float) -> str:
+        return f"{math.exp(x):.2f}" if measure == "OR" else f"{x:.2f}"
+
+    pct = round(result.level * 100)
+    meaning = ("an OR above 1 means" if measure == "OR" else "a positive SMD means") + \
+        f" worse {outcome.replace('_', ' ')} for left-behind children"
+    text = (f"Pooling {result.k} studies ({result.method}, {result.ci_method} intervals): {measure} "
+            f"{show(result.estimate)} ({pct}% CI {show(result.ci_low)} to {show(result.ci_high)}); {meaning}.")
+    if result.method != "FE":
+        text += f" Heterogeneity: I² = {result.I2:.0f}%, τ² = {result.tau2:.3g}"
+        if not math.isnan(result.pi_low):
+            text += f"; {pct}% prediction interval {show(result.pi_low)} to {show(result.pi_high)}"
+        text += "."
+    return text

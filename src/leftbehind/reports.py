@@ -110,7 +110,17 @@ def _regions() -> list[str]:
     return ["all"] + list(literature.REGIONS)
 
 
+def _outcomes() -> list[str]:
+    from . import literature
+
+    return literature.outcomes()["outcome"].tolist()
+
+
 DOMAINS: dict[str, Callable[[], Iterable[Any]]] = {
+    "outcome": _outcomes,
+    "method": lambda: ("FE", "DL", "PM", "REML"),
+    "ci": lambda: ("normal", "hksj"),
+    "subgroup_by": lambda: ("none", "migrant_parent", "migration_scope", "region"),
     "outcome_domain": _outcome_domains,
     "region": _regions,
     "migration_scope": lambda: ("all", "international", "internal", "both"),
@@ -120,6 +130,17 @@ DOMAINS: dict[str, Callable[[], Iterable[Any]]] = {
     "country": _countries,
     "countries": _countries,
     "measure": _measures,
+}
+
+def _scales() -> tuple[str, ...]:
+    from . import literature
+
+    return literature.SCALES
+
+
+#: Domains that differ for one notebook (by file stem); they take precedence over :data:`DOMAINS`.
+NOTEBOOK_DOMAINS: dict[str, dict[str, Callable[[], Iterable[Any]]]] = {
+    "06_meta_analysis": {"measure": _scales},
 }
 
 #: Rules across parameters: (description, check on the merged parameters) — merged means the notebook's
@@ -297,8 +318,9 @@ def check(reports: list[Report]) -> None:
             if expected is not None and (not isinstance(value, expected) or (tname != "bool" and isinstance(value, bool))):
                 problems.append(f"{where}: {value!r} is a {type(value).__name__}, the notebook declares {tname}")
                 continue
-            if pname in DOMAINS:
-                valid = [str(v) for v in DOMAINS[pname]()]
+            domain = NOTEBOOK_DOMAINS.get(r.notebook.stem, {}).get(pname) or DOMAINS.get(pname)
+            if domain is not None:
+                valid = [str(v) for v in domain()]
                 values = value if isinstance(value, list) else [value]
                 for v in values:
                     if str(v) not in valid:
