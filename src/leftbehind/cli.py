@@ -4,6 +4,7 @@ Commands
 --------
 reports               run the report plan (``--only NAME``, ``--show-code``, ``--check``, ``--plan``, ``--out``)
 notebooks refresh     re-execute source notebooks and store their key-result outputs
+data refresh          download the WDI remittance series as a new edition (online)
 data validate         load every resource of the data package and report the first problem
 literature summary    counts of the evidence base; ``literature bib`` regenerates references.bib
 """
@@ -41,6 +42,7 @@ def _build_parser() -> argparse.ArgumentParser:
     dat_sub = dat.add_subparsers(dest="action", required=True)
     dat_sub.add_parser("validate", help="load and check every resource and the cross-table rules")
     dat_sub.add_parser("build-geographies", help="regenerate data/geographies.csv (needs country_converter)")
+    dat_sub.add_parser("refresh", help="download the World Development Indicators remittance series as a new edition")
 
     lit = sub.add_parser("literature", help="the evidence base on children left behind")
     lit_sub = lit.add_subparsers(dest="action", required=True)
@@ -97,6 +99,12 @@ def _notebooks(args: argparse.Namespace) -> int:
 def _data(args: argparse.Namespace) -> int:
     from . import data
 
+    if args.action == "refresh":
+        from . import wdi
+
+        for line in wdi.refresh():
+            print(line)
+        return 0
     if args.action == "build-geographies":
         print(f"wrote {data.build_geographies().name}")
         return 0

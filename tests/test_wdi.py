@@ -1,0 +1,88 @@
+"""WDI refresh: the parser on the publisher's exact format, new editions added, nothing changed on failure."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from leftbehind import data, wdi
+from leftbehind.errors import DataError
+
+FIXTURE = Path(__file__).parent / "fixtures" / "wdi_API_BX.TRF.PWKR.CD.DT_head.csv"
+
+
+def _zip(text: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("API_BX.TRF.PWKR.CD.DT_DS2_en_csv_v2_38454.csv", text)
+        z.writestr("Metadata_Indicator_API_BX.TRF.PWKR.CD.DT_DS2_en_csv_v2_38454.csv", "x")
+    return buf.getvalue()
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {n: (folder / f"{n}.csv").read_bytes() for n in ("figures", "sources", "editions")}
+
+
+def test_parser_reads_the_publishers_format():
+    updated, rows = wdi.parse_bulk_csv(FIXTURE.read_text(encoding="utf-8"), FIXTURE.name)
+    assert updated == "2025-07-01"
+    aruba = rows[rows["code"] == "ABW"].set_index("year")
+    # read independently: pair the header's year columns with the Aruba line's cells
+    import csv
+
+    lines = FIXTURE.read_text(encoding="utf-8").splitlines()
+    header, cells = next(csv.reader([lines[4]])), next(csv.reader([lines[5]]))
+    expected = {int(h): float(c) for h, c in zip(header, cells) if h.isdigit() and c}
+    assert min(expected) == 1991 and expected[1991] == 2569832.325  # '"2569832.325"' is the first non-empty cell
+    assert aruba["value"].to_dict() == expected
+    assert set(rows["indicator_code"]) == {"BX.TRF.PWKR.CD.DT"}
+
+
+def test_malformed_files_name_line_and_column():
+    text = FIXTURE.read_text(encoding="utf-8").replace('"2569832.325"', '"2,569,832"')
+    with pytest.raises(DataError, match=r'x.csv, line 6, column "1991": "2,569,832" is not a number'):
+        wdi.parse_bulk_csv(text, "x.csv")
+    with pytest.raises(DataError, match=r"x.csv, line 1: expected the WDI preamble"):
+        wdi.parse_bulk_csv("Country Name,Country Code\n", "x.csv")
+
+
+def test_release_already_present_is_skipped(data_copy):
+    before = _snapshot(data_copy)
+    report = wdi.refresh(["BX.TRF.PWKR.CD.DT"], ["ABW"], fetcher=lambda code: _zip(FIXTURE.read_text(encoding="utf-8")))
+    assert report == ["BX.TRF.PWKR.CD.DT: release 2025-07-01 is already in the data package; skipped"]
+    assert _snapshot(data_copy) == before
+
+
+def test_new_release_becomes_a_new_edition(data_copy):
+    text = FIXTURE.read_text(encoding="utf-8").replace("2025-07-01", "2026-01-15")
+    import datetime
+
+    report = wdi.refresh(["BX.TRF.PWKR.CD.DT"], ["ABW"], fetcher=lambda code: _zip(text), today=datetime.date(2026, 2, 1))
+    assert report[0].startswith("BX.TRF.PWKR.CD.DT: release 2026-01-15, ")
+    eds = data.load("editions").set_index("edition_id")
+    assert eds.loc["wdi_2026_01_15", "released"] == "2026-01-15"
+    src = data.load("sources").set_index("source_id").loc["wdi_bx_trf_pwkr_cd_dt_20260115"]
+    assert src["accessed"].isoformat() == "2026-02-01" and src["read_at"].startswith("https://api.worldbank.org/")
+    aruba = data.figures("remittances_received_usd", geography="ABW", year=1991)
+    assert aruba.loc[0, "edition_id"] == "wdi_2026_01_15" and aruba.loc[0, "value"] == pytest.approx(2569832.325)
+    assert len(data.figures("remittances_received_usd", geography="NPL", edition="all", year=2020)) >= 1
+
+
+def test_offline_changes_nothing(data_copy):
+    before = _snapshot(data_copy)
+
+    def offline(code: str) -> bytes:
+        raise DataError(f"cannot download {code} from {wdi.API_URL.format(code=code)} (no network); check the network connection. Nothing was changed in data/.")
+
+    with pytest.raises(DataError, match="check the network connection. Nothing was changed"):
+        wdi.refresh(fetcher=offline)
+    assert _snapshot(data_copy) == before
+
+
+def test_real_fetch_reports_unreachable_host(monkeypatch):
+    monkeypatch.setattr(wdi, "API_URL", "http://127.0.0.1:9/{code}")  # discard port: refused at once
+    with pytest.raises(DataError, match=r"cannot download BX.TRF.PWKR.CD.DT from http://127.0.0.1:9/"):
+        wdi.fetch("BX.TRF.PWKR.CD.DT", timeout=2)
