@@ -86,7 +86,7 @@ def _breakdowns() -> tuple[str, ...]:
 def _countries() -> list[str]:
     from . import data
 
-    return data.countries()
+    return data.countries(with_figures=False)
 
 
 def _measures() -> tuple[str, ...]:

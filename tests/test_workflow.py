@@ -1,0 +1,29 @@
+"""The CI workflow is valid YAML, runs only make targets that exist, and caches the environment on the lock."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from conftest import REPO
+
+
+def _targets() -> set[str]:
+    text = (REPO / "Makefile").read_text(encoding="utf-8")
+    return set(re.findall(r"^([a-z][a-z-]*):", text, re.M))
+
+
+def test_workflow_runs_existing_make_targets_and_caches_on_the_lock():
+    wf = yaml.safe_load((REPO / ".github" / "workflows" / "reports.yml").read_text(encoding="utf-8"))
+    triggers = wf[True] if True in wf else wf["on"]  # PyYAML reads the key `on` as True
+    assert triggers["push"]["branches"] == ["main"] and "schedule" in triggers
+    steps = [s for job in wf["jobs"].values() for s in job.get("steps", [])]
+    commands = [line.strip() for s in steps for line in str(s.get("run", "")).splitlines() if line.strip()]
+    made = [c.split()[1] for c in commands if c.startswith("make ")]
+    assert made == ["test", "reports"]
+    assert set(made) <= _targets()
+    assert all(c.startswith("make ") for c in commands), commands
+    cache = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache"))
+    assert "hashFiles('requirements/lock.txt'" in cache["with"]["key"] and cache["with"]["path"] == ".venv"
+    assert any(str(s.get("uses", "")).startswith("actions/upload-pages-artifact") for s in steps)
