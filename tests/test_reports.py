@@ -73,7 +73,9 @@ def test_end_to_end_outputs_index_and_byte_identical_rerun(project):
     ])
     outcomes = reports.run(plan, out, log=lambda line: None)
     assert [o.status for o in outcomes] == ["ok", "ok"]
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "manifest.json", "plot-a.html", "plot-a.ipynb", "plot-b.html", "plot-b.ipynb"]
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "index.html", "manifest.json", "plot-a.html", "plot-a.ipynb",
+                                                     "plot-b.html", "plot-b.ipynb", "thumbs"]
+    assert sorted(p.name for p in (out / "thumbs").iterdir()) == ["plot-a.png", "plot-b.png"]
 
     executed = nbformat.read(out / "plot-a.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
@@ -84,11 +86,24 @@ def test_end_to_end_outputs_index_and_byte_identical_rerun(project):
 
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="plot-a.html"' in index and 'href="plot-b.html"' in index
+    assert '<img src="thumbs/plot-a.png"' in index
+    # provenance: in the HTML header and in the manifest
+    assert "Provenance: notebooks/plot.ipynb" in html and "Data package: sha256" in html and "git commit" in html
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    prov = manifest["provenance"]
+    assert set(prov["environment"]["versions"]) == {"python", "pandas", "matplotlib", "papermill"}
+    assert len(prov["data_package"]["sha256"]) == 64 and "figures" in prov["data_package"]["resources"]
+    assert len(prov["environment"]["lock_sha256"]) == 64
+    entry = next(e for e in manifest["reports"] if e["name"] == "plot-a")
+    assert entry["notebook"] == "notebooks/plot.ipynb" and len(entry["notebook_sha256"]) == 64
+    assert entry["parameters"] == {"label": "alpha", "n": 4}
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index and "<script>alert(1)" not in index
     assert "Plot &lt;B&gt;" in index
 
     # no absolute paths of this machine in anything written
     for p in out.iterdir():
+        if p.is_dir() or p.suffix == ".png":
+            continue
         text = p.read_text(encoding="utf-8")
         assert str(nbs.parent) not in text and str(REPO) not in text and os.path.expanduser("~") + "/" not in text, p.name
 
@@ -226,3 +241,85 @@ def test_ilo_edition_domain_comes_from_the_data():
     entry = dataclasses.replace(plan["02_labour_migration"], parameters={"edition": "ilo_ge_5"})
     with pytest.raises(ParameterError, match=r'"ilo_ge_5" is not a valid value; did you mean "ilo_ge_[0-9]"\? Valid values: all, latest, ilo_ge_1, ilo_ge_2, ilo_ge_3, ilo_ge_4'):
         reports.check([entry])
+
+
+def test_grid_expands_into_safe_deterministic_names(project):
+    nbs, _ = project
+    plan = _plan(nbs, [{"name": "plot", "notebook": "plot.ipynb", "title": "Plot {label}",
+                        "parameters": {"n": 2}, "grid": {"label": ["North", "South East", "a/b"]}}])
+    reports_ = reports.load_plan(plan)
+    assert [(r.name, r.title, r.parameters) for r in reports_] == [
+        ("plot_North", "Plot North", {"n": 2, "label": "North"}),
+        ("plot_South-East", "Plot South East", {"n": 2, "label": "South East"}),
+        ("plot_a-b", "Plot a/b", {"n": 2, "label": "a/b"}),
+    ]
+    with pytest.raises(PlanError, match="give the same report name twice"):
+        reports.load_plan(_plan(nbs, [{"name": "p", "notebook": "plot.ipynb", "grid": {"label": ["a b", "a-b"]}}]))
+    with pytest.raises(PlanError, match="grid must map exactly one parameter"):
+        reports.load_plan(_plan(nbs, [{"name": "p", "notebook": "plot.ipynb", "grid": ["a"]}]))
+
+
+def test_second_run_is_refused_while_one_holds_the_lock(project):
+    import fcntl
+
+    nbs, out = project
+    out.mkdir()
+    plan = _plan(nbs, [{"name": "a", "notebook": "plot.ipynb"}])
+    with open(out / ".lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        with pytest.raises(ReportError, match=r"another run is writing to reports/ \(lock file .lock\); wait .* --wait"):
+            reports.run(plan, out, log=lambda line: None)
+    assert not (out / "a.html").exists()
+
+
+def _kernels_of(parent: int) -> list[int]:
+    ps = subprocess.run(["ps", "-eo", "pid,ppid,stat,args"], capture_output=True, text=True).stdout
+    kernels = []
+    for line in ps.splitlines()[1:]:
+        pid, ppid, stat, args = line.split(None, 3)
+        if int(ppid) == parent and "ipykernel" in args and not stat.startswith("Z"):
+            kernels.append(int(pid))
+    return kernels
+
+
+def _alive(pid: int) -> bool:
+    ps = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+    return bool(ps) and not ps.startswith("Z")
+
+
+def test_sigint_leaves_no_partial_files_and_no_kernels(tmp_path):
+    import signal
+    import time
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _notebook(nbs / "slow.ipynb", [
+        new_code_cell("seconds: int = 60  # how long to sleep", metadata={"tags": ["parameters"]}),
+        new_markdown_cell("**Parameters.** `seconds`."),
+        new_code_cell("import time\nprint('started', flush=True)\ntime.sleep(seconds)"),
+    ])
+    out = tmp_path / "reports"
+    plan = _plan(nbs, [{"name": "slow", "notebook": "slow.ipynb"}])
+    proc = subprocess.Popen([sys.executable, "-m", "leftbehind", "reports", "--plan", str(plan), "--out", str(out)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (kernels := _kernels_of(proc.pid)):
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline, "no kernel started within 120 s"
+        time.sleep(0.3)
+    time.sleep(3)  # let the kernel start executing
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    leftovers = [p.name for p in out.rglob("*") if p.suffix in (".partial", ".tmp") or p.name.endswith(".partial")]
+    assert leftovers == []
+    assert not (out / "slow.html").exists()
+    for _ in range(50):
+        if not any(_alive(k) for k in kernels):
+            break
+        time.sleep(0.2)
+    assert [k for k in kernels if _alive(k)] == [], "kernel processes outlived the interrupted run"

@@ -32,6 +32,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--plan", type=Path, help="plan file (default: notebooks/reports.yaml)")
     rep.add_argument("--out", type=Path, help="output folder (default: reports/)")
     rep.add_argument("--timeout", type=int, default=600, help="seconds a single cell may run (default 600)")
+    rep.add_argument("--wait", action="store_true", help="if another run is writing reports/, wait for it")
 
     nbs = sub.add_parser("notebooks", help="maintain the source notebooks")
     nbs_sub = nbs.add_subparsers(dest="action", required=True)
@@ -81,7 +82,8 @@ def _reports(args: argparse.Namespace) -> int:
         reports.check(plan)
         print(f"plan ok: {len(plan)} report(s), parameters valid")
         return 0
-    outcomes = reports.run(plan_path, args.out, only=args.only, show_code=args.show_code, timeout=args.timeout)
+    outcomes = reports.run(plan_path, args.out, only=args.only, show_code=args.show_code, timeout=args.timeout,
+                           wait=args.wait)
     print(f"{len(outcomes)} report(s) written to {(args.out or Path('reports')).as_posix()}/ (index.html)")
     return 0
 

@@ -33,6 +33,7 @@ import contextlib
 import dataclasses
 import difflib
 import hashlib
+import io
 import json
 import os
 import re
@@ -220,9 +221,9 @@ def load_plan(path: Path) -> list[Report]:
         where = f"{shown}, entry {i}"
         if not isinstance(entry, dict):
             raise PlanError(f"{where}: expected a mapping with name, notebook, parameters")
-        unknown = set(entry) - {"name", "notebook", "title", "parameters", "group"}
+        unknown = set(entry) - {"name", "notebook", "title", "parameters", "group", "grid"}
         if unknown:
-            raise PlanError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; valid keys: name, notebook, title, parameters, group")
+            raise PlanError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; valid keys: name, notebook, title, parameters, group, grid")
         name = entry.get("name")
         if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
             raise PlanError(f'{where}: name {name!r} is not a safe report name (letters, digits, "_", "-", "."; no "/" or "..")')
@@ -240,9 +241,45 @@ def load_plan(path: Path) -> list[Report]:
         params = entry.get("parameters") or {}
         if not isinstance(params, dict):
             raise PlanError(f"{where}: parameters must be a mapping of name: value")
-        reports.append(Report(name=name, notebook=nb_path, title=str(entry.get("title") or name),
-                              parameters=dict(params), group=str(entry.get("group") or nb_path.stem)))
+        for rname, rparams in _expand_grid(where, name, params, entry.get("grid")):
+            if rname in seen and rname != name:
+                raise PlanError(f'{where}: the grid makes report name "{rname}", which is already used')
+            seen.add(rname)
+            title = str(entry.get("title") or name)
+            try:
+                title = title.format(**rparams)
+            except (KeyError, IndexError, ValueError):
+                raise PlanError(f"{where}: title {title!r} names a parameter the entry does not set") from None
+            reports.append(Report(name=rname, notebook=nb_path, title=title, parameters=rparams,
+                                  group=str(entry.get("group") or nb_path.stem)))
     return reports
+
+
+def _slug(value: Any) -> str:
+    """A safe, deterministic file-name part for a parameter value."""
+    text = re.sub(r"[^A-Za-z0-9]+", "-", str(value)).strip("-")
+    return text or hashlib.sha256(str(value).encode()).hexdigest()[:8]
+
+
+def _expand_grid(where: str, name: str, params: dict[str, Any], grid: Any) -> list[tuple[str, dict[str, Any]]]:
+    """One (name, parameters) per value of a ``grid: {parameter: [values]}`` entry; the entry itself otherwise."""
+    if grid is None:
+        return [(name, dict(params))]
+    if not isinstance(grid, dict) or len(grid) != 1:
+        raise PlanError(f"{where}: grid must map exactly one parameter to a list of values, e.g. grid: {{country: [NPL, LKA]}}")
+    (pname, values), = grid.items()
+    if not isinstance(values, list) or not values:
+        raise PlanError(f'{where}: grid parameter "{pname}" needs a non-empty list of values')
+    out = []
+    for value in values:
+        rname = f"{name}_{_slug(value)}"
+        if not _NAME_RE.match(rname) or ".." in rname:
+            raise PlanError(f"{where}: grid value {value!r} does not make a safe report name")
+        out.append((rname, {**params, pname: value}))
+    names = [n for n, _ in out]
+    if len(set(names)) != len(names):
+        raise PlanError(f'{where}: grid values of "{pname}" give the same report name twice: {", ".join(names)}')
+    return out
 
 
 def select(reports: list[Report], only: Iterable[str] | None) -> list[Report]:
@@ -367,8 +404,9 @@ def _notebook_source_hash(path: Path) -> str:
 def _export_html(nb: Any, title: str, show_code: bool) -> str:
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab", exclude_input=not show_code,
-                            exclude_input_prompt=True, exclude_output_prompt=True)
+    templates = Path(__file__).parent / "templates" / "nbconvert"
+    exporter = HTMLExporter(template_name="leftbehind", extra_template_basedirs=[str(templates)],
+                            exclude_input=not show_code, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body
 
@@ -429,7 +467,8 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterable[str] | None = None,
-        show_code: bool = False, timeout: int = 600, log: Callable[[str], None] | None = None) -> list[Outcome]:
+        show_code: bool = False, timeout: int = 600, log: Callable[[str], None] | None = None,
+        wait: bool = False) -> list[Outcome]:
     """Check the plan, execute the selected reports, export HTML and rewrite the index.
 
     Parameters
@@ -446,6 +485,8 @@ def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterab
         Seconds a single cell may run.
     log
         Called with one line per report; default prints to standard error.
+    wait
+        When another run holds the output folder's lock, wait for it instead of failing at once.
 
     Returns
     -------
@@ -466,6 +507,54 @@ def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterab
     chosen = select(plan, only)
     check(chosen)
     root = plan_path.parent.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _run_lock(out_dir, wait), _sigterm_as_interrupt():
+        return _run_locked(plan, chosen, out_dir, root, show_code, timeout, log)
+
+
+@contextlib.contextmanager
+def _run_lock(out_dir: Path, wait: bool) -> Iterator[None]:
+    """One run at a time per output folder: a second run exits at once with a clear message, or waits."""
+    import fcntl
+
+    path = out_dir / ".lock"
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise ReportError(f"another run is writing to {out_dir.name}/ (lock file {path.name}); "
+                              "wait for it to finish, or pass --wait to queue behind it") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C, so kernels are shut down and temporary files removed on either."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_locked(plan: list[Report], chosen: list[Report], out_dir: Path, root: Path, show_code: bool,
+                timeout: int, log: Callable[[str], None]) -> list[Outcome]:
+    from . import provenance
+
+    prov = {"environment": provenance.environment(), "data_package": provenance.data_package()}
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="leftbehind-run-") as tmp:
         for i, report in enumerate(chosen, start=1):
@@ -473,9 +562,10 @@ def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterab
             rel_in = _relative(report.notebook, root)
             if outcome.status == "ok":
                 normalise(nb, input_path=rel_in, output_path=f"reports/{report.name}.ipynb")
-                html = _export_html(nb, report.title, show_code)
+                html = _with_provenance(_export_html(nb, report.title, show_code), report, rel_in, prov)
                 write_atomic(out_dir / f"{report.name}.ipynb", dumps(nb))
                 write_atomic(out_dir / f"{report.name}.html", html)
+                _write_thumbnail(nb, out_dir / "thumbs" / f"{report.name}.png")
                 failed = out_dir / "_failed" / f"{report.name}.ipynb"
                 if failed.exists():
                     failed.unlink()
@@ -486,7 +576,7 @@ def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterab
                     write_atomic(out_dir / "_failed" / f"{report.name}.ipynb", dumps(nb))
                 log(f"[{i}/{len(chosen)}] FAILED  {report.name}: {outcome.error}")
             outcomes.append(outcome)
-    _write_manifest_and_index(plan, outcomes, out_dir, root)
+    _write_manifest_and_index(plan, outcomes, out_dir, root, prov)
     failures = [o for o in outcomes if o.status != "ok"]
     if failures:
         lines = [f"{len(failures)} of {len(outcomes)} report(s) failed:"]
@@ -500,7 +590,48 @@ def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterab
     return outcomes
 
 
-def _write_manifest_and_index(plan: list[Report], outcomes: list[Outcome], out_dir: Path, root: Path) -> None:
+def _with_provenance(html: str, report: Report, rel_in: str, prov: dict[str, Any]) -> str:
+    """Insert a provenance header (escaped) at the top of a report's HTML body."""
+    from html import escape
+
+    env, dp = prov["environment"], prov["data_package"]
+    params = ", ".join(f"{k} = {v!r}" for k, v in sorted(report.parameters.items())) or "defaults"
+    versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
+    block = (
+        '<details class="leftbehind-provenance" style="font:12px system-ui,sans-serif;margin:8px 16px;color:#444">'
+        f"<summary>Provenance: {escape(rel_in)} · {escape(params)}</summary><ul>"
+        f"<li>Notebook: {escape(rel_in)} (sha256 {_notebook_source_hash(report.notebook)})</li>"
+        f"<li>Parameters: {escape(params)}</li>"
+        f"<li>Data package: sha256 {dp['sha256']} (per-resource hashes in manifest.json)</li>"
+        f"<li>leftbehind {escape(env['leftbehind'])}, git commit {escape(env['git_commit'])}</li>"
+        f"<li>Lock file: sha256 {env['lock_sha256']}; {escape(versions)}</li>"
+        "</ul></details>"
+    )
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + "\n" + block, html, count=1)
+
+
+def _write_thumbnail(nb: Any, path: Path) -> None:
+    """Save a small copy of the report's first figure (for the index); remove a stale one if there is none."""
+    import base64
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            png = output.get("data", {}).get("image/png")
+            if png:
+                from PIL import Image
+
+                image = Image.open(io.BytesIO(base64.b64decode("".join(png) if isinstance(png, list) else png)))
+                image.thumbnail((320, 320))
+                small = io.BytesIO()
+                image.convert("RGB").save(small, format="PNG")
+                write_atomic(path, small.getvalue())
+                return
+    if path.exists():
+        path.unlink()
+
+
+def _write_manifest_and_index(plan: list[Report], outcomes: list[Outcome], out_dir: Path, root: Path,
+                              prov: dict[str, Any]) -> None:
     manifest_path = out_dir / "manifest.json"
     previous: dict[str, Any] = {}
     if manifest_path.exists():
@@ -529,8 +660,9 @@ def _write_manifest_and_index(plan: list[Report], outcomes: list[Outcome], out_d
             entry["error"] = old.get("error", "")
             entry["failed_cell"] = old.get("failed_cell")
         entry["failed_ipynb"] = f"_failed/{r.name}.ipynb" if entry["status"] == "failed" else None
+        entry["thumbnail"] = f"thumbs/{r.name}.png" if (out_dir / "thumbs" / f"{r.name}.png").exists() else None
         entries.append(entry)
-    manifest = {"leftbehind_version": __version__, "reports": entries}
+    manifest = {"leftbehind_version": __version__, "provenance": prov, "reports": entries}
     write_atomic(manifest_path, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     write_atomic(out_dir / "index.html", render_index(manifest))
 
