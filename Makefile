@@ -33,8 +33,8 @@ test: $(STAMP) ## Run every test: unit tests, data-package validation, notebooks
 	$(BIN)/python -m pytest tests --doctest-modules src/leftbehind
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 
-reports: $(STAMP) ## Regenerate every report in notebooks/reports.yaml into reports/
-	$(BIN)/python -m leftbehind reports
+reports: $(STAMP) ## Regenerate every report in notebooks/reports.yaml into reports/ (ARGS="--force --only NAME" to pass options)
+	$(BIN)/python -m leftbehind reports $(ARGS)
 
 check: $(STAMP) ## Validate the report plan and its parameters without running anything
 	$(BIN)/python -m leftbehind reports --check

@@ -323,3 +323,23 @@ def test_sigint_leaves_no_partial_files_and_no_kernels(tmp_path):
             break
         time.sleep(0.2)
     assert [k for k in kernels if _alive(k)] == [], "kernel processes outlived the interrupted run"
+
+
+@pytest.mark.parametrize(("parameters", "message"), [
+    ({"contry": "NPL"}, 'plan entry "profile", parameter "contry": not a parameter of 05_country_profile.ipynb; did you mean "country"? Parameters: country'),
+    ({"country": "XYZ"}, 'plan entry "profile", parameter "country": "XYZ" is not a valid value'),
+])
+def test_country_profile_parameters_fail_before_any_kernel(tmp_path, monkeypatch, parameters, message):
+    import shutil
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    shutil.copy(REPO / "notebooks" / "05_country_profile.ipynb", nbs)
+    plan = _plan(nbs, [{"name": "profile", "notebook": "05_country_profile.ipynb", "parameters": parameters}])
+    monkeypatch.setattr(reports, "_execute", lambda *a, **k: pytest.fail("a kernel was started"))
+    proc = subprocess.run([sys.executable, "-m", "leftbehind", "reports", "--plan", str(plan), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 1 and message in proc.stderr, proc.stderr
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(ParameterError):
+        reports.run(plan, tmp_path / "out2", log=lambda line: None)

@@ -33,6 +33,8 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", type=Path, help="output folder (default: reports/)")
     rep.add_argument("--timeout", type=int, default=600, help="seconds a single cell may run (default 600)")
     rep.add_argument("--wait", action="store_true", help="if another run is writing reports/, wait for it")
+    rep.add_argument("--force", action="store_true",
+                     help="re-execute every report (every run re-executes today; kept for incremental builds)")
 
     nbs = sub.add_parser("notebooks", help="maintain the source notebooks")
     nbs_sub = nbs.add_subparsers(dest="action", required=True)
