@@ -37,7 +37,6 @@ def _plot_notebook(path: Path) -> None:
 def _failing_notebook(path: Path) -> None:
     _notebook(path, [
         new_code_cell("fail: bool = True  # raise in the third cell", metadata={"tags": ["parameters"]}),
-        new_markdown_cell("**Parameters.** `fail`."),
         new_code_cell("x = 1"),
         new_code_cell("if fail:\n    raise ValueError('planted failure')"),
     ])
@@ -138,15 +137,15 @@ def test_failure_is_isolated_and_previous_report_kept(project):
         reports.run(_plan(nbs, entries), out, log=lambda line: None)
     message = str(info.value)
     assert "1 of 3 report(s) failed" in message
-    # cell 4 of boom.ipynb counting every cell from 1 (the third code cell), with its first line
-    assert "boom (boom.ipynb), cell 4 ('if fail:'): ValueError: planted failure" in message
+    # the notebook's third cell (counting every cell from 1, as the notebook shows them), with its first line
+    assert "boom (boom.ipynb), cell 3 ('if fail:'): ValueError: planted failure" in message
     # the other reports were still written, the failing one's last good output is untouched
     assert (out / "first.html").exists() and (out / "last.html").exists()
     assert (out / "boom.html").read_bytes() == good_html and (out / "boom.ipynb").read_bytes() == good_nb
     failed = nbformat.read(out / "_failed" / "boom.ipynb", as_version=4)
     assert any(o.get("ename") == "ValueError" for c in failed.cells if c.cell_type == "code" for o in c.outputs)
     manifest = {e["name"]: e for e in json.loads((out / "manifest.json").read_text())["reports"]}
-    assert manifest["boom"]["status"] == "failed" and manifest["boom"]["failed_cell"] == 4
+    assert manifest["boom"]["status"] == "failed" and manifest["boom"]["failed_cell"] == 3
     assert manifest["first"]["status"] == "ok"
     assert 'href="_failed/boom.ipynb"' in (out / "index.html").read_text(encoding="utf-8")
     assert not list(out.rglob("*.partial"))
