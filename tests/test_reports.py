@@ -342,3 +342,20 @@ def test_country_profile_parameters_fail_before_any_kernel(tmp_path, monkeypatch
     assert not (tmp_path / "out").exists()
     with pytest.raises(ParameterError):
         reports.run(plan, tmp_path / "out2", log=lambda line: None)
+
+
+def test_parallel_run_writes_the_same_bytes_as_a_sequential_one(project):
+    nbs, out = project
+    entries = [{"name": f"p{i}", "notebook": "plot.ipynb", "parameters": {"n": i + 2}} for i in range(3)]
+    entries.append({"name": "boom", "notebook": "boom.ipynb", "parameters": {"fail": True}})
+    plan = _plan(nbs, entries)
+    with pytest.raises(ReportError):
+        reports.run(plan, out, jobs=1, log=lambda line: None)
+    sequential = _hashes(out)
+    import shutil
+
+    shutil.rmtree(out)
+    with pytest.raises(ReportError) as info:
+        reports.run(plan, out, jobs=2, log=lambda line: None)
+    assert "boom (boom.ipynb), cell 3" in str(info.value)
+    assert _hashes(out) == sequential

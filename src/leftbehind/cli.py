@@ -33,6 +33,8 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", type=Path, help="output folder (default: reports/)")
     rep.add_argument("--timeout", type=int, default=600, help="seconds a single cell may run (default 600)")
     rep.add_argument("--wait", action="store_true", help="if another run is writing reports/, wait for it")
+    rep.add_argument("--jobs", type=int, default=None, metavar="N",
+                     help="reports executed at once, one kernel per report (default: number of cores)")
     rep.add_argument("--force", action="store_true",
                      help="re-execute every report (every run re-executes today; kept for incremental builds)")
 
@@ -85,7 +87,7 @@ def _reports(args: argparse.Namespace) -> int:
         print(f"plan ok: {len(plan)} report(s), parameters valid")
         return 0
     outcomes = reports.run(plan_path, args.out, only=args.only, show_code=args.show_code, timeout=args.timeout,
-                           wait=args.wait)
+                           wait=args.wait, jobs=args.jobs)
     print(f"{len(outcomes)} report(s) written to {(args.out or Path('reports')).as_posix()}/ (index.html)")
     return 0
 

@@ -59,11 +59,16 @@ def normalise(nb: Any, input_path: str | None = None, output_path: str | None = 
         if "output_path" in pm:
             pm["output_path"] = output_path
         pm.pop("environment_variables", None)
+    errors = 0
     for cell in nb.cells:
         for key in ("execution", "papermill"):
             cell.metadata.pop(key, None)
-        if "injected-parameters" in cell.metadata.get("tags", []) and "id" in cell:
-            cell["id"] = "injected-parameters"  # papermill gives it a random id on every run
+        tags = cell.metadata.get("tags", [])
+        if "id" in cell and "injected-parameters" in tags:
+            cell["id"] = "injected-parameters"  # papermill gives its own cells a random id on every run
+        elif "id" in cell and "papermill-error-cell-tag" in tags:
+            errors += 1
+            cell["id"] = f"papermill-error-cell-{errors}"
     return nb
 
 

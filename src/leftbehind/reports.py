@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import difflib
@@ -468,7 +469,8 @@ def _relative(path: Path, root: Path) -> str:
 
 def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterable[str] | None = None,
         show_code: bool = False, timeout: int = 600, log: Callable[[str], None] | None = None,
-        wait: bool = False) -> list[Outcome]:
+        wait: bool = False, jobs: int | None = None,
+        executor: concurrent.futures.Executor | None = None) -> list[Outcome]:
     """Check the plan, execute the selected reports, export HTML and rewrite the index.
 
     Parameters
@@ -487,6 +489,12 @@ def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterab
         Called with one line per report; default prints to standard error.
     wait
         When another run holds the output folder's lock, wait for it instead of failing at once.
+    jobs
+        Reports executed at once, each kernel in its own worker process (default: the number of cores).
+        HTML export and every write happen in this process.
+    executor
+        Any :class:`concurrent.futures.Executor` to run the executions on instead (e.g. a Dask client's
+        executor); its workers need this package and the notebooks at the same paths.
 
     Returns
     -------
@@ -509,7 +517,7 @@ def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterab
     root = plan_path.parent.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     with _run_lock(out_dir, wait), _sigterm_as_interrupt():
-        return _run_locked(plan, chosen, out_dir, root, show_code, timeout, log)
+        return _run_locked(plan, chosen, out_dir, root, show_code, timeout, log, jobs, executor)
 
 
 @contextlib.contextmanager
@@ -550,15 +558,59 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _execute_job(report: Report, workdir: str, timeout: int) -> tuple[str | None, Outcome]:
+    """Run one report in a worker process; the notebook travels back as JSON text."""
+    import nbformat
+
+    nb, outcome = _execute(report, Path(workdir), timeout)
+    return (nbformat.writes(nb) if nb is not None else None), outcome
+
+
+def _executions(chosen: list[Report], workdir: Path, timeout: int, jobs: int | None,
+                executor: concurrent.futures.Executor | None) -> Iterator[tuple[Report, Any, Outcome]]:
+    """Execute the reports, in this process (one job) or on an executor (one kernel per report, each in its
+    own worker process), yielding each as it finishes."""
+    import nbformat
+
+    jobs = jobs or os.cpu_count() or 1
+    if executor is None and (jobs == 1 or len(chosen) == 1):
+        for report in chosen:
+            nb, outcome = _execute(report, workdir, timeout)
+            yield report, nb, outcome
+        return
+    own = executor is None
+    if own:
+        import multiprocessing
+
+        executor = concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(chosen)),
+                                                          mp_context=multiprocessing.get_context("fork"))
+    try:
+        futures = {executor.submit(_execute_job, r, str(workdir), timeout): r for r in chosen}
+        for future in concurrent.futures.as_completed(futures):
+            report = futures[future]
+            try:
+                text, outcome = future.result()
+            except Exception as exc:  # a worker died: isolate this report
+                text, outcome = None, Outcome(report, "failed", error=f"{type(exc).__name__}: {exc}")
+            yield report, (nbformat.reads(text, as_version=4) if text is not None else None), outcome
+    except BaseException:
+        if own:
+            executor.shutdown(wait=True, cancel_futures=True)
+        raise
+    else:
+        if own:
+            executor.shutdown(wait=True)
+
+
 def _run_locked(plan: list[Report], chosen: list[Report], out_dir: Path, root: Path, show_code: bool,
-                timeout: int, log: Callable[[str], None]) -> list[Outcome]:
+                timeout: int, log: Callable[[str], None], jobs: int | None = None,
+                executor: concurrent.futures.Executor | None = None) -> list[Outcome]:
     from . import provenance
 
     prov = {"environment": provenance.environment(), "data_package": provenance.data_package()}
-    outcomes: list[Outcome] = []
+    done: dict[str, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix="leftbehind-run-") as tmp:
-        for i, report in enumerate(chosen, start=1):
-            nb, outcome = _execute(report, Path(tmp), timeout)
+        for i, (report, nb, outcome) in enumerate(_executions(chosen, Path(tmp), timeout, jobs, executor), start=1):
             rel_in = _relative(report.notebook, root)
             if outcome.status == "ok":
                 normalise(nb, input_path=rel_in, output_path=f"reports/{report.name}.ipynb")
@@ -575,7 +627,8 @@ def _run_locked(plan: list[Report], chosen: list[Report], out_dir: Path, root: P
                     normalise(nb, input_path=rel_in, output_path=f"reports/_failed/{report.name}.ipynb")
                     write_atomic(out_dir / "_failed" / f"{report.name}.ipynb", dumps(nb))
                 log(f"[{i}/{len(chosen)}] FAILED  {report.name}: {outcome.error}")
-            outcomes.append(outcome)
+            done[report.name] = outcome
+    outcomes = [done[r.name] for r in chosen]
     _write_manifest_and_index(plan, outcomes, out_dir, root, prov)
     failures = [o for o in outcomes if o.status != "ok"]
     if failures:
