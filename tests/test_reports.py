@@ -107,7 +107,7 @@ def test_end_to_end_outputs_index_and_byte_identical_rerun(project):
         assert str(nbs.parent) not in text and str(REPO) not in text and os.path.expanduser("~") + "/" not in text, p.name
 
     first = _hashes(out)
-    reports.run(plan, out, log=lambda line: None)
+    reports.run(plan, out, force=True, log=lambda line: None)  # re-executes everything
     assert _hashes(out) == first
 
 
@@ -359,3 +359,36 @@ def test_parallel_run_writes_the_same_bytes_as_a_sequential_one(project):
         reports.run(plan, out, jobs=2, log=lambda line: None)
     assert "boom (boom.ipynb), cell 3" in str(info.value)
     assert _hashes(out) == sequential
+
+
+def test_incremental_skip_and_data_dependencies(tmp_path, data_copy):
+    """Change nothing: nothing re-runs. Change a data file one report read: only that report re-runs."""
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _notebook(nbs / "seeds.ipynb", [
+        new_code_cell('topic: str = "all"  # seed topic', metadata={"tags": ["parameters"]}),
+        new_code_cell("from leftbehind import data\nprint(len(data.seed_figures(topic)))"),
+    ])
+    _notebook(nbs / "plain.ipynb", [
+        new_code_cell("n: int = 2  # a number", metadata={"tags": ["parameters"]}),
+        new_code_cell("print(n * 2)"),
+    ])
+    out = tmp_path / "reports"
+    plan = _plan(nbs, [{"name": "seeds", "notebook": "seeds.ipynb"}, {"name": "plain", "notebook": "plain.ipynb"}])
+    reports.run(plan, out, log=lambda line: None)
+    manifest = {e["name"]: e for e in json.loads((out / "manifest.json").read_text())["reports"]}
+    assert set(manifest["seeds"]["inputs"]["data"]) == {"seed_figures", "datapackage.json"}
+    assert set(manifest["plain"]["inputs"]["data"]) == {"datapackage.json"}
+    first = _hashes(out)
+
+    outcomes = reports.run(plan, out, log=lambda line: None)
+    assert [o.skipped for o in outcomes] == [True, True]
+    assert _hashes(out) == first
+
+    seeds = data_copy / "seed_figures.csv"
+    seeds.write_text(seeds.read_text(encoding="utf-8").replace(",175,", ",176,"), encoding="utf-8")
+    outcomes = reports.run(plan, out, log=lambda line: None)
+    assert {o.report.name: o.skipped for o in outcomes} == {"seeds": False, "plain": True}
+
+    outcomes = reports.run(plan, out, force=True, log=lambda line: None)
+    assert [o.skipped for o in outcomes] == [False, False]

@@ -36,7 +36,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--jobs", type=int, default=None, metavar="N",
                      help="reports executed at once, one kernel per report (default: number of cores)")
     rep.add_argument("--force", action="store_true",
-                     help="re-execute every report (every run re-executes today; kept for incremental builds)")
+                     help="re-execute every report, even those whose inputs did not change")
 
     nbs = sub.add_parser("notebooks", help="maintain the source notebooks")
     nbs_sub = nbs.add_subparsers(dest="action", required=True)
@@ -87,7 +87,7 @@ def _reports(args: argparse.Namespace) -> int:
         print(f"plan ok: {len(plan)} report(s), parameters valid")
         return 0
     outcomes = reports.run(plan_path, args.out, only=args.only, show_code=args.show_code, timeout=args.timeout,
-                           wait=args.wait, jobs=args.jobs)
+                           wait=args.wait, jobs=args.jobs, force=args.force)
     print(f"{len(outcomes)} report(s) written to {(args.out or Path('reports')).as_posix()}/ (index.html)")
     return 0
 

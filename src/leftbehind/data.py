@@ -67,6 +67,18 @@ SEED_TOPICS: tuple[str, ...] = ("labour_migration", "remittances", "children_lef
 
 _ENV_VAR = "LEFTBEHIND_DATA_DIR"
 _MISSING = ""
+#: Set by the report runner: a file where each resource a notebook loads is recorded, so that the runner
+#: knows which data files a report depends on (incremental builds).
+READS_LOG_ENV = "LEFTBEHIND_READS_LOG"
+_recorded: set[tuple[str, str]] = set()
+
+
+def _record_read(name: str) -> None:
+    log = os.environ.get(READS_LOG_ENV)
+    if log and (log, name) not in _recorded:
+        _recorded.add((log, name))
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(name + "\n")
 
 
 def data_dir() -> Path:
@@ -255,6 +267,8 @@ def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """
     res = _resource(name)
     file = Path(path) if path is not None else data_dir() / res["path"]
+    if path is None:
+        _record_read(name)
     shown = _display(file)
     fields = res["schema"]["fields"]
     names = [f["name"] for f in fields]

@@ -33,6 +33,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import difflib
+import functools
 import hashlib
 import io
 import json
@@ -180,6 +181,8 @@ class Outcome:
     error: str = ""
     cell_index: int | None = None  # 1-based number of the failing cell in the source notebook
     cell_source: str = ""
+    reads: tuple[str, ...] = ()  # data-package resources the notebook loaded
+    skipped: bool = False  # nothing it depends on changed since its last good run
 
 
 def default_plan_path() -> Path:
@@ -413,12 +416,17 @@ def _export_html(nb: Any, title: str, show_code: bool) -> str:
 
 
 @contextlib.contextmanager
-def _kernel_environment() -> Iterator[None]:
+def _kernel_environment(reads_log: Path | None = None) -> Iterator[None]:
     """Environment for report kernels: matplotlib's inline backend (a caller's MPLBACKEND=Agg would hide
-    every chart) and a fixed hash seed, so that nothing in a report depends on the calling shell."""
-    saved = {k: os.environ.get(k) for k in ("MPLBACKEND", "PYTHONHASHSEED")}
+    every chart), a fixed hash seed, so that nothing in a report depends on the calling shell, and the file
+    where leftbehind.data records the resources the notebook loads."""
+    from .data import READS_LOG_ENV
+
+    saved = {k: os.environ.get(k) for k in ("MPLBACKEND", "PYTHONHASHSEED", READS_LOG_ENV)}
     os.environ.pop("MPLBACKEND", None)
     os.environ["PYTHONHASHSEED"] = "0"
+    if reads_log is not None:
+        os.environ[READS_LOG_ENV] = str(reads_log)
     try:
         yield
     finally:
@@ -442,8 +450,9 @@ def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]
     from papermill.exceptions import PapermillExecutionError
 
     out_path = workdir / f"{report.name}.ipynb"
+    reads_log = workdir / f"{report.name}.reads"
     try:
-        with _kernel_environment():
+        with _kernel_environment(reads_log):
             papermill.execute_notebook(
                 str(report.notebook), str(out_path), parameters=report.parameters, kernel_name="python3",
                 cwd=str(report.notebook.parent), progress_bar=False, log_output=False,
@@ -457,7 +466,8 @@ def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]
     except Exception as exc:  # kernel died, timeout, bad notebook: still isolate this report
         nb = nbformat.read(out_path, as_version=4) if out_path.exists() else None
         return nb, Outcome(report, "failed", error=f"{type(exc).__name__}: {exc}")
-    return nbformat.read(out_path, as_version=4), Outcome(report, "ok")
+    reads = sorted(set(reads_log.read_text(encoding="utf-8").split())) if reads_log.exists() else []
+    return nbformat.read(out_path, as_version=4), Outcome(report, "ok", reads=tuple(reads))
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -470,7 +480,7 @@ def _relative(path: Path, root: Path) -> str:
 def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterable[str] | None = None,
         show_code: bool = False, timeout: int = 600, log: Callable[[str], None] | None = None,
         wait: bool = False, jobs: int | None = None,
-        executor: concurrent.futures.Executor | None = None) -> list[Outcome]:
+        executor: concurrent.futures.Executor | None = None, force: bool = False) -> list[Outcome]:
     """Check the plan, execute the selected reports, export HTML and rewrite the index.
 
     Parameters
@@ -492,6 +502,10 @@ def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterab
     jobs
         Reports executed at once, each kernel in its own worker process (default: the number of cores).
         HTML export and every write happen in this process.
+    force
+        Re-execute every selected report. Without it, a report whose inputs (notebook source, parameters,
+        the data resources it read, the leftbehind source, the lock file) are unchanged since its last good
+        run is skipped and its files are kept.
     executor
         Any :class:`concurrent.futures.Executor` to run the executions on instead (e.g. a Dask client's
         executor); its workers need this package and the notebooks at the same paths.
@@ -517,7 +531,7 @@ def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterab
     root = plan_path.parent.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     with _run_lock(out_dir, wait), _sigterm_as_interrupt():
-        return _run_locked(plan, chosen, out_dir, root, show_code, timeout, log, jobs, executor)
+        return _run_locked(plan, chosen, out_dir, root, show_code, timeout, log, jobs, executor, force)
 
 
 @contextlib.contextmanager
@@ -572,6 +586,8 @@ def _executions(chosen: list[Report], workdir: Path, timeout: int, jobs: int | N
     own worker process), yielding each as it finishes."""
     import nbformat
 
+    if not chosen:
+        return
     jobs = jobs or os.cpu_count() or 1
     if executor is None and (jobs == 1 or len(chosen) == 1):
         for report in chosen:
@@ -602,15 +618,63 @@ def _executions(chosen: list[Report], workdir: Path, timeout: int, jobs: int | N
             executor.shutdown(wait=True)
 
 
+def _read_manifest(out_dir: Path) -> dict[str, dict[str, Any]]:
+    path = out_dir / "manifest.json"
+    try:
+        return {e["name"]: e for e in json.loads(path.read_text(encoding="utf-8"))["reports"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+@functools.lru_cache(maxsize=1)
+def _code_sha256() -> str:
+    """Hash of the leftbehind package's source (modules and templates): a change re-runs every report."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".json")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _inputs(report: Report, reads: Iterable[str], prov: dict[str, Any]) -> dict[str, Any]:
+    """Everything a report's output depends on: notebook source, parameters, the data it read, code, lock."""
+    from . import data
+
+    resources = prov["data_package"]["resources"]
+    deps = {name: resources.get(name, "") for name in sorted(set(reads))}
+    deps["datapackage.json"] = _sha256((data.data_dir() / "datapackage.json").read_bytes())
+    return {"notebook": _notebook_source_hash(report.notebook), "parameters": report.parameters,
+            "code": _code_sha256(), "lock": prov["environment"]["lock_sha256"], "data": deps}
+
+
+def _unchanged(report: Report, old: dict[str, Any], out_dir: Path, prov: dict[str, Any]) -> bool:
+    if old.get("status") != "ok" or not isinstance(old.get("inputs"), dict):
+        return False
+    if not ((out_dir / f"{report.name}.html").exists() and (out_dir / f"{report.name}.ipynb").exists()):
+        return False
+    reads = [r for r in old["inputs"].get("data", {}) if r != "datapackage.json"]
+    return _inputs(report, reads, prov) == old["inputs"]
+
+
 def _run_locked(plan: list[Report], chosen: list[Report], out_dir: Path, root: Path, show_code: bool,
                 timeout: int, log: Callable[[str], None], jobs: int | None = None,
-                executor: concurrent.futures.Executor | None = None) -> list[Outcome]:
+                executor: concurrent.futures.Executor | None = None, force: bool = False) -> list[Outcome]:
     from . import provenance
 
     prov = {"environment": provenance.environment(), "data_package": provenance.data_package()}
     done: dict[str, Outcome] = {}
+    previous = _read_manifest(out_dir)
+    to_run = []
+    for report in chosen:
+        old = previous.get(report.name)
+        if not force and old is not None and _unchanged(report, old, out_dir, prov):
+            done[report.name] = Outcome(report, "ok", reads=tuple(old["inputs"]["data"]), skipped=True)
+        else:
+            to_run.append(report)
+    if len(done):
+        log(f"{len(done)} of {len(chosen)} report(s) unchanged since their last run (use --force to re-run them)")
     with tempfile.TemporaryDirectory(prefix="leftbehind-run-") as tmp:
-        for i, (report, nb, outcome) in enumerate(_executions(chosen, Path(tmp), timeout, jobs, executor), start=1):
+        for i, (report, nb, outcome) in enumerate(_executions(to_run, Path(tmp), timeout, jobs, executor), start=1):
             rel_in = _relative(report.notebook, root)
             if outcome.status == "ok":
                 normalise(nb, input_path=rel_in, output_path=f"reports/{report.name}.ipynb")
@@ -621,12 +685,12 @@ def _run_locked(plan: list[Report], chosen: list[Report], out_dir: Path, root: P
                 failed = out_dir / "_failed" / f"{report.name}.ipynb"
                 if failed.exists():
                     failed.unlink()
-                log(f"[{i}/{len(chosen)}] ok      {report.name}")
+                log(f"[{i}/{len(to_run)}] ok      {report.name}")
             else:
                 if nb is not None:
                     normalise(nb, input_path=rel_in, output_path=f"reports/_failed/{report.name}.ipynb")
                     write_atomic(out_dir / "_failed" / f"{report.name}.ipynb", dumps(nb))
-                log(f"[{i}/{len(chosen)}] FAILED  {report.name}: {outcome.error}")
+                log(f"[{i}/{len(to_run)}] FAILED  {report.name}: {outcome.error}")
             done[report.name] = outcome
     outcomes = [done[r.name] for r in chosen]
     _write_manifest_and_index(plan, outcomes, out_dir, root, prov)
@@ -686,13 +750,11 @@ def _write_thumbnail(nb: Any, path: Path) -> None:
 def _write_manifest_and_index(plan: list[Report], outcomes: list[Outcome], out_dir: Path, root: Path,
                               prov: dict[str, Any]) -> None:
     manifest_path = out_dir / "manifest.json"
-    previous: dict[str, Any] = {}
-    if manifest_path.exists():
-        try:
-            previous = {e["name"]: e for e in json.loads(manifest_path.read_text(encoding="utf-8"))["reports"]}
-        except (ValueError, KeyError, TypeError):
-            previous = {}
+    previous = _read_manifest(out_dir)
     by_name = {o.report.name: o for o in outcomes}
+    env = prov["environment"]
+    generated = {"git_commit": env["git_commit"], "leftbehind": env["leftbehind"], "lock_sha256": env["lock_sha256"],
+                 "data_package_sha256": prov["data_package"]["sha256"]}
     entries = []
     for r in plan:
         html = out_dir / f"{r.name}.html"
@@ -703,15 +765,25 @@ def _write_manifest_and_index(plan: list[Report], outcomes: list[Outcome], out_d
             "ipynb": f"{r.name}.ipynb" if (out_dir / f"{r.name}.ipynb").exists() else None,
         }
         o = by_name.get(r.name)
-        if o is not None:
+        old = previous.get(r.name, {})
+        if o is not None and o.skipped:
+            entry.update({k: old.get(k) for k in ("status", "error", "failed_cell", "inputs", "generated_with")})
+        elif o is not None:
             entry["status"] = o.status
             entry["error"] = o.error
             entry["failed_cell"] = o.cell_index
+            if o.status == "ok":
+                entry["inputs"] = _inputs(r, o.reads, prov)
+                entry["generated_with"] = generated
+            else:
+                entry["inputs"] = old.get("inputs")
+                entry["generated_with"] = old.get("generated_with")
         else:
-            old = previous.get(r.name, {})
             entry["status"] = old.get("status", "ok" if html.exists() else "not run")
             entry["error"] = old.get("error", "")
             entry["failed_cell"] = old.get("failed_cell")
+            entry["inputs"] = old.get("inputs")
+            entry["generated_with"] = old.get("generated_with")
         entry["failed_ipynb"] = f"_failed/{r.name}.ipynb" if entry["status"] == "failed" else None
         entry["thumbnail"] = f"thumbs/{r.name}.png" if (out_dir / "thumbs" / f"{r.name}.png").exists() else None
         entries.append(entry)
