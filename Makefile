@@ -12,7 +12,11 @@ export JUPYTER_PLATFORM_DIRS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-unit test-notebooks reports lab refresh-notebooks check lock clean
+.PHONY: help setup test test-unit test-notebooks reports lab refresh-notebooks check docs lock clean
+# Public modules documented in the API reference (make docs)
+API_MODULES := leftbehind leftbehind.data leftbehind.literature leftbehind.meta leftbehind.plots leftbehind.reports \
+	leftbehind.narrative leftbehind.country leftbehind.provenance leftbehind.wdi leftbehind.notebooks leftbehind.errors \
+	leftbehind.cli
 
 help: ## List the targets
 	@echo "leftbehind — make targets:"
@@ -34,10 +38,14 @@ test: $(STAMP) ## Run every test: unit tests, data-package validation, notebooks
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 
 reports: $(STAMP) ## Regenerate every report in notebooks/reports.yaml into reports/ (ARGS="--force --only NAME" to pass options)
+	$(BIN)/python -W error -m pdoc $(API_MODULES) --docformat numpy -o reports/api
 	$(BIN)/python -m leftbehind reports $(ARGS)
 
 check: $(STAMP) ## Validate the report plan and its parameters without running anything
 	$(BIN)/python -m leftbehind reports --check
+
+docs: $(STAMP) ## Build the API reference from the docstrings into reports/api/ (fails on any warning)
+	$(BIN)/python -W error -m pdoc $(API_MODULES) --docformat numpy -o reports/api
 
 lab: $(STAMP) ## Open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -39,6 +39,7 @@ __all__ = [
     "schema",
     "load",
     "file_sha256",
+    "package_info",
     "indicators",
     "figures",
     "editions",
@@ -85,7 +86,8 @@ def data_dir() -> Path:
     """Return the folder holding ``datapackage.json``.
 
     Looked up in this order: the ``LEFTBEHIND_DATA_DIR`` environment variable; the ``data/`` folder of the
-    repository this package runs from (so edits are seen at once).
+    repository this package runs from (so edits are seen at once); the copy installed with the package
+    (``leftbehind/_data``, in a wheel).
 
     Raises
     ------
@@ -99,7 +101,9 @@ def data_dir() -> Path:
     """
     env = os.environ.get(_ENV_VAR)
     candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[2] / "data")
+    here = Path(__file__).resolve().parent
+    candidates.append(here.parents[1] / "data")
+    candidates.append(here / "_data")
     for folder in candidates:
         if (folder / "datapackage.json").is_file():
             return folder
@@ -108,6 +112,30 @@ def data_dir() -> Path:
         f"no data package found (looked for datapackage.json in: {tried}); "
         f"set {_ENV_VAR} to the folder that holds datapackage.json"
     )
+
+
+def package_info() -> dict[str, str]:
+    """Which data package is in use: where it was found, its version and its hash (see
+    :func:`leftbehind.provenance.data_package`).
+
+    Examples
+    --------
+    >>> info = package_info()
+    >>> info["source"] in ("LEFTBEHIND_DATA_DIR", "repository data/ folder", "installed with the package"), len(info["sha256"])
+    (True, 64)
+    """
+    from .provenance import data_package
+
+    folder = data_dir()
+    here = Path(__file__).resolve().parent
+    if os.environ.get(_ENV_VAR) and folder == Path(os.environ[_ENV_VAR]):
+        source = "LEFTBEHIND_DATA_DIR"
+    elif folder == here.parents[1] / "data":
+        source = "repository data/ folder"
+    else:
+        source = "installed with the package"
+    return {"source": source, "path": str(folder), "version": str(descriptor().get("version", "")),
+            "sha256": data_package()["sha256"]}
 
 
 def _display(path: Path) -> str:

@@ -34,12 +34,80 @@ OKABE_ITO: dict[str, str] = {
 PALETTE: tuple[str, ...] = tuple(OKABE_ITO.values())
 
 
-def __getattr__(name: str):  # forest and funnel plots load the meta-analysis stack only when asked for
-    if name in ("forest_plot", "funnel_plot"):
-        from . import _metaplots
+def forest_plot(result, yi, vi, labels, measure: str, ax=None, source: str | None = None) -> Figure:
+    """Forest plot of a meta-analysis: one row per study (square sized by weight, CI whisker, weight and
+    estimate [CI] as text), the pooled diamond, the prediction-interval bar; ratio measures on a log axis.
 
-        return getattr(_metaplots, name)
-    raise AttributeError(f"module 'leftbehind.plots' has no attribute {name!r}")
+    Parameters
+    ----------
+    result
+        A :class:`leftbehind.meta.PoolResult` from :func:`leftbehind.meta.pool` on ``yi``/``vi``.
+    yi, vi
+        Study effects and variances on the analysis scale (log OR/RR, SMD or MD).
+    labels
+        One label per study, e.g. "Author et al. Year (country)".
+    measure
+        ``"OR"``, ``"RR"``, ``"SMD"`` or ``"MD"`` (the x-axis label and scale follow it).
+    ax
+        Draw into this axes instead of a new figure.
+    source
+        The source line written under the chart.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    MetaAnalysisError
+        When inputs do not match (lengths, unknown measure).
+
+    Examples
+    --------
+    >>> from leftbehind import meta
+    >>> r = meta.pool([0.2, 0.4, 0.3], [0.01, 0.02, 0.015], method="DL")
+    >>> fig = forest_plot(r, [0.2, 0.4, 0.3], [0.01, 0.02, 0.015], ["A", "B", "C"], "SMD", source="Source: test")
+    >>> source_text(fig)
+    'Source: test'
+    >>> plt.close(fig)
+    """
+    from ._metaplots import forest_plot as _forest_plot  # loads statsmodels only when a forest plot is drawn
+
+    return _forest_plot(result, yi, vi, labels, measure, ax=ax, source=source)
+
+
+def funnel_plot(yi, vi, measure: str, ax=None, source: str | None = None) -> Figure:
+    """Contour-enhanced funnel plot (Peters et al. 2008): effects against their standard errors, with shaded
+    regions where a study would be significant at p < 0.01, 0.01–0.05 and 0.05–0.10.
+
+    Parameters
+    ----------
+    yi, vi
+        Study effects and variances on the analysis scale.
+    measure
+        ``"OR"``, ``"RR"``, ``"SMD"`` or ``"MD"``.
+    ax, source
+        As for :func:`forest_plot`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    MetaAnalysisError
+        When inputs do not match.
+
+    Examples
+    --------
+    >>> fig = funnel_plot([0.2, 0.4, 0.3], [0.01, 0.02, 0.015], "SMD", source="Source: test")
+    >>> bool(fig.axes[0].yaxis_inverted())
+    True
+    >>> plt.close(fig)
+    """
+    from ._metaplots import funnel_plot as _funnel_plot
+
+    return _funnel_plot(yi, vi, measure, ax=ax, source=source)
 
 _STYLE = {
     "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),

@@ -631,7 +631,9 @@ def _code_sha256() -> str:
     """Hash of the leftbehind package's source (modules and templates): a change re-runs every report."""
     root = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".json")):
+    files = (p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".json")
+             and "_data" not in p.relative_to(root).parts)  # the data package is tracked per resource
+    for path in sorted(files):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
@@ -789,7 +791,7 @@ def _write_manifest_and_index(plan: list[Report], outcomes: list[Outcome], out_d
         entries.append(entry)
     manifest = {"leftbehind_version": __version__, "provenance": prov, "reports": entries}
     write_atomic(manifest_path, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    write_atomic(out_dir / "index.html", render_index(manifest))
+    write_atomic(out_dir / "index.html", render_index({**manifest, "has_api": (out_dir / "api" / "leftbehind.html").exists()}))
 
 
 def render_index(manifest: dict[str, Any]) -> str:
