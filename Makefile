@@ -12,7 +12,7 @@ export JUPYTER_PLATFORM_DIRS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-unit test-notebooks reports lab refresh-notebooks check docs lock clean
+.PHONY: help setup test test-unit test-notebooks reports lab refresh-notebooks check docs bench lock clean
 # Public modules documented in the API reference (make docs)
 API_MODULES := leftbehind leftbehind.data leftbehind.literature leftbehind.meta leftbehind.plots leftbehind.reports \
 	leftbehind.narrative leftbehind.country leftbehind.provenance leftbehind.wdi leftbehind.notebooks leftbehind.errors \
@@ -46,6 +46,9 @@ check: $(STAMP) ## Validate the report plan and its parameters without running a
 
 docs: $(STAMP) ## Build the API reference from the docstrings into reports/api/ (fails on any warning)
 	$(BIN)/python -W error -m pdoc $(API_MODULES) --docformat numpy -o reports/api
+
+bench: $(STAMP) ## Time the runner against plain papermill + nbconvert (BENCH_ARGS="--limit N --jobs J")
+	$(BIN)/python benchmarks/bench_reports.py $(BENCH_ARGS)
 
 lab: $(STAMP) ## Open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)

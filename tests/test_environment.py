@@ -17,9 +17,15 @@ def _name(requirement: str) -> str:
 
 
 def _pyproject_names() -> set[str]:
+    """Package names of the runtime and dev requirements; an extra such as dask[distributed] names a package
+    (distributed) that conda lists on its own."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     reqs = list(project["dependencies"]) + list(project["optional-dependencies"]["dev"])
-    return {_name(r) for r in reqs} - BUILD_ONLY
+    names = {_name(r) for r in reqs}
+    for r in reqs:
+        if "[" in r:
+            names |= {e.strip().lower() for e in r.split("[", 1)[1].split("]", 1)[0].split(",")}
+    return names - BUILD_ONLY
 
 
 def test_environment_yml_names_the_same_packages_as_pyproject():

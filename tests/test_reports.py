@@ -392,3 +392,19 @@ def test_incremental_skip_and_data_dependencies(tmp_path, data_copy):
 
     outcomes = reports.run(plan, out, force=True, log=lambda line: None)
     assert [o.skipped for o in outcomes] == [False, False]
+
+
+def test_dask_cluster_gives_the_same_bytes_as_a_local_run(project):
+    distributed = pytest.importorskip("distributed")
+    import shutil
+
+    nbs, out = project
+    plan = _plan(nbs, [{"name": f"d{i}", "notebook": "plot.ipynb", "parameters": {"n": i + 2}} for i in range(2)])
+    reports.run(plan, out, jobs=2, log=lambda line: None)
+    local = _hashes(out)
+    shutil.rmtree(out)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        outcomes = reports.run(plan, out, executor=client.get_executor(), log=lambda line: None)
+    assert [o.status for o in outcomes] == ["ok", "ok"]
+    assert _hashes(out) == local

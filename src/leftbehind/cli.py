@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import LeftbehindError
+from .errors import LeftbehindError, ReportError
 
 __all__ = ["main"]
 
@@ -35,6 +35,8 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--wait", action="store_true", help="if another run is writing reports/, wait for it")
     rep.add_argument("--jobs", type=int, default=None, metavar="N",
                      help="reports executed at once, one kernel per report (default: number of cores)")
+    rep.add_argument("--scheduler", metavar="ADDRESS",
+                     help="run on a Dask distributed cluster, e.g. tcp://host:8786 (needs leftbehind[dask])")
     rep.add_argument("--force", action="store_true",
                      help="re-execute every report, even those whose inputs did not change")
 
@@ -86,8 +88,21 @@ def _reports(args: argparse.Namespace) -> int:
         reports.check(plan)
         print(f"plan ok: {len(plan)} report(s), parameters valid")
         return 0
-    outcomes = reports.run(plan_path, args.out, only=args.only, show_code=args.show_code, timeout=args.timeout,
-                           wait=args.wait, jobs=args.jobs, force=args.force)
+    client = None
+    executor = None
+    if args.scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ReportError("--scheduler needs Dask: pip install 'leftbehind[dask]'") from None
+        client = Client(args.scheduler)
+        executor = client.get_executor()
+    try:
+        outcomes = reports.run(plan_path, args.out, only=args.only, show_code=args.show_code, timeout=args.timeout,
+                               wait=args.wait, jobs=args.jobs, force=args.force, executor=executor)
+    finally:
+        if client is not None:
+            client.close()
     print(f"{len(outcomes)} report(s) written to {(args.out or Path('reports')).as_posix()}/ (index.html)")
     return 0
 

@@ -524,6 +524,7 @@ def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterab
     """
     plan_path = Path(plan_path or default_plan_path())
     out_dir = Path(out_dir or default_output_dir())
+    progress = log is None and sys.stderr.isatty()  # a bar on a terminal, one line per report otherwise (CI)
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     plan = load_plan(plan_path)
     chosen = select(plan, only)
@@ -531,7 +532,7 @@ def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterab
     root = plan_path.parent.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     with _run_lock(out_dir, wait), _sigterm_as_interrupt():
-        return _run_locked(plan, chosen, out_dir, root, show_code, timeout, log, jobs, executor, force)
+        return _run_locked(plan, chosen, out_dir, root, show_code, timeout, log, jobs, executor, force, progress)
 
 
 @contextlib.contextmanager
@@ -660,7 +661,8 @@ def _unchanged(report: Report, old: dict[str, Any], out_dir: Path, prov: dict[st
 
 def _run_locked(plan: list[Report], chosen: list[Report], out_dir: Path, root: Path, show_code: bool,
                 timeout: int, log: Callable[[str], None], jobs: int | None = None,
-                executor: concurrent.futures.Executor | None = None, force: bool = False) -> list[Outcome]:
+                executor: concurrent.futures.Executor | None = None, force: bool = False,
+                progress: bool = False) -> list[Outcome]:
     from . import provenance
 
     prov = {"environment": provenance.environment(), "data_package": provenance.data_package()}
@@ -675,8 +677,17 @@ def _run_locked(plan: list[Report], chosen: list[Report], out_dir: Path, root: P
             to_run.append(report)
     if len(done):
         log(f"{len(done)} of {len(chosen)} report(s) unchanged since their last run (use --force to re-run them)")
+    bar = None
+    if progress and to_run:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(to_run), desc="reports", unit="report", file=sys.stderr, dynamic_ncols=True)
+        log = bar.write
     with tempfile.TemporaryDirectory(prefix="leftbehind-run-") as tmp:
         for i, (report, nb, outcome) in enumerate(_executions(to_run, Path(tmp), timeout, jobs, executor), start=1):
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(report.name)
             rel_in = _relative(report.notebook, root)
             if outcome.status == "ok":
                 normalise(nb, input_path=rel_in, output_path=f"reports/{report.name}.ipynb")
@@ -694,6 +705,8 @@ def _run_locked(plan: list[Report], chosen: list[Report], out_dir: Path, root: P
                     write_atomic(out_dir / "_failed" / f"{report.name}.ipynb", dumps(nb))
                 log(f"[{i}/{len(to_run)}] FAILED  {report.name}: {outcome.error}")
             done[report.name] = outcome
+    if bar is not None:
+        bar.close()
     outcomes = [done[r.name] for r in chosen]
     _write_manifest_and_index(plan, outcomes, out_dir, root, prov)
     failures = [o for o in outcomes if o.status != "ok"]
