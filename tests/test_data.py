@@ -108,6 +108,8 @@ def test_unknown_topic_is_a_parameter_error():
 
 def test_missing_data_dir_is_explained(tmp_path, monkeypatch):
     monkeypatch.setenv("LEFTBEHIND_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(data, "__file__", str(tmp_path / "x" / "y" / "data.py"))
+    from leftbehind import _paths
+
+    monkeypatch.setattr(_paths, "__file__", str(tmp_path / "x" / "y" / "_paths.py"))
     with pytest.raises(DataError, match="no data package found"):
         data.data_dir()

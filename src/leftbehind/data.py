@@ -30,6 +30,8 @@ from typing import Any
 
 import pandas as pd
 
+from ._paths import ENV_VAR as _ENV_VAR
+from ._paths import data_dir
 from .errors import DataError, ParameterError
 
 __all__ = [
@@ -66,7 +68,6 @@ __all__ = [
 #: Topics of the seed figures, in display order; ``"all"`` selects every topic.
 SEED_TOPICS: tuple[str, ...] = ("labour_migration", "remittances", "children_left_behind", "iom")
 
-_ENV_VAR = "LEFTBEHIND_DATA_DIR"
 _MISSING = ""
 #: Set by the report runner: a file where each resource a notebook loads is recorded, so that the runner
 #: knows which data files a report depends on (incremental builds).
@@ -80,38 +81,6 @@ def _record_read(name: str) -> None:
         _recorded.add((log, name))
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(name + "\n")
-
-
-def data_dir() -> Path:
-    """Return the folder holding ``datapackage.json``.
-
-    Looked up in this order: the ``LEFTBEHIND_DATA_DIR`` environment variable; the ``data/`` folder of the
-    repository this package runs from (so edits are seen at once); the copy installed with the package
-    (``leftbehind/_data``, in a wheel).
-
-    Raises
-    ------
-    DataError
-        When no folder with a ``datapackage.json`` is found.
-
-    Examples
-    --------
-    >>> (data_dir() / "datapackage.json").is_file()
-    True
-    """
-    env = os.environ.get(_ENV_VAR)
-    candidates = [Path(env)] if env else []
-    here = Path(__file__).resolve().parent
-    candidates.append(here.parents[1] / "data")
-    candidates.append(here / "_data")
-    for folder in candidates:
-        if (folder / "datapackage.json").is_file():
-            return folder
-    tried = ", ".join(str(c) for c in candidates)
-    raise DataError(
-        f"no data package found (looked for datapackage.json in: {tried}); "
-        f"set {_ENV_VAR} to the folder that holds datapackage.json"
-    )
 
 
 def package_info() -> dict[str, str]:

@@ -46,11 +46,13 @@ def data_package() -> dict[str, Any]:
     >>> len(d["sha256"]), "figures" in d["resources"]
     (64, True)
     """
-    from . import data
+    import json
 
-    folder = data.data_dir()
+    from ._paths import data_dir
+
+    folder = data_dir()
     resources = {}
-    for res in data.descriptor()["resources"]:
+    for res in json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))["resources"]:
         resources[res["name"]] = sha256_file(folder / res["path"])
     whole = hashlib.sha256(sha256_file(folder / "datapackage.json").encode())
     for name in sorted(resources):
@@ -88,9 +90,7 @@ def environment() -> dict[str, Any]:
     >>> environment()["leftbehind"] == __version__
     True
     """
-    import matplotlib
-    import pandas
-    import papermill
+    from importlib.metadata import version  # read versions without importing the (slow) packages
 
     lock = _REPO / "requirements" / "lock.txt"
     return {
@@ -99,8 +99,8 @@ def environment() -> dict[str, Any]:
         "lock_sha256": sha256_file(lock) if lock.exists() else "unknown",
         "versions": {
             "python": platform.python_version(),
-            "pandas": pandas.__version__,
-            "matplotlib": matplotlib.__version__,
-            "papermill": papermill.__version__,
+            "pandas": version("pandas"),
+            "matplotlib": version("matplotlib"),
+            "papermill": version("papermill"),
         },
     }
