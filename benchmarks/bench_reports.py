@@ -10,7 +10,8 @@ country profiles, 10 in all):
 (c) this runner with nothing changed (every report skipped);
 (d) the floor: per report, a fresh process importing pandas and matplotlib, plus the notebook's own cell
     execution time as the kernel recorded it (papermill's per-cell durations from run (a)), summed over the
-    plan and divided by the number of jobs.
+    plan and divided by the number of cores (the work the machine cannot avoid, spread over its cores; with
+    the default --jobs this is the same as dividing by the number of jobs).
 
 It prints the times, the ratios a/b and b/d, c in seconds, and the peak memory of run (b): the largest sum of
 resident memory over the runner and all its descendants (kernels, workers), sampled every 0.1 s.
@@ -117,7 +118,7 @@ def main() -> None:
     for e in entries:
         nb = json.loads((plain_dir / f"{e['name']}.ipynb").read_text(encoding="utf-8"))
         cells += sum(c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0 for c in nb["cells"])
-    floor = (imports * len(entries) + cells) / args.jobs
+    floor = (imports * len(entries) + cells) / (os.cpu_count() or 1)
 
     result = {
         "reports": len(entries), "jobs": args.jobs, "plain_s": round(plain, 2), "cold_s": round(cold, 2),
