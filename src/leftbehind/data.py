@@ -18,7 +18,6 @@ True
 from __future__ import annotations
 
 import csv
-import difflib
 import functools
 import hashlib
 import json
@@ -32,7 +31,7 @@ import pandas as pd
 
 from ._paths import ENV_VAR as _ENV_VAR
 from ._paths import data_dir
-from .errors import DataError, ParameterError
+from .errors import DataError, ParameterError, did_you_mean
 
 __all__ = [
     "data_dir",
@@ -153,8 +152,7 @@ def _resource(name: str) -> dict[str, Any]:
         if res["name"] == name:
             return res
     names = resource_names()
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f' Did you mean "{close[0]}"?' if close else ""
+    hint = did_you_mean(name, names)
     raise DataError(f'no resource "{name}" in data/datapackage.json.{hint} Valid resources: {", ".join(names)}')
 
 
@@ -206,8 +204,7 @@ def _parse(raw: str, ftype: str) -> Any:
 def _check_constraints(value: Any, raw: str, constraints: dict[str, Any]) -> None:
     enum = constraints.get("enum")
     if enum is not None and raw not in [str(e) for e in enum]:
-        close = difflib.get_close_matches(raw, [str(e) for e in enum], n=1)
-        hint = f'; did you mean "{close[0]}"?' if close else ""
+        hint = did_you_mean(raw, enum, sentence=False)
         raise ValueError(f'"{raw}" is not one of the allowed values{hint} Allowed: {", ".join(map(str, enum))}')
     if "minimum" in constraints and value < constraints["minimum"]:
         raise ValueError(f"{raw} is below the minimum {constraints['minimum']}")
@@ -338,8 +335,7 @@ def _check_foreign_key(shown: str, name: str, fk: dict[str, Any], columns: dict[
     ref_file = _resource(ref_res)["path"]
     for i, value in enumerate(columns[field], start=1):
         if value is not None and value not in valid:
-            close = difflib.get_close_matches(str(value), sorted(map(str, valid)), n=1)
-            hint = f'; did you mean "{close[0]}"?' if close else ""
+            hint = did_you_mean(value, sorted(map(str, valid)), sentence=False)
             raise DataError(f'{shown}, row {i}, field "{field}": "{value}" is not a {ref_field} in {ref_file}{hint}')
 
 
@@ -386,8 +382,7 @@ def seed_figures(topic: str = "all") -> pd.DataFrame:
     """
     valid = ("all",) + SEED_TOPICS
     if topic not in valid:
-        close = difflib.get_close_matches(str(topic), valid, n=1)
-        hint = f' Did you mean "{close[0]}"?' if close else ""
+        hint = did_you_mean(topic, valid)
         raise ParameterError(f'topic "{topic}" is not a seed-figure topic.{hint} Valid topics: {", ".join(valid)}')
     df = load("seed_figures")
     if topic != "all":
@@ -478,8 +473,7 @@ _UNIT_FACTORS: dict[str, tuple[str, float]] = {
 
 
 def _choice_error(what: str, value: object, valid: list[str], how: str) -> ParameterError:
-    close = difflib.get_close_matches(str(value), valid, n=1)
-    hint = f' Did you mean "{close[0]}"?' if close else ""
+    hint = did_you_mean(value, valid)
     shown = ", ".join(valid) if len(valid) <= 40 else ", ".join(valid[:40]) + f", … ({len(valid)} in all)"
     return ParameterError(f'{what} "{value}" is not {how}.{hint} Valid: {shown}')
 

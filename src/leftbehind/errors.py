@@ -14,7 +14,28 @@ __all__ = [
     "PlanError",
     "ReportError",
     "MetaAnalysisError",
+    "did_you_mean",
 ]
+
+
+def did_you_mean(value: object, valid: object, sentence: bool = True) -> str:
+    """The closest valid choice as a hint for an error message, or ``""`` when none is close.
+
+    ``sentence=True`` gives ``' Did you mean "x"?'`` (after a full stop); ``False`` gives ``'; did you mean "x"?'``.
+
+    Examples
+    --------
+    >>> did_you_mean("remitances", ["remittances", "iom"])
+    ' Did you mean "remittances"?'
+    >>> did_you_mean("xyz", ["remittances"], sentence=False)
+    ''
+    """
+    import difflib
+
+    close = difflib.get_close_matches(str(value), [str(v) for v in valid], n=1)  # type: ignore[union-attr]
+    if not close:
+        return ""
+    return f' Did you mean "{close[0]}"?' if sentence else f'; did you mean "{close[0]}"?'
 
 
 class LeftbehindError(Exception):

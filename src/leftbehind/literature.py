@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import data
-from .errors import DataError, ParameterError
+from .errors import DataError, ParameterError, did_you_mean
 
 __all__ = [
     "REGIONS",
@@ -109,10 +109,7 @@ def region_of(iso3: str) -> str:
 def _check_choice(name: str, value: str | None, valid: Iterable[str]) -> None:
     valid = list(valid)
     if value is not None and value not in valid:
-        import difflib
-
-        close = difflib.get_close_matches(str(value), valid, n=1)
-        hint = f' Did you mean "{close[0]}"?' if close else ""
+        hint = did_you_mean(value, valid)
         raise ParameterError(f'{name} "{value}" is not valid.{hint} Valid: {", ".join(valid)}')
 
 

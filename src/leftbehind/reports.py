@@ -32,7 +32,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
-import difflib
 import functools
 import hashlib
 import io
@@ -48,7 +47,7 @@ from typing import Any
 import yaml
 
 from . import __version__
-from .errors import ParameterError, PlanError, ReportError
+from .errors import ParameterError, PlanError, ReportError, did_you_mean
 from .notebooks import dumps, normalise, write_atomic
 
 __all__ = [
@@ -309,8 +308,7 @@ def select(reports: list[Report], only: Iterable[str] | None) -> list[Report]:
     names = [r.name for r in reports]
     for w in wanted:
         if w not in names:
-            close = difflib.get_close_matches(w, names, n=1)
-            hint = f' Did you mean "{close[0]}"?' if close else ""
+            hint = did_you_mean(w, names)
             raise PlanError(f'no report named "{w}" in the plan.{hint} Valid report names: {", ".join(names)}')
     return [r for r in reports if r.name in wanted]
 
@@ -350,8 +348,7 @@ def check(reports: list[Report]) -> None:
         for pname, value in r.parameters.items():
             where = f'plan entry "{r.name}", parameter "{pname}"'
             if pname not in declared:
-                close = difflib.get_close_matches(pname, list(declared), n=1)
-                hint = f'; did you mean "{close[0]}"?' if close else ""
+                hint = did_you_mean(pname, list(declared), sentence=False)
                 problems.append(f"{where}: not a parameter of {r.notebook.name}{hint} Parameters: {', '.join(declared)}")
                 continue
             tname = declared[pname].get("inferred_type_name", "None")
@@ -365,8 +362,7 @@ def check(reports: list[Report]) -> None:
                 values = value if isinstance(value, list) else [value]
                 for v in values:
                     if str(v) not in valid:
-                        close = difflib.get_close_matches(str(v), valid, n=1)
-                        hint = f'; did you mean "{close[0]}"?' if close else ""
+                        hint = did_you_mean(v, valid, sentence=False)
                         problems.append(f'{where}: "{v}" is not a valid value{hint} Valid values: {", ".join(valid)}')
         merged = {name: _default(info) for name, info in declared.items()}
         merged.update(r.parameters)
@@ -528,18 +524,19 @@ def run(plan_path: Path | None = None, out_dir: Path | None = None, only: Iterab
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     plan = load_plan(plan_path)
     chosen = select(plan, only)
+    from . import provenance
+
+    prov = {"environment": provenance.environment(), "data_package": provenance.data_package()}
     if force or not (out_dir / "manifest.json").exists():
         check(chosen)
     else:  # reports whose inputs are unchanged passed this check when they last ran; check the others
-        from . import provenance
-
-        prov = {"environment": provenance.environment(), "data_package": provenance.data_package()}
         previous = _read_manifest(out_dir)
         check([r for r in chosen if r.name not in previous or not _unchanged(r, previous[r.name], out_dir, prov)])
     root = plan_path.parent.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     with _run_lock(out_dir, wait), _sigterm_as_interrupt():
-        return _run_locked(plan, chosen, out_dir, root, show_code, timeout, log, jobs, executor, force, progress)
+        return _run_locked(plan, chosen, out_dir, root, show_code, timeout, log, jobs, executor, force, progress,
+                           prov)
 
 
 @contextlib.contextmanager
@@ -669,10 +666,10 @@ def _unchanged(report: Report, old: dict[str, Any], out_dir: Path, prov: dict[st
 def _run_locked(plan: list[Report], chosen: list[Report], out_dir: Path, root: Path, show_code: bool,
                 timeout: int, log: Callable[[str], None], jobs: int | None = None,
                 executor: concurrent.futures.Executor | None = None, force: bool = False,
-                progress: bool = False) -> list[Outcome]:
+                progress: bool = False, prov: dict[str, Any] | None = None) -> list[Outcome]:
     from . import provenance
 
-    prov = {"environment": provenance.environment(), "data_package": provenance.data_package()}
+    prov = prov or {"environment": provenance.environment(), "data_package": provenance.data_package()}
     done: dict[str, Outcome] = {}
     previous = _read_manifest(out_dir)
     to_run = []
