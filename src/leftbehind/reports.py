@@ -453,6 +453,7 @@ def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]
                 str(report.notebook), str(out_path), parameters=report.parameters, kernel_name="python3",
                 cwd=str(report.notebook.parent), progress_bar=False, log_output=False,
                 execution_timeout=timeout, start_timeout=120,
+                shutdown_kernel="immediate",  # outputs are collected by then; a graceful shutdown only waits
             )
     except PapermillExecutionError as exc:
         nb = nbformat.read(out_path, as_version=4)
