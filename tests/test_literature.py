@@ -189,3 +189,26 @@ def test_comparison_with_reviews_verdicts():
     assert fel.verdict.startswith("differs (intervals do not overlap")  # Fellmeth: 0.16 (0.10 to 0.21)
     rr = t[(t.review_id == "fellmeth2018") & (t.measure == "RR")].iloc[0]
     assert "direction only" in rr.verdict
+
+
+def test_derived_counts_reproduce_the_printed_statistics():
+    """ningxia_scared_anx: the counts are not printed; they must be the only whole numbers giving the printed
+    29.1% of 643 and 16.7% of 812, and reproduce the printed Pearson chi-square 31.606."""
+    from scipy.stats import chi2_contingency
+
+    row = next(e for e in _rows("effects.csv") if e["effect_id"] == "ningxia_scared_anx")
+    a, n1, c, n2 = (int(row[k]) for k in ("events_lb", "total_lb", "events_comp", "total_comp"))
+    assert [k for k in range(n1 + 1) if round(100 * k / n1, 1) == 29.1] == [a]
+    assert [k for k in range(n2 + 1) if round(100 * k / n2, 1) == 16.7] == [c]
+    chi2 = chi2_contingency([[a, n1 - a], [c, n2 - c]], correction=False)[0]
+    assert round(chi2, 3) == 31.606
+
+
+def test_depression_and_anxiety_can_be_pooled():
+    from leftbehind import meta
+
+    for outcome in ("depression", "anxiety"):
+        s = literature.analysis_set(outcome, "SMD")
+        assert len(s) >= 2, outcome
+        result = meta.pool(s["yi"], s["vi"], method="REML")
+        assert result.k == len(s) and result.ci_low < result.estimate < result.ci_high
