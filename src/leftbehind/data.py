@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import json
 import os
 import re
@@ -263,6 +262,22 @@ def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     file = Path(path) if path is not None else data_dir() / res["path"]
     if path is None:
         _record_read(name)
+    try:
+        stat = file.stat()
+    except FileNotFoundError:
+        raise DataError(f"{_display(file)}: file not found") from None
+    descriptor_file = data_dir() / "datapackage.json"
+    # Parsed and validated once per version of the file (and of the descriptor); callers get a copy.
+    frame = _load_cached(name, str(file.resolve()), stat.st_mtime_ns, stat.st_size,
+                         str(descriptor_file), descriptor_file.stat().st_mtime_ns)
+    return frame.copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _load_cached(name: str, path: str, mtime_ns: int, size: int, descriptor_path: str,
+                 descriptor_mtime_ns: int) -> pd.DataFrame:
+    res = _resource(name)
+    file = Path(path)
     shown = _display(file)
     fields = res["schema"]["fields"]
     names = [f["name"] for f in fields]
@@ -316,13 +331,7 @@ def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
 
 
 def _key_values(name: str, field: str) -> set[Any]:
-    """Values of ``field`` in resource ``name`` (cached until its file changes)."""
-    file = data_dir() / _resource(name)["path"]
-    return _cached_key_values(name, field, str(file), file.stat().st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=32)
-def _cached_key_values(name: str, field: str, path: str, mtime_ns: int) -> set[Any]:
+    """Values of ``field`` in resource ``name`` (the resource is parsed once per version of its file)."""
     return set(load(name)[field].dropna().tolist())
 
 
@@ -354,7 +363,9 @@ def _check_unique(shown: str, key: list[str], columns: dict[str, list[Any]]) -> 
 
 def file_sha256(name: str) -> str:
     """SHA-256 (hex) of resource ``name``'s file, for provenance."""
-    return hashlib.sha256((data_dir() / _resource(name)["path"]).read_bytes()).hexdigest()
+    from .provenance import sha256_file
+
+    return sha256_file(data_dir() / _resource(name)["path"])
 
 
 def seed_figures(topic: str = "all") -> pd.DataFrame:

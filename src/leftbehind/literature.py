@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import data
-from .errors import DataError, ParameterError, did_you_mean
+from .errors import DataError, ParameterError
 
 __all__ = [
     "REGIONS",
@@ -107,10 +107,8 @@ def region_of(iso3: str) -> str:
 
 
 def _check_choice(name: str, value: str | None, valid: Iterable[str]) -> None:
-    valid = list(valid)
-    if value is not None and value not in valid:
-        hint = did_you_mean(value, valid)
-        raise ParameterError(f'{name} "{value}" is not valid.{hint} Valid: {", ".join(valid)}')
+    if value is not None and value not in (valid := [str(v) for v in valid]):
+        raise data._choice_error(name, value, valid, "valid")
 
 
 def studies(country: str | None = None, outcome: str | None = None, domain: str | None = None,

@@ -54,10 +54,11 @@ def data_package() -> dict[str, Any]:
     resources = {}
     for res in json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))["resources"]:
         resources[res["name"]] = sha256_file(folder / res["path"])
-    whole = hashlib.sha256(sha256_file(folder / "datapackage.json").encode())
+    descriptor = sha256_file(folder / "datapackage.json")
+    whole = hashlib.sha256(descriptor.encode())
     for name in sorted(resources):
         whole.update(f"{name}:{resources[name]}".encode())
-    return {"sha256": whole.hexdigest(), "resources": resources}
+    return {"sha256": whole.hexdigest(), "descriptor": descriptor, "resources": resources}
 
 
 @functools.lru_cache(maxsize=1)

@@ -646,11 +646,9 @@ def _code_sha256() -> str:
 
 def _inputs(report: Report, reads: Iterable[str], prov: dict[str, Any]) -> dict[str, Any]:
     """Everything a report's output depends on: notebook source, parameters, the data it read, code, lock."""
-    from ._paths import data_dir
-
     resources = prov["data_package"]["resources"]
     deps = {name: resources.get(name, "") for name in sorted(set(reads))}
-    deps["datapackage.json"] = _sha256((data_dir() / "datapackage.json").read_bytes())
+    deps["datapackage.json"] = prov["data_package"]["descriptor"]
     return {"notebook": _notebook_source_hash(report.notebook), "parameters": report.parameters,
             "code": _code_sha256(), "lock": prov["environment"]["lock_sha256"], "data": deps}
 
