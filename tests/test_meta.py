@@ -389,6 +389,33 @@ def test_back_transform():
     assert isinstance(back_transform(0.1, "RR"), float)
 
 
+
+def test_on_reporting_scale_ratios_and_differences(bcg):
+    # FE subgroups of the hand example above: group a pools to 0.2 (CI 0.2 -/+ 1.959964*sqrt(.02)),
+    # group b to 0.9; as odds ratios exp(0.2) = 1.22140, exp(0.9) = 2.45960.
+    d = pd.DataFrame({"g": ["a", "a", "b", "b"], "yi": [0.1, 0.3, 0.8, 1.0], "vi": [0.04] * 4})
+    raw = subgroups(d, "g", method="FE")
+    shown = meta.on_reporting_scale(raw, "or")
+    half = 1.959964 * math.sqrt(0.02)
+    assert close(shown["estimate"].iloc[0], 1.22140, 1e-5) and close(shown["estimate"].iloc[1], 2.45960, 1e-5)
+    assert close(shown["ci_low"].iloc[0], math.exp(0.2 - half), 1e-6)
+    assert close(shown["ci_high"].iloc[1], math.exp(0.9 + half), 1e-6)
+    assert "se" not in shown.columns and close(shown["se_log"].iloc[0], math.sqrt(0.02), 1e-10)
+    assert close(shown.attrs["Q_between"], 12.25, 1e-10) and shown.attrs["scale"] == "ratio"
+    assert close(raw["estimate"].iloc[0], 0.2, 1e-12) and "se" in raw.columns  # the input is untouched
+    # BCG leave-one-out on the risk-ratio scale: every bound is exp() of the log-scale table
+    loo = leave_one_out(bcg.yi, bcg.vi, bcg.label, method="REML")
+    rr = meta.on_reporting_scale(loo, "RR")
+    for col in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+        assert np.allclose(rr[col], np.exp(loo[col]), rtol=1e-12)
+    assert list(rr["omitted"]) == list(loo["omitted"]) and (rr["tau2"] == loo["tau2"]).all()
+    same = meta.on_reporting_scale(loo, "SMD")
+    assert same.equals(loo) and same is not loo and same.attrs["scale"] == "difference"
+    with pytest.raises(MetaAnalysisError, match="measure 'HR' is not valid"):
+        meta.on_reporting_scale(loo, "HR")
+    with pytest.raises(MetaAnalysisError, match="must be a pandas DataFrame"):
+        meta.on_reporting_scale([1, 2], "OR")
+
 def test_effect_from_ci_roundtrip():
     yi, vi = -0.7, 0.04
     lo, hi = math.exp(yi - 1.959964 * 0.2), math.exp(yi + 1.959964 * 0.2)

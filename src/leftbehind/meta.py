@@ -51,6 +51,7 @@ __all__ = [
     "cumulative",
     "egger_test",
     "back_transform",
+    "on_reporting_scale",
     "effect_from_ci",
 ]
 
@@ -860,6 +861,66 @@ def back_transform(x: float | Sequence[float] | np.ndarray, measure: str) -> flo
         raise MetaAnalysisError(f"x must be numeric, got {x!r}") from exc
     out = np.exp(arr) if m in RATIO_MEASURES else arr.copy()
     return float(out) if scalar else out
+
+
+#: Columns of the :func:`subgroups`, :func:`leave_one_out` and :func:`cumulative` tables that hold
+#: effects on the analysis scale (log ratio for OR/RR) and are exponentiated for display.
+_EFFECT_COLUMNS: tuple[str, ...] = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
+
+
+def on_reporting_scale(table: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """Return a copy of a results table with its effects on the reporting scale.
+
+    :func:`subgroups`, :func:`leave_one_out` and :func:`cumulative` work on the
+    analysis scale, where an odds or risk ratio is a log ratio. A reader expects
+    ratios. This exponentiates the effect columns (``estimate``, ``ci_low``,
+    ``ci_high``, ``pi_low``, ``pi_high``) for ``"OR"``/``"RR"`` and renames
+    ``se`` to ``se_log`` (the standard error stays on the log scale, where it is
+    defined). For ``"SMD"``/``"MD"`` the table is returned unchanged (a copy).
+    Columns that are absent are skipped, and ``attrs`` (e.g. the between-group
+    Q of :func:`subgroups`) are kept; ``attrs["scale"]`` says which scale the
+    effects are on.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A table from :func:`subgroups`, :func:`leave_one_out` or :func:`cumulative`.
+    measure : {"OR", "RR", "SMD", "MD"}
+        The measure of ``yi`` the table was computed from. Case-insensitive.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table; the input is not modified.
+
+    Raises
+    ------
+    MetaAnalysisError
+        If ``table`` is not a DataFrame or ``measure`` is not one of the above.
+
+    Examples
+    --------
+    >>> out = leave_one_out([0.0, 0.5, 1.0], [0.1, 0.1, 0.1], ["A", "B", "C"], method="FE")
+    >>> shown = on_reporting_scale(out, "OR")
+    >>> [round(x, 3) for x in shown["estimate"]]  # exp(0.75), exp(0.5), exp(0.25)
+    [2.117, 1.649, 1.284]
+    >>> "se_log" in shown.columns, shown.attrs["scale"]
+    (True, 'ratio')
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise MetaAnalysisError(f"table must be a pandas DataFrame, got {type(table).__name__}")
+    m = _check_measure(measure)
+    out = table.copy()
+    out.attrs = dict(table.attrs)
+    if m in RATIO_MEASURES:
+        for col in _EFFECT_COLUMNS:
+            if col in out.columns:
+                out[col] = np.exp(out[col].astype(float))
+        out = out.rename(columns={"se": "se_log"})
+        out.attrs["scale"] = "ratio"
+    else:
+        out.attrs["scale"] = "difference"
+    return out
 
 
 def effect_from_ci(
