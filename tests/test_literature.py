@@ -212,3 +212,20 @@ def test_depression_and_anxiety_can_be_pooled():
         assert len(s) >= 2, outcome
         result = meta.pool(s["yi"], s["vi"], method="REML")
         assert result.k == len(s) and result.ci_low < result.estimate < result.ci_high
+
+
+def test_short_citation_names_a_study_without_verified_authors():
+    rows = {r["study_id"]: r for r in _rows("studies.csv")}
+    # authors verified: first surname, "et al." when there are several
+    assert literature.cite("wickramage2015") == "Wickramage et al. 2015"
+    # no authors, a verified title: its first five words (brackets of a translated title dropped)
+    assert rows["davis2016"]["authors"] == "" and rows["davis2016"]["title"].startswith(
+        "Migration, remittances and nutrition outcomes of left-behind")
+    assert literature.cite("davis2016") == "“Migration, remittances and nutrition outcomes…” 2016"
+    assert literature.cite("yulin2023") == "“Influence of migration on oral…” 2023"
+    # no authors, no title: the publisher; no year: n.d.
+    assert rows["ugadiss_moldova"]["title"] == "" and rows["ugadiss_moldova"]["year"] == ""
+    assert literature.cite("ugadiss_moldova") == "University of Georgia (Openscholar record 4367) n.d."
+    # a paraphrased, unread title is not shown as if it were the title: the identifier stands in
+    assert rows["sichuan_lbc2018"]["title"].startswith("[title not read]")
+    assert literature.cite("sichuan_lbc2018") == "sichuan_lbc2018 2018"

@@ -232,14 +232,27 @@ def _surname(authors: str) -> str:
     return first.split(" ")[0] if first else ""
 
 
+def _short_title(title: object, words: int = 5) -> str:
+    """The first ``words`` words of a verified title, in quotes; "" for a missing or unread title."""
+    if pd.isna(title) or str(title).startswith("[title not"):
+        return ""
+    parts = str(title).replace("[", "").replace("]", "").split()
+    return "“" + " ".join(parts[:words]).rstrip(",:;.") + ("…" if len(parts) > words else "") + "”"
+
+
 def cite(study_id: str, style: str = "short") -> str:
     """Citation of a study or review: ``"short"`` (Author et al. Year) or ``"full"`` (authors, year, title,
     journal, DOI or URL).
+
+    Where the authors could not be verified, the short form names the study by the first words of its
+    title, else by its journal or publisher, else by its ``study_id``; a missing year shows as "n.d.".
 
     Examples
     --------
     >>> cite("wickramage2015")
     'Wickramage et al. 2015'
+    >>> cite("davis2016")  # authors not verified: named by its title
+    '“Migration, remittances and nutrition outcomes…” 2016'
     """
     df = data.load("studies").set_index("study_id")
     if study_id not in df.index:
@@ -248,7 +261,8 @@ def cite(study_id: str, style: str = "short") -> str:
     year = "n.d." if pd.isna(r["year"]) else str(int(r["year"]))
     authors = "" if pd.isna(r["authors"]) else str(r["authors"])
     if style == "short":
-        name = _surname(authors) or study_id
+        journal = "" if pd.isna(r["journal"]) else str(r["journal"])
+        name = _surname(authors) or _short_title(r["title"]) or journal or study_id
         many = authors.count(",") >= 1 or "et al" in authors
         return f"{name}{' et al.' if many else ''} {year}"
     if style != "full":
