@@ -20,6 +20,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 __all__ = ["OKABE_ITO", "PALETTE", "use_style", "add_source", "source_text", "headline_bars", "source_line",
            "timeseries", "revisions", "grouped_bars", "evidence_heatmap", "count_bars", "direction_bars",
@@ -454,6 +455,7 @@ def count_bars(counts: pd.Series, title: str, source: str, xlabel: str, unit: st
     ax.bar_label(bars, fmt="%d", fontsize=7, padding=2)
     if len(counts) > 12:
         ax.tick_params(axis="x", labelrotation=90, labelsize=7)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return _finish(fig, ax, title, unit, source, xlabel=xlabel)
 
 
@@ -472,6 +474,8 @@ def direction_bars(table: pd.DataFrame, title: str, source: str) -> Figure:
     >>> fig = direction_bars(t, "Findings", "Source: test")
     >>> fig.axes[0].get_xlabel()
     'number of effect rows'
+    >>> all(float(t).is_integer() for t in fig.axes[0].get_xticks())  # counts get whole-number ticks
+    True
     >>> plt.close(fig)
     """
     use_style()
@@ -484,9 +488,12 @@ def direction_bars(table: pd.DataFrame, title: str, source: str) -> Figure:
                 label=col.replace("_", " "))
         left = left + table[col]
     ax.invert_yaxis()
-    ax.legend(fontsize=8, loc="lower right", ncol=4)
-    fig.tight_layout()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.2 of an effect row
+    # Beside the bars, not over them: a legend inside the axes hid the bar it explained.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="finding",
+              title_fontsize=8)
     ax.set_title(title)
     ax.set_xlabel("number of effect rows")
+    fig.tight_layout()
     add_source(fig, source)
     return fig
