@@ -21,7 +21,7 @@ from scipy import stats
 
 from .errors import MetaAnalysisError
 from .meta import PoolResult, RATIO_MEASURES, _check_measure, _validate
-from .plots import OKABE_ITO, add_source, use_style
+from .plots import OKABE_ITO, add_source
 
 __all__ = ["forest_plot", "funnel_plot", "MEASURE_LABELS"]
 

@@ -416,7 +416,7 @@ def _kernel_environment(reads_log: Path | None = None) -> Iterator[None]:
     """Environment for report kernels: matplotlib's inline backend (a caller's MPLBACKEND=Agg would hide
     every chart), a fixed hash seed, so that nothing in a report depends on the calling shell, and the file
     where leftbehind.data records the resources the notebook loads."""
-    from .data import READS_LOG_ENV
+    from ._tabular import READS_LOG_ENV
 
     saved = {k: os.environ.get(k) for k in ("MPLBACKEND", "PYTHONHASHSEED", READS_LOG_ENV)}
     os.environ.pop("MPLBACKEND", None)

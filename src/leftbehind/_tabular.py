@@ -1,0 +1,327 @@
+"""Reading the data package: the descriptor, typed and validated loading of each resource, and the
+record of which resources a report read. Public names are re-exported by :mod:`leftbehind.data`.
+
+Examples
+--------
+>>> from leftbehind import _tabular
+>>> "figures" in _tabular.resource_names()
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._paths import ENV_VAR as _ENV_VAR
+from ._paths import data_dir
+from .errors import DataError, did_you_mean
+
+_MISSING = ""
+#: Set by the report runner: a file where each resource a notebook loads is recorded, so that the runner
+#: knows which data files a report depends on (incremental builds).
+READS_LOG_ENV = "LEFTBEHIND_READS_LOG"
+_recorded: set[tuple[str, str]] = set()
+
+
+def _record_read(name: str) -> None:
+    log = os.environ.get(READS_LOG_ENV)
+    if log and (log, name) not in _recorded:
+        _recorded.add((log, name))
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(name + "\n")
+
+
+def package_info() -> dict[str, str]:
+    """Which data package is in use: where it was found, its version and its hash (see
+    :func:`leftbehind.provenance.data_package`).
+
+    Examples
+    --------
+    >>> info = package_info()
+    >>> info["source"] in ("LEFTBEHIND_DATA_DIR", "repository data/ folder", "installed with the package"), len(info["sha256"])
+    (True, 64)
+    """
+    from .provenance import data_package
+
+    folder = data_dir()
+    here = Path(__file__).resolve().parent
+    if os.environ.get(_ENV_VAR) and folder == Path(os.environ[_ENV_VAR]):
+        source = "LEFTBEHIND_DATA_DIR"
+    elif folder == here.parents[1] / "data":
+        source = "repository data/ folder"
+    else:
+        source = "installed with the package"
+    return {"source": source, "path": str(folder), "version": str(descriptor().get("version", "")),
+            "sha256": data_package()["sha256"]}
+
+
+def _display(path: Path) -> str:
+    """A short, machine-independent name for a data file: ``data/<file>`` for the package's own folder."""
+    folder = data_dir()
+    try:
+        return str(Path(folder.name) / path.resolve().relative_to(folder.resolve()))
+    except ValueError:
+        return str(path)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_descriptor(path: str, mtime_ns: int) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{_display(Path(path))}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+
+
+def descriptor() -> dict[str, Any]:
+    """Return the parsed ``datapackage.json`` (cached until the file changes).
+
+    Examples
+    --------
+    >>> descriptor()["name"]
+    'leftbehind'
+    """
+    path = data_dir() / "datapackage.json"
+    return _read_descriptor(str(path), path.stat().st_mtime_ns)
+
+
+def resource_names() -> list[str]:
+    """Names of the resources in the data package, in descriptor order.
+
+    Examples
+    --------
+    >>> resource_names()[0]
+    'seed_figures'
+    """
+    return [r["name"] for r in descriptor()["resources"]]
+
+
+def _resource(name: str) -> dict[str, Any]:
+    for res in descriptor()["resources"]:
+        if res["name"] == name:
+            return res
+    names = resource_names()
+    hint = did_you_mean(name, names)
+    raise DataError(f'no resource "{name}" in data/datapackage.json.{hint} Valid resources: {", ".join(names)}')
+
+
+def schema(name: str) -> dict[str, Any]:
+    """The Table Schema of resource ``name`` as written in the descriptor.
+
+    Examples
+    --------
+    >>> [f["name"] for f in schema("seed_figures")["fields"]][:3]
+    ['figure_id', 'topic', 'label']
+    """
+    return _resource(name)["schema"]
+
+
+# --- parsing and validation -------------------------------------------------------------------------
+
+def _parse(raw: str, ftype: str) -> Any:
+    """Convert one CSV cell to its Table Schema type; raise ValueError with a readable reason."""
+    if ftype in ("string", "any"):
+        return raw
+    if ftype == "number":
+        if "," in raw and re.fullmatch(r"-?\d+,\d+", raw):
+            raise ValueError(f'"{raw}" is not a number (use a dot as decimal separator)')
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f'"{raw}" is not a number') from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f'"{raw}" is not a finite number')
+        return value
+    if ftype in ("integer", "year"):
+        if not re.fullmatch(r"-?\d+", raw):
+            raise ValueError(f'"{raw}" is not a whole number')
+        return int(raw)
+    if ftype == "boolean":
+        if raw in ("true", "True", "TRUE", "yes", "1"):
+            return True
+        if raw in ("false", "False", "FALSE", "no", "0"):
+            return False
+        raise ValueError(f'"{raw}" is not true/false')
+    if ftype == "date":
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f'"{raw}" is not a date (use YYYY-MM-DD)') from None
+    raise ValueError(f'field type "{ftype}" is not supported by leftbehind.data')
+
+
+def _check_constraints(value: Any, raw: str, constraints: dict[str, Any]) -> None:
+    enum = constraints.get("enum")
+    if enum is not None and raw not in [str(e) for e in enum]:
+        hint = did_you_mean(raw, enum, sentence=False)
+        raise ValueError(f'"{raw}" is not one of the allowed values{hint} Allowed: {", ".join(map(str, enum))}')
+    if "minimum" in constraints and value < constraints["minimum"]:
+        raise ValueError(f"{raw} is below the minimum {constraints['minimum']}")
+    if "maximum" in constraints and value > constraints["maximum"]:
+        raise ValueError(f"{raw} is above the maximum {constraints['maximum']}")
+    pattern = constraints.get("pattern")
+    if pattern is not None and not re.fullmatch(pattern, raw):
+        raise ValueError(f'"{raw}" does not match the pattern {pattern}')
+
+
+_DTYPES = {"string": "string", "any": "string", "number": "float64", "integer": "Int64", "year": "Int64", "boolean": "boolean"}
+
+
+def _read_rows(path: Path, shown: str) -> tuple[list[str], list[list[str]]]:
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+    except FileNotFoundError:
+        raise DataError(f"{shown}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{shown}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    if not rows:
+        raise DataError(f"{shown}: the file is empty (expected a header row)")
+    return rows[0], rows[1:]
+
+
+def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Load resource ``name`` as a typed DataFrame, checked against its schema in the descriptor.
+
+    Parameters
+    ----------
+    name
+        A resource name from :func:`resource_names`.
+    path
+        Read this CSV file instead of the resource's own file (same schema); used to check a copy.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per schema field, in schema order. ``string`` fields have pandas' string dtype,
+        ``number`` float64, ``integer``/``year`` nullable Int64, ``date`` Python dates; empty cells are missing.
+
+    Raises
+    ------
+    DataError
+        Naming file, row (data rows from 1) and field, when a header is wrong, a value has the wrong type or
+        breaks a constraint (required, enum, minimum, maximum, pattern, unique) or the primary key repeats.
+
+    Examples
+    --------
+    >>> df = load("seed_figures")
+    >>> df["value"].dtype
+    dtype('float64')
+    """
+    res = _resource(name)
+    file = Path(path) if path is not None else data_dir() / res["path"]
+    if path is None:
+        _record_read(name)
+    try:
+        stat = file.stat()
+    except FileNotFoundError:
+        raise DataError(f"{_display(file)}: file not found") from None
+    descriptor_file = data_dir() / "datapackage.json"
+    # Parsed and validated once per version of the file (and of the descriptor); callers get a copy.
+    frame = _load_cached(name, str(file.resolve()), stat.st_mtime_ns, stat.st_size,
+                         str(descriptor_file), descriptor_file.stat().st_mtime_ns)
+    return frame.copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _load_cached(name: str, path: str, mtime_ns: int, size: int, descriptor_path: str,
+                 descriptor_mtime_ns: int) -> pd.DataFrame:
+    res = _resource(name)
+    file = Path(path)
+    shown = _display(file)
+    fields = res["schema"]["fields"]
+    names = [f["name"] for f in fields]
+    header, rows = _read_rows(file, shown)
+    if header != names:
+        missing = [n for n in names if n not in header]
+        extra = [h for h in header if h not in names]
+        detail = "; ".join(
+            part for part in (
+                f"missing column(s): {', '.join(missing)}" if missing else "",
+                f"unexpected column(s): {', '.join(extra)}" if extra else "",
+                "columns out of order" if not missing and not extra else "",
+            ) if part
+        )
+        raise DataError(f"{shown}, header: {detail}. Expected: {','.join(names)}")
+
+    columns: dict[str, list[Any]] = {n: [] for n in names}
+    for i, row in enumerate(rows, start=1):
+        if len(row) != len(names):
+            raise DataError(f"{shown}, row {i}: {len(row)} values where the header has {len(names)} columns")
+        for field, raw in zip(fields, row):
+            fname = field["name"]
+            constraints = field.get("constraints", {})
+            if raw == _MISSING:
+                if constraints.get("required"):
+                    raise DataError(f'{shown}, row {i}, field "{fname}": a value is required but the cell is empty')
+                columns[fname].append(None)
+                continue
+            try:
+                value = _parse(raw, field.get("type", "string"))
+                _check_constraints(value, raw, constraints)
+            except ValueError as exc:
+                raise DataError(f'{shown}, row {i}, field "{fname}": {exc}') from None
+            columns[fname].append(value)
+
+    for field in fields:
+        if field.get("constraints", {}).get("unique"):
+            _check_unique(shown, [field["name"]], columns)
+    pkey = res["schema"].get("primaryKey")
+    if pkey:
+        _check_unique(shown, [pkey] if isinstance(pkey, str) else list(pkey), columns)
+
+    for fk in res["schema"].get("foreignKeys", []):
+        _check_foreign_key(shown, name, fk, columns)
+
+    frame = pd.DataFrame({
+        f["name"]: pd.Series(columns[f["name"]], dtype=_DTYPES.get(f.get("type", "string"), "object"))
+        for f in fields
+    })
+    return frame
+
+
+def _key_values(name: str, field: str) -> set[Any]:
+    """Values of ``field`` in resource ``name`` (the resource is parsed once per version of its file)."""
+    return set(load(name)[field].dropna().tolist())
+
+
+def _check_foreign_key(shown: str, name: str, fk: dict[str, Any], columns: dict[str, list[Any]]) -> None:
+    field = fk["fields"] if isinstance(fk["fields"], str) else fk["fields"][0]
+    ref = fk["reference"]
+    ref_res = ref.get("resource") or name
+    ref_field = ref["fields"] if isinstance(ref["fields"], str) else ref["fields"][0]
+    valid = _key_values(ref_res, ref_field) if ref_res != name else set(columns[ref_field])
+    ref_file = _resource(ref_res)["path"]
+    for i, value in enumerate(columns[field], start=1):
+        if value is not None and value not in valid:
+            hint = did_you_mean(value, sorted(map(str, valid)), sentence=False)
+            raise DataError(f'{shown}, row {i}, field "{field}": "{value}" is not a {ref_field} in {ref_file}{hint}')
+
+
+def _check_unique(shown: str, key: list[str], columns: dict[str, list[Any]]) -> None:
+    seen: dict[tuple[Any, ...], int] = {}
+    for i, values in enumerate(zip(*(columns[k] for k in key)), start=1):
+        if any(v is None for v in values):
+            continue
+        if values in seen:
+            label = ", ".join(f"{k}={v}" for k, v in zip(key, values))
+            raise DataError(
+                f'{shown}, row {i}, field "{"+".join(key)}": duplicate key ({label}); first seen in row {seen[values]}'
+            )
+        seen[values] = i
+
+
+def file_sha256(name: str) -> str:
+    """SHA-256 (hex) of resource ``name``'s file, for provenance."""
+    from .provenance import sha256_file
+
+    return sha256_file(data_dir() / _resource(name)["path"])
