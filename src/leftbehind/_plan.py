@@ -1,0 +1,329 @@
+"""The report plan: reading ``notebooks/reports.yaml``, expanding grids, and checking every entry's
+parameters against its notebook and the data before any kernel starts. Public names are re-exported by
+:mod:`leftbehind.reports`.
+
+Examples
+--------
+>>> from leftbehind._plan import default_plan_path, load_plan
+>>> load_plan(default_plan_path())[0].notebook_label
+'01_headline_figures.ipynb'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ParameterError, PlanError, did_you_mean
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "list": list, "dict": dict}
+
+
+def _seed_topics() -> tuple[str, ...]:
+    from . import data
+
+    return ("all",) + data.SEED_TOPICS
+
+
+def _ilo_editions() -> tuple[str, ...]:
+    from . import data
+
+    return ("all", "latest") + tuple(data.editions("migrant_workers")["edition_id"])
+
+
+def _breakdowns() -> tuple[str, ...]:
+    from . import data
+
+    return tuple(data.BREAKDOWNS)
+
+
+def _countries() -> list[str]:
+    from . import data
+
+    return data.countries(with_figures=False)
+
+
+def _measures() -> tuple[str, ...]:
+    from . import data
+
+    return tuple(data.REMITTANCE_MEASURES)
+
+
+#: Allowed values of notebook parameters, by parameter name, whatever the notebook. Each value is a
+#: function returning the valid choices (read from the data package where that is their source). For a
+#: list-valued parameter (e.g. ``countries``) every element is checked.
+def _outcome_domains() -> list[str]:
+    from . import literature
+
+    return ["all"] + literature.domains()
+
+
+def _regions() -> list[str]:
+    from . import literature
+
+    return ["all"] + list(literature.REGIONS)
+
+
+def _outcomes() -> list[str]:
+    from . import literature
+
+    return literature.outcomes()["outcome"].tolist()
+
+
+DOMAINS: dict[str, Callable[[], Iterable[Any]]] = {
+    "outcome": _outcomes,
+    "method": lambda: ("FE", "DL", "PM", "REML"),
+    "ci": lambda: ("normal", "hksj"),
+    "subgroup_by": lambda: ("none", "migrant_parent", "migration_scope", "region"),
+    "outcome_domain": _outcome_domains,
+    "region": _regions,
+    "migration_scope": lambda: ("all", "international", "internal", "both"),
+    "topic": _seed_topics,
+    "breakdown": _breakdowns,
+    "edition": _ilo_editions,
+    "country": _countries,
+    "countries": _countries,
+    "measure": _measures,
+}
+
+def _scales() -> tuple[str, ...]:
+    from . import literature
+
+    return literature.SCALES
+
+
+#: Domains that differ for one notebook (by file stem); they take precedence over :data:`DOMAINS`.
+NOTEBOOK_DOMAINS: dict[str, dict[str, Callable[[], Iterable[Any]]]] = {
+    "06_meta_analysis": {"measure": _scales},
+}
+
+#: Rules across parameters: (description, check on the merged parameters) — merged means the notebook's
+#: defaults updated with the plan entry's values.
+RULES: list[tuple[str, Callable[[dict[str, Any]], bool]]] = [
+    ("start_year must not be after end_year",
+     lambda p: not ("start_year" in p and "end_year" in p) or p["start_year"] <= p["end_year"]),
+    ("from_year must not be after to_year",
+     lambda p: not ("from_year" in p and "to_year" in p) or p["from_year"] <= p["to_year"]),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """One entry of the plan: run ``notebook`` with ``parameters`` into ``reports/<name>.*``."""
+
+    name: str
+    notebook: Path
+    title: str
+    parameters: dict[str, Any]
+    group: str
+
+    @property
+    def notebook_label(self) -> str:
+        """The notebook's file name, as shown to readers."""
+        return self.notebook.name
+
+
+def default_plan_path() -> Path:
+    """``notebooks/reports.yaml`` of the repository this package runs from."""
+    return Path(__file__).resolve().parents[2] / "notebooks" / "reports.yaml"
+
+
+def load_plan(path: Path) -> list[Report]:
+    """Read and check the structure of a report plan.
+
+    Raises
+    ------
+    PlanError
+        When the file is missing or not YAML, an entry lacks ``name`` or ``notebook``, a name is not a
+        safe file name (no ``/``, ``..`` or absolute paths), a name repeats, or a notebook does not exist.
+
+    Examples
+    --------
+    >>> [r.name for r in load_plan(default_plan_path())][:1]
+    ['01_headline_figures']
+    """
+    path = Path(path)
+    shown = path.name
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlanError(f"{path}: plan file not found") from None
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{shown}: not valid YAML ({exc})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("reports"), list):
+        raise PlanError(f'{shown}: expected a mapping with a list under "reports"')
+    reports: list[Report] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(doc["reports"], start=1):
+        where = f"{shown}, entry {i}"
+        if not isinstance(entry, dict):
+            raise PlanError(f"{where}: expected a mapping with name, notebook, parameters")
+        unknown = set(entry) - {"name", "notebook", "title", "parameters", "group", "grid"}
+        if unknown:
+            raise PlanError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; valid keys: name, notebook, title, parameters, group, grid")
+        name = entry.get("name")
+        if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
+            raise PlanError(f'{where}: name {name!r} is not a safe report name (letters, digits, "_", "-", "."; no "/" or "..")')
+        where = f'{shown}, entry "{name}"'
+        if name in seen:
+            raise PlanError(f"{where}: the name is used twice; report names must be unique")
+        seen.add(name)
+        nb = entry.get("notebook")
+        if not isinstance(nb, str) or Path(nb).is_absolute() or ".." in Path(nb).parts:
+            raise PlanError(f"{where}: notebook {nb!r} must be a path inside the plan's folder")
+        nb_path = path.parent / nb
+        if not nb_path.is_file():
+            choices = sorted(p.name for p in path.parent.glob("*.ipynb"))
+            raise PlanError(f"{where}: notebook {nb} not found. Notebooks: {', '.join(choices)}")
+        params = entry.get("parameters") or {}
+        if not isinstance(params, dict):
+            raise PlanError(f"{where}: parameters must be a mapping of name: value")
+        for rname, rparams in _expand_grid(where, name, params, entry.get("grid")):
+            if rname in seen and rname != name:
+                raise PlanError(f'{where}: the grid makes report name "{rname}", which is already used')
+            seen.add(rname)
+            title = str(entry.get("title") or name)
+            try:
+                title = title.format(**rparams)
+            except (KeyError, IndexError, ValueError):
+                raise PlanError(f"{where}: title {title!r} names a parameter the entry does not set") from None
+            reports.append(Report(name=rname, notebook=nb_path, title=title, parameters=rparams,
+                                  group=str(entry.get("group") or nb_path.stem)))
+    return reports
+
+
+def _slug(value: Any) -> str:
+    """A safe, deterministic file-name part for a parameter value."""
+    text = re.sub(r"[^A-Za-z0-9]+", "-", str(value)).strip("-")
+    return text or hashlib.sha256(str(value).encode()).hexdigest()[:8]
+
+
+def _expand_grid(where: str, name: str, params: dict[str, Any], grid: Any) -> list[tuple[str, dict[str, Any]]]:
+    """One (name, parameters) per value of a ``grid: {parameter: [values]}`` entry; the entry itself otherwise."""
+    if grid is None:
+        return [(name, dict(params))]
+    if not isinstance(grid, dict) or len(grid) != 1:
+        raise PlanError(f"{where}: grid must map exactly one parameter to a list of values, e.g. grid: {{country: [NPL, LKA]}}")
+    (pname, values), = grid.items()
+    if not isinstance(values, list) or not values:
+        raise PlanError(f'{where}: grid parameter "{pname}" needs a non-empty list of values')
+    out = []
+    for value in values:
+        rname = f"{name}_{_slug(value)}"
+        if not _NAME_RE.match(rname) or ".." in rname:
+            raise PlanError(f"{where}: grid value {value!r} does not make a safe report name")
+        out.append((rname, {**params, pname: value}))
+    names = [n for n, _ in out]
+    if len(set(names)) != len(names):
+        raise PlanError(f'{where}: grid values of "{pname}" give the same report name twice: {", ".join(names)}')
+    return out
+
+
+def select(reports: list[Report], only: Iterable[str] | None) -> list[Report]:
+    """The reports named in ``only`` (all when ``only`` is empty), in plan order.
+
+    Raises
+    ------
+    PlanError
+        When a name is not in the plan; the message lists the valid names.
+
+    Examples
+    --------
+    >>> [r.name for r in select(load_plan(default_plan_path()), ["01_headline_figures"])]
+    ['01_headline_figures']
+    >>> select(load_plan(default_plan_path()), ["nonexistent"])
+    Traceback (most recent call last):
+    ...
+    leftbehind.errors.PlanError: no report named "nonexistent" in the plan. Valid report names: 01_headline_figures, ...
+    """
+    wanted = list(only or [])
+    if not wanted:
+        return list(reports)
+    names = [r.name for r in reports]
+    for w in wanted:
+        if w not in names:
+            hint = did_you_mean(w, names)
+            raise PlanError(f'no report named "{w}" in the plan.{hint} Valid report names: {", ".join(names)}')
+    return [r for r in reports if r.name in wanted]
+
+
+def _declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
+    import papermill
+
+    return dict(papermill.inspect_notebook(str(notebook)))
+
+
+def check(reports: list[Report]) -> None:
+    """Check every report's parameters before anything runs.
+
+    A parameter must be declared in the notebook's ``parameters`` cell, have the declared type, and, when its
+    name is in :data:`DOMAINS`, one of the valid values. All problems are collected into one error.
+
+    Raises
+    ------
+    ParameterError
+        Naming the plan entry, the parameter, the bad value and the valid choices.
+
+    Examples
+    --------
+    >>> r = load_plan(default_plan_path())[0]
+    >>> check([dataclasses.replace(r, parameters={"topik": "all"})])
+    Traceback (most recent call last):
+    ...
+    leftbehind.errors.ParameterError: plan entry "01_headline_figures", parameter "topik": not a parameter of 01_headline_figures.ipynb; did you mean "topic"? Parameters: topic
+    """
+    problems: list[str] = []
+    cache: dict[Path, dict[str, dict[str, Any]]] = {}
+    for r in reports:
+        declared = cache.setdefault(r.notebook, _declared_parameters(r.notebook))
+        if not declared:
+            problems.append(f'plan entry "{r.name}": {r.notebook.name} has no cell tagged "parameters"')
+            continue
+        for pname, value in r.parameters.items():
+            where = f'plan entry "{r.name}", parameter "{pname}"'
+            if pname not in declared:
+                hint = did_you_mean(pname, list(declared), sentence=False)
+                problems.append(f"{where}: not a parameter of {r.notebook.name}{hint} Parameters: {', '.join(declared)}")
+                continue
+            tname = declared[pname].get("inferred_type_name", "None")
+            expected = _TYPES.get(tname)
+            if expected is not None and (not isinstance(value, expected) or (tname != "bool" and isinstance(value, bool))):
+                problems.append(f"{where}: {value!r} is a {type(value).__name__}, the notebook declares {tname}")
+                continue
+            domain = NOTEBOOK_DOMAINS.get(r.notebook.stem, {}).get(pname) or DOMAINS.get(pname)
+            if domain is not None:
+                valid = [str(v) for v in domain()]
+                values = value if isinstance(value, list) else [value]
+                for v in values:
+                    if str(v) not in valid:
+                        hint = did_you_mean(v, valid, sentence=False)
+                        problems.append(f'{where}: "{v}" is not a valid value{hint} Valid values: {", ".join(valid)}')
+        merged = {name: _default(info) for name, info in declared.items()}
+        merged.update(r.parameters)
+        for description, rule in RULES:
+            try:
+                ok = rule(merged)
+            except TypeError:
+                ok = True  # a type problem is reported above
+            if not ok:
+                shown = ", ".join(f"{k}={merged[k]!r}" for k in merged if k in description)
+                problems.append(f'plan entry "{r.name}": {description} ({shown})')
+    if problems:
+        raise ParameterError("\n".join(problems))
+
+
+def _default(info: dict[str, Any]) -> Any:
+    """The default value of a declared parameter (papermill gives its source text)."""
+    import ast
+
+    try:
+        return ast.literal_eval(str(info.get("default")))
+    except (ValueError, SyntaxError):
+        return None
