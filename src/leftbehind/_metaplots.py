@@ -20,7 +20,8 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLo
 from scipy import stats
 
 from .errors import MetaAnalysisError
-from .meta import PoolResult, RATIO_MEASURES, _check_measure, _validate
+from ._pooling import RATIO_MEASURES, PoolResult, _validate
+from .meta import _check_measure
 from .plots import OKABE_ITO, add_source
 
 __all__ = ["forest_plot", "funnel_plot", "MEASURE_LABELS"]
