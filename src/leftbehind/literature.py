@@ -16,14 +16,15 @@ True
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import data
+
+# Citations and the bibliography live in _bibliography; their public names are part of this API.
+from ._bibliography import bibliography_markdown, bibtex, build_bibliography, cite
 from .errors import DataError, ParameterError
 
 __all__ = [
@@ -227,53 +228,6 @@ def reviews(outcome: str | None = None) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _surname(authors: str) -> str:
-    first = str(authors).split(",")[0].strip()
-    return first.split(" ")[0] if first else ""
-
-
-def _short_title(title: object, words: int = 5) -> str:
-    """The first ``words`` words of a verified title, in quotes; "" for a missing or unread title."""
-    if pd.isna(title) or str(title).startswith("[title not"):
-        return ""
-    parts = str(title).replace("[", "").replace("]", "").split()
-    return "“" + " ".join(parts[:words]).rstrip(",:;.") + ("…" if len(parts) > words else "") + "”"
-
-
-def cite(study_id: str, style: str = "short") -> str:
-    """Citation of a study or review: ``"short"`` (Author et al. Year) or ``"full"`` (authors, year, title,
-    journal, DOI or URL).
-
-    Where the authors could not be verified, the short form names the study by the first words of its
-    title, else by its journal or publisher, else by its ``study_id``; a missing year shows as "n.d.".
-
-    Examples
-    --------
-    >>> cite("wickramage2015")
-    'Wickramage et al. 2015'
-    >>> cite("davis2016")  # authors not verified: named by its title
-    '“Migration, remittances and nutrition outcomes…” 2016'
-    """
-    df = data.load("studies").set_index("study_id")
-    if study_id not in df.index:
-        _check_choice("study_id", study_id, sorted(df.index))
-    r = df.loc[study_id]
-    year = "n.d." if pd.isna(r["year"]) else str(int(r["year"]))
-    authors = "" if pd.isna(r["authors"]) else str(r["authors"])
-    if style == "short":
-        journal = "" if pd.isna(r["journal"]) else str(r["journal"])
-        name = _surname(authors) or _short_title(r["title"]) or journal or study_id
-        many = authors.count(",") >= 1 or "et al" in authors
-        return f"{name}{' et al.' if many else ''} {year}"
-    if style != "full":
-        raise ParameterError(f'style "{style}" is not valid. Valid: short, full')
-    link = f"https://doi.org/{r['doi']}" if not pd.isna(r["doi"]) else ("" if pd.isna(r["url"]) else str(r["url"]))
-    title = "[title not verified]" if pd.isna(r["title"]) else str(r["title"])
-    parts = [p for p in (authors or "[authors not verified]", f"({year})", title + ".",
-                         "" if pd.isna(r["journal"]) else f"*{r['journal']}*.", link) if p]
-    return " ".join(parts)
-
-
 # --- effect sizes -----------------------------------------------------------------------------------
 
 def effect_sizes(df: pd.DataFrame) -> pd.DataFrame:
@@ -423,61 +377,6 @@ def summary() -> dict[str, int]:
     }
 
 
-# --- bibliography -----------------------------------------------------------------------------------
-
-def _bib_escape(text: str) -> str:
-    return re.sub(r"([&%$#_{}])", r"\\\1", text)
-
-
-def bibtex(study_ids: Iterable[str] | None = None) -> str:
-    """BibTeX entries for studies (all when ``study_ids`` is None), sorted by key.
-
-    Examples
-    --------
-    >>> print(bibtex(["wickramage2015"]).splitlines()[0])
-    @article{wickramage2015,
-    """
-    df = data.load("studies").sort_values("study_id")
-    if study_ids is not None:
-        df = df[df["study_id"].isin(list(study_ids))]
-    entries = []
-    for r in df.itertuples():
-        fields = []
-        if not pd.isna(r.authors):
-            names = [a.strip() for a in str(r.authors).replace("et al.", "").split(",") if a.strip()]
-            more = " and others" if "et al" in str(r.authors) else ""
-            fields.append(("author", " and ".join(names) + more))
-        fields.append(("title", "[title not verified]" if pd.isna(r.title) else str(r.title)))
-        if not pd.isna(r.journal):
-            fields.append(("journal", str(r.journal)))
-        if not pd.isna(r.year):
-            fields.append(("year", str(int(r.year))))
-        if not pd.isna(r.doi):
-            fields.append(("doi", str(r.doi)))
-        if not pd.isna(r.url):
-            fields.append(("url", str(r.url)))
-        body = ",\n".join(f"  {k} = {{{_bib_escape(v) if k not in ('url', 'doi') else v}}}" for k, v in fields)
-        kind = "misc" if pd.isna(r.journal) else "article"
-        entries.append(f"@{kind}{{{r.study_id},\n{body}\n}}\n")
-    return "\n".join(entries)
-
-
-def build_bibliography(path: Path | None = None) -> Path:
-    """Write ``data/literature/references.bib`` from the ``studies`` resource (generated, never edited).
-
-    Examples
-    --------
-    >>> build_bibliography().name
-    'references.bib'
-    """
-    from .notebooks import write_atomic
-
-    path = path or data.data_dir() / "literature" / "references.bib"
-    header = "% Generated from data/literature/studies.csv by `python -m leftbehind literature bib`; do not edit.\n\n"
-    write_atomic(path, header + bibtex())
-    return path
-
-
 def _check_vocabularies() -> None:
     """Cross-table rules of the evidence base (used by :func:`leftbehind.data.validate_package`)."""
     st = data.load("studies")
@@ -525,17 +424,6 @@ def direction_table(study_ids: Iterable[str]) -> pd.DataFrame:
     order = [o for o in outcomes()["outcome"] if o in table.index]
     cols = [c for c in ("harm", "no_difference", "benefit", "unclear") if c in table.columns]
     return table.reindex(index=order, columns=cols).fillna(0).astype(int)
-
-
-def bibliography_markdown(study_ids: Iterable[str]) -> str:
-    """A Markdown list of full citations, sorted by study id.
-
-    Examples
-    --------
-    >>> bibliography_markdown(["wickramage2015"]).startswith("1. Wickramage K")
-    True
-    """
-    return "\n".join(f"{i}. {cite(s, 'full')}" for i, s in enumerate(sorted(set(study_ids)), start=1))
 
 
 #: Scales a pooled analysis can use: standardised mean difference or odds ratio (log scale internally).
