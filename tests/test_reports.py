@@ -325,6 +325,29 @@ def test_sigint_leaves_no_partial_files_and_no_kernels(tmp_path):
     assert not _alive(kernel), "the kernel process outlived the interrupted run"
 
 
+@pytest.mark.skipif(os.name != "posix", reason="Unix-domain sockets are a POSIX feature")
+def test_kernels_use_unix_sockets_not_tcp(tmp_path):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    marker = tmp_path / "transport.txt"
+    _notebook(nbs / "where.ipynb", [
+        new_code_cell("x: int = 1  # unused", metadata={"tags": ["parameters"]}),
+        new_markdown_cell("**Parameters.** `x`."),
+        new_code_cell("import pathlib\nfrom ipykernel.kernelapp import IPKernelApp\n"
+                      "app = IPKernelApp.instance()\n"
+                      f"pathlib.Path({str(marker)!r}).write_text(app.transport + ' ' + app.ip)"),
+    ])
+    plan = _plan(nbs, [{"name": "where", "notebook": "where.ipynb"}])
+    proc = subprocess.run([sys.executable, "-m", "leftbehind", "reports", "--plan", str(plan), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    transport, ip = marker.read_text().split(" ", 1)
+    assert transport == "ipc"
+    assert len(ip) < 90 and not ip.startswith(str(nbs))  # short socket path, outside the notebooks folder
+    assert "without encryption" not in proc.stderr
+    assert sorted(p.name for p in nbs.iterdir()) == ["reports.yaml", "where.ipynb"]  # no socket files beside it
+
+
 @pytest.mark.parametrize(("parameters", "message"), [
     ({"contry": "NPL"}, 'plan entry "profile", parameter "contry": not a parameter of 05_country_profile.ipynb; did you mean "country"? Parameters: country'),
     ({"country": "XYZ"}, 'plan entry "profile", parameter "country": "XYZ" is not a valid value'),

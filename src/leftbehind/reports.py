@@ -143,6 +143,19 @@ def _source_cell_number(executed: Any, index: int) -> int:
     return index + 1 - (1 if injected and injected[0] < index else 0)
 
 
+def _kernel_transport(workdir: Path, name: str) -> dict[str, Any]:
+    """Extra nbclient options: on POSIX, talk to the kernel over Unix-domain sockets in the run's private
+    temporary folder instead of loopback TCP ports. No port is opened for other local users, and
+    ipykernel no longer warns, once per report, that it is "running over TCP without encryption".
+    The socket path is kept short (Unix sockets allow about 100 characters)."""
+    if os.name != "posix":
+        return {}
+    from traitlets.config import Config
+
+    tag = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+    return {"config": Config({"KernelManager": {"transport": "ipc", "ip": str(workdir / f"k{tag}")}})}
+
+
 def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]:
     import nbformat
     import papermill
@@ -157,6 +170,7 @@ def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]
                 cwd=str(report.notebook.parent), progress_bar=False, log_output=False,
                 execution_timeout=timeout, start_timeout=120,
                 shutdown_kernel="immediate",  # outputs are collected by then; a graceful shutdown only waits
+                **_kernel_transport(workdir, report.name),
             )
     except PapermillExecutionError as exc:
         nb = nbformat.read(out_path, as_version=4)
