@@ -166,7 +166,7 @@ def on_reporting_scale(table: pd.DataFrame, measure: str) -> pd.DataFrame:
     if m in RATIO_MEASURES:
         for col in _EFFECT_COLUMNS:
             if col in out.columns:
-                out[col] = np.exp(out[col].astype(float))
+                out[col] = back_transform(out[col].to_numpy(dtype=float), m)
         out = out.rename(columns={"se": "se_log"})
         out.attrs["scale"] = "ratio"
     else:
