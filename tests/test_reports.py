@@ -25,6 +25,15 @@ def _notebook(path: Path, cells: list) -> None:
     nbformat.write(new_notebook(cells=cells, metadata=KERNEL), path)
 
 
+def _one_step_notebook(path: Path, parameter: str, code: str) -> None:
+    """A notebook with one parameter (``parameter`` is its assignment line), its description and one code cell."""
+    _notebook(path, [
+        new_code_cell(parameter, metadata={"tags": ["parameters"]}),
+        new_markdown_cell(f"**Parameters.** `{parameter.split(':')[0]}`."),
+        new_code_cell(code),
+    ])
+
+
 def _plot_notebook(path: Path) -> None:
     _notebook(path, [
         new_code_cell('label: str = "a"  # a text shown in the title\nn: int = 3  # number of points', metadata={"tags": ["parameters"]}),
@@ -290,13 +299,10 @@ def test_sigint_leaves_no_partial_files_and_no_kernels(tmp_path):
     marker = tmp_path / "kernel.pid"
     # The kernel itself says when it is executing and what its PID is: no process-table scraping,
     # which depends on the machine's `ps` and on how the runner nests its processes.
-    _notebook(nbs / "slow.ipynb", [
-        new_code_cell("seconds: int = 60  # how long to sleep", metadata={"tags": ["parameters"]}),
-        new_markdown_cell("**Parameters.** `seconds`."),
-        new_code_cell("import os, pathlib, time\n"
-                      f"pathlib.Path({str(marker)!r}).write_text(str(os.getpid()))\n"
-                      "time.sleep(seconds)"),
-    ])
+    _one_step_notebook(nbs / "slow.ipynb", "seconds: int = 60  # how long to sleep",
+                       "import os, pathlib, time\n"
+                       f"pathlib.Path({str(marker)!r}).write_text(str(os.getpid()))\n"
+                       "time.sleep(seconds)")
     out = tmp_path / "reports"
     plan = _plan(nbs, [{"name": "slow", "notebook": "slow.ipynb"}])
     proc = subprocess.Popen([sys.executable, "-m", "leftbehind", "reports", "--plan", str(plan), "--out", str(out)],
@@ -330,13 +336,10 @@ def test_kernels_use_unix_sockets_not_tcp(tmp_path):
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
     marker = tmp_path / "transport.txt"
-    _notebook(nbs / "where.ipynb", [
-        new_code_cell("x: int = 1  # unused", metadata={"tags": ["parameters"]}),
-        new_markdown_cell("**Parameters.** `x`."),
-        new_code_cell("import pathlib\nfrom ipykernel.kernelapp import IPKernelApp\n"
-                      "app = IPKernelApp.instance()\n"
-                      f"pathlib.Path({str(marker)!r}).write_text(app.transport + ' ' + app.ip)"),
-    ])
+    _one_step_notebook(nbs / "where.ipynb", "x: int = 1  # unused",
+                       "import pathlib\nfrom ipykernel.kernelapp import IPKernelApp\n"
+                       "app = IPKernelApp.instance()\n"
+                       f"pathlib.Path({str(marker)!r}).write_text(app.transport + ' ' + app.ip)")
     plan = _plan(nbs, [{"name": "where", "notebook": "where.ipynb"}])
     proc = subprocess.run([sys.executable, "-m", "leftbehind", "reports", "--plan", str(plan), "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, cwd=REPO)
