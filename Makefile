@@ -12,11 +12,13 @@ export JUPYTER_PLATFORM_DIRS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test test-unit test-notebooks reports lab refresh-notebooks check docs bench lock clean
+LINT_PATHS := src tests benchmarks
+
+.PHONY: help setup lint format test test-unit test-notebooks reports lab refresh-notebooks check docs bench lock clean
 # Public modules documented in the API reference (make docs)
 API_MODULES := leftbehind leftbehind.data leftbehind.literature leftbehind.meta leftbehind.plots leftbehind.reports \
-	leftbehind.narrative leftbehind.country leftbehind.provenance leftbehind.wdi leftbehind.notebooks leftbehind.errors \
-	leftbehind.cli
+	leftbehind.country leftbehind.refresh leftbehind.narrative leftbehind.provenance leftbehind.wdi leftbehind.notebooks \
+	leftbehind.errors leftbehind.cli
 
 help: ## List the targets
 	@echo "leftbehind — make targets:"
@@ -32,7 +34,17 @@ $(STAMP): $(LOCK) pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (leftbehind)" > /dev/null
 	@touch $(STAMP)
 
-test: $(STAMP) ## Run every test: unit tests, data-package validation, notebooks (nbval)
+lint: $(STAMP) ## Lint, format check, type check and the architecture contract (make test runs this first)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+
+format: $(STAMP) ## Format the code and apply ruff's safe fixes (then review the diff)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+	$(BIN)/ruff format $(LINT_PATHS)
+
+test: lint ## Run every test: lint first, then unit tests, data-package validation, notebooks (nbval)
 	$(BIN)/frictionless validate data/datapackage.json
 	$(BIN)/python -m pytest tests --doctest-modules src/leftbehind
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
@@ -62,4 +74,4 @@ lock: ## Re-pin every dependency after editing pyproject.toml (needs network acc
 	.tools/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes --no-header -o $(LOCK)
 
 clean: ## Remove the environment and caches (reports/ is kept)
-	rm -rf $(VENV) .tools .pytest_cache build src/*.egg-info
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build src/*.egg-info

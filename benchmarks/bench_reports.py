@@ -27,7 +27,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -101,14 +100,30 @@ def main() -> None:
     for e in entries:
         out = plain_dir / f"{e['name']}.ipynb"
         params = yaml.safe_dump(e.get("parameters") or {})
-        subprocess.run([str(BIN / "papermill"), str(nbs / e["notebook"]), str(out), "-y", params, "--cwd", str(nbs)],
-                       check=True, capture_output=True, env=env)
-        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", str(out)], check=True, capture_output=True, env=env)
+        subprocess.run(
+            [str(BIN / "papermill"), str(nbs / e["notebook"]), str(out), "-y", params, "--cwd", str(nbs)],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
+        subprocess.run(
+            [str(BIN / "jupyter"), "nbconvert", "--to", "html", str(out)], check=True, capture_output=True, env=env
+        )
     plain = time.perf_counter() - start
 
     # (b) cold and (c) no-op runs of this runner
-    runner = [sys.executable, "-m", "leftbehind", "reports", "--plan", str(nbs / "reports.yaml"), "--out", str(work / "out"),
-              "--jobs", str(args.jobs)]
+    runner = [
+        sys.executable,
+        "-m",
+        "leftbehind",
+        "reports",
+        "--plan",
+        str(nbs / "reports.yaml"),
+        "--out",
+        str(work / "out"),
+        "--jobs",
+        str(args.jobs),
+    ]
     cold, peak_kib = _timed(runner + ["--force"], sample=True, cwd=REPO, env=env)
     noop, _ = _timed(runner, cwd=REPO, env=env)
 
@@ -121,9 +136,15 @@ def main() -> None:
     floor = (imports * len(entries) + cells) / (os.cpu_count() or 1)
 
     result = {
-        "reports": len(entries), "jobs": args.jobs, "plain_s": round(plain, 2), "cold_s": round(cold, 2),
-        "noop_s": round(noop, 2), "floor_s": round(floor, 2), "plain_over_cold": round(plain / cold, 2),
-        "cold_over_floor": round(cold / floor, 2), "peak_memory_mib": round(peak_kib / 1024),
+        "reports": len(entries),
+        "jobs": args.jobs,
+        "plain_s": round(plain, 2),
+        "cold_s": round(cold, 2),
+        "noop_s": round(noop, 2),
+        "floor_s": round(floor, 2),
+        "plain_over_cold": round(plain / cold, 2),
+        "cold_over_floor": round(cold / floor, 2),
+        "peak_memory_mib": round(peak_kib / 1024),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
     }
     for key, value in result.items():

@@ -13,13 +13,23 @@ from pathlib import Path
 
 import pytest
 
-from test_reports import _plan, _plot_notebook
 from leftbehind import reports
+from test_reports import _plan, _plot_notebook
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no system Chromium found (install Debian's chromium; .ci/run does)")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no system Chromium found (install Debian's chromium; .ci/run does)"
+)
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -28,10 +38,18 @@ def served_reports(tmp_path: Path):
     nbs.mkdir()
     _plot_notebook(nbs / "plot.ipynb")
     out = tmp_path / "reports"
-    plan = _plan(nbs, [
-        {"name": "plot-a", "notebook": "plot.ipynb", "title": "Plot A", "parameters": {"label": "alpha"}},
-        {"name": "plot-b", "notebook": "plot.ipynb", "title": "Plot <b>", "parameters": {"label": "<script>x</script>"}},
-    ])
+    plan = _plan(
+        nbs,
+        [
+            {"name": "plot-a", "notebook": "plot.ipynb", "title": "Plot A", "parameters": {"label": "alpha"}},
+            {
+                "name": "plot-b",
+                "notebook": "plot.ipynb",
+                "title": "Plot <b>",
+                "parameters": {"label": "<script>x</script>"},
+            },
+        ],
+    )
     reports.run(plan, out, log=lambda line: None)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -66,7 +84,9 @@ def test_index_links_resolve_and_reports_show_images(served_reports):
             for href in (h for h in hrefs if h.endswith(".html")):
                 page.goto(f"{served_reports}/{href}")
                 page.wait_for_load_state("load")
-                shown = page.eval_on_selector_all("img", "els => els.filter(e => e.complete && e.naturalWidth > 0).length")
+                shown = page.eval_on_selector_all(
+                    "img", "els => els.filter(e => e.complete && e.naturalWidth > 0).length"
+                )
                 assert shown >= 1, href
             assert errors == []
         finally:

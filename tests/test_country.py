@@ -22,8 +22,14 @@ def _released() -> dict[str, str]:
 def _latest(rows, indicator, geo, series_prefix=""):
     """Most recent year's value of the latest edition, computed from the CSV without leftbehind."""
     rel = _released()
-    rows = [r for r in rows if r["indicator"] == indicator and r["geography"] == geo and r["sex"] == "total"
-            and r["edition_id"].startswith(series_prefix)]
+    rows = [
+        r
+        for r in rows
+        if r["indicator"] == indicator
+        and r["geography"] == geo
+        and r["sex"] == "total"
+        and r["edition_id"].startswith(series_prefix)
+    ]
     by_year = {}
     for r in rows:
         y = int(r["year"])

@@ -44,14 +44,34 @@ def test_every_seed_figure_is_sourced():
 @pytest.mark.parametrize(
     ("row", "column", "value", "expected"),
     [
-        (3, "value", "12,5", 'data/seed_figures.csv, row 3, field "value": "12,5" is not a number (use a dot as decimal separator)'),
+        (
+            3,
+            "value",
+            "12,5",
+            'data/seed_figures.csv, row 3, field "value": "12,5" is not a number (use a dot as decimal separator)',
+        ),
         (2, "value", "many", 'data/seed_figures.csv, row 2, field "value": "many" is not a number'),
-        (5, "topic", "remitances", 'data/seed_figures.csv, row 5, field "topic": "remitances" is not one of the allowed values; did you mean "remittances"?'),
+        (
+            5,
+            "topic",
+            "remitances",
+            'data/seed_figures.csv, row 5, field "topic": "remitances" is not one of the allowed values; did you mean "remittances"?',
+        ),
         (1, "label", "", 'data/seed_figures.csv, row 1, field "label": a value is required'),
         (4, "year", "20l1", 'data/seed_figures.csv, row 4, field "year": "20l1" is not a whole number'),
         (6, "value", "-3", 'data/seed_figures.csv, row 6, field "value": -3 is below the minimum 0'),
-        (7, "accessed", "25/11/2026", 'data/seed_figures.csv, row 7, field "accessed": "25/11/2026" is not a date (use YYYY-MM-DD)'),
-        (8, "figure_id", "iom_member_states", 'data/seed_figures.csv, row 8, field "figure_id": duplicate key (figure_id=iom_member_states); first seen in row 7'),
+        (
+            7,
+            "accessed",
+            "25/11/2026",
+            'data/seed_figures.csv, row 7, field "accessed": "25/11/2026" is not a date (use YYYY-MM-DD)',
+        ),
+        (
+            8,
+            "figure_id",
+            "iom_member_states",
+            'data/seed_figures.csv, row 8, field "figure_id": duplicate key (figure_id=iom_member_states); first seen in row 7',
+        ),
     ],
 )
 def test_malformed_row_names_file_row_and_field(data_copy, row, column, value, expected):
@@ -65,7 +85,9 @@ def test_wrong_header_is_reported(data_copy):
     path = data_copy / "seed_figures.csv"
     text = path.read_text(encoding="utf-8").replace("value_high", "high", 1)
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(DataError, match=r"data/seed_figures.csv, header: missing column\(s\): value_high; unexpected column\(s\): high"):
+    with pytest.raises(
+        DataError, match=r"data/seed_figures.csv, header: missing column\(s\): value_high; unexpected column\(s\): high"
+    ):
         data.load("seed_figures")
 
 
@@ -85,7 +107,9 @@ def test_schema_comes_from_the_descriptor(data_copy):
     fields = desc["resources"][0]["schema"]["fields"]
     next(f for f in fields if f["name"] == "value")["constraints"]["maximum"] = 400
     desc_path.write_text(json.dumps(desc), encoding="utf-8")
-    with pytest.raises(DataError, match=r'row 5, field "value": 440.0? is above the maximum 400|row 5, field "value": 440 is above'):
+    with pytest.raises(
+        DataError, match=r'row 5, field "value": 440.0? is above the maximum 400|row 5, field "value": 440 is above'
+    ):
         data.load("seed_figures")
 
 
@@ -102,14 +126,18 @@ def test_seed_topic_filter_counts():
 
 
 def test_unknown_topic_is_a_parameter_error():
-    with pytest.raises(ParameterError, match=r'topic "labor_migration" .*Did you mean "labour_migration"\?.*Valid topics: all, labour_migration'):
+    with pytest.raises(
+        ParameterError,
+        match=r'topic "labor_migration" .*Did you mean "labour_migration"\?.*Valid: all, labour_migration',
+    ):
         data.seed_figures("labor_migration")
 
 
 def test_missing_data_dir_is_explained(tmp_path, monkeypatch):
     monkeypatch.setenv("LEFTBEHIND_DATA_DIR", str(tmp_path))
-    from leftbehind import _paths
+    from leftbehind import _io
 
-    monkeypatch.setattr(_paths, "__file__", str(tmp_path / "x" / "y" / "_paths.py"))
+    monkeypatch.setattr(_io, "REPO_ROOT", tmp_path / "x")
+    monkeypatch.setattr(_io, "PACKAGE_DIR", tmp_path / "x" / "y")
     with pytest.raises(DataError, match="no data package found"):
         data.data_dir()

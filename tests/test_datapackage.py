@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+
 import frictionless
 import pytest
 
@@ -11,8 +12,26 @@ from conftest import DATA
 from leftbehind import data
 from leftbehind.errors import DataError, ParameterError
 
-LABOUR_SENDING = ["ARM", "BGD", "EGY", "SLV", "GTM", "HND", "IND", "IDN", "KGZ", "MEX", "MDA", "NPL", "PAK", "PHL",
-                  "LKA", "TJK", "VNM", "KHM"]
+LABOUR_SENDING = [
+    "ARM",
+    "BGD",
+    "EGY",
+    "SLV",
+    "GTM",
+    "HND",
+    "IND",
+    "IDN",
+    "KGZ",
+    "MEX",
+    "MDA",
+    "NPL",
+    "PAK",
+    "PHL",
+    "LKA",
+    "TJK",
+    "VNM",
+    "KHM",
+]
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -48,10 +67,18 @@ def test_coverage_required_by_the_collection():
     # every ILO edition's world total and sex split
     for n in "1234":
         ed = f"ilo_ge_{n}"
-        sexes = {f["sex"] for f in figs if f["indicator"] == "migrant_workers" and f["geography"] == "WLD" and f["edition_id"] == ed}
+        sexes = {
+            f["sex"]
+            for f in figs
+            if f["indicator"] == "migrant_workers" and f["geography"] == "WLD" and f["edition_id"] == ed
+        }
         assert sexes == {"total", "female", "male"}, ed
     # UN DESA world totals 1990-2020 every five years (some revision)
-    years = {int(f["year"]) for f in figs if f["indicator"] == "migrant_stock" and f["geography"] == "WLD" and f["sex"] == "total"}
+    years = {
+        int(f["year"])
+        for f in figs
+        if f["indicator"] == "migrant_stock" and f["geography"] == "WLD" and f["sex"] == "total"
+    }
     assert set(range(1990, 2021, 5)) <= years
     # low- and middle-income remittance totals for at least eight years
     lmy = {f["year"] for f in figs if f["indicator"] == "remittances_received_usd" and f["geography"] == "LMY"}
@@ -83,8 +110,11 @@ def test_latest_and_all_editions():
     assert len(every) >= 2
     # computed independently from the CSVs: the edition with the latest release among those publishing the value
     released = {r["edition_id"]: r["released"] for r in _rows("editions.csv")}
-    rows = [f for f in _rows("figures.csv") if f["indicator"] == "migrant_stock" and f["geography"] == "WLD"
-            and f["year"] == "2020" and f["sex"] == "total"]
+    rows = [
+        f
+        for f in _rows("figures.csv")
+        if f["indicator"] == "migrant_stock" and f["geography"] == "WLD" and f["year"] == "2020" and f["sex"] == "total"
+    ]
     newest = max(rows, key=lambda f: released[f["edition_id"]])
     assert latest.loc[0, "edition_id"] == newest["edition_id"]
     assert latest.loc[0, "value"] == float(newest["value"])
@@ -94,8 +124,16 @@ def test_latest_and_all_editions():
 
 
 def test_unit_conversion():
-    usd = data.figures("remittances_received_usd", geography="NPL", year=2020, series="World Bank World Development Indicators")
-    billions = data.figures("remittances_received_usd", geography="NPL", year=2020, series="World Bank World Development Indicators", unit="USD billion")
+    usd = data.figures(
+        "remittances_received_usd", geography="NPL", year=2020, series="World Bank World Development Indicators"
+    )
+    billions = data.figures(
+        "remittances_received_usd",
+        geography="NPL",
+        year=2020,
+        series="World Bank World Development Indicators",
+        unit="USD billion",
+    )
     assert billions.loc[0, "value"] == pytest.approx(usd.loc[0, "value"] / 1e9)
     with pytest.raises(ParameterError, match='cannot convert "USD" to "percent"'):
         data.figures("remittances_received_usd", geography="NPL", year=2020, unit="percent")
@@ -135,13 +173,19 @@ def test_corrupt_value_unknown_source_and_duplicate_key(data_copy):
     rows = [r[:] for r in original]
     rows[20][header.index("source_id")] = "wdi_not_a_source"
     _write_rows(path, rows)
-    with pytest.raises(DataError, match=r'^data/figures.csv, row 20, field "source_id": "wdi_not_a_source" is not a source_id in sources.csv'):
+    with pytest.raises(
+        DataError,
+        match=r'^data/figures.csv, row 20, field "source_id": "wdi_not_a_source" is not a source_id in sources.csv',
+    ):
         data.load("figures")
 
     rows = [r[:] for r in original]
     rows.insert(31, rows[30][:])  # the same key and edition twice
     _write_rows(path, rows)
-    with pytest.raises(DataError, match=r'^data/figures.csv, row 31, field "indicator\+geography\+year\+sex\+edition_id": duplicate key .* first seen in row 30'):
+    with pytest.raises(
+        DataError,
+        match=r'^data/figures.csv, row 31, field "indicator\+geography\+year\+sex\+edition_id": duplicate key .* first seen in row 30',
+    ):
         data.load("figures")
 
 
@@ -152,7 +196,9 @@ def test_edition_of_figure_must_match_its_source(data_copy):
     other = next(e for e in ("ilo_ge_1", "ilo_ge_2") if e != rows[5][col])
     rows[5][col] = other
     _write_rows(path, rows)
-    with pytest.raises(DataError, match=r'data/figures.csv, row 5, field "edition_id": .* is not the edition of source'):
+    with pytest.raises(
+        DataError, match=r'data/figures.csv, row 5, field "edition_id": .* is not the edition of source'
+    ):
         data.validate_package()
 
 

@@ -19,9 +19,13 @@ def _modules() -> list[str]:
 
 def test_docs_build_and_list_every_public_name(tmp_path):
     modules = _modules()
-    proc = subprocess.run([sys.executable, "-W", "error", "-m", "pdoc", *modules, "--docformat", "numpy",
-                           "-o", str(tmp_path)], capture_output=True, text=True, cwd=REPO,
-                          env={**os.environ, "PDOC_ALLOW_EXEC": "1"})  # matplotlib's first import runs fc-list
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "pdoc", *modules, "--docformat", "numpy", "-o", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PDOC_ALLOW_EXEC": "1"},
+    )  # matplotlib's first import runs fc-list
     assert proc.returncode == 0, proc.stderr[-2000:]
     for module in modules:
         page = tmp_path / (module.replace(".", "/") + ".html")

@@ -26,7 +26,7 @@ def test_identifiers_and_vocabularies():
     ids = {s["study_id"] for s in studies}
     vocab = {o["outcome"] for o in _rows("outcomes.csv")}
     dois = [s["doi"] for s in studies if s["doi"]]
-    assert len(dois) == len(set(d.lower() for d in dois)), "a DOI is used twice"
+    assert len(dois) == len({d.lower() for d in dois}), "a DOI is used twice"
     assert all(re.fullmatch(r"10\.\d{4,9}/\S+", d) for d in dois)
     for e in _rows("effects.csv"):
         assert e["study_id"] in ids, e["effect_id"]
@@ -45,10 +45,20 @@ def test_counts_required_by_the_collection():
     assert s["effect_rows_with_numbers"] >= 100
     assert s["reviews"] >= 5
     assert s["countries"] >= 12
-    regions = {literature.region_of(c) for st in _rows("studies.csv") if st["design"] != "systematic-review"
-               for c in st["countries"].split(";") if c}
-    assert {"East and South-East Asia", "South Asia", "Latin America and the Caribbean", "Africa",
-            "Europe and Central Asia"} <= regions
+    regions = {
+        literature.region_of(c)
+        for st in _rows("studies.csv")
+        if st["design"] != "systematic-review"
+        for c in st["countries"].split(";")
+        if c
+    }
+    assert {
+        "East and South-East Asia",
+        "South Asia",
+        "Latin America and the Caribbean",
+        "Africa",
+        "Europe and Central Asia",
+    } <= regions
     cited = {c for st in _rows("studies.csv") for c in st["countries"].split(";")}
     for iso in ("LKA", "VNM", "PHL", "IDN", "THA", "CHN", "NPL", "MEX", "ECU", "MDA", "TJK", "KGZ", "GHA"):
         assert iso in cited, iso
@@ -74,8 +84,11 @@ def test_filter_by_country_and_outcome_against_the_csv():
     for outcome in ("depression", "stunting", "education"):
         expected = sorted(s["study_id"] for s in studies if outcome in s["outcome_domains"].split(";"))
         assert sorted(literature.studies(outcome=outcome)["study_id"]) == expected
-    both = sorted(s["study_id"] for s in studies
-                  if "CHN" in s["countries"].split(";") and "depression" in s["outcome_domains"].split(";"))
+    both = sorted(
+        s["study_id"]
+        for s in studies
+        if "CHN" in s["countries"].split(";") and "depression" in s["outcome_domains"].split(";")
+    )
     assert sorted(literature.studies(country="CHN", outcome="depression")["study_id"]) == both
 
 
@@ -93,8 +106,25 @@ def test_unknown_filter_values_are_explained():
 
 
 def _row(**kw):
-    base = {k: None for k in ("measure", "estimate", "ci_low", "ci_high", "ci_level", "events_lb", "total_lb",
-                              "events_comp", "total_comp", "mean_lb", "sd_lb", "n_lb", "mean_comp", "sd_comp", "n_comp")}
+    base = dict.fromkeys(
+        (
+            "measure",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "ci_level",
+            "events_lb",
+            "total_lb",
+            "events_comp",
+            "total_comp",
+            "mean_lb",
+            "sd_lb",
+            "n_lb",
+            "mean_comp",
+            "sd_comp",
+            "n_comp",
+        )
+    )
     base.update(kw)
     import pandas as pd
 
@@ -116,7 +146,9 @@ def test_means_to_hedges_g_by_hand():
     # pooled SD = sqrt((589*7.2^2 + 284*5.8^2) / 873) = sqrt((30533.76 + 9553.76) / 873) = 6.77639
     # d = 3.4 / 6.77639 = 0.50174; J = 1 - 3/(4*873 - 1) = 0.999141; g = 0.50131
     # Var(g) = (590+285)/(590*285) + g^2 / (2*(590+285)) = 0.0052037 + 0.0001436 = 0.0053473
-    es = literature.effect_sizes(_row(mean_lb=11.4, sd_lb=7.2, n_lb=590, mean_comp=8.0, sd_comp=5.8, n_comp=285)).iloc[0]
+    es = literature.effect_sizes(_row(mean_lb=11.4, sd_lb=7.2, n_lb=590, mean_comp=8.0, sd_comp=5.8, n_comp=285)).iloc[
+        0
+    ]
     assert es.es_measure == "SMD" and es.es_source == "means"
     assert es.yi == pytest.approx(0.50131, abs=1e-5)
     assert es.vi == pytest.approx(0.0053473, abs=1e-6)
@@ -142,9 +174,13 @@ def test_evidence_map_counts_against_the_csv():
     st = literature.studies(country="LKA")
     m = literature.evidence_map(st).set_index(["country", "domain"])
     vocab = {o["outcome"]: o["domain"] for o in _rows("outcomes.csv")}
-    expected = sum(1 for s in _rows("studies.csv") if s["design"] != "systematic-review"
-                   and "LKA" in s["countries"].split(";")
-                   and "mental_health" in {vocab[o] for o in s["outcome_domains"].split(";") if o})
+    expected = sum(
+        1
+        for s in _rows("studies.csv")
+        if s["design"] != "systematic-review"
+        and "LKA" in s["countries"].split(";")
+        and "mental_health" in {vocab[o] for o in s["outcome_domains"].split(";") if o}
+    )
     assert m.loc[("LKA", "mental_health"), "studies"] == expected
 
 
@@ -172,10 +208,10 @@ def test_depression_pool_by_hand():
         e = rows[eid]
         m1, s1, n1 = float(e["mean_lb"]), float(e["sd_lb"]), int(e["n_lb"])
         m2, s2, n2 = float(e["mean_comp"]), float(e["sd_comp"]), int(e["n_comp"])
-        sp = math.sqrt(((n1 - 1) * s1 ** 2 + (n2 - 1) * s2 ** 2) / (n1 + n2 - 2))
+        sp = math.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))
         g = (1 - 3 / (4 * (n1 + n2) - 9)) * (m1 - m2) / sp
         ys.append(g)
-        vs.append((n1 + n2) / (n1 * n2) + g ** 2 / (2 * (n1 + n2)))
+        vs.append((n1 + n2) / (n1 * n2) + g**2 / (2 * (n1 + n2)))
     w = [1 / v for v in vs]
     fe = sum(wi * yi for wi, yi in zip(w, ys)) / sum(w)
     result = meta.pool(s["yi"], s["vi"], method="FE")
@@ -220,7 +256,8 @@ def test_short_citation_names_a_study_without_verified_authors():
     assert literature.cite("wickramage2015") == "Wickramage et al. 2015"
     # no authors, a verified title: its first five words (brackets of a translated title dropped)
     assert rows["davis2016"]["authors"] == "" and rows["davis2016"]["title"].startswith(
-        "Migration, remittances and nutrition outcomes of left-behind")
+        "Migration, remittances and nutrition outcomes of left-behind"
+    )
     assert literature.cite("davis2016") == "“Migration, remittances and nutrition outcomes…” 2016"
     assert literature.cite("yulin2023") == "“Influence of migration on oral…” 2023"
     # no authors, no title: the publisher; no year: n.d.

@@ -8,12 +8,19 @@ from matplotlib.colors import to_rgb
 
 from leftbehind import data, plots
 
-
 # Okabe & Ito (2008), "Color Universal Design", https://jfly.uni-koeln.de/color/ — the eight colours in RGB:
 # orange (230,159,0), sky blue (86,180,233), bluish green (0,158,115), yellow (240,228,66), blue (0,114,178),
 # vermillion (213,94,0), reddish purple (204,121,167), black (0,0,0).
-OKABE_ITO_RGB = {(230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66), (0, 114, 178), (213, 94, 0),
-                 (204, 121, 167), (0, 0, 0)}
+OKABE_ITO_RGB = {
+    (230, 159, 0),
+    (86, 180, 233),
+    (0, 158, 115),
+    (240, 228, 66),
+    (0, 114, 178),
+    (213, 94, 0),
+    (204, 121, 167),
+    (0, 0, 0),
+}
 
 
 def test_style_uses_the_palette():

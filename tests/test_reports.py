@@ -27,28 +27,42 @@ def _notebook(path: Path, cells: list) -> None:
 
 def _one_step_notebook(path: Path, parameter: str, code: str) -> None:
     """A notebook with one parameter (``parameter`` is its assignment line), its description and one code cell."""
-    _notebook(path, [
-        new_code_cell(parameter, metadata={"tags": ["parameters"]}),
-        new_markdown_cell(f"**Parameters.** `{parameter.split(':')[0]}`."),
-        new_code_cell(code),
-    ])
+    _notebook(
+        path,
+        [
+            new_code_cell(parameter, metadata={"tags": ["parameters"]}),
+            new_markdown_cell(f"**Parameters.** `{parameter.split(':')[0]}`."),
+            new_code_cell(code),
+        ],
+    )
 
 
 def _plot_notebook(path: Path) -> None:
-    _notebook(path, [
-        new_code_cell('label: str = "a"  # a text shown in the title\nn: int = 3  # number of points', metadata={"tags": ["parameters"]}),
-        new_markdown_cell("**Parameters.** `label`, `n`."),
-        new_code_cell("import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.plot(range(n))\nax.set_title(label)"),
-        new_code_cell("print(f'{label}: {n} points')"),
-    ])
+    _notebook(
+        path,
+        [
+            new_code_cell(
+                'label: str = "a"  # a text shown in the title\nn: int = 3  # number of points',
+                metadata={"tags": ["parameters"]},
+            ),
+            new_markdown_cell("**Parameters.** `label`, `n`."),
+            new_code_cell(
+                "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.plot(range(n))\nax.set_title(label)"
+            ),
+            new_code_cell("print(f'{label}: {n} points')"),
+        ],
+    )
 
 
 def _failing_notebook(path: Path) -> None:
-    _notebook(path, [
-        new_code_cell("fail: bool = True  # raise in the third cell", metadata={"tags": ["parameters"]}),
-        new_code_cell("x = 1"),
-        new_code_cell("if fail:\n    raise ValueError('planted failure')"),
-    ])
+    _notebook(
+        path,
+        [
+            new_code_cell("fail: bool = True  # raise in the third cell", metadata={"tags": ["parameters"]}),
+            new_code_cell("x = 1"),
+            new_code_cell("if fail:\n    raise ValueError('planted failure')"),
+        ],
+    )
 
 
 def _plan(folder: Path, entries: list[dict]) -> Path:
@@ -69,20 +83,39 @@ def project(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _hashes(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_end_to_end_outputs_index_and_byte_identical_rerun(project):
     nbs, out = project
-    plan = _plan(nbs, [
-        {"name": "plot-a", "notebook": "plot.ipynb", "title": "Plot A", "parameters": {"label": "alpha", "n": 4}},
-        {"name": "plot-b", "notebook": "plot.ipynb", "title": "Plot <B>", "parameters": {"label": "<script>alert(1)</script>"}},
-    ])
+    plan = _plan(
+        nbs,
+        [
+            {"name": "plot-a", "notebook": "plot.ipynb", "title": "Plot A", "parameters": {"label": "alpha", "n": 4}},
+            {
+                "name": "plot-b",
+                "notebook": "plot.ipynb",
+                "title": "Plot <B>",
+                "parameters": {"label": "<script>alert(1)</script>"},
+            },
+        ],
+    )
     outcomes = reports.run(plan, out, log=lambda line: None)
     assert [o.status for o in outcomes] == ["ok", "ok"]
-    assert sorted(p.name for p in out.iterdir()) == [".lock", "index.html", "manifest.json", "plot-a.html", "plot-a.ipynb",
-                                                     "plot-b.html", "plot-b.ipynb", "thumbs"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".lock",
+        "index.html",
+        "manifest.json",
+        "plot-a.html",
+        "plot-a.ipynb",
+        "plot-b.html",
+        "plot-b.ipynb",
+        "thumbs",
+    ]
     assert sorted(p.name for p in (out / "thumbs").iterdir()) == ["plot-a.png", "plot-b.png"]
 
     executed = nbformat.read(out / "plot-a.ipynb", as_version=4)
@@ -90,7 +123,7 @@ def test_end_to_end_outputs_index_and_byte_identical_rerun(project):
     assert "alpha: 4 points" in printed  # parameters were injected
     assert any("image/png" in o.get("data", {}) for c in executed.cells if c.cell_type == "code" for o in c.outputs)
     html = (out / "plot-a.html").read_text(encoding="utf-8")
-    assert "<img" in html and 'hl-ipython3' not in html  # chart shown, code hidden by default
+    assert "<img" in html and "hl-ipython3" not in html  # chart shown, code hidden by default
 
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="plot-a.html"' in index and 'href="plot-b.html"' in index
@@ -113,7 +146,9 @@ def test_end_to_end_outputs_index_and_byte_identical_rerun(project):
         if p.is_dir() or p.suffix == ".png":
             continue
         text = p.read_text(encoding="utf-8")
-        assert str(nbs.parent) not in text and str(REPO) not in text and os.path.expanduser("~") + "/" not in text, p.name
+        assert str(nbs.parent) not in text and str(REPO) not in text and os.path.expanduser("~") + "/" not in text, (
+            p.name
+        )
 
     first = _hashes(out)
     reports.run(plan, out, force=True, log=lambda line: None)  # re-executes everything
@@ -125,7 +160,7 @@ def test_show_code_keeps_code_in_html(project):
     plan = _plan(nbs, [{"name": "plot-a", "notebook": "plot.ipynb", "parameters": {}}])
     reports.run(plan, out, show_code=True, log=lambda line: None)
     html = (out / "plot-a.html").read_text(encoding="utf-8")
-    assert 'hl-ipython3' in html and "range" in html
+    assert "hl-ipython3" in html and "range" in html
 
 
 def test_failure_is_isolated_and_previous_report_kept(project):
@@ -176,7 +211,10 @@ def test_only_runs_one_and_keeps_the_rest_of_the_index(project):
         ({"name": "../escape", "notebook": "plot.ipynb"}, "is not a safe report name"),
         ({"name": "/abs", "notebook": "plot.ipynb"}, "is not a safe report name"),
         ({"name": "ok", "notebook": "../plot.ipynb"}, "must be a path inside the plan's folder"),
-        ({"name": "ok", "notebook": "missing.ipynb"}, "notebook missing.ipynb not found. Notebooks: boom.ipynb, plot.ipynb"),
+        (
+            {"name": "ok", "notebook": "missing.ipynb"},
+            "notebook missing.ipynb not found. Notebooks: boom.ipynb, plot.ipynb",
+        ),
         ({"name": "ok", "notebook": "plot.ipynb", "params": {}}, "unknown key(s) params"),
     ],
 )
@@ -190,24 +228,29 @@ def test_plan_structure_errors(project, entry, message):
 def test_duplicate_names_rejected(project):
     nbs, _ = project
     with pytest.raises(PlanError, match='entry "a": the name is used twice'):
-        reports.load_plan(_plan(nbs, [{"name": "a", "notebook": "plot.ipynb"}, {"name": "a", "notebook": "plot.ipynb"}]))
+        reports.load_plan(
+            _plan(nbs, [{"name": "a", "notebook": "plot.ipynb"}, {"name": "a", "notebook": "plot.ipynb"}])
+        )
 
 
 def test_parameter_errors_are_collected_before_running(project, monkeypatch):
     nbs, out = project
-    plan = _plan(nbs, [
-        {"name": "a", "notebook": "plot.ipynb", "parameters": {"lable": "x"}},
-        {"name": "b", "notebook": "plot.ipynb", "parameters": {"n": "three"}},
-        {"name": "c", "notebook": "plot.ipynb", "parameters": {"n": True}},
-    ])
+    plan = _plan(
+        nbs,
+        [
+            {"name": "a", "notebook": "plot.ipynb", "parameters": {"lable": "x"}},
+            {"name": "b", "notebook": "plot.ipynb", "parameters": {"n": "three"}},
+            {"name": "c", "notebook": "plot.ipynb", "parameters": {"n": True}},
+        ],
+    )
     started = []
-    monkeypatch.setattr(reports, "_execute", lambda *a, **k: started.append(a))
+    monkeypatch.setattr(reports.execute, "_execute", lambda *a, **k: started.append(a))
     with pytest.raises(ParameterError) as info:
         reports.run(plan, out, log=lambda line: None)
     lines = str(info.value).splitlines()
     assert lines == [
         'plan entry "a", parameter "lable": not a parameter of plot.ipynb; did you mean "label"? Parameters: label, n',
-        "plan entry \"b\", parameter \"n\": 'three' is a str, the notebook declares int",
+        'plan entry "b", parameter "n": \'three\' is a str, the notebook declares int',
         'plan entry "c", parameter "n": True is a bool, the notebook declares int',
     ]
     assert started == [] and not out.exists()
@@ -216,45 +259,75 @@ def test_parameter_errors_are_collected_before_running(project, monkeypatch):
 def test_domain_values_are_checked():
     plan = reports.load_plan(reports.default_plan_path())
     entry = dataclasses.replace(plan[0], parameters={"topic": "remitances"})
-    with pytest.raises(ParameterError, match=r'parameter "topic": "remitances" is not a valid value; did you mean "remittances"\? Valid values: all, labour_migration'):
+    with pytest.raises(
+        ParameterError,
+        match=r'parameter "topic": "remitances" is not a valid value; did you mean "remittances"\? Valid values: all, labour_migration',
+    ):
         reports.check([entry])
 
 
 def test_cli_only_nonexistent_lists_valid_names():
-    proc = subprocess.run([sys.executable, "-m", "leftbehind", "reports", "--only", "nonexistent"],
-                          capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "leftbehind", "reports", "--only", "nonexistent"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert proc.returncode == 1
-    assert 'no report named "nonexistent"' in proc.stderr and "Valid report names: 01_headline_figures, 02_labour_migration" in proc.stderr
+    assert (
+        'no report named "nonexistent"' in proc.stderr
+        and "Valid report names: 01_headline_figures, 02_labour_migration" in proc.stderr
+    )
 
 
 def test_cli_check_passes_on_the_real_plan():
-    proc = subprocess.run([sys.executable, "-m", "leftbehind", "reports", "--check"], capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "leftbehind", "reports", "--check"], capture_output=True, text=True, cwd=REPO
+    )
     assert proc.returncode == 0, proc.stderr
     assert "plan ok" in proc.stdout
 
 
 def test_list_domains_and_cross_parameter_rules_on_the_real_plan():
     plan = {r.name: r for r in reports.load_plan(reports.default_plan_path())}
-    entry = dataclasses.replace(plan["03_remittances"], parameters={"countries": ["NPL", "XYZ"], "start_year": 2020, "end_year": 2010})
+    entry = dataclasses.replace(
+        plan["03_remittances"], parameters={"countries": ["NPL", "XYZ"], "start_year": 2020, "end_year": 2010}
+    )
     with pytest.raises(ParameterError) as info:
         reports.check([entry])
     lines = str(info.value).splitlines()
     assert lines[0].startswith('plan entry "03_remittances", parameter "countries": "XYZ" is not a valid value')
     assert "NPL" in lines[0] and "LKA" in lines[0]
-    assert lines[1] == 'plan entry "03_remittances": start_year must not be after end_year (start_year=2020, end_year=2010)'
+    assert (
+        lines[1]
+        == 'plan entry "03_remittances": start_year must not be after end_year (start_year=2020, end_year=2010)'
+    )
 
 
 def test_ilo_edition_domain_comes_from_the_data():
     plan = {r.name: r for r in reports.load_plan(reports.default_plan_path())}
     entry = dataclasses.replace(plan["02_labour_migration"], parameters={"edition": "ilo_ge_5"})
-    with pytest.raises(ParameterError, match=r'"ilo_ge_5" is not a valid value; did you mean "ilo_ge_[0-9]"\? Valid values: all, latest, ilo_ge_1, ilo_ge_2, ilo_ge_3, ilo_ge_4'):
+    with pytest.raises(
+        ParameterError,
+        match=r'"ilo_ge_5" is not a valid value; did you mean "ilo_ge_[0-9]"\? Valid values: all, latest, ilo_ge_1, ilo_ge_2, ilo_ge_3, ilo_ge_4',
+    ):
         reports.check([entry])
 
 
 def test_grid_expands_into_safe_deterministic_names(project):
     nbs, _ = project
-    plan = _plan(nbs, [{"name": "plot", "notebook": "plot.ipynb", "title": "Plot {label}",
-                        "parameters": {"n": 2}, "grid": {"label": ["North", "South East", "a/b"]}}])
+    plan = _plan(
+        nbs,
+        [
+            {
+                "name": "plot",
+                "notebook": "plot.ipynb",
+                "title": "Plot {label}",
+                "parameters": {"n": 2},
+                "grid": {"label": ["North", "South East", "a/b"]},
+            }
+        ],
+    )
     reports_ = reports.load_plan(plan)
     assert [(r.name, r.title, r.parameters) for r in reports_] == [
         ("plot_North", "Plot North", {"n": 2, "label": "North"}),
@@ -275,7 +348,9 @@ def test_second_run_is_refused_while_one_holds_the_lock(project):
     plan = _plan(nbs, [{"name": "a", "notebook": "plot.ipynb"}])
     with open(out / ".lock", "a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
-        with pytest.raises(ReportError, match=r"another run is writing to reports/ \(lock file .lock\); wait .* --wait"):
+        with pytest.raises(
+            ReportError, match=r"another run is writing to reports/ \(lock file .lock\); wait .* --wait"
+        ):
             reports.run(plan, out, log=lambda line: None)
     assert not (out / "a.html").exists()
 
@@ -299,14 +374,20 @@ def test_sigint_leaves_no_partial_files_and_no_kernels(tmp_path):
     marker = tmp_path / "kernel.pid"
     # The kernel itself says when it is executing and what its PID is: no process-table scraping,
     # which depends on the machine's `ps` and on how the runner nests its processes.
-    _one_step_notebook(nbs / "slow.ipynb", "seconds: int = 60  # how long to sleep",
-                       "import os, pathlib, time\n"
-                       f"pathlib.Path({str(marker)!r}).write_text(str(os.getpid()))\n"
-                       "time.sleep(seconds)")
+    _one_step_notebook(
+        nbs / "slow.ipynb",
+        "seconds: int = 60  # how long to sleep",
+        f"import os, pathlib, time\npathlib.Path({str(marker)!r}).write_text(str(os.getpid()))\ntime.sleep(seconds)",
+    )
     out = tmp_path / "reports"
     plan = _plan(nbs, [{"name": "slow", "notebook": "slow.ipynb"}])
-    proc = subprocess.Popen([sys.executable, "-m", "leftbehind", "reports", "--plan", str(plan), "--out", str(out)],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "leftbehind", "reports", "--plan", str(plan), "--out", str(out)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     try:
         while not (marker.exists() and marker.read_text().strip()):
@@ -336,13 +417,20 @@ def test_kernels_use_unix_sockets_not_tcp(tmp_path):
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
     marker = tmp_path / "transport.txt"
-    _one_step_notebook(nbs / "where.ipynb", "x: int = 1  # unused",
-                       "import pathlib\nfrom ipykernel.kernelapp import IPKernelApp\n"
-                       "app = IPKernelApp.instance()\n"
-                       f"pathlib.Path({str(marker)!r}).write_text(app.transport + ' ' + app.ip)")
+    _one_step_notebook(
+        nbs / "where.ipynb",
+        "x: int = 1  # unused",
+        "import pathlib\nfrom ipykernel.kernelapp import IPKernelApp\n"
+        "app = IPKernelApp.instance()\n"
+        f"pathlib.Path({str(marker)!r}).write_text(app.transport + ' ' + app.ip)",
+    )
     plan = _plan(nbs, [{"name": "where", "notebook": "where.ipynb"}])
-    proc = subprocess.run([sys.executable, "-m", "leftbehind", "reports", "--plan", str(plan), "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "leftbehind", "reports", "--plan", str(plan), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stderr
     transport, ip = marker.read_text().split(" ", 1)
     assert transport == "ipc"
@@ -351,10 +439,16 @@ def test_kernels_use_unix_sockets_not_tcp(tmp_path):
     assert sorted(p.name for p in nbs.iterdir()) == ["reports.yaml", "where.ipynb"]  # no socket files beside it
 
 
-@pytest.mark.parametrize(("parameters", "message"), [
-    ({"contry": "NPL"}, 'plan entry "profile", parameter "contry": not a parameter of 05_country_profile.ipynb; did you mean "country"? Parameters: country'),
-    ({"country": "XYZ"}, 'plan entry "profile", parameter "country": "XYZ" is not a valid value'),
-])
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        (
+            {"contry": "NPL"},
+            'plan entry "profile", parameter "contry": not a parameter of 05_country_profile.ipynb; did you mean "country"? Parameters: country',
+        ),
+        ({"country": "XYZ"}, 'plan entry "profile", parameter "country": "XYZ" is not a valid value'),
+    ],
+)
 def test_country_profile_parameters_fail_before_any_kernel(tmp_path, monkeypatch, parameters, message):
     import shutil
 
@@ -362,9 +456,13 @@ def test_country_profile_parameters_fail_before_any_kernel(tmp_path, monkeypatch
     nbs.mkdir()
     shutil.copy(REPO / "notebooks" / "05_country_profile.ipynb", nbs)
     plan = _plan(nbs, [{"name": "profile", "notebook": "05_country_profile.ipynb", "parameters": parameters}])
-    monkeypatch.setattr(reports, "_execute", lambda *a, **k: pytest.fail("a kernel was started"))
-    proc = subprocess.run([sys.executable, "-m", "leftbehind", "reports", "--plan", str(plan), "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, cwd=REPO)
+    monkeypatch.setattr(reports.execute, "_execute", lambda *a, **k: pytest.fail("a kernel was started"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "leftbehind", "reports", "--plan", str(plan), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert proc.returncode == 1 and message in proc.stderr, proc.stderr
     assert not (tmp_path / "out").exists()
     with pytest.raises(ParameterError):
@@ -392,14 +490,20 @@ def test_incremental_skip_and_data_dependencies(tmp_path, data_copy):
     """Change nothing: nothing re-runs. Change a data file one report read: only that report re-runs."""
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
-    _notebook(nbs / "seeds.ipynb", [
-        new_code_cell('topic: str = "all"  # seed topic', metadata={"tags": ["parameters"]}),
-        new_code_cell("from leftbehind import data\nprint(len(data.seed_figures(topic)))"),
-    ])
-    _notebook(nbs / "plain.ipynb", [
-        new_code_cell("n: int = 2  # a number", metadata={"tags": ["parameters"]}),
-        new_code_cell("print(n * 2)"),
-    ])
+    _notebook(
+        nbs / "seeds.ipynb",
+        [
+            new_code_cell('topic: str = "all"  # seed topic', metadata={"tags": ["parameters"]}),
+            new_code_cell("from leftbehind import data\nprint(len(data.seed_figures(topic)))"),
+        ],
+    )
+    _notebook(
+        nbs / "plain.ipynb",
+        [
+            new_code_cell("n: int = 2  # a number", metadata={"tags": ["parameters"]}),
+            new_code_cell("print(n * 2)"),
+        ],
+    )
     out = tmp_path / "reports"
     plan = _plan(nbs, [{"name": "seeds", "notebook": "seeds.ipynb"}, {"name": "plain", "notebook": "plain.ipynb"}])
     reports.run(plan, out, log=lambda line: None)
@@ -430,8 +534,10 @@ def test_dask_cluster_gives_the_same_bytes_as_a_local_run(project):
     reports.run(plan, out, jobs=2, log=lambda line: None)
     local = _hashes(out)
     shutil.rmtree(out)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         outcomes = reports.run(plan, out, executor=client.get_executor(), log=lambda line: None)
     assert [o.status for o in outcomes] == ["ok", "ok"]
     assert _hashes(out) == local

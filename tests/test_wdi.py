@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from leftbehind import data, wdi
+from leftbehind import data
 from leftbehind.errors import DataError
+from leftbehind.refresh import wdi
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wdi_API_BX.TRF.PWKR.CD.DT_head.csv"
 
@@ -60,7 +61,9 @@ def test_new_release_becomes_a_new_edition(data_copy):
     text = FIXTURE.read_text(encoding="utf-8").replace("2025-07-01", "2026-01-15")
     import datetime
 
-    report = wdi.refresh(["BX.TRF.PWKR.CD.DT"], ["ABW"], fetcher=lambda code: _zip(text), today=datetime.date(2026, 2, 1))
+    report = wdi.refresh(
+        ["BX.TRF.PWKR.CD.DT"], ["ABW"], fetcher=lambda code: _zip(text), today=datetime.date(2026, 2, 1)
+    )
     assert report[0].startswith("BX.TRF.PWKR.CD.DT: release 2026-01-15, ")
     eds = data.load("editions").set_index("edition_id")
     assert eds.loc["wdi_2026_01_15", "released"] == "2026-01-15"
@@ -75,7 +78,9 @@ def test_offline_changes_nothing(data_copy):
     before = _snapshot(data_copy)
 
     def offline(code: str) -> bytes:
-        raise DataError(f"cannot download {code} from {wdi.API_URL.format(code=code)} (no network); check the network connection. Nothing was changed in data/.")
+        raise DataError(
+            f"cannot download {code} from {wdi.API_URL.format(code=code)} (no network); check the network connection. Nothing was changed in data/."
+        )
 
     with pytest.raises(DataError, match="check the network connection. Nothing was changed"):
         wdi.refresh(fetcher=offline)

@@ -13,18 +13,30 @@ from conftest import REPO
 
 def test_wheel_carries_the_data_and_works_outside_the_repository(tmp_path):
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(wheels)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels)],
+        check=True,
+        capture_output=True,
+    )
     wheel = next(wheels.glob("leftbehind-*.whl"))
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     # the dependencies come from this environment's site-packages (a plain path: its .pth files, among them
     # the editable install of leftbehind, are not processed), so the wheel's own copy is what gets imported
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
     work = tmp_path / "elsewhere"
     work.mkdir()
@@ -36,12 +48,19 @@ def test_wheel_carries_the_data_and_works_outside_the_repository(tmp_path):
         "r = m.pool([0.2, 0.4, 0.3], [0.01, 0.02, 0.015], method='DL')\n"
         "print(round(r.estimate, 4))\n"
     )
-    out = subprocess.run([str(python), "-c", code], cwd=work, capture_output=True, text=True,
-                         env={"PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"})
+    out = subprocess.run(
+        [str(python), "-c", code],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"},
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith(str(env_dir)), lines[0]
     assert lines[1] == "installed with the package"
-    assert lines[2].startswith("(") and lines[2].split(",")[0] == "(" + str(len(__import__("leftbehind.data").data.figures("migrant_workers", geography="WLD")))
+    assert lines[2].startswith("(") and lines[2].split(",")[0] == "(" + str(
+        len(__import__("leftbehind.data").data.figures("migrant_workers", geography="WLD"))
+    )
     # DL on (0.2, 0.4, 0.3) with variances (0.01, 0.02, 0.015): tau2 = 0, estimate 60/216.667 = 0.2769
     assert lines[3] == "0.2769"

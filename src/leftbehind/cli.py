@@ -21,8 +21,9 @@ __all__ = ["main"]
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m leftbehind",
-                                     description="Reports, data and notebooks of the leftbehind collection.")
+    parser = argparse.ArgumentParser(
+        prog="python -m leftbehind", description="Reports, data and notebooks of the leftbehind collection."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     rep = sub.add_parser("reports", help="run the report plan into reports/")
@@ -33,12 +34,21 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", type=Path, help="output folder (default: reports/)")
     rep.add_argument("--timeout", type=int, default=600, help="seconds a single cell may run (default 600)")
     rep.add_argument("--wait", action="store_true", help="if another run is writing reports/, wait for it")
-    rep.add_argument("--jobs", type=int, default=None, metavar="N",
-                     help="reports executed at once, one kernel per report (default: number of cores)")
-    rep.add_argument("--scheduler", metavar="ADDRESS",
-                     help="run on a Dask distributed cluster, e.g. tcp://host:8786 (needs leftbehind[dask])")
-    rep.add_argument("--force", action="store_true",
-                     help="re-execute every report, even those whose inputs did not change")
+    rep.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="reports executed at once, one kernel per report (default: number of cores)",
+    )
+    rep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask distributed cluster, e.g. tcp://host:8786 (needs leftbehind[dask])",
+    )
+    rep.add_argument(
+        "--force", action="store_true", help="re-execute every report, even those whose inputs did not change"
+    )
 
     nbs = sub.add_parser("notebooks", help="maintain the source notebooks")
     nbs_sub = nbs.add_subparsers(dest="action", required=True)
@@ -102,8 +112,17 @@ def _reports(args: argparse.Namespace) -> int:
         client = Client(args.scheduler)
         executor = client.get_executor()
     try:
-        outcomes = reports.run(plan_path, args.out, only=args.only, show_code=args.show_code, timeout=args.timeout,
-                               wait=args.wait, jobs=args.jobs, force=args.force, executor=executor)
+        outcomes = reports.run(
+            plan_path,
+            args.out,
+            only=args.only,
+            show_code=args.show_code,
+            timeout=args.timeout,
+            wait=args.wait,
+            jobs=args.jobs,
+            force=args.force,
+            executor=executor,
+        )
     finally:
         if client is not None:
             client.close()
@@ -112,7 +131,8 @@ def _reports(args: argparse.Namespace) -> int:
 
 
 def _notebooks(args: argparse.Namespace) -> int:
-    from . import notebooks, reports
+    from . import reports
+    from .reports import notebooks
 
     paths = args.paths or sorted(reports.default_plan_path().parent.glob("*.ipynb"))
     changed = notebooks.refresh(paths)
@@ -125,7 +145,7 @@ def _data(args: argparse.Namespace) -> int:
     from . import data
 
     if args.action == "refresh":
-        from . import wdi
+        from .refresh import wdi
 
         for line in wdi.refresh():
             print(line)

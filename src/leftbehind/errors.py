@@ -7,6 +7,8 @@ handle any of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 __all__ = [
     "LeftbehindError",
     "DataError",
@@ -15,10 +17,12 @@ __all__ = [
     "ReportError",
     "MetaAnalysisError",
     "did_you_mean",
+    "choice_error",
+    "check_choice",
 ]
 
 
-def did_you_mean(value: object, valid: object, sentence: bool = True) -> str:
+def did_you_mean(value: object, valid: Iterable[object], sentence: bool = True) -> str:
     """The closest valid choice as a hint for an error message, or ``""`` when none is close.
 
     ``sentence=True`` gives ``' Did you mean "x"?'`` (after a full stop); ``False`` gives ``'; did you mean "x"?'``.
@@ -32,10 +36,61 @@ def did_you_mean(value: object, valid: object, sentence: bool = True) -> str:
     """
     import difflib
 
-    close = difflib.get_close_matches(str(value), [str(v) for v in valid], n=1)  # type: ignore[union-attr]
+    close = difflib.get_close_matches(str(value), [str(v) for v in valid], n=1)
     if not close:
         return ""
     return f' Did you mean "{close[0]}"?' if sentence else f'; did you mean "{close[0]}"?'
+
+
+def choice_error(
+    what: str,
+    value: object,
+    valid: Iterable[object],
+    how: str = "a valid value",
+    error: type[LeftbehindError] | None = None,
+) -> LeftbehindError:
+    """The error for a value that is not one of ``valid``: names the value, says what it should be, suggests the
+    closest choice and lists the valid ones (the first 40 of a long list).
+
+    ``error`` is the exception class (default :class:`ParameterError`).
+
+    Examples
+    --------
+    >>> print(choice_error("method", "REM", ["FE", "REML"], "a pooling method"))
+    method "REM" is not a pooling method. Did you mean "REML"? Valid: FE, REML
+    """
+    choices = [str(v) for v in valid]
+    hint = did_you_mean(value, choices)
+    shown = ", ".join(choices) if len(choices) <= 40 else ", ".join(choices[:40]) + f", … ({len(choices)} in all)"
+    return (error or ParameterError)(f'{what} "{value}" is not {how}.{hint} Valid: {shown}')
+
+
+def check_choice(
+    what: str,
+    value: object,
+    valid: Iterable[str],
+    how: str = "a valid value",
+    error: type[LeftbehindError] | None = None,
+    fold: Callable[[str], str] | None = None,
+) -> str:
+    """Return ``value`` if it is one of ``valid`` (after ``fold``, e.g. ``str.upper``), else raise
+    :func:`choice_error`. Every list of valid values is declared once, next to its owner, and checked here.
+
+    Examples
+    --------
+    >>> check_choice("ci", "HKSJ", ("normal", "hksj"), "a CI method", fold=str.lower)
+    'hksj'
+    >>> check_choice("sex", "both", ("total", "female", "male"))
+    Traceback (most recent call last):
+    ...
+    leftbehind.errors.ParameterError: sex "both" is not a valid value. Valid: total, female, male
+    """
+    choices = list(valid)
+    if isinstance(value, str):
+        folded = fold(value) if fold is not None else value
+        if folded in choices:
+            return folded
+    raise choice_error(what, value, choices, how, error)
 
 
 class LeftbehindError(Exception):

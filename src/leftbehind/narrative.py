@@ -1,123 +1,15 @@
 """Sentences generated from figures, so that a notebook's text never carries a typed number.
 
-Every function takes a :func:`leftbehind.data.figures` result (or a slice of it) and returns Markdown whose
-numbers are the frame's values, formatted, with the edition they come from.
+The stable import path of :mod:`leftbehind.country.sentences`, where the code lives.
 
 Examples
 --------
->>> import pandas as pd
->>> fmt_value(1234.5, "million persons")
-'1,234.5 million'
+>>> fmt_value(4.9, "percent")
+'4.9 %'
 """
 
 from __future__ import annotations
 
-import pandas as pd
+from .country.sentences import edition_sentences, fmt_value, latest_sentence, pooled_sentence
 
 __all__ = ["fmt_value", "edition_sentences", "latest_sentence", "pooled_sentence"]
-
-
-def fmt_value(value: float, unit: str) -> str:
-    """Format a value with its unit the way the reports write it.
-
-    Examples
-    --------
-    >>> fmt_value(169.0, "million persons"), fmt_value(4.9, "percent"), fmt_value(8.1e9, "USD"), fmt_value(25.3, "USD billion")
-    ('169 million', '4.9 %', 'USD 8.1 billion', 'USD 25.3 billion')
-    """
-    def num(x: float) -> str:
-        return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}" if abs(x) >= 10 else f"{x:,.2f}".rstrip("0").rstrip(".")
-
-    if unit == "million persons":
-        return f"{num(value)} million"
-    if unit == "persons":
-        return f"{num(value / 1e6)} million" if value >= 1e6 else f"{value:,.0f}"
-    if unit == "percent":
-        return f"{num(value)} %"
-    if unit == "USD":
-        return f"USD {num(value / 1e9)} billion" if value >= 1e9 else f"USD {num(value / 1e6)} million"
-    if unit in ("USD billion", "USD million"):
-        return f"USD {num(value)} {unit.split()[1]}"
-    return f"{num(value)} {unit}"
-
-
-def edition_sentences(df: pd.DataFrame, subject: str) -> str:
-    """One sentence per edition and reference year, then one per revision of an earlier year's value.
-
-    Parameters
-    ----------
-    df
-        ``figures(..., edition="all")`` rows for one indicator and geography (sex total).
-    subject
-        What the values count, e.g. "international migrant workers".
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"year": [2013, 2013, 2017], "value": [150.3, 150.0, 164.0],
-    ...     "unit": "million persons", "edition": ["1st edition", "2nd edition", "2nd edition"],
-    ...     "released": ["2015-12", "2018-12", "2018-12"]})
-    >>> print(edition_sentences(frame, "migrant workers"))
-    - 1st edition (2015-12): 150.3 million migrant workers in 2013.
-    - 2nd edition (2018-12): 164 million migrant workers in 2017.
-    - Revision: for 2013, the 2nd edition gives 150 million (the 1st edition gave 150.3 million).
-    """
-    lines = []
-    df = df.sort_values(["released", "year"], kind="stable")
-    first_year = df.groupby("edition", sort=False)["year"].max()
-    for edition, year in first_year.items():
-        row = df[(df["edition"] == edition) & (df["year"] == year)].iloc[0]
-        lines.append(f"- {edition} ({row['released']}): {fmt_value(row['value'], row['unit'])} {subject} in {year}.")
-    for year, part in df.groupby("year"):
-        part = part.sort_values("released")
-        for prev, cur in zip(part.iloc[:-1].itertuples(), part.iloc[1:].itertuples()):
-            if cur.value != prev.value:
-                lines.append(f"- Revision: for {year}, the {cur.edition} gives {fmt_value(cur.value, cur.unit)} "
-                             f"(the {prev.edition} gave {fmt_value(prev.value, prev.unit)}).")
-    return "\n".join(lines)
-
-
-def latest_sentence(df: pd.DataFrame, name: str, what: str) -> str:
-    """A sentence stating the most recent value of a series, with its year and edition.
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"year": [2019, 2020], "value": [8.2, 8.1], "unit": "percent", "edition": ["e1", "e1"]})
-    >>> latest_sentence(frame, "Nepal", "remittances received as a share of GDP")
-    'Nepal: remittances received as a share of GDP were 8.1 % in 2020 (e1).'
-    """
-    if df.empty:
-        return f"{name}: no {what} in the data package for the years chosen."
-    row = df.sort_values("year").iloc[-1]
-    return f"{name}: {what} were {fmt_value(row['value'], row['unit'])} in {row['year']} ({row['edition']})."
-
-
-def pooled_sentence(result: object, measure: str, outcome: str) -> str:
-    """Plain-language statement of a pooled estimate with its interval, heterogeneity and prediction interval.
-
-    ``measure`` is the display scale: ``"SMD"`` (result on the SMD scale) or ``"OR"`` (result on the log-odds
-    scale, shown as an odds ratio).
-
-    Examples
-    --------
-    >>> from leftbehind.meta import pool
-    >>> # weights 100, 50, 66.7: estimate 60/216.7 = 0.277, SE 1/sqrt(216.7) = 0.068; Q = 1.38 < 2, so tau² = 0
-    >>> r = pool([0.2, 0.4, 0.3], [0.01, 0.02, 0.015], method="DL")
-    >>> print(pooled_sentence(r, "SMD", "depression"))
-    Pooling 3 studies (DL, normal intervals): SMD 0.28 (95% CI 0.14 to 0.41); a positive SMD means worse depression for left-behind children. Heterogeneity: I² = 0%, τ² = 0; 95% prediction interval 0.14 to 0.41.
-    """
-    import math
-
-    def show(x: float) -> str:
-        return f"{math.exp(x):.2f}" if measure == "OR" else f"{x:.2f}"
-
-    pct = round(result.level * 100)
-    meaning = ("an OR above 1 means" if measure == "OR" else "a positive SMD means") + \
-        f" worse {outcome.replace('_', ' ')} for left-behind children"
-    text = (f"Pooling {result.k} studies ({result.method}, {result.ci_method} intervals): {measure} "
-            f"{show(result.estimate)} ({pct}% CI {show(result.ci_low)} to {show(result.ci_high)}); {meaning}.")
-    if result.method != "FE":
-        text += f" Heterogeneity: I² = {result.I2:.0f}%, τ² = {result.tau2:.3g}"
-        if not math.isnan(result.pi_low):
-            text += f"; {pct}% prediction interval {show(result.pi_low)} to {show(result.pi_high)}"
-        text += "."
-    return text

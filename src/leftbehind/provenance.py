@@ -1,107 +1,15 @@
 """Provenance: what produced a report — code, data, environment — stated so a reader can reproduce it.
 
-Nothing here reads the clock: every value is a property of the inputs, so regenerating with nothing changed
-gives the same provenance, byte for byte.
+The stable import path of :mod:`leftbehind.reports.provenance`, where the code lives.
 
 Examples
 --------
->>> p = environment()
->>> sorted(p["versions"])
+>>> sorted(environment()["versions"])
 ['matplotlib', 'pandas', 'papermill', 'python']
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import platform
-import subprocess
-from pathlib import Path
-from typing import Any
-
-from . import __version__
+from .reports.provenance import data_package, environment, git_commit, sha256_file
 
 __all__ = ["data_package", "environment", "git_commit", "sha256_file"]
-
-_REPO = Path(__file__).resolve().parents[2]
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 (hex) of a file's bytes.
-
-    Examples
-    --------
-    >>> len(sha256_file(Path(__file__)))
-    64
-    """
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def data_package() -> dict[str, Any]:
-    """Hashes of the data package: one per resource file, plus one over the descriptor and all of them.
-
-    Examples
-    --------
-    >>> d = data_package()
-    >>> len(d["sha256"]), "figures" in d["resources"]
-    (64, True)
-    """
-    import json
-
-    from ._paths import data_dir
-
-    folder = data_dir()
-    resources = {}
-    for res in json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))["resources"]:
-        resources[res["name"]] = sha256_file(folder / res["path"])
-    descriptor = sha256_file(folder / "datapackage.json")
-    whole = hashlib.sha256(descriptor.encode())
-    for name in sorted(resources):
-        whole.update(f"{name}:{resources[name]}".encode())
-    return {"sha256": whole.hexdigest(), "descriptor": descriptor, "resources": resources}
-
-
-@functools.lru_cache(maxsize=1)
-def git_commit() -> str:
-    """The git commit of the repository, with " + uncommitted changes" when tracked files differ from it
-    (generated reports excluded); ``"unknown"`` outside a git checkout.
-
-    Examples
-    --------
-    >>> isinstance(git_commit(), str)
-    True
-    """
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=_REPO, capture_output=True, text=True, timeout=10)
-        if head.returncode != 0:
-            return "unknown"
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!reports"],
-                                cwd=_REPO, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    commit = head.stdout.strip()
-    return commit + (" + uncommitted changes" if status.stdout.strip() else "")
-
-
-def environment() -> dict[str, Any]:
-    """leftbehind's version and git commit, the lock file's hash and the versions that shape the outputs.
-
-    Examples
-    --------
-    >>> environment()["leftbehind"] == __version__
-    True
-    """
-    from importlib.metadata import version  # read versions without importing the (slow) packages
-
-    lock = _REPO / "requirements" / "lock.txt"
-    return {
-        "leftbehind": __version__,
-        "git_commit": git_commit(),
-        "lock_sha256": sha256_file(lock) if lock.exists() else "unknown",
-        "versions": {
-            "python": platform.python_version(),
-            "pandas": version("pandas"),
-            "matplotlib": version("matplotlib"),
-            "papermill": version("papermill"),
-        },
-    }

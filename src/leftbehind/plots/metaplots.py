@@ -9,7 +9,8 @@ MD). Ratio measures are drawn on a log x-axis, with tick labels as ratios.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,10 +20,10 @@ from matplotlib.patches import Patch, Polygon
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 from scipy import stats
 
-from .errors import MetaAnalysisError
-from ._pooling import RATIO_MEASURES, PoolResult, _validate
-from .meta import _check_measure
-from .plots import OKABE_ITO, add_source
+from ..errors import MetaAnalysisError
+from ..meta.pooling import PoolResult
+from ..meta.validation import RATIO_MEASURES, _check_measure, _validate
+from .style import OKABE_ITO, add_source
 
 __all__ = ["forest_plot", "funnel_plot", "MEASURE_LABELS"]
 
@@ -62,7 +63,9 @@ def _new_ax(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is None:
         fig, ax = plt.subplots(figsize=size)
     else:
-        fig = ax.figure
+        root = ax.get_figure(root=True)
+        assert isinstance(root, Figure)
+        fig = root
     return fig, ax
 
 
@@ -156,20 +159,39 @@ def forest_plot(
 
     ax.hlines(ypos, tf(lo), tf(hi), color=OKABE_ITO["black"], linewidth=1.0, gid="study_ci")
     sizes = 20.0 + 280.0 * w / max(w.max(), 1e-12)
-    ax.scatter(tf(y), ypos, s=sizes, marker="s", color=col_study, edgecolor=OKABE_ITO["black"],
-               linewidth=0.5, zorder=3, gid="study_markers")
+    ax.scatter(
+        tf(y),
+        ypos,
+        s=sizes,
+        marker="s",
+        color=col_study,
+        edgecolor=OKABE_ITO["black"],
+        linewidth=0.5,
+        zorder=3,
+        gid="study_markers",
+    )
 
     est, cl, ch = result.estimate, result.ci_low, result.ci_high
     h = 0.3
     diamond = Polygon(
         [(tf(cl), y_pool), (tf(est), y_pool + h), (tf(ch), y_pool), (tf(est), y_pool - h)],
-        closed=True, facecolor=col_pool, edgecolor=OKABE_ITO["black"], linewidth=0.6, zorder=3,
+        closed=True,
+        facecolor=col_pool,
+        edgecolor=OKABE_ITO["black"],
+        linewidth=0.6,
+        zorder=3,
         gid="pooled_diamond",
     )
     ax.add_patch(diamond)
     if has_pi:
-        ax.plot([tf(result.pi_low), tf(result.pi_high)], [y_pi, y_pi], color=col_pi, linewidth=3.0,
-                solid_capstyle="butt", gid="prediction_interval")
+        ax.plot(
+            [tf(result.pi_low), tf(result.pi_high)],
+            [y_pi, y_pi],
+            color=col_pi,
+            linewidth=3.0,
+            solid_capstyle="butt",
+            gid="prediction_interval",
+        )
 
     null = 1.0 if ratio else 0.0
     ax.axvline(null, color=OKABE_ITO["black"], linewidth=0.8, linestyle="-", zorder=1, gid="null_line")
@@ -203,21 +225,36 @@ def forest_plot(
     trans = ax.get_yaxis_transform()
     pct = int(round(100 * result.level))
     ax.text(1.03, k + 0.6, "Weight", transform=trans, fontsize=8.5, fontweight="bold", ha="left", va="bottom")
-    ax.text(1.24, k + 0.6, f"Estimate [{pct}% CI]", transform=trans, fontsize=8.5, fontweight="bold",
-            ha="left", va="bottom")
+    ax.text(
+        1.24, k + 0.6, f"Estimate [{pct}% CI]", transform=trans, fontsize=8.5, fontweight="bold", ha="left", va="bottom"
+    )
     for yy, wi, e, a, b in zip(ypos, w, y, lo, hi):
         ax.text(1.03, yy, f"{wi:.1f}%", transform=trans, fontsize=8.5, va="center", gid="weight_text")
-        ax.text(1.24, yy, f"{tf(e):.2f} [{tf(a):.2f}, {tf(b):.2f}]", transform=trans, fontsize=8.5,
-                va="center")
+        ax.text(1.24, yy, f"{tf(e):.2f} [{tf(a):.2f}, {tf(b):.2f}]", transform=trans, fontsize=8.5, va="center")
     ax.text(1.03, y_pool, "100%", transform=trans, fontsize=8.5, va="center", fontweight="bold")
-    ax.text(1.24, y_pool, f"{tf(est):.2f} [{tf(cl):.2f}, {tf(ch):.2f}]", transform=trans, fontsize=8.5,
-            va="center", fontweight="bold")
+    ax.text(
+        1.24,
+        y_pool,
+        f"{tf(est):.2f} [{tf(cl):.2f}, {tf(ch):.2f}]",
+        transform=trans,
+        fontsize=8.5,
+        va="center",
+        fontweight="bold",
+    )
     if has_pi:
-        ax.text(1.24, y_pi, f"[{tf(result.pi_low):.2f}, {tf(result.pi_high):.2f}]", transform=trans,
-                fontsize=8.5, va="center")
+        ax.text(
+            1.24,
+            y_pi,
+            f"[{tf(result.pi_low):.2f}, {tf(result.pi_high):.2f}]",
+            transform=trans,
+            fontsize=8.5,
+            va="center",
+        )
     if result.method != "FE":
-        het = (f"Heterogeneity: tau\u00b2 = {result.tau2:.3f}, I\u00b2 = {result.I2:.1f}%, "
-               f"Q({result.Q_df}) = {result.Q:.2f}, p = {result.Q_pval:.3g}")
+        het = (
+            f"Heterogeneity: tau\u00b2 = {result.tau2:.3f}, I\u00b2 = {result.I2:.1f}%, "
+            f"Q({result.Q_df}) = {result.Q:.2f}, p = {result.Q_pval:.3g}"
+        )
     else:
         het = f"Heterogeneity: I\u00b2 = {result.I2:.1f}%, Q({result.Q_df}) = {result.Q:.2f}"
     ax.set_title(het, fontsize=8, loc="left", color=OKABE_ITO["black"])
@@ -291,20 +328,33 @@ def funnel_plot(
     }
     # outer (p < 0.01): beyond z01*s on each side
     for sign in (-1, 1):
-        ax.fill_betweenx(s, tf(sign * z01 * s), tf(sign * np.full_like(s, reach)), color=col["p < 0.01"],
-                         linewidth=0, zorder=0)
-        ax.fill_betweenx(s, tf(sign * z05 * s), tf(sign * z01 * s), color=col["0.01 \u2264 p < 0.05"],
-                         linewidth=0, zorder=0)
-        ax.fill_betweenx(s, tf(sign * z10 * s), tf(sign * z05 * s), color=col["0.05 \u2264 p < 0.10"],
-                         linewidth=0, zorder=0)
+        ax.fill_betweenx(
+            s, tf(sign * z01 * s), tf(sign * np.full_like(s, reach)), color=col["p < 0.01"], linewidth=0, zorder=0
+        )
+        ax.fill_betweenx(
+            s, tf(sign * z05 * s), tf(sign * z01 * s), color=col["0.01 \u2264 p < 0.05"], linewidth=0, zorder=0
+        )
+        ax.fill_betweenx(
+            s, tf(sign * z10 * s), tf(sign * z05 * s), color=col["0.05 \u2264 p < 0.10"], linewidth=0, zorder=0
+        )
     null = 1.0 if ratio else 0.0
     ax.axvline(null, color=OKABE_ITO["black"], linewidth=0.8, zorder=1)
     w = 1.0 / v
     fe = float(np.sum(w * y) / np.sum(w))
-    ax.axvline(tf(fe), color=OKABE_ITO["vermillion"], linewidth=1.0, linestyle="--", zorder=1,
-               label="Fixed-effect estimate")
-    ax.scatter(tf(y), se, s=28, color=OKABE_ITO["blue"], edgecolor=OKABE_ITO["black"], linewidth=0.5,
-               zorder=3, gid="study_points", label="Studies")
+    ax.axvline(
+        tf(fe), color=OKABE_ITO["vermillion"], linewidth=1.0, linestyle="--", zorder=1, label="Fixed-effect estimate"
+    )
+    ax.scatter(
+        tf(y),
+        se,
+        s=28,
+        color=OKABE_ITO["blue"],
+        edgecolor=OKABE_ITO["black"],
+        linewidth=0.5,
+        zorder=3,
+        gid="study_points",
+        label="Studies",
+    )
 
     ax.set_ylim(se_max, 0.0)  # inverted: SE 0 at the top
     if ratio:

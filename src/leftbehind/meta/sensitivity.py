@@ -1,9 +1,9 @@
-"""Subgroups, leave-one-out, cumulative meta-analysis and Egger's test, built on :mod:`leftbehind._pooling`.
+"""Subgroups, leave-one-out, cumulative meta-analysis and Egger's test, built on :mod:`leftbehind.meta.pooling`.
 Public names are re-exported by :mod:`leftbehind.meta`.
 
 Examples
 --------
->>> from leftbehind._sensitivity import leave_one_out
+>>> from leftbehind.meta.sensitivity import leave_one_out
 >>> list(leave_one_out([0.0, 0.5, 1.0], [0.1, 0.1, 0.1], ["A", "B", "C"], method="FE")["omitted"])
 ['A', 'B', 'C']
 """
@@ -11,24 +11,16 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import MetaAnalysisError
-from ._pooling import (
-    EggerResult,
-    PoolResult,
-    _check_ci,
-    _check_level,
-    _check_method,
-    _pool_arrays,
-    _positions,
-    _validate,
-    pool,
-)
+from ..errors import MetaAnalysisError
+from .pooling import EggerResult, PoolResult, _pool_arrays, pool
+from .validation import _check_ci, _check_level, _check_method, _positions, _validate
 
 
 def _result_row(r: PoolResult) -> dict[str, Any]:
@@ -54,9 +46,7 @@ def _get_columns(df: pd.DataFrame, cols: Iterable[str]) -> None:
         raise MetaAnalysisError(f"df must be a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise MetaAnalysisError(
-            f"column(s) {missing} not found in df; available columns: {list(df.columns)}"
-        )
+        raise MetaAnalysisError(f"column(s) {missing} not found in df; available columns: {list(df.columns)}")
 
 
 def subgroups(

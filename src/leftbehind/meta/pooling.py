@@ -1,10 +1,10 @@
-"""Pooling: validation of effects and variances, the tau^2 estimators (FE, DL, PM, REML), the summary
+"""Pooling: the tau^2 estimators (FE, DL, PM, REML), the summary
 with its heterogeneity statistics and prediction interval, and the result containers. Public names are
 re-exported by :mod:`leftbehind.meta`, whose docstring describes the methods.
 
 Examples
 --------
->>> from leftbehind._pooling import pool
+>>> from leftbehind.meta.pooling import pool
 >>> round(pool([0.1, 0.3], [0.04, 0.04], method="FE").estimate, 2)
 0.2
 """
@@ -13,25 +13,22 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import stats
-from statsmodels.stats.meta_analysis import combine_effects
 
-from .errors import MetaAnalysisError
-
-
-METHODS: tuple[str, ...] = ("FE", "DL", "PM", "REML")
-CI_METHODS: tuple[str, ...] = ("normal", "hksj")
-RATIO_MEASURES: tuple[str, ...] = ("OR", "RR")
-DIFFERENCE_MEASURES: tuple[str, ...] = ("SMD", "MD")
+from ..errors import MetaAnalysisError
+from .validation import _validate
 
 #: Convergence tolerance (absolute change in tau^2, or absolute value of the
 #: Paule-Mandel estimating equation) and the iteration cap.
 TOL: float = 1e-10
 MAXITER: int = 1000
+
+__all__ = ["EggerResult", "PoolResult", "pool"]
 
 
 # --------------------------------------------------------------------------
@@ -132,95 +129,6 @@ class EggerResult:
 
 
 # --------------------------------------------------------------------------
-# validation helpers
-# --------------------------------------------------------------------------
-def _positions(mask: np.ndarray) -> list[int]:
-    return [int(i) for i in np.flatnonzero(mask)]
-
-
-def _as_float_array(x: Any, name: str) -> np.ndarray:
-    if isinstance(x, (str, bytes)):
-        raise MetaAnalysisError(f"{name} must be a sequence of numbers, got a string")
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        bad = []
-        try:
-            for i, v in enumerate(list(x)):
-                try:
-                    float(v)
-                except (TypeError, ValueError):
-                    bad.append(i)
-        except TypeError:
-            pass
-        where = f" at position(s) {bad}" if bad else ""
-        raise MetaAnalysisError(f"{name} must contain numbers only; non-numeric value(s){where}") from exc
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise MetaAnalysisError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    return arr
-
-
-def _check_method(method: str) -> str:
-    if not isinstance(method, str) or method.upper() not in METHODS:
-        raise MetaAnalysisError(
-            f"method {method!r} is not valid; choose one of {', '.join(repr(m) for m in METHODS)}"
-        )
-    return method.upper()
-
-
-def _check_ci(ci: str) -> str:
-    if not isinstance(ci, str) or ci.lower() not in CI_METHODS:
-        raise MetaAnalysisError(
-            f"ci {ci!r} is not valid; choose one of {', '.join(repr(c) for c in CI_METHODS)}"
-        )
-    return ci.lower()
-
-
-def _check_level(level: Any) -> float:
-    if isinstance(level, bool) or not isinstance(level, (int, float, np.floating, np.integer)):
-        raise MetaAnalysisError(f"level must be a number strictly between 0 and 1, got {level!r}")
-    level = float(level)
-    if not (0.0 < level < 1.0) or not math.isfinite(level):
-        raise MetaAnalysisError(
-            f"level must be strictly between 0 and 1 (e.g. 0.95), got {level!r}"
-        )
-    return level
-
-
-def _validate(yi: Any, vi: Any, method: str, ci: str, level: Any) -> tuple[np.ndarray, np.ndarray, str, str, float]:
-    method = _check_method(method)
-    ci = _check_ci(ci)
-    level = _check_level(level)
-    y = _as_float_array(yi, "yi")
-    v = _as_float_array(vi, "vi")
-    if y.shape[0] != v.shape[0]:
-        raise MetaAnalysisError(
-            f"yi and vi must have the same length, got {y.shape[0]} and {v.shape[0]}"
-        )
-    bad = ~np.isfinite(y)
-    if bad.any():
-        raise MetaAnalysisError(f"yi has non-finite values (NaN/inf) at position(s) {_positions(bad)}")
-    bad = ~np.isfinite(v)
-    if bad.any():
-        raise MetaAnalysisError(f"vi has non-finite values (NaN/inf) at position(s) {_positions(bad)}")
-    bad = v <= 0
-    if bad.any():
-        raise MetaAnalysisError(f"vi must be > 0; non-positive at position(s) {_positions(bad)}")
-    k = y.shape[0]
-    kmin = 1 if method == "FE" else 2
-    if ci == "hksj":
-        kmin = max(kmin, 2)
-    if k < kmin:
-        what = "a fixed-effect model" if method == "FE" else f"a random-effects model (method={method!r})"
-        if method == "FE" and ci == "hksj":
-            what = "HKSJ intervals (t with k-1 df)"
-        raise MetaAnalysisError(f"k = {k} stud{'y' if k == 1 else 'ies'} is too few for {what}; need k >= {kmin}")
-    return y, v, method, ci, level
-
-
-# --------------------------------------------------------------------------
 # tau^2 estimators
 # --------------------------------------------------------------------------
 def _q_stat(y: np.ndarray, w: np.ndarray) -> float:
@@ -252,9 +160,7 @@ def _tau2_reml(y: np.ndarray, v: np.ndarray, start: float) -> float:
         tau2 = new
         if change < TOL:
             return float(tau2)
-    raise MetaAnalysisError(
-        f"REML estimation of tau^2 did not converge in {MAXITER} iterations (tolerance {TOL})"
-    )
+    raise MetaAnalysisError(f"REML estimation of tau^2 did not converge in {MAXITER} iterations (tolerance {TOL})")
 
 
 def _tau2_pm_brent(y: np.ndarray, v: np.ndarray) -> float:
@@ -278,7 +184,9 @@ def _tau2_pm_brent(y: np.ndarray, v: np.ndarray) -> float:
     return float(brentq(f, 0.0, hi, xtol=TOL, rtol=4 * np.finfo(float).eps, maxiter=MAXITER))
 
 
-def _sm_combine(y: np.ndarray, v: np.ndarray, method_re: str):
+def _sm_combine(y: np.ndarray, v: np.ndarray, method_re: str) -> Any:
+    from statsmodels.stats.meta_analysis import combine_effects  # imported when first used: it is slow to load
+
     kw: dict[str, Any] = {}
     if method_re == "pm":
         kw = {"atol": TOL, "maxiter": MAXITER}
@@ -329,7 +237,7 @@ def _pool_arrays(y: np.ndarray, v: np.ndarray, method: str, ci: str, level: floa
         elif method == "PM":
             sm = _sm_combine(y, v, "pm")
             tau2 = float(sm.tau2)
-            if tau2 <= 0 and Q > df:
+            if tau2 <= 0 and df < Q:
                 # statsmodels' solver returns 0 whenever an iterate makes the
                 # estimating equation negative; if Q(0) > k-1 the root is > 0,
                 # so solve it directly instead (Brent's method).

@@ -1,13 +1,10 @@
-"""Country profiles: what the data package and the evidence base hold for one labour-sending country.
-
-Each function returns data (or Markdown sentences generated from data) for the country-profile notebook, and
-says plainly what is missing instead of failing: a country with no UN DESA estimate, no remittance series or
-no study gets a shorter, honest profile.
+"""One country's profile: its emigrants and immigrants, remittances against the low- and middle-income
+average, the evidence on its children left behind, and the sources. Missing data gives a shorter, honest
+profile, never an error. Public names are re-exported by :mod:`leftbehind.country`.
 
 Examples
 --------
->>> p = emigrants("LKA")
->>> p["geography"].unique().tolist()
+>>> emigrants("LKA")["geography"].unique().tolist()
 ['LKA']
 """
 
@@ -15,15 +12,30 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import data, literature, meta
-from .narrative import fmt_value
-
-__all__ = ["PROFILE_COUNTRIES", "emigrants", "immigrants", "remittance_comparison", "evidence", "pooled_by_outcome",
-           "narrative", "sources"]
+from .. import data, literature, meta
+from .sentences import fmt_value
 
 #: The labour-sending countries profiled in the report plan (ISO3).
-PROFILE_COUNTRIES: tuple[str, ...] = ("ARM", "BGD", "EGY", "SLV", "GTM", "HND", "IND", "IDN", "KGZ", "MEX", "MDA",
-                                      "NPL", "PAK", "PHL", "LKA", "TJK", "VNM", "KHM")
+PROFILE_COUNTRIES: tuple[str, ...] = (
+    "ARM",
+    "BGD",
+    "EGY",
+    "SLV",
+    "GTM",
+    "HND",
+    "IND",
+    "IDN",
+    "KGZ",
+    "MEX",
+    "MDA",
+    "NPL",
+    "PAK",
+    "PHL",
+    "LKA",
+    "TJK",
+    "VNM",
+    "KHM",
+)
 
 
 def _check(iso3: str) -> str:
@@ -99,8 +111,9 @@ def pooled_by_outcome(iso3: str, min_studies: int = 2) -> pd.DataFrame:
         s = s[s["country"] == iso3]
         if len(s) >= max(2, min_studies):
             r = meta.pool(s["yi"], s["vi"], method="REML")
-            rows.append({"outcome": outcome, "k": r.k, "smd": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                         "i2": r.I2})
+            rows.append(
+                {"outcome": outcome, "k": r.k, "smd": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "i2": r.I2}
+            )
     return pd.DataFrame(rows, columns=["outcome", "k", "smd", "ci_low", "ci_high", "i2"])
 
 
@@ -119,10 +132,11 @@ def narrative(iso3: str) -> str:
         lines.append(f"- **Emigrants.** No UN DESA estimate of emigrants from {name} in the data package.")
     else:
         last, first = em.iloc[-1], em.iloc[0]
-        change = "" if len(em) < 2 else (f", against {fmt_value(first['value'], 'million persons')} in "
-                                         f"{first['year']}")
-        lines.append(f"- **Emigrants.** UN DESA counts {fmt_value(last['value'], 'million persons')} people from "
-                     f"{name} living abroad in {last['year']}{change} ({last['edition']}).")
+        change = "" if len(em) < 2 else (f", against {fmt_value(first['value'], 'million persons')} in {first['year']}")
+        lines.append(
+            f"- **Emigrants.** UN DESA counts {fmt_value(last['value'], 'million persons')} people from "
+            f"{name} living abroad in {last['year']}{change} ({last['edition']})."
+        )
     usd = data.remittances([iso3], "usd")
     pct = data.remittances([iso3], "pct_gdp")
     if usd.empty and pct.empty:
@@ -135,8 +149,14 @@ def narrative(iso3: str) -> str:
         if not pct.empty:
             p = pct.iloc[-1]
             lmy = data.remittances(["LMY"], "pct_gdp", (int(p["year"]), int(p["year"])))
-            avg = "" if lmy.empty else (f", against {fmt_value(lmy.iloc[0]['value'], 'percent')} for low- and "
-                                         f"middle-income countries as a whole")
+            avg = (
+                ""
+                if lmy.empty
+                else (
+                    f", against {fmt_value(lmy.iloc[0]['value'], 'percent')} for low- and "
+                    f"middle-income countries as a whole"
+                )
+            )
             parts.append(f"{fmt_value(p['value'], 'percent')} of GDP in {p['year']}{avg}")
         lines.append(f"- **Remittances.** {name} received {'; '.join(parts)} (World Development Indicators).")
     st, table = evidence(iso3)
@@ -144,23 +164,39 @@ def narrative(iso3: str) -> str:
         lines.append(f"- **Children left behind.** The evidence base holds no study of children left behind in {name}.")
     else:
         years = st["year"].dropna()
-        span = "" if not len(years) else (f", published {int(years.min())}" if years.min() == years.max()
-                                          else f", published {int(years.min())}–{int(years.max())}")
+        span = (
+            ""
+            if not len(years)
+            else (
+                f", published {int(years.min())}"
+                if years.min() == years.max()
+                else f", published {int(years.min())}–{int(years.max())}"
+            )
+        )
         outcomes = sorted({o for cell in st["outcome_domains"] for o in str(cell).split(";") if o and cell == cell})
         totals = table.sum() if len(table) else pd.Series(dtype=int)
-        directions = ", ".join(f"{int(totals.get(k, 0))} {k.replace('_', ' ')}" for k in ("harm", "no_difference", "benefit")
-                               if k in totals.index)
-        lines.append(f"- **Children left behind.** {len(st)} stud{'y' if len(st) == 1 else 'ies'} from {name}{span}, on "
-                     f"{', '.join(o.replace('_', ' ') for o in outcomes) or 'unspecified outcomes'}"
-                     + (f"; their effect rows found {directions}." if directions else "."))
+        directions = ", ".join(
+            f"{int(totals.get(k, 0))} {k.replace('_', ' ')}"
+            for k in ("harm", "no_difference", "benefit")
+            if k in totals.index
+        )
+        lines.append(
+            f"- **Children left behind.** {len(st)} stud{'y' if len(st) == 1 else 'ies'} from {name}{span}, on "
+            f"{', '.join(o.replace('_', ' ') for o in outcomes) or 'unspecified outcomes'}"
+            + (f"; their effect rows found {directions}." if directions else ".")
+        )
         pooled = pooled_by_outcome(iso3)
         if pooled.empty:
-            lines.append(f"- **Pooled evidence.** No outcome has two comparable studies from {name}: the evidence is "
-                         "too thin to pool.")
+            lines.append(
+                f"- **Pooled evidence.** No outcome has two comparable studies from {name}: the evidence is "
+                "too thin to pool."
+            )
         else:
             for r in pooled.itertuples():
-                lines.append(f"- **Pooled evidence, {r.outcome.replace('_', ' ')}.** {r.k} studies, SMD {r.smd:.2f} "
-                             f"(95% CI {r.ci_low:.2f} to {r.ci_high:.2f}; positive = worse for left-behind children).")
+                lines.append(
+                    f"- **Pooled evidence, {r.outcome.replace('_', ' ')}.** {r.k} studies, SMD {r.smd:.2f} "
+                    f"(95% CI {r.ci_low:.2f} to {r.ci_high:.2f}; positive = worse for left-behind children)."
+                )
     return "\n".join(lines)
 
 
@@ -172,8 +208,13 @@ def sources(iso3: str) -> str:
     >>> "World Development Indicators" in sources("NPL")
     True
     """
-    frames = [emigrants(iso3), immigrants(iso3), data.remittances([iso3], "usd"), data.remittances([iso3], "pct_gdp"),
-              data.remittances(["LMY"], "pct_gdp")]
+    frames = [
+        emigrants(iso3),
+        immigrants(iso3),
+        data.remittances([iso3], "usd"),
+        data.remittances([iso3], "pct_gdp"),
+        data.remittances(["LMY"], "pct_gdp"),
+    ]
     frames = [f for f in frames if len(f)]
     text = data.sources_markdown(pd.concat(frames)) if frames else "No figures for this country in the data package."
     st, _ = evidence(iso3)

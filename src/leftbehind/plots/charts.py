@@ -1,211 +1,28 @@
-"""The house chart style and chart functions.
-
-Every chart made here uses one colour-blind-safe palette (Okabe & Ito), labels its axes with units and
-carries a source line under the plot area. Functions return the :class:`matplotlib.figure.Figure` so a
-notebook shows it and a script can save it.
+"""Chart functions for the notebooks: headline bars, time series, revisions, grouped bars, the evidence map and
+count charts. Each takes a DataFrame from :mod:`leftbehind.data` or :mod:`leftbehind.literature` and returns
+a figure in the house style with a source line. Public names are re-exported by :mod:`leftbehind.plots`.
 
 Examples
 --------
->>> from leftbehind import plots
->>> plots.PALETTE[0]
-'#0072B2'
+>>> import pandas as pd
+>>> from leftbehind.plots import source_text
+>>> fig = count_bars(pd.Series({"A": 2, "B": 1}), "Studies by design", "Source: test", "design")
+>>> source_text(fig)
+'Source: test'
 """
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable
+from typing import Any, cast
 
-import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-__all__ = ["OKABE_ITO", "PALETTE", "use_style", "add_source", "source_text", "headline_bars", "source_line",
-           "timeseries", "revisions", "grouped_bars", "evidence_heatmap", "count_bars", "direction_bars",
-           "forest_plot", "funnel_plot"]
-
-#: Okabe & Ito (2008), "Color Universal Design": eight colours distinguishable with any colour vision.
-OKABE_ITO: dict[str, str] = {
-    "blue": "#0072B2", "orange": "#E69F00", "bluish_green": "#009E73", "reddish_purple": "#CC79A7",
-    "sky_blue": "#56B4E9", "vermillion": "#D55E00", "yellow": "#F0E442", "black": "#000000",
-}
-#: The house colour cycle: the Okabe-Ito colours, most distinguishable first.
-PALETTE: tuple[str, ...] = tuple(OKABE_ITO.values())
-
-
-def forest_plot(result, yi, vi, labels, measure: str, ax=None, source: str | None = None) -> Figure:
-    """Forest plot of a meta-analysis: one row per study (square sized by weight, CI whisker, weight and
-    estimate [CI] as text), the pooled diamond, the prediction-interval bar; ratio measures on a log axis.
-
-    Parameters
-    ----------
-    result
-        A :class:`leftbehind.meta.PoolResult` from :func:`leftbehind.meta.pool` on ``yi``/``vi``.
-    yi, vi
-        Study effects and variances on the analysis scale (log OR/RR, SMD or MD).
-    labels
-        One label per study, e.g. "Author et al. Year (country)".
-    measure
-        ``"OR"``, ``"RR"``, ``"SMD"`` or ``"MD"`` (the x-axis label and scale follow it).
-    ax
-        Draw into this axes instead of a new figure.
-    source
-        The source line written under the chart.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Raises
-    ------
-    MetaAnalysisError
-        When inputs do not match (lengths, unknown measure).
-
-    Examples
-    --------
-    >>> from leftbehind import meta
-    >>> r = meta.pool([0.2, 0.4, 0.3], [0.01, 0.02, 0.015], method="DL")
-    >>> fig = forest_plot(r, [0.2, 0.4, 0.3], [0.01, 0.02, 0.015], ["A", "B", "C"], "SMD", source="Source: test")
-    >>> source_text(fig)
-    'Source: test'
-    >>> plt.close(fig)
-    """
-    from ._metaplots import forest_plot as _forest_plot  # loads statsmodels only when a forest plot is drawn
-
-    return _forest_plot(result, yi, vi, labels, measure, ax=ax, source=source)
-
-
-def funnel_plot(yi, vi, measure: str, ax=None, source: str | None = None) -> Figure:
-    """Contour-enhanced funnel plot (Peters et al. 2008): effects against their standard errors, with shaded
-    regions where a study would be significant at p < 0.01, 0.01–0.05 and 0.05–0.10.
-
-    Parameters
-    ----------
-    yi, vi
-        Study effects and variances on the analysis scale.
-    measure
-        ``"OR"``, ``"RR"``, ``"SMD"`` or ``"MD"``.
-    ax, source
-        As for :func:`forest_plot`.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Raises
-    ------
-    MetaAnalysisError
-        When inputs do not match.
-
-    Examples
-    --------
-    >>> fig = funnel_plot([0.2, 0.4, 0.3], [0.01, 0.02, 0.015], "SMD", source="Source: test")
-    >>> bool(fig.axes[0].yaxis_inverted())
-    True
-    >>> plt.close(fig)
-    """
-    from ._metaplots import funnel_plot as _funnel_plot
-
-    return _funnel_plot(yi, vi, measure, ax=ax, source=source)
-
-_STYLE = {
-    "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "axes.grid.axis": "x",
-    "grid.color": "#dddddd",
-    "grid.linewidth": 0.6,
-    "axes.titlesize": 12,
-    "axes.titleweight": "bold",
-    "axes.titlelocation": "left",
-    "axes.labelsize": 10,
-    "font.family": "DejaVu Sans",
-    "font.size": 10,
-    "figure.dpi": 100,
-    "savefig.dpi": 100,
-    "figure.figsize": (8.0, 4.5),
-    "legend.frameon": False,
-    "svg.hashsalt": "leftbehind",
-}
-
-
-def use_style() -> None:
-    """Apply the house style to matplotlib globally (idempotent).
-
-    Examples
-    --------
-    >>> use_style()
-    >>> import matplotlib
-    >>> matplotlib.rcParams["axes.spines.top"]
-    False
-    """
-    matplotlib.rcParams.update(_STYLE)
-
-
-def source_line(sources: Iterable[str]) -> str:
-    """Join source descriptions into one ``Source: …`` line, without duplicates, in first-seen order.
-
-    Examples
-    --------
-    >>> source_line(["IOM, Labour migration", "IOM, Labour migration", "ILO (2021)"])
-    'Source: IOM, Labour migration; ILO (2021)'
-    """
-    seen: list[str] = []
-    for s in sources:
-        if s and s not in seen:
-            seen.append(s)
-    return "Source: " + "; ".join(seen)
-
-
-def add_source(fig: Figure, text: str, width: int = 110) -> None:
-    """Write ``text`` as a small source line under the figure's plot area.
-
-    Examples
-    --------
-    >>> fig = plt.figure()
-    >>> add_source(fig, "Source: IOM")
-    >>> fig.texts[-1].get_text()
-    'Source: IOM'
-    >>> fig, ax = plt.subplots()
-    >>> add_source(fig, "Source: ILO")
-    >>> ax.texts[-1].get_text()
-    'Source: ILO'
-    >>> plt.close(fig)
-    """
-    wrapped = "\n".join(textwrap.wrap(text, width=width))
-    if not fig.axes:
-        fig.text(0.01, 0.01, wrapped, ha="left", va="bottom", fontsize=7.5, color="#555555")
-        return
-    # Anchor under the lowest axes, below its x-axis label, so a tight bounding box keeps it close.
-    bottom = min(fig.axes, key=lambda a: a.get_position().y0)
-    label = bottom.xaxis.label
-    if label.get_text():  # just under the x-axis label, wherever rotated tick labels pushed it
-        bottom.annotate(wrapped, xy=(0.01, 0.0), xycoords=("figure fraction", label), xytext=(0, -6),
-                        textcoords="offset points", ha="left", va="top", fontsize=7.5, color="#555555",
-                        annotation_clip=False)
-    else:
-        bottom.annotate(wrapped, xy=(0.01, 0.0), xycoords=("figure fraction", "axes fraction"),
-                        xytext=(0, -30), textcoords="offset points", ha="left", va="top",
-                        fontsize=7.5, color="#555555", annotation_clip=False)
-
-
-def source_text(fig: Figure) -> str | None:
-    """The source line written on ``fig`` by :func:`add_source` (line breaks removed), or None.
-
-    Examples
-    --------
-    >>> fig, ax = plt.subplots()
-    >>> add_source(fig, "Source: UN DESA (2020)")
-    >>> source_text(fig)
-    'Source: UN DESA (2020)'
-    >>> plt.close(fig)
-    """
-    texts = list(fig.texts) + [t for ax in fig.axes for t in ax.texts]
-    found = [t.get_text().replace("\n", " ") for t in texts if t.get_text().startswith("Source")]
-    return found[-1] if found else None
+from .style import OKABE_ITO, PALETTE, add_source, source_line, use_style
 
 
 def headline_bars(df: pd.DataFrame, title: str) -> Figure:
@@ -234,8 +51,13 @@ def headline_bars(df: pd.DataFrame, title: str) -> Figure:
     use_style()
     units = list(dict.fromkeys(df["unit"]))
     heights = [max(1, int((df["unit"] == u).sum())) for u in units]
-    fig, axes = plt.subplots(len(units), 1, figsize=(8.0, 1.3 + 0.55 * sum(heights) + 0.6 * len(units)),
-                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    fig, axes = plt.subplots(
+        len(units),
+        1,
+        figsize=(8.0, 1.3 + 0.55 * sum(heights) + 0.6 * len(units)),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
     for ax, unit, colour in zip(axes[:, 0], units, PALETTE):
         part = df[df["unit"] == unit].iloc[::-1]
         labels = [_label(r) for r in part.itertuples()]
@@ -244,8 +66,16 @@ def headline_bars(df: pd.DataFrame, title: str) -> Figure:
         ax.barh(labels, lows, color=colour, height=0.6)
         ranged = highs > lows
         if ranged.any():
-            ax.barh([l for l, r in zip(labels, ranged) if r], (highs - lows)[ranged], left=lows[ranged],
-                    color=colour, alpha=0.35, height=0.6, hatch="//", edgecolor=colour)
+            ax.barh(
+                [lab for lab, r in zip(labels, ranged) if r],
+                (highs - lows)[ranged],
+                left=lows[ranged],
+                color=colour,
+                alpha=0.35,
+                height=0.6,
+                hatch="//",
+                edgecolor=colour,
+            )
         quals = ["" if pd.isna(q) or q in ("range", "estimate") else f"{q} " for q in part["qualifier"]]
         for y, (lo, hi, q) in enumerate(zip(lows, highs, quals)):
             text = f"{lo:,.0f}–{hi:,.0f}" if hi > lo else f"{q}{lo:,.0f}"
@@ -260,9 +90,9 @@ def headline_bars(df: pd.DataFrame, title: str) -> Figure:
     return fig
 
 
-def _label(row: object) -> str:
-    label = str(getattr(row, "label"))
-    year = getattr(row, "year")
+def _label(row: Any) -> str:
+    label = str(row.label)
+    year = row.year
     if year is not None and not pd.isna(year):
         label += f" ({int(year)})"
     return "\n".join(textwrap.wrap(label, 38))
@@ -280,8 +110,9 @@ def _finish(fig: Figure, ax, title: str, unit: str, source: str, xlabel: str | N
     return fig
 
 
-def timeseries(df: pd.DataFrame, title: str, source: str, by: str = "label", unit: str | None = None,
-               dashed: Iterable[str] = ()) -> Figure:
+def timeseries(
+    df: pd.DataFrame, title: str, source: str, by: str = "label", unit: str | None = None, dashed: Iterable[str] = ()
+) -> Figure:
     """One line per group over the years.
 
     Parameters
@@ -317,12 +148,20 @@ def timeseries(df: pd.DataFrame, title: str, source: str, by: str = "label", uni
         style = "--" if label in dashed or i >= len(PALETTE) else "-"
         years = part["year"].astype(int).tolist()
         gaps = any(b - a > 1 for a, b in zip(years, years[1:]))
-        ax.plot(part["year"], part["value"], label=str(label), color=PALETTE[i % len(PALETTE)], linewidth=2,
-                linestyle=style, marker="o" if gaps or len(part) < 12 else None, markersize=4)
+        ax.plot(
+            part["year"],
+            part["value"],
+            label=str(label),
+            color=PALETTE[i % len(PALETTE)],
+            linewidth=2,
+            linestyle=style,
+            marker="o" if gaps or len(part) < 12 else None,
+            markersize=4,
+        )
     if df[by].nunique() > 1:
         ax.legend(loc="upper left", fontsize=8, ncol=2 if df[by].nunique() > 5 else 1)
     ax.set_ylim(bottom=0)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    cast(MaxNLocator, ax.xaxis.get_major_locator()).set_params(integer=True)
     return _finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source, xlabel="year")
 
 
@@ -351,21 +190,24 @@ def revisions(df: pd.DataFrame, title: str, source: str, unit: str | None = None
     markers = ["o", "s", "D", "^", "v", "P", "X", "*"]
     for (edition, part), colour, marker in zip(df.groupby("edition", sort=False), PALETTE * 3, markers * 3):
         part = part.sort_values("year")
-        ax.plot(part["year"], part["value"], label=str(edition), color=colour, marker=marker, markersize=7,
-                linewidth=1.2)
+        ax.plot(
+            part["year"], part["value"], label=str(edition), color=colour, marker=marker, markersize=7, linewidth=1.2
+        )
     revised = df.groupby("year")["value"].nunique()
     for year in revised[revised > 1].index:
         top = df.loc[df["year"] == year, "value"].max()
-        ax.annotate("revised", (year, top), xytext=(0, 10), textcoords="offset points", ha="center", fontsize=8,
-                    color="#555555")
+        ax.annotate(
+            "revised", (year, top), xytext=(0, 10), textcoords="offset points", ha="center", fontsize=8, color="#555555"
+        )
     ax.legend(title="edition", fontsize=8, title_fontsize=8, loc="lower right")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    cast(MaxNLocator, ax.xaxis.get_major_locator()).set_params(integer=True)
     ax.set_ylim(bottom=0, top=df["value"].max() * 1.15)
     return _finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source, xlabel="reference year")
 
 
-def grouped_bars(df: pd.DataFrame, title: str, source: str, group: str = "group", series: str = "edition",
-                 unit: str | None = None) -> Figure:
+def grouped_bars(
+    df: pd.DataFrame, title: str, source: str, group: str = "group", series: str = "edition", unit: str | None = None
+) -> Figure:
     """Bars of ``value`` for each ``group`` (x), one bar per ``series`` (e.g. edition) side by side.
 
     Examples
@@ -479,19 +321,29 @@ def direction_bars(table: pd.DataFrame, title: str, source: str) -> Figure:
     >>> plt.close(fig)
     """
     use_style()
-    colours = {"harm": OKABE_ITO["vermillion"], "no_difference": "#999999", "benefit": OKABE_ITO["blue"],
-               "unclear": "#dddddd"}
+    colours = {
+        "harm": OKABE_ITO["vermillion"],
+        "no_difference": "#999999",
+        "benefit": OKABE_ITO["blue"],
+        "unclear": "#dddddd",
+    }
     fig, ax = plt.subplots(figsize=(8.0, 1.2 + 0.35 * len(table)))
     left = pd.Series(0.0, index=table.index)
     for col in [c for c in colours if c in table.columns]:
-        ax.barh([str(i).replace("_", " ") for i in table.index], table[col], left=left, color=colours[col],
-                label=col.replace("_", " "))
+        ax.barh(
+            [str(i).replace("_", " ") for i in table.index],
+            table[col],
+            left=left,
+            color=colours[col],
+            label=col.replace("_", " "),
+        )
         left = left + table[col]
     ax.invert_yaxis()
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.2 of an effect row
     # Beside the bars, not over them: a legend inside the axes hid the bar it explained.
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="finding",
-              title_fontsize=8)
+    ax.legend(
+        fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="finding", title_fontsize=8
+    )
     ax.set_title(title)
     ax.set_xlabel("number of effect rows")
     fig.tight_layout()

@@ -1,78 +1,24 @@
-"""Univariate meta-analysis: pooling, heterogeneity, subgroups, sensitivity, bias.
+"""Effect-size scales: from a published estimate and interval to the analysis scale (:func:`effect_from_ci`),
+and back to the reporting scale (:func:`back_transform`, :func:`on_reporting_scale`). Public names are
+re-exported by :mod:`leftbehind.meta`.
 
-This module pools study-level effect sizes that are already on an additive
-scale: log odds ratios or log risk ratios (ratio measures), and standardised
-or raw mean differences. Every function takes effects ``yi`` and their
-sampling variances ``vi`` (the squared standard errors, on the same scale as
-``yi``). Use :func:`effect_from_ci` to get ``(yi, vi)`` from a published
-estimate and confidence interval, and :func:`back_transform` to turn pooled
-log ratios back into ratios.
-
-Estimators follow R's *metafor* (``rma.uni``, intercept-only models):
-
-* ``"FE"``: fixed (equal) effect, inverse-variance weights ``1/vi``.
-* ``"DL"``: DerSimonian-Laird tau^2 (truncated at 0).
-* ``"PM"``: Paule-Mandel tau^2.
-* ``"REML"``: restricted maximum likelihood tau^2 (Fisher scoring).
-
-The DL and PM tau^2, and the FE summaries, come from
-``statsmodels.stats.meta_analysis.combine_effects`` (``method_re="dl"`` and
-``method_re="pm"``, the iterated Paule-Mandel solver). statsmodels does not
-provide REML, and it does not truncate the DL estimate at 0. This module
-implements those two things. The random-effects summary (estimate, SE,
-HKSJ scaling, I^2, H^2 and the prediction interval) is always computed from
-the final tau^2 by the same code.
+Examples
+--------
+>>> round(back_transform(0.0, "OR"), 2)
+1.0
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import MetaAnalysisError
-
-__all__ = [
-    "PoolResult",
-    "EggerResult",
-    "METHODS",
-    "CI_METHODS",
-    "RATIO_MEASURES",
-    "DIFFERENCE_MEASURES",
-    "pool",
-    "subgroups",
-    "leave_one_out",
-    "cumulative",
-    "egger_test",
-    "back_transform",
-    "on_reporting_scale",
-    "effect_from_ci",
-]
-
-# Pooling lives in _pooling and the sensitivity analyses in _sensitivity; both are part of this API.
-from ._pooling import (  # noqa: E402
-    CI_METHODS,
-    DIFFERENCE_MEASURES,
-    METHODS,
-    RATIO_MEASURES,
-    EggerResult,
-    PoolResult,
-    _check_level,
-    pool,
-)
-from ._sensitivity import cumulative, egger_test, leave_one_out, subgroups  # noqa: E402
-
-
-def _check_measure(measure: Any) -> str:
-    allowed = RATIO_MEASURES + DIFFERENCE_MEASURES
-    if not isinstance(measure, str) or measure.upper() not in allowed:
-        raise MetaAnalysisError(
-            f"measure {measure!r} is not valid; choose one of {', '.join(repr(m) for m in allowed)}"
-        )
-    return measure.upper()
+from ..errors import MetaAnalysisError
+from .validation import RATIO_MEASURES, _check_level, _check_measure
 
 
 def back_transform(x: float | Sequence[float] | np.ndarray, measure: str) -> float | np.ndarray:
@@ -151,6 +97,7 @@ def on_reporting_scale(table: pd.DataFrame, measure: str) -> pd.DataFrame:
 
     Examples
     --------
+    >>> from leftbehind.meta import leave_one_out
     >>> out = leave_one_out([0.0, 0.5, 1.0], [0.1, 0.1, 0.1], ["A", "B", "C"], method="FE")
     >>> shown = on_reporting_scale(out, "OR")
     >>> [round(x, 3) for x in shown["estimate"]]  # exp(0.75), exp(0.5), exp(0.25)
@@ -226,7 +173,11 @@ def effect_from_ci(
     level = _check_level(level)
     vals = {"estimate": estimate, "ci_low": ci_low, "ci_high": ci_high}
     for name, val in vals.items():
-        if isinstance(val, bool) or not isinstance(val, (int, float, np.integer, np.floating)) or not math.isfinite(float(val)):
+        if (
+            isinstance(val, bool)
+            or not isinstance(val, (int, float, np.integer, np.floating))
+            or not math.isfinite(float(val))
+        ):
             raise MetaAnalysisError(f"{name} must be a finite number, got {val!r}")
     est, lo, hi = float(estimate), float(ci_low), float(ci_high)
     if m in RATIO_MEASURES:

@@ -3,7 +3,7 @@ Public names are re-exported by :mod:`leftbehind.data`.
 
 Examples
 --------
->>> from leftbehind._seeds import seed_figures
+>>> from leftbehind.data.seeds import seed_figures
 >>> len(seed_figures("remittances"))
 2
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._tabular import load
-from .errors import ParameterError, did_you_mean
+from ..errors import check_choice
+from .tabular import load
 
 #: Topics of the seed figures, in display order; ``"all"`` selects every topic.
 SEED_TOPICS: tuple[str, ...] = ("labour_migration", "remittances", "children_left_behind", "iom")
@@ -42,10 +42,7 @@ def seed_figures(topic: str = "all") -> pd.DataFrame:
     >>> seed_figures("remittances")["figure_id"].tolist()
     ['migrant_worker_earnings', 'remittances_to_developing_countries']
     """
-    valid = ("all",) + SEED_TOPICS
-    if topic not in valid:
-        hint = did_you_mean(topic, valid)
-        raise ParameterError(f'topic "{topic}" is not a seed-figure topic.{hint} Valid topics: {", ".join(valid)}')
+    check_choice("topic", topic, ("all",) + SEED_TOPICS, "a seed-figure topic")
     df = load("seed_figures")
     if topic != "all":
         df = df[df["topic"] == topic].reset_index(drop=True)

@@ -3,7 +3,7 @@
 
 Examples
 --------
->>> from leftbehind._bibliography import cite
+>>> from leftbehind.literature.bibliography import cite
 >>> cite("wickramage2015")
 'Wickramage et al. 2015'
 """
@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import data
-from .errors import ParameterError
+from .. import data
+from .._io import write_atomic
+from ..errors import ParameterError, choice_error
 
 
 def _surname(authors: str) -> str:
@@ -49,7 +50,7 @@ def cite(study_id: str, style: str = "short") -> str:
     """
     df = data.load("studies").set_index("study_id")
     if study_id not in df.index:
-        raise data._choice_error("study_id", study_id, sorted(df.index), "valid")
+        raise choice_error("study_id", study_id, sorted(df.index), "valid")
     r = df.loc[study_id]
     year = "n.d." if pd.isna(r["year"]) else str(int(r["year"]))
     authors = "" if pd.isna(r["authors"]) else str(r["authors"])
@@ -62,8 +63,17 @@ def cite(study_id: str, style: str = "short") -> str:
         raise ParameterError(f'style "{style}" is not valid. Valid: short, full')
     link = f"https://doi.org/{r['doi']}" if not pd.isna(r["doi"]) else ("" if pd.isna(r["url"]) else str(r["url"]))
     title = "[title not verified]" if pd.isna(r["title"]) else str(r["title"])
-    parts = [p for p in (authors or "[authors not verified]", f"({year})", title + ".",
-                         "" if pd.isna(r["journal"]) else f"*{r['journal']}*.", link) if p]
+    parts = [
+        p
+        for p in (
+            authors or "[authors not verified]",
+            f"({year})",
+            title + ".",
+            "" if pd.isna(r["journal"]) else f"*{r['journal']}*.",
+            link,
+        )
+        if p
+    ]
     return " ".join(parts)
 
 
@@ -112,8 +122,6 @@ def build_bibliography(path: Path | None = None) -> Path:
     >>> build_bibliography().name
     'references.bib'
     """
-    from .notebooks import write_atomic
-
     path = path or data.data_dir() / "literature" / "references.bib"
     header = "% Generated from data/literature/studies.csv by `python -m leftbehind literature bib`; do not edit.\n\n"
     write_atomic(path, header + bibtex())

@@ -4,7 +4,7 @@ parameters against its notebook and the data before any kernel starts. Public na
 
 Examples
 --------
->>> from leftbehind._plan import default_plan_path, load_plan
+>>> from leftbehind.reports.plan import default_plan_path, load_plan
 >>> load_plan(default_plan_path())[0].notebook_label
 '01_headline_figures.ipynb'
 """
@@ -20,38 +20,46 @@ from typing import Any
 
 import yaml
 
-from .errors import ParameterError, PlanError, did_you_mean
+from .._io import REPO_ROOT
+from ..errors import ParameterError, PlanError, did_you_mean
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "list": list, "dict": dict}
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "str": str,
+    "int": int,
+    "float": (int, float),
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+}
 
 
 def _seed_topics() -> tuple[str, ...]:
-    from . import data
+    from .. import data
 
     return ("all",) + data.SEED_TOPICS
 
 
 def _ilo_editions() -> tuple[str, ...]:
-    from . import data
+    from .. import data
 
     return ("all", "latest") + tuple(data.editions("migrant_workers")["edition_id"])
 
 
 def _breakdowns() -> tuple[str, ...]:
-    from . import data
+    from .. import data
 
     return tuple(data.BREAKDOWNS)
 
 
 def _countries() -> list[str]:
-    from . import data
+    from .. import data
 
     return data.countries(with_figures=False)
 
 
 def _measures() -> tuple[str, ...]:
-    from . import data
+    from .. import data
 
     return tuple(data.REMITTANCE_MEASURES)
 
@@ -60,31 +68,55 @@ def _measures() -> tuple[str, ...]:
 #: function returning the valid choices (read from the data package where that is their source). For a
 #: list-valued parameter (e.g. ``countries``) every element is checked.
 def _outcome_domains() -> list[str]:
-    from . import literature
+    from .. import literature
 
     return ["all"] + literature.domains()
 
 
 def _regions() -> list[str]:
-    from . import literature
+    from .. import literature
 
     return ["all"] + list(literature.REGIONS)
 
 
 def _outcomes() -> list[str]:
-    from . import literature
+    from .. import literature
 
     return literature.outcomes()["outcome"].tolist()
 
 
+def _subgroup_columns() -> tuple[str, ...]:
+    from .. import literature
+
+    return ("none",) + literature.SUBGROUP_COLUMNS
+
+
+def _scopes() -> tuple[str, ...]:
+    from .. import literature
+
+    return ("all",) + literature.SCOPES
+
+
+def _pooling_methods() -> tuple[str, ...]:
+    from .. import meta
+
+    return meta.METHODS
+
+
+def _ci_methods() -> tuple[str, ...]:
+    from .. import meta
+
+    return meta.CI_METHODS
+
+
 DOMAINS: dict[str, Callable[[], Iterable[Any]]] = {
     "outcome": _outcomes,
-    "method": lambda: ("FE", "DL", "PM", "REML"),
-    "ci": lambda: ("normal", "hksj"),
-    "subgroup_by": lambda: ("none", "migrant_parent", "migration_scope", "region"),
+    "method": _pooling_methods,
+    "ci": _ci_methods,
+    "subgroup_by": _subgroup_columns,
     "outcome_domain": _outcome_domains,
     "region": _regions,
-    "migration_scope": lambda: ("all", "international", "internal", "both"),
+    "migration_scope": _scopes,
     "topic": _seed_topics,
     "breakdown": _breakdowns,
     "edition": _ilo_editions,
@@ -93,8 +125,9 @@ DOMAINS: dict[str, Callable[[], Iterable[Any]]] = {
     "measure": _measures,
 }
 
+
 def _scales() -> tuple[str, ...]:
-    from . import literature
+    from .. import literature
 
     return literature.SCALES
 
@@ -107,10 +140,14 @@ NOTEBOOK_DOMAINS: dict[str, dict[str, Callable[[], Iterable[Any]]]] = {
 #: Rules across parameters: (description, check on the merged parameters) — merged means the notebook's
 #: defaults updated with the plan entry's values.
 RULES: list[tuple[str, Callable[[dict[str, Any]], bool]]] = [
-    ("start_year must not be after end_year",
-     lambda p: not ("start_year" in p and "end_year" in p) or p["start_year"] <= p["end_year"]),
-    ("from_year must not be after to_year",
-     lambda p: not ("from_year" in p and "to_year" in p) or p["from_year"] <= p["to_year"]),
+    (
+        "start_year must not be after end_year",
+        lambda p: not ("start_year" in p and "end_year" in p) or p["start_year"] <= p["end_year"],
+    ),
+    (
+        "from_year must not be after to_year",
+        lambda p: not ("from_year" in p and "to_year" in p) or p["from_year"] <= p["to_year"],
+    ),
 ]
 
 
@@ -132,7 +169,7 @@ class Report:
 
 def default_plan_path() -> Path:
     """``notebooks/reports.yaml`` of the repository this package runs from."""
-    return Path(__file__).resolve().parents[2] / "notebooks" / "reports.yaml"
+    return REPO_ROOT / "notebooks" / "reports.yaml"
 
 
 def load_plan(path: Path) -> list[Report]:
@@ -167,10 +204,14 @@ def load_plan(path: Path) -> list[Report]:
             raise PlanError(f"{where}: expected a mapping with name, notebook, parameters")
         unknown = set(entry) - {"name", "notebook", "title", "parameters", "group", "grid"}
         if unknown:
-            raise PlanError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; valid keys: name, notebook, title, parameters, group, grid")
+            raise PlanError(
+                f"{where}: unknown key(s) {', '.join(sorted(unknown))}; valid keys: name, notebook, title, parameters, group, grid"
+            )
         name = entry.get("name")
         if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
-            raise PlanError(f'{where}: name {name!r} is not a safe report name (letters, digits, "_", "-", "."; no "/" or "..")')
+            raise PlanError(
+                f'{where}: name {name!r} is not a safe report name (letters, digits, "_", "-", "."; no "/" or "..")'
+            )
         where = f'{shown}, entry "{name}"'
         if name in seen:
             raise PlanError(f"{where}: the name is used twice; report names must be unique")
@@ -194,8 +235,15 @@ def load_plan(path: Path) -> list[Report]:
                 title = title.format(**rparams)
             except (KeyError, IndexError, ValueError):
                 raise PlanError(f"{where}: title {title!r} names a parameter the entry does not set") from None
-            reports.append(Report(name=rname, notebook=nb_path, title=title, parameters=rparams,
-                                  group=str(entry.get("group") or nb_path.stem)))
+            reports.append(
+                Report(
+                    name=rname,
+                    notebook=nb_path,
+                    title=title,
+                    parameters=rparams,
+                    group=str(entry.get("group") or nb_path.stem),
+                )
+            )
     return reports
 
 
@@ -210,8 +258,10 @@ def _expand_grid(where: str, name: str, params: dict[str, Any], grid: Any) -> li
     if grid is None:
         return [(name, dict(params))]
     if not isinstance(grid, dict) or len(grid) != 1:
-        raise PlanError(f"{where}: grid must map exactly one parameter to a list of values, e.g. grid: {{country: [NPL, LKA]}}")
-    (pname, values), = grid.items()
+        raise PlanError(
+            f"{where}: grid must map exactly one parameter to a list of values, e.g. grid: {{country: [NPL, LKA]}}"
+        )
+    ((pname, values),) = grid.items()
     if not isinstance(values, list) or not values:
         raise PlanError(f'{where}: grid parameter "{pname}" needs a non-empty list of values')
     out = []
@@ -290,11 +340,15 @@ def check(reports: list[Report]) -> None:
             where = f'plan entry "{r.name}", parameter "{pname}"'
             if pname not in declared:
                 hint = did_you_mean(pname, list(declared), sentence=False)
-                problems.append(f"{where}: not a parameter of {r.notebook.name}{hint} Parameters: {', '.join(declared)}")
+                problems.append(
+                    f"{where}: not a parameter of {r.notebook.name}{hint} Parameters: {', '.join(declared)}"
+                )
                 continue
             tname = declared[pname].get("inferred_type_name", "None")
             expected = _TYPES.get(tname)
-            if expected is not None and (not isinstance(value, expected) or (tname != "bool" and isinstance(value, bool))):
+            if expected is not None and (
+                not isinstance(value, expected) or (tname != "bool" and isinstance(value, bool))
+            ):
                 problems.append(f"{where}: {value!r} is a {type(value).__name__}, the notebook declares {tname}")
                 continue
             domain = NOTEBOOK_DOMAINS.get(r.notebook.stem, {}).get(pname) or DOMAINS.get(pname)

@@ -1,10 +1,11 @@
 """Reading the data package: the descriptor, typed and validated loading of each resource, and the
-record of which resources a report read. Public names are re-exported by :mod:`leftbehind.data`.
+record of which resources a report read, and the package's hashes. Public names are re-exported by
+:mod:`leftbehind.data`.
 
 Examples
 --------
->>> from leftbehind import _tabular
->>> "figures" in _tabular.resource_names()
+>>> from leftbehind.data import tabular
+>>> "figures" in tabular.resource_names()
 True
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import json
 import os
 import re
@@ -21,9 +23,8 @@ from typing import Any
 
 import pandas as pd
 
-from ._paths import ENV_VAR as _ENV_VAR
-from ._paths import data_dir
-from .errors import DataError, did_you_mean
+from .._io import data_dir, data_source, sha256_file
+from ..errors import DataError, did_you_mean
 
 _MISSING = ""
 #: Set by the report runner: a file where each resource a notebook loads is recorded, so that the runner
@@ -40,9 +41,21 @@ def _record_read(name: str) -> None:
             fh.write(name + "\n")
 
 
+def split_list(cell: object) -> list[str]:
+    """The items of a semicolon-separated list cell (``"NPL; IND"``), stripped; ``[]`` for a missing cell.
+
+    Examples
+    --------
+    >>> split_list("NPL; IND;"), split_list(None)
+    (['NPL', 'IND'], [])
+    """
+    if cell is None or pd.isna(cell):
+        return []
+    return [p.strip() for p in str(cell).split(";") if p.strip()]
+
+
 def package_info() -> dict[str, str]:
-    """Which data package is in use: where it was found, its version and its hash (see
-    :func:`leftbehind.provenance.data_package`).
+    """Which data package is in use: where it was found, its version and its hash (see :func:`package_hashes`).
 
     Examples
     --------
@@ -50,18 +63,33 @@ def package_info() -> dict[str, str]:
     >>> info["source"] in ("LEFTBEHIND_DATA_DIR", "repository data/ folder", "installed with the package"), len(info["sha256"])
     (True, 64)
     """
-    from .provenance import data_package
+    source, folder = data_source()
+    return {
+        "source": source,
+        "path": str(folder),
+        "version": str(descriptor().get("version", "")),
+        "sha256": package_hashes()["sha256"],
+    }
 
+
+def package_hashes() -> dict[str, Any]:
+    """Hashes of the data package: one per resource file, plus one over the descriptor and all of them.
+
+    Examples
+    --------
+    >>> d = package_hashes()
+    >>> len(d["sha256"]), "figures" in d["resources"]
+    (64, True)
+    """
     folder = data_dir()
-    here = Path(__file__).resolve().parent
-    if os.environ.get(_ENV_VAR) and folder == Path(os.environ[_ENV_VAR]):
-        source = "LEFTBEHIND_DATA_DIR"
-    elif folder == here.parents[1] / "data":
-        source = "repository data/ folder"
-    else:
-        source = "installed with the package"
-    return {"source": source, "path": str(folder), "version": str(descriptor().get("version", "")),
-            "sha256": data_package()["sha256"]}
+    resources = {}
+    for res in json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))["resources"]:
+        resources[res["name"]] = sha256_file(folder / res["path"])
+    descriptor_hash = sha256_file(folder / "datapackage.json")
+    whole = hashlib.sha256(descriptor_hash.encode())
+    for name in sorted(resources):
+        whole.update(f"{name}:{resources[name]}".encode())
+    return {"sha256": whole.hexdigest(), "descriptor": descriptor_hash, "resources": resources}
 
 
 def _display(path: Path) -> str:
@@ -79,7 +107,9 @@ def _read_descriptor(path: str, mtime_ns: int) -> dict[str, Any]:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{_display(Path(path))}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise DataError(
+            f"{_display(Path(path))}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
 
 
 def descriptor() -> dict[str, Any]:
@@ -127,6 +157,7 @@ def schema(name: str) -> dict[str, Any]:
 
 # --- parsing and validation -------------------------------------------------------------------------
 
+
 def _parse(raw: str, ftype: str) -> Any:
     """Convert one CSV cell to its Table Schema type; raise ValueError with a readable reason."""
     if ftype in ("string", "any"):
@@ -173,7 +204,14 @@ def _check_constraints(value: Any, raw: str, constraints: dict[str, Any]) -> Non
         raise ValueError(f'"{raw}" does not match the pattern {pattern}')
 
 
-_DTYPES = {"string": "string", "any": "string", "number": "float64", "integer": "Int64", "year": "Int64", "boolean": "boolean"}
+_DTYPES = {
+    "string": "string",
+    "any": "string",
+    "number": "float64",
+    "integer": "Int64",
+    "year": "Int64",
+    "boolean": "boolean",
+}
 
 
 def _read_rows(path: Path, shown: str) -> tuple[list[str], list[list[str]]]:
@@ -227,14 +265,21 @@ def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         raise DataError(f"{_display(file)}: file not found") from None
     descriptor_file = data_dir() / "datapackage.json"
     # Parsed and validated once per version of the file (and of the descriptor); callers get a copy.
-    frame = _load_cached(name, str(file.resolve()), stat.st_mtime_ns, stat.st_size,
-                         str(descriptor_file), descriptor_file.stat().st_mtime_ns)
+    frame = _load_cached(
+        name,
+        str(file.resolve()),
+        stat.st_mtime_ns,
+        stat.st_size,
+        str(descriptor_file),
+        descriptor_file.stat().st_mtime_ns,
+    )
     return frame.copy()
 
 
 @functools.lru_cache(maxsize=64)
-def _load_cached(name: str, path: str, mtime_ns: int, size: int, descriptor_path: str,
-                 descriptor_mtime_ns: int) -> pd.DataFrame:
+def _load_cached(
+    name: str, path: str, mtime_ns: int, size: int, descriptor_path: str, descriptor_mtime_ns: int
+) -> pd.DataFrame:
     res = _resource(name)
     file = Path(path)
     shown = _display(file)
@@ -245,11 +290,13 @@ def _load_cached(name: str, path: str, mtime_ns: int, size: int, descriptor_path
         missing = [n for n in names if n not in header]
         extra = [h for h in header if h not in names]
         detail = "; ".join(
-            part for part in (
+            part
+            for part in (
                 f"missing column(s): {', '.join(missing)}" if missing else "",
                 f"unexpected column(s): {', '.join(extra)}" if extra else "",
                 "columns out of order" if not missing and not extra else "",
-            ) if part
+            )
+            if part
         )
         raise DataError(f"{shown}, header: {detail}. Expected: {','.join(names)}")
 
@@ -282,10 +329,9 @@ def _load_cached(name: str, path: str, mtime_ns: int, size: int, descriptor_path
     for fk in res["schema"].get("foreignKeys", []):
         _check_foreign_key(shown, name, fk, columns)
 
-    frame = pd.DataFrame({
-        f["name"]: pd.Series(columns[f["name"]], dtype=_DTYPES.get(f.get("type", "string"), "object"))
-        for f in fields
-    })
+    frame = pd.DataFrame(
+        {f["name"]: pd.Series(columns[f["name"]], dtype=_DTYPES.get(f.get("type", "string"), "object")) for f in fields}
+    )
     return frame
 
 
@@ -322,6 +368,4 @@ def _check_unique(shown: str, key: list[str], columns: dict[str, list[Any]]) -> 
 
 def file_sha256(name: str) -> str:
     """SHA-256 (hex) of resource ``name``'s file, for provenance."""
-    from .provenance import sha256_file
-
     return sha256_file(data_dir() / _resource(name)["path"])

@@ -1,0 +1,118 @@
+"""The leaf every other module may use: where things are, how files are written and hashed.
+
+Imports nothing of leftbehind's but :mod:`leftbehind.errors`, and nothing heavy (no pandas), so quick
+commands stay quick. The repository root, the data folder, atomic writes and SHA-256 hashing are worked out
+here and nowhere else.
+
+Examples
+--------
+>>> (data_dir() / "datapackage.json").is_file()
+True
+>>> REPO_ROOT.joinpath("src", "leftbehind", "_io.py").is_file()
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from .errors import DataError
+
+__all__ = ["DATA_ENV_VAR", "PACKAGE_DIR", "REPO_ROOT", "data_dir", "data_source", "sha256_file", "write_atomic"]
+
+#: Environment variable naming a folder that holds ``datapackage.json`` (overrides the defaults).
+DATA_ENV_VAR = "LEFTBEHIND_DATA_DIR"
+
+#: The installed ``leftbehind`` package folder.
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+#: The repository this package runs from when installed in development mode (``src/leftbehind`` → two up);
+#: in an installed wheel this is a folder of the environment, where no ``data/`` or ``notebooks/`` exist.
+REPO_ROOT = PACKAGE_DIR.parents[1]
+
+
+def _candidates() -> list[tuple[str, Path]]:
+    env = os.environ.get(DATA_ENV_VAR)
+    found = [("LEFTBEHIND_DATA_DIR", Path(env))] if env else []
+    found.append(("repository data/ folder", REPO_ROOT / "data"))
+    found.append(("installed with the package", PACKAGE_DIR / "_data"))
+    return found
+
+
+def data_source() -> tuple[str, Path]:
+    """Which data package is in use and where: ``(how it was found, folder)``.
+
+    Looked up in this order: the ``LEFTBEHIND_DATA_DIR`` environment variable; the ``data/`` folder of the
+    repository this package runs from (so edits are seen at once); the copy installed with the package
+    (``leftbehind/_data``, in a wheel).
+
+    Raises
+    ------
+    DataError
+        When no folder with a ``datapackage.json`` is found.
+
+    Examples
+    --------
+    >>> data_source()[0] in ("LEFTBEHIND_DATA_DIR", "repository data/ folder", "installed with the package")
+    True
+    """
+    candidates = _candidates()
+    for how, folder in candidates:
+        if (folder / "datapackage.json").is_file():
+            return how, folder
+    tried = ", ".join(str(c) for _, c in candidates)
+    raise DataError(
+        f"no data package found (looked for datapackage.json in: {tried}); "
+        f"set {DATA_ENV_VAR} to the folder that holds datapackage.json"
+    )
+
+
+def data_dir() -> Path:
+    """Return the folder holding ``datapackage.json`` (see :func:`data_source` for the search order).
+
+    Examples
+    --------
+    >>> (data_dir() / "datapackage.json").is_file()
+    True
+    """
+    return data_source()[1]
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes.
+
+    Examples
+    --------
+    >>> len(sha256_file(Path(__file__)))
+    64
+    """
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write ``content`` to ``path`` through a temporary file in the same folder, then rename it into place.
+
+    A reader never sees a half-written file, and an interrupted write leaves the old file untouched.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> write_atomic(folder / "a.txt", "hello")
+    >>> (folder / "a.txt").read_text(), sorted(p.name for p in folder.iterdir())
+    ('hello', ['a.txt'])
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

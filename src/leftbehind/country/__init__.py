@@ -1,0 +1,39 @@
+"""Country profiles: what the data package and the evidence base hold for one labour-sending country.
+
+Each function returns data (or Markdown sentences generated from data) for the country-profile notebook, and
+says plainly what is missing instead of failing: a country with no UN DESA estimate, no remittance series or
+no study gets a shorter, honest profile.
+
+Examples
+--------
+>>> p = emigrants("LKA")
+>>> p["geography"].unique().tolist()
+['LKA']
+
+Modules: ``profiles`` (what the data package and the evidence base hold for one country) and ``sentences``
+(Markdown sentences generated from figures; also importable as :mod:`leftbehind.narrative`).
+"""
+
+from __future__ import annotations
+
+from .profiles import (
+    PROFILE_COUNTRIES,
+    emigrants,
+    evidence,
+    immigrants,
+    narrative,
+    pooled_by_outcome,
+    remittance_comparison,
+    sources,
+)
+
+__all__ = [
+    "PROFILE_COUNTRIES",
+    "emigrants",
+    "immigrants",
+    "remittance_comparison",
+    "evidence",
+    "pooled_by_outcome",
+    "narrative",
+    "sources",
+]

@@ -1,0 +1,296 @@
+"""Figures and their editions, geographies, and citations of sources: the questions a report asks of the data
+package. Public names are re-exported by :mod:`leftbehind.data`.
+
+Examples
+--------
+>>> figures("migrant_stock", geography="WLD", year=2020)["value"].tolist()
+[275.0]
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import pandas as pd
+
+from .._io import data_dir
+from ..errors import ParameterError, check_choice, choice_error
+from .tabular import _resource, load
+
+# --- figures, editions, citations ------------------------------------------------------------------
+
+#: Values of the ``sex`` field of the figures table.
+SEXES: tuple[str, ...] = ("total", "female", "male")
+
+_UNIT_FACTORS: dict[str, tuple[str, float]] = {
+    "persons": ("persons", 1.0),
+    "million persons": ("persons", 1e6),
+    "USD": ("USD", 1.0),
+    "USD million": ("USD", 1e6),
+    "USD billion": ("USD", 1e9),
+    "percent": ("percent", 1.0),
+    "count": ("count", 1.0),
+}
+
+
+def indicators() -> list[str]:
+    """Indicator ids of the figures table (the controlled vocabulary, see the ``indicators`` resource).
+
+    Examples
+    --------
+    >>> "migrant_stock" in indicators()
+    True
+    """
+    return load("indicators")["indicator"].tolist()
+
+
+def _figures_table() -> pd.DataFrame:
+    path = data_dir() / _resource("figures")["path"]
+    return _cached_figures(str(path), path.stat().st_mtime_ns, (data_dir() / "editions.csv").stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_figures(path: str, mtime: int, ed_mtime: int) -> pd.DataFrame:
+    figs = load("figures")
+    eds = load("editions")[["edition_id", "series", "edition", "released"]]
+    return figs.merge(eds, on="edition_id", how="left", validate="many_to_one")
+
+
+def _convert(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
+    if unit not in _UNIT_FACTORS:
+        raise choice_error("unit", unit, list(_UNIT_FACTORS), "a known unit")
+    family, factor = _UNIT_FACTORS[unit]
+    frame = frame.copy()
+    for from_unit in frame["unit"].unique():
+        from_family, from_factor = _UNIT_FACTORS[from_unit]
+        if from_family != family:
+            raise ParameterError(f'cannot convert "{from_unit}" to "{unit}"')
+        rows = frame["unit"] == from_unit
+        frame.loc[rows, "value"] = frame.loc[rows, "value"] * (from_factor / factor)
+    frame["unit"] = unit
+    return frame
+
+
+def figures(
+    indicator: str,
+    geography: str | list[str] | None = None,
+    year: int | None = None,
+    years: tuple[int, int] | None = None,
+    sex: str | None = "total",
+    edition: str = "latest",
+    series: str | None = None,
+    unit: str | None = None,
+) -> pd.DataFrame:
+    """Published values of one indicator, one per geography/year/sex (latest edition) or every edition.
+
+    Parameters
+    ----------
+    indicator
+        An id from :func:`indicators`, e.g. ``"migrant_stock"``, ``"remittances_received_usd"``.
+    geography
+        An ISO3 code or aggregate code (``"WLD"``, ``"LMY"``, …), or a list of them; ``None`` for all.
+    year, years
+        One reference year, or an inclusive ``(first, last)`` range.
+    sex
+        ``"total"`` (default), ``"female"``, ``"male"``, or ``None`` for all three.
+    edition
+        ``"latest"`` (default): for each value, the edition released last; ``"all"``: every edition, so that
+        revisions can be compared; or an ``edition_id`` from :func:`editions` to get that edition only.
+    series
+        Restrict to one statistical series (e.g. ``"World Bank World Development Indicators"``).
+    unit
+        Convert values to this unit (``"persons"``/``"million persons"``; ``"USD"``/``"USD million"``/
+        ``"USD billion"``); default: as published.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns indicator, geography, year, sex, value, unit, source_id, edition_id, series, edition, released,
+        note, quote; sorted by geography, year, sex and release.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown indicator, edition, series or unit (with the valid choices).
+
+    Examples
+    --------
+    >>> latest = figures("migrant_stock", geography="WLD", year=2020)
+    >>> latest[["value", "unit", "edition_id"]].to_dict("records")
+    [{'value': 275.0, 'unit': 'million persons', 'edition_id': 'undesa_ims_2024'}]
+    >>> figures("migrant_stock", geography="WLD", year=2020, edition="all")["edition_id"].tolist()
+    ['undesa_ims_2020', 'undesa_ims_2024']
+    """
+    valid = indicators()
+    if indicator not in valid:
+        raise choice_error("indicator", indicator, valid, "an indicator of the data package")
+    df = _figures_table()
+    df = df[df["indicator"] == indicator]
+    if geography is not None:
+        wanted = [geography] if isinstance(geography, str) else list(geography)
+        df = df[df["geography"].isin(wanted)]
+    if year is not None:
+        df = df[df["year"] == year]
+    if years is not None:
+        first, last = years
+        if first > last:
+            raise ParameterError(f"years: the first year {first} is after the last year {last}")
+        df = df[(df["year"] >= first) & (df["year"] <= last)]
+    if sex is not None:
+        check_choice("sex", sex, SEXES, "a valid sex")
+        df = df[df["sex"] == sex]
+    if series is not None:
+        all_series = sorted(_figures_table()["series"].unique())
+        if series not in all_series:
+            raise choice_error("series", series, all_series, "a series of the data package")
+        df = df[df["series"] == series]
+    df = df.sort_values(["geography", "year", "sex", "released", "edition_id"], kind="stable")
+    if edition == "latest":
+        df = df.drop_duplicates(["indicator", "geography", "year", "sex"], keep="last")
+    elif edition != "all":
+        eds = sorted(_figures_table().loc[lambda t: t["indicator"] == indicator, "edition_id"].unique())
+        if edition not in eds:
+            raise choice_error("edition", edition, ["latest", "all"] + eds, f"an edition with {indicator} figures")
+        df = df[df["edition_id"] == edition]
+    if unit is not None:
+        df = _convert(df, unit)
+    columns = [
+        "indicator",
+        "geography",
+        "year",
+        "sex",
+        "value",
+        "unit",
+        "source_id",
+        "edition_id",
+        "series",
+        "edition",
+        "released",
+        "note",
+        "quote",
+    ]
+    return df[columns].reset_index(drop=True)
+
+
+def editions(indicator: str | None = None) -> pd.DataFrame:
+    """The editions (releases) in the data package, oldest first; only those with ``indicator`` if given.
+
+    Examples
+    --------
+    >>> editions("migrant_workers")["edition_id"].tolist()
+    ['ilo_ge_1', 'ilo_ge_2', 'ilo_ge_3', 'ilo_ge_4']
+    """
+    eds = load("editions")
+    if indicator is not None:
+        used = set(figures(indicator, sex=None, edition="all")["edition_id"])
+        eds = eds[eds["edition_id"].isin(used)]
+    return eds.sort_values(["released", "edition_id"]).reset_index(drop=True)
+
+
+def cite(source_id: str) -> str:
+    """A citation for one source: publisher (year), title, edition, where in it, address and date read.
+
+    Examples
+    --------
+    >>> cite("wdi_bx_trf_pwkr_cd_dt_20250701").split(". ")[0]
+    'World Bank (2025)'
+    """
+    src = load("sources")
+    row = src[src["source_id"] == source_id]
+    if row.empty:
+        raise choice_error("source_id", source_id, src["source_id"].tolist(), "a source of the data package")
+    r = row.iloc[0]
+    eds = load("editions").set_index("edition_id")
+    edition = eds.loc[r["edition_id"], "edition"]
+    read = "" if r["read_at"] == r["url"] else f"; read at {r['read_at']}"
+    return (
+        f"{r['publisher']} ({r['year_published']}). {r['title']}. {edition}. {r['table_or_page']}. "
+        f"{r['url']} (accessed {r['accessed'].isoformat()}{read}; {r['verification']} source)"
+    )
+
+
+def geographies() -> pd.DataFrame:
+    """Countries and aggregates (code, name, kind, classification, un_region, continent).
+
+    Examples
+    --------
+    >>> g = geographies().set_index("code")
+    >>> g.loc["LKA", "name"], g.loc["LMY", "kind"]
+    ('Sri Lanka', 'income_group')
+    """
+    return load("geographies")
+
+
+def countries(with_figures: bool = True) -> list[str]:
+    """ISO3 codes of countries: those with at least one figure (default), or every country known.
+
+    Examples
+    --------
+    >>> {"LKA", "NPL", "KGZ"} <= set(countries())
+    True
+    """
+    geo = load("geographies")
+    codes = geo.loc[geo["kind"] == "country", "code"]
+    if with_figures:
+        codes = codes[codes.isin(set(_figures_table()["geography"]))]
+    return sorted(codes.tolist())
+
+
+def country_name(code: str) -> str:
+    """Short name of a country or aggregate code.
+
+    Examples
+    --------
+    >>> country_name("KGZ")
+    'Kyrgyzstan'
+    """
+    geo = load("geographies").set_index("code")
+    if code not in geo.index:
+        raise choice_error("geography", code, sorted(geo.index), "a country or aggregate code")
+    return str(geo.loc[code, "name"])
+
+
+def sources_markdown(frame: pd.DataFrame) -> str:
+    """A numbered Markdown list citing every source used in ``frame`` (a :func:`figures` result).
+
+    Examples
+    --------
+    >>> text = sources_markdown(figures("migrant_stock", geography="WLD", year=2020))
+    >>> text.startswith("1. ") and "International Migrant Stock 2024" in text
+    True
+    """
+    ids = list(dict.fromkeys(frame["source_id"]))
+    return "\n".join(f"{i}. {cite(s)}" for i, s in enumerate(ids, start=1))
+
+
+def source_labels(frame: pd.DataFrame) -> list[str]:
+    """Short ``publisher, edition`` labels of the sources in ``frame``, for a chart's source line.
+
+    Examples
+    --------
+    >>> source_labels(figures("migrant_workers", geography="WLD", year=2022))
+    ['International Labour Organization (ILO), 4th edition']
+    >>> from leftbehind.data import lmy_remittance_flows
+    >>> source_labels(lmy_remittance_flows((2012, 2013)))
+    ['World Bank / KNOMAD, Migration and Development Briefs 20, 22']
+    """
+    eds = load("editions").set_index("edition_id")
+    by_publisher: dict[str, list[str]] = {}
+    for e in dict.fromkeys(frame["edition_id"]):
+        by_publisher.setdefault(str(eds.loc[e, "publisher"]), []).append(str(eds.loc[e, "edition"]))
+    labels = []
+    for publisher, names in by_publisher.items():
+        numbered: dict[str, list[str]] = {}
+        others = []
+        for name in names:  # "Migration and Development Brief 33" + "… 35" → "Migration and Development Briefs 33, 35"
+            m = re.fullmatch(r"(.*\D) (\d+)", name)
+            if m:
+                numbered.setdefault(m.group(1), []).append(m.group(2))
+            else:
+                others.append(name)
+        parts = [
+            f"{stem}s {', '.join(nums)}" if len(nums) > 1 else f"{stem} {nums[0]}" for stem, nums in numbered.items()
+        ]
+        labels.append(f"{publisher}, {'; '.join(parts + others)}")
+    return labels

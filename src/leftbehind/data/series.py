@@ -1,0 +1,122 @@
+"""Ready-made views of the figures that notebooks ask for: breakdowns of the ILO estimates and remittance series.
+
+Examples
+--------
+>>> list(BREAKDOWNS)
+['sex', 'income_group', 'region']
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..errors import choice_error
+from .figures import figures, geographies
+
+#: Breakdowns of the ILO migrant-worker estimates: the geographies (or sexes) each one compares.
+BREAKDOWNS: dict[str, tuple[str, ...]] = {
+    "sex": ("female", "male"),
+    "income_group": ("HIC", "UMC", "LMC", "LIC"),
+    "region": ("ILO_AFRICA", "ILO_AMERICAS", "ILO_ARAB_STATES", "ILO_ASIA_PACIFIC", "ILO_EUROPE_CENTRAL_ASIA"),
+}
+
+
+def breakdown(indicator: str, by: str, edition: str = "all") -> pd.DataFrame:
+    """Values of ``indicator`` split by sex, income group or region (see :data:`BREAKDOWNS`).
+
+    Parameters
+    ----------
+    indicator
+        e.g. ``"migrant_workers"`` (million persons) or ``"migrant_workers_share_of_world"`` (percent).
+    by
+        ``"sex"`` (world, women and men), ``"income_group"`` or ``"region"`` (destination geographies).
+    edition
+        ``"all"`` (default), ``"latest"`` or an edition id.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :func:`figures` columns plus ``group`` (the sex or the geography's name).
+
+    Examples
+    --------
+    >>> b = breakdown("migrant_workers", "sex", edition="ilo_ge_4")
+    >>> b[["group", "value"]].to_dict("records")
+    [{'group': 'female', 'value': 64.9}, {'group': 'male', 'value': 102.7}]
+    """
+    if by not in BREAKDOWNS:
+        raise choice_error("breakdown", by, list(BREAKDOWNS), "a breakdown")
+    groups = BREAKDOWNS[by]
+    if by == "sex":
+        df = figures(indicator, geography="WLD", sex=None, edition=edition)
+        df = df[df["sex"].isin(groups)].assign(group=lambda d: d["sex"])
+    else:
+        df = figures(indicator, geography=list(groups), edition=edition)
+        names = geographies().set_index("code")["name"]
+        df = df.assign(group=df["geography"].map(names))
+    order = {g: i for i, g in enumerate(groups)}
+    key = df["sex"] if by == "sex" else df["geography"]
+    return (
+        df.assign(_o=key.map(order)).sort_values(["year", "released", "_o"]).drop(columns="_o").reset_index(drop=True)
+    )
+
+
+#: Measures of remittances received: parameter value → (indicator, unit shown).
+REMITTANCE_MEASURES: dict[str, tuple[str, str]] = {
+    "usd": ("remittances_received_usd", "USD billion"),
+    "pct_gdp": ("remittances_received_pct_gdp", "percent"),
+}
+_WDI = "World Bank World Development Indicators"
+_BRIEFS = "World Bank / KNOMAD Migration and Development Briefs"
+
+
+def remittances(countries: list[str], measure: str = "usd", years: tuple[int, int] = (2000, 2024)) -> pd.DataFrame:
+    """Remittances received by each country from the World Development Indicators (latest WDI release).
+
+    Parameters
+    ----------
+    countries
+        ISO3 codes.
+    measure
+        ``"usd"`` (USD billion, current) or ``"pct_gdp"`` (percent of GDP); see :data:`REMITTANCE_MEASURES`.
+    years
+        Inclusive range of reference years.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`figures` columns plus ``label`` (the country's name).
+
+    Examples
+    --------
+    >>> r = remittances(["NPL"], "pct_gdp", (2019, 2020))
+    >>> r[["label", "year"]].values.tolist()
+    [['Nepal', 2019], ['Nepal', 2020]]
+    """
+    if measure not in REMITTANCE_MEASURES:
+        raise choice_error("measure", measure, list(REMITTANCE_MEASURES), "a remittance measure")
+    unknown = [c for c in countries if c not in set(countries_list := geographies()["code"])]
+    if unknown:
+        raise choice_error("country", unknown[0], sorted(countries_list), "a country code")
+    indicator, unit = REMITTANCE_MEASURES[measure]
+    df = figures(
+        indicator, geography=list(countries), years=years, series=_WDI, unit=unit if measure == "usd" else None
+    )
+    names = geographies().set_index("code")["name"]
+    order = {c: i for i, c in enumerate(countries)}
+    df = df.assign(label=df["geography"].map(names), _o=df["geography"].map(order))
+    return df.sort_values(["_o", "year"]).drop(columns="_o").reset_index(drop=True)
+
+
+def lmy_remittance_flows(years: tuple[int, int] = (2000, 2024)) -> pd.DataFrame:
+    """Remittance flows to low- and middle-income countries (USD billion), each year as last published by the
+    World Bank / KNOMAD briefs (estimates and projections flagged in ``note``).
+
+    Examples
+    --------
+    >>> flows = lmy_remittance_flows((2019, 2019))
+    >>> flows[["year", "value", "unit", "edition_id"]].values.tolist()
+    [[2019, 536.0, 'USD billion', 'wb_blog_2024_12']]
+    """
+    df = figures("remittances_received_usd", geography="LMY", years=years, series=_BRIEFS, unit="USD billion")
+    return df.assign(label="Low- and middle-income countries")

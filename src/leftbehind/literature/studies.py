@@ -1,0 +1,297 @@
+"""The tables of the evidence base and the filters over them: studies, effect rows, reviews, the outcome
+vocabulary, regions, the evidence map and direction-of-findings tables. Public names are re-exported by
+:mod:`leftbehind.literature`.
+
+Examples
+--------
+>>> "wickramage2015" in set(studies(country="LKA")["study_id"])
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from .. import data
+from ..data.tabular import split_list
+from ..errors import ParameterError, check_choice
+
+#: Regions used to group studies, from the UN geoscheme sub-region of each country.
+REGIONS: dict[str, tuple[str, ...]] = {
+    "East and South-East Asia": ("Eastern Asia", "South-eastern Asia"),
+    "South Asia": ("Southern Asia",),
+    "Europe and Central Asia": (
+        "Eastern Europe",
+        "Northern Europe",
+        "Southern Europe",
+        "Western Europe",
+        "Central Asia",
+        "Western Asia",
+    ),
+    "Latin America and the Caribbean": ("Caribbean", "Central America", "South America"),
+    "Africa": ("Eastern Africa", "Middle Africa", "Northern Africa", "Southern Africa", "Western Africa"),
+    "Oceania": ("Australia and New Zealand", "Melanesia", "Micronesia", "Polynesia"),
+}
+
+#: Migration scopes of a study: international, internal (within-country) or both.
+SCOPES: tuple[str, ...] = ("international", "internal", "both")
+_PARENTS = ("father", "mother", "both", "either", "unspecified")
+
+
+def outcomes() -> pd.DataFrame:
+    """The outcome vocabulary: ``outcome``, ``domain`` (mental health, nutrition and growth, …), name, definition.
+
+    Examples
+    --------
+    >>> outcomes().set_index("outcome").loc["stunting", "domain"]
+    'nutrition_growth'
+    """
+    return data.load("outcomes")
+
+
+def domains() -> list[str]:
+    """Outcome domains in vocabulary order.
+
+    Examples
+    --------
+    >>> domains()
+    ['mental_health', 'nutrition_growth', 'education', 'physical_health', 'health_behaviours']
+    """
+    return list(dict.fromkeys(outcomes()["domain"]))
+
+
+def region_of(iso3: str) -> str:
+    """The :data:`REGIONS` name of a country (``"Other"`` when its sub-region is not listed).
+
+    Examples
+    --------
+    >>> region_of("NPL"), region_of("MDA"), region_of("GHA")
+    ('South Asia', 'Europe and Central Asia', 'Africa')
+    """
+    sub = data.geographies().set_index("code").get("un_region", pd.Series(dtype=str)).get(iso3)
+    for region, subs in REGIONS.items():
+        if sub in subs:
+            return region
+    return "Other"
+
+
+def _check_choice(name: str, value: str | None, valid: Iterable[str]) -> None:
+    if value is not None:
+        check_choice(name, value, [str(v) for v in valid], "valid")
+
+
+def studies(
+    country: str | None = None,
+    outcome: str | None = None,
+    domain: str | None = None,
+    design: str | None = None,
+    scope: str | None = None,
+    parent: str | None = None,
+    region: str | None = None,
+    from_year: int | None = None,
+    to_year: int | None = None,
+    include_reviews: bool = False,
+) -> pd.DataFrame:
+    """Studies matching every filter given (primary studies only unless ``include_reviews``).
+
+    Parameters
+    ----------
+    country
+        ISO3 code; a study matches when the country is among its ``countries``.
+    outcome, domain
+        An outcome id (see :func:`outcomes`) or an outcome domain; matched against ``outcome_domains``.
+    design
+        e.g. ``"cross-sectional"``, ``"cohort"``.
+    scope
+        ``migration_scope``: ``"international"``, ``"internal"`` or ``"both"`` (``"both"`` studies match either).
+    parent
+        ``migrant_parent``: ``"father"``, ``"mother"``, ``"both"``, ``"either"``, ``"unspecified"``.
+    region
+        A :data:`REGIONS` name; matches studies with at least one country in it.
+    from_year, to_year
+        Inclusive publication-year range (studies without a year are kept only when no range is given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows of the ``studies`` resource.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown outcome, domain, design, scope, parent or region.
+
+    Examples
+    --------
+    >>> len(studies(country="LKA", outcome="underweight")) >= 1
+    True
+    """
+    df = data.load("studies")
+    voc = outcomes()
+    _check_choice("outcome", outcome, voc["outcome"])
+    _check_choice("domain", domain, domains())
+    _check_choice("scope", scope, SCOPES)
+    _check_choice("parent", parent, _PARENTS)
+    _check_choice("region", region, REGIONS)
+    designs = sorted(set(df["design"]))
+    _check_choice("design", design, designs)
+    if not include_reviews and design != "systematic-review":
+        df = df[df["design"] != "systematic-review"]
+    if country is not None:
+        df = df[df["countries"].map(lambda c: country in split_list(c))]
+    if outcome is not None:
+        df = df[df["outcome_domains"].map(lambda c: outcome in split_list(c))]
+    if domain is not None:
+        in_domain = set(voc.loc[voc["domain"] == domain, "outcome"])
+        df = df[df["outcome_domains"].map(lambda c: bool(in_domain & set(split_list(c))))]
+    if design is not None:
+        df = df[df["design"] == design]
+    if scope is not None:
+        df = df[df["migration_scope"].isin([scope, "both"] if scope != "both" else ["both"])]
+    if parent is not None:
+        df = df[df["migrant_parent"] == parent]
+    if region is not None:
+        df = df[df["countries"].map(lambda c: any(region_of(x) == region for x in split_list(c)))]
+    if from_year is not None:
+        df = df[df["year"].fillna(-1) >= from_year]
+    if to_year is not None:
+        df = df[df["year"].fillna(10_000) <= to_year]
+    return df.reset_index(drop=True)
+
+
+def effects(
+    study_ids: Iterable[str] | None = None, outcome: str | None = None, with_numbers: bool = False
+) -> pd.DataFrame:
+    """Effect rows, optionally for some studies and one outcome; ``with_numbers`` keeps rows that carry an
+    estimate or complete raw data (2×2 counts, or means, SDs and ns of both groups).
+
+    Examples
+    --------
+    >>> e = effects(["wickramage2015"], outcome="underweight", with_numbers=True)
+    >>> e[["events_lb", "total_lb", "events_comp", "total_comp"]].values.tolist()
+    [[27, 110, 20, 113]]
+    """
+    df = data.load("effects")
+    _check_choice("outcome", outcome, outcomes()["outcome"])
+    if study_ids is not None:
+        df = df[df["study_id"].isin(list(study_ids))]
+    if outcome is not None:
+        df = df[df["outcome"] == outcome]
+    if with_numbers:
+        df = df[_has_numbers(df)]
+    return df.reset_index(drop=True)
+
+
+def _has_numbers(df: pd.DataFrame) -> pd.Series:
+    estimate = df["estimate"].notna() & (df["measure"].fillna("") != "")
+    counts = df[["events_lb", "total_lb", "events_comp", "total_comp"]].notna().all(axis=1)
+    means = df[["mean_lb", "sd_lb", "n_lb", "mean_comp", "sd_comp", "n_comp"]].notna().all(axis=1)
+    return estimate | counts | means
+
+
+def reviews(outcome: str | None = None) -> pd.DataFrame:
+    """Pooled estimates published by systematic reviews, optionally for one outcome.
+
+    Examples
+    --------
+    >>> r = reviews("depression")
+    >>> bool((r["review_id"] == "fellmeth2018").any())
+    True
+    """
+    df = data.load("reviews")
+    _check_choice("outcome", outcome, outcomes()["outcome"])
+    if outcome is not None:
+        df = df[df["outcome"] == outcome]
+    return df.reset_index(drop=True)
+
+
+# --- maps and summaries -----------------------------------------------------------------------------
+
+
+def evidence_map(df: pd.DataFrame) -> pd.DataFrame:
+    """Countries × outcome domains: number of studies and the balance of their findings.
+
+    Parameters
+    ----------
+    df
+        Studies (e.g. from :func:`studies`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table with columns country, domain, studies (count), harm, benefit, no_difference (numbers of
+        studies with at least one effect row of that direction in the domain), balance (``harm − benefit``
+        over studies with a direction, −1 to 1; NaN when no direction is recorded).
+
+    Examples
+    --------
+    >>> m = evidence_map(studies(country="LKA"))
+    >>> int(m.loc[(m.country == "LKA") & (m.domain == "nutrition_growth"), "studies"].iloc[0]) >= 1
+    True
+    """
+    voc = outcomes().set_index("outcome")["domain"]
+    eff = data.load("effects")
+    eff = eff[eff["study_id"].isin(df["study_id"])].assign(domain=lambda e: e["outcome"].map(voc))
+    directions = eff.groupby(["study_id", "domain"])["direction"].agg(lambda d: set(d.dropna()))
+    rows: dict[tuple[str, str], dict[str, int]] = {}
+    for s in df.itertuples():
+        doms = {voc[o] for o in split_list(s.outcome_domains) if o in voc.index}
+        for country in split_list(s.countries):
+            for dom in doms:
+                cell = rows.setdefault((country, dom), {"studies": 0, "harm": 0, "benefit": 0, "no_difference": 0})
+                cell["studies"] += 1
+                found = directions.get((s.study_id, dom), set())
+                for key in ("harm", "benefit", "no_difference"):
+                    cell[key] += key in found
+    out = pd.DataFrame(
+        [{"country": c, "domain": d, **v} for (c, d), v in sorted(rows.items())],
+        columns=["country", "domain", "studies", "harm", "benefit", "no_difference"],
+    )
+    with_direction = out[["harm", "benefit", "no_difference"]].sum(axis=1)
+    out["balance"] = (out["harm"] - out["benefit"]) / with_direction.where(with_direction > 0)
+    return out
+
+
+def select(
+    outcome_domain: str = "all",
+    region: str = "all",
+    migration_scope: str = "all",
+    from_year: int | None = None,
+    to_year: int | None = None,
+) -> pd.DataFrame:
+    """Primary studies chosen the way the evidence-map notebook's parameters choose them (``"all"`` = no filter).
+
+    Examples
+    --------
+    >>> len(select(region="South Asia")) == len(studies(region="South Asia"))
+    True
+    """
+    if from_year is not None and to_year is not None and from_year > to_year:
+        raise ParameterError(f"from_year {from_year} is after to_year {to_year}")
+    return studies(
+        domain=None if outcome_domain == "all" else outcome_domain,
+        region=None if region == "all" else region,
+        scope=None if migration_scope == "all" else migration_scope,
+        from_year=from_year,
+        to_year=to_year,
+    )
+
+
+def direction_table(study_ids: Iterable[str]) -> pd.DataFrame:
+    """Per outcome, the number of effect rows of each direction (harm, no_difference, benefit, unclear) among
+    the given studies, outcomes in vocabulary order.
+
+    Examples
+    --------
+    >>> t = direction_table(["wickramage2015"])
+    >>> t.loc["underweight"].to_dict()
+    {'harm': 0, 'no_difference': 1}
+    """
+    eff = data.load("effects")
+    eff = eff[eff["study_id"].isin(list(study_ids))]
+    table = pd.crosstab(eff["outcome"], eff["direction"])
+    order = [o for o in outcomes()["outcome"] if o in table.index]
+    cols = [c for c in ("harm", "no_difference", "benefit", "unclear") if c in table.columns]
+    return table.reindex(index=order, columns=cols).fillna(0).astype(int)

@@ -1,0 +1,60 @@
+"""Univariate meta-analysis: pooling, heterogeneity, subgroups, sensitivity, bias.
+
+This module pools study-level effect sizes that are already on an additive
+scale: log odds ratios or log risk ratios (ratio measures), and standardised
+or raw mean differences. Every function takes effects ``yi`` and their
+sampling variances ``vi`` (the squared standard errors, on the same scale as
+``yi``). Use :func:`effect_from_ci` to get ``(yi, vi)`` from a published
+estimate and confidence interval, and :func:`back_transform` to turn pooled
+log ratios back into ratios.
+
+Estimators follow R's *metafor* (``rma.uni``, intercept-only models):
+
+* ``"FE"``: fixed (equal) effect, inverse-variance weights ``1/vi``.
+* ``"DL"``: DerSimonian-Laird tau^2 (truncated at 0).
+* ``"PM"``: Paule-Mandel tau^2.
+* ``"REML"``: restricted maximum likelihood tau^2 (Fisher scoring).
+
+The DL and PM tau^2, and the FE summaries, come from
+``statsmodels.stats.meta_analysis.combine_effects`` (``method_re="dl"`` and
+``method_re="pm"``, the iterated Paule-Mandel solver). statsmodels does not
+provide REML, and it does not truncate the DL estimate at 0. This module
+implements those two things. The random-effects summary (estimate, SE,
+HKSJ scaling, I^2, H^2 and the prediction interval) is always computed from
+the final tau^2 by the same code.
+
+Modules: ``validation`` (the choices, declared once, and input checks), ``pooling`` (estimators, result
+objects), ``sensitivity`` (subgroups, leave-one-out,
+cumulative, Egger), ``scales`` (effect sizes from intervals, back-transformation). Nothing here reads the
+data package: the engine works on any ``yi``/``vi``.
+
+Examples
+--------
+>>> from leftbehind import meta
+>>> round(meta.pool([0.1, 0.3], [0.04, 0.04], method="FE").estimate, 2)
+0.2
+"""
+
+from __future__ import annotations
+
+from .pooling import EggerResult, PoolResult, pool
+from .scales import back_transform, effect_from_ci, on_reporting_scale
+from .sensitivity import cumulative, egger_test, leave_one_out, subgroups
+from .validation import CI_METHODS, DIFFERENCE_MEASURES, METHODS, RATIO_MEASURES
+
+__all__ = [
+    "PoolResult",
+    "EggerResult",
+    "METHODS",
+    "CI_METHODS",
+    "RATIO_MEASURES",
+    "DIFFERENCE_MEASURES",
+    "pool",
+    "subgroups",
+    "leave_one_out",
+    "cumulative",
+    "egger_test",
+    "back_transform",
+    "on_reporting_scale",
+    "effect_from_ci",
+]

@@ -1,0 +1,17 @@
+"""The only code that writes new figures into ``data/``: each module refreshes one publisher's series as a new
+edition, keeping the earlier ones (``python -m leftbehind data refresh``).
+
+Modules: ``wdi`` (World Development Indicators; also importable as :mod:`leftbehind.wdi`).
+
+Examples
+--------
+>>> from leftbehind.refresh import wdi
+>>> sorted(wdi.INDICATORS)
+['BX.TRF.PWKR.CD.DT', 'BX.TRF.PWKR.DT.GD.ZS']
+"""
+
+from __future__ import annotations
+
+from . import wdi
+
+__all__: list[str] = []  # the public surface is the submodules (wdi), each documented on its own

@@ -1,0 +1,279 @@
+"""World Development Indicators: parse the World Bank's bulk CSV and add a new release to the data package.
+
+``python -m leftbehind data refresh`` downloads personal remittances received (``BX.TRF.PWKR.CD.DT``, current
+US$, and ``BX.TRF.PWKR.DT.GD.ZS``, % of GDP) from the World Bank's API in its bulk-download format, and writes
+them as a **new edition** (``wdi_YYYY_MM_DD``, from the file's "Last Updated Date"), with the retrieval date
+and the file's SHA-256 in the source row. Earlier editions stay in place. Offline, it fails with a clear
+message and changes nothing.
+
+The bulk CSV has four preamble lines (``"Data Source",…``, blank, ``"Last Updated Date",…``, blank), then
+``"Country Name","Country Code","Indicator Name","Indicator Code","1960",…`` and one row per country.
+
+Examples
+--------
+>>> text = ('"Data Source","World Development Indicators",\\n\\n"Last Updated Date","2025-07-01",\\n\\n'
+...         '"Country Name","Country Code","Indicator Name","Indicator Code","2019","2020",\\n'
+...         '"Nepal","NPL","Personal remittances, received (% of GDP)","BX.TRF.PWKR.DT.GD.ZS","24.1","",\\n')
+>>> updated, rows = parse_bulk_csv(text, "example.csv")
+>>> updated, rows[["code", "year", "value"]].values.tolist()
+('2025-07-01', [['NPL', 2019, 24.1]])
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import hashlib
+import io
+import re
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pandas as pd
+
+from .. import data
+from .._io import write_atomic
+from ..errors import DataError
+
+__all__ = ["INDICATORS", "LABOUR_SENDING", "API_URL", "parse_bulk_csv", "fetch", "refresh"]
+
+#: WDI series code → (indicator id in the data package, unit as published).
+INDICATORS: dict[str, tuple[str, str]] = {
+    "BX.TRF.PWKR.CD.DT": ("remittances_received_usd", "USD"),
+    "BX.TRF.PWKR.DT.GD.ZS": ("remittances_received_pct_gdp", "percent"),
+}
+#: Labour-sending countries the collection follows, plus the low- and middle-income and world aggregates.
+LABOUR_SENDING: tuple[str, ...] = (
+    "ARM",
+    "BGD",
+    "EGY",
+    "SLV",
+    "GTM",
+    "HND",
+    "IND",
+    "IDN",
+    "KGZ",
+    "MEX",
+    "MDA",
+    "NPL",
+    "PAK",
+    "PHL",
+    "LKA",
+    "TJK",
+    "VNM",
+    "KHM",
+    "LMY",
+    "WLD",
+)
+#: The World Bank API's bulk-download address for one indicator.
+API_URL = "https://api.worldbank.org/v2/en/indicator/{code}?downloadformat=csv"
+
+
+def parse_bulk_csv(text: str, name: str) -> tuple[str, pd.DataFrame]:
+    """Parse a WDI bulk CSV; return its "Last Updated Date" and a long table (code, country, indicator_code,
+    year, value, raw) of the non-empty cells.
+
+    Raises
+    ------
+    DataError
+        Naming the file and line when the preamble, the header or a value is not in the publisher's format.
+    """
+    lines = text.lstrip("\ufeff").splitlines()
+    rows = list(csv.reader(lines))
+    if len(rows) < 5 or not rows[0] or rows[0][0] != "Data Source":
+        raise DataError(f'{name}, line 1: expected the WDI preamble "Data Source","World Development Indicators"')
+    updated = next((r[1] for r in rows[:4] if r and r[0] == "Last Updated Date" and len(r) > 1), "")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", updated):
+        raise DataError(
+            f'{name}, line 3: expected "Last Updated Date","YYYY-MM-DD", found {rows[2] if len(rows) > 2 else ""}'
+        )
+    header_at = next((i for i, r in enumerate(rows) if r[:2] == ["Country Name", "Country Code"]), None)
+    if header_at is None:
+        raise DataError(f'{name}: no header line starting "Country Name","Country Code"')
+    header = rows[header_at]
+    years = {i: int(h) for i, h in enumerate(header) if re.fullmatch(r"\d{4}", h)}
+    out = []
+    for lineno, r in enumerate(rows[header_at + 1 :], start=header_at + 2):
+        if not r or not any(r):
+            continue
+        if len(r) < 4:
+            raise DataError(f"{name}, line {lineno}: {len(r)} fields, expected at least 4")
+        for i, year in years.items():
+            raw = r[i] if i < len(r) else ""
+            if raw == "":
+                continue
+            try:
+                value = float(raw)
+            except ValueError:
+                raise DataError(f'{name}, line {lineno}, column "{year}": "{raw}" is not a number') from None
+            out.append(
+                {"country": r[0], "code": r[1], "indicator_code": r[3], "year": year, "value": value, "raw": raw}
+            )
+    return updated, pd.DataFrame(out, columns=["country", "code", "indicator_code", "year", "value", "raw"])
+
+
+def fetch(code: str, timeout: float = 60.0) -> bytes:
+    """Download the bulk-CSV zip of one WDI indicator from the World Bank API.
+
+    Raises
+    ------
+    DataError
+        When the World Bank cannot be reached (offline, blocked, timed out) or answers with an error.
+    """
+    url = API_URL.format(code=code)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.read()
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise DataError(
+            f"cannot download {code} from {url} ({exc}); check the network connection. Nothing was changed in data/."
+        ) from None
+
+
+def _csv_from_zip(blob: bytes, code: str) -> tuple[str, str]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(blob))
+    except zipfile.BadZipFile:
+        raise DataError(f"the download for {code} is not a zip file; nothing was changed in data/.") from None
+    names = [n for n in archive.namelist() if n.startswith("API_") and n.endswith(".csv")]
+    if not names:
+        raise DataError(f"the download for {code} holds no API_*.csv file ({archive.namelist()}); nothing was changed.")
+    return names[0], archive.read(names[0]).decode("utf-8-sig")
+
+
+def _append_csv(path: str, header: list[str], new_rows: list[list[str]], key: Callable[[dict[str, str]], Any]) -> str:
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rows += [dict(zip(header, r)) for r in new_rows]
+    rows.sort(key=key)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([[r[h] for h in header] for r in rows])
+    return buf.getvalue()
+
+
+def refresh(
+    codes: Iterable[str] = tuple(INDICATORS),
+    countries: Iterable[str] = LABOUR_SENDING,
+    fetcher: Callable[[str], bytes] = fetch,
+    today: _dt.date | None = None,
+) -> list[str]:
+    """Download each WDI indicator and add its release as a new edition; return one line per indicator.
+
+    A release already in the package (same edition and source) is skipped. All files are written only after
+    every download and parse succeeded, and the package is validated afterwards; on any failure the data files
+    are left exactly as they were.
+    """
+    today = today or _dt.date.today()
+    folder = data.data_dir()
+    paths = {n: folder / f"{n}.csv" for n in ("figures", "sources", "editions")}
+    originals = {n: p.read_bytes() for n, p in paths.items()}
+    sources = data.load("sources")
+    editions = data.load("editions")
+    new_fig: list[list[str]] = []
+    new_src: list[list[str]] = []
+    new_ed: list[list[str]] = []
+    report: list[str] = []
+    wanted = list(countries)
+    for code in codes:
+        if code not in INDICATORS:
+            raise DataError(f'unknown WDI indicator "{code}"; valid: {", ".join(INDICATORS)}')
+        blob = fetcher(code)
+        name, text = _csv_from_zip(blob, code)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        updated, table = parse_bulk_csv(text, name)
+        edition_id = "wdi_" + updated.replace("-", "_")
+        source_id = f"wdi_{code.lower().replace('.', '_')}_{updated.replace('-', '')}"
+        if source_id in set(sources["source_id"]) or source_id in {s[0] for s in new_src}:
+            report.append(f"{code}: release {updated} is already in the data package; skipped")
+            continue
+        indicator, unit = INDICATORS[code]
+        part = table[(table["indicator_code"] == code) & table["code"].isin(wanted)]
+        for r in part.itertuples():
+            quote = f'"{r.country}","{r.code}",…,"{r.year}": "{r.raw}"'
+            new_fig.append(
+                [
+                    indicator,
+                    r.code,
+                    str(r.year),
+                    "total",
+                    r.raw,
+                    unit,
+                    source_id,
+                    edition_id,
+                    f"WDI bulk download retrieved {today.isoformat()}; file sha256 {digest[:16]}…",
+                    quote,
+                ]
+            )
+        url = f"https://data.worldbank.org/indicator/{code}"
+        new_src.append(
+            [
+                source_id,
+                edition_id,
+                "World Bank",
+                f"World Development Indicators: {code} ({name})",
+                updated[:4],
+                f"series {code}, bulk CSV, all years",
+                url,
+                "",
+                API_URL.format(code=code),
+                "primary",
+                today.isoformat(),
+            ]
+        )
+        if edition_id not in set(editions["edition_id"]) and edition_id not in {e[0] for e in new_ed}:
+            new_ed.append(
+                [
+                    edition_id,
+                    "World Bank World Development Indicators",
+                    "World Bank",
+                    f"World Development Indicators, release of {updated}",
+                    updated,
+                ]
+            )
+        report.append(
+            f"{code}: release {updated}, {len(part)} values for {part['code'].nunique()} geographies (sha256 {digest})"
+        )
+    if not new_src:
+        return report
+    released = dict(zip(editions["edition_id"], editions["released"])) | {e[0]: e[4] for e in new_ed}
+    contents = {
+        "figures": _append_csv(
+            str(paths["figures"]),
+            [f["name"] for f in data.schema("figures")["fields"]],
+            new_fig,
+            key=lambda r: (
+                r["indicator"],
+                r["geography"],
+                int(r["year"]),
+                r["sex"],
+                released.get(r["edition_id"], ""),
+                r["source_id"],
+            ),
+        ),
+        "sources": _append_csv(
+            str(paths["sources"]),
+            [f["name"] for f in data.schema("sources")["fields"]],
+            new_src,
+            key=lambda r: r["source_id"],
+        ),
+        "editions": _append_csv(
+            str(paths["editions"]),
+            [f["name"] for f in data.schema("editions")["fields"]],
+            new_ed,
+            key=lambda r: r["edition_id"],
+        ),
+    }
+    try:
+        for n in ("editions", "sources", "figures"):
+            write_atomic(paths[n], contents[n])
+        data.validate_package()
+    except Exception:
+        for n, p in paths.items():
+            write_atomic(p, originals[n])
+        raise
+    return report

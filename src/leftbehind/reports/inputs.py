@@ -1,0 +1,73 @@
+"""What a report's output depends on, for incremental builds: the notebook's source, its parameters, the data
+files it read, the leftbehind code and the lock file. Used by :mod:`leftbehind.reports.run` and ``site``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .._io import PACKAGE_DIR
+from .plan import Report
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _notebook_source_hash(path: Path) -> str:
+    """Hash of a notebook's cell types, sources and tags (outputs and metadata noise excluded)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    parts = [json.dumps([c.cell_type, c.source, sorted(c.metadata.get("tags", []))]) for c in nb.cells]
+    return _sha256("\n".join(parts).encode("utf-8"))
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+@functools.lru_cache(maxsize=1)
+def _code_sha256() -> str:
+    """Hash of the leftbehind package's source (modules and templates): a change re-runs every report."""
+    root = PACKAGE_DIR
+    digest = hashlib.sha256()
+    files = (
+        p
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix in (".py", ".j2", ".json") and "_data" not in p.relative_to(root).parts
+    )  # the data package is tracked per resource
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _inputs(report: Report, reads: Iterable[str], prov: dict[str, Any]) -> dict[str, Any]:
+    """Everything a report's output depends on: notebook source, parameters, the data it read, code, lock."""
+    resources = prov["data_package"]["resources"]
+    deps = {name: resources.get(name, "") for name in sorted(set(reads))}
+    deps["datapackage.json"] = prov["data_package"]["descriptor"]
+    return {
+        "notebook": _notebook_source_hash(report.notebook),
+        "parameters": report.parameters,
+        "code": _code_sha256(),
+        "lock": prov["environment"]["lock_sha256"],
+        "data": deps,
+    }
+
+
+def _unchanged(report: Report, old: dict[str, Any], out_dir: Path, prov: dict[str, Any]) -> bool:
+    if old.get("status") != "ok" or not isinstance(old.get("inputs"), dict):
+        return False
+    if not ((out_dir / f"{report.name}.html").exists() and (out_dir / f"{report.name}.ipynb").exists()):
+        return False
+    reads = [r for r in old["inputs"].get("data", {}) if r != "datapackage.json"]
+    return _inputs(report, reads, prov) == old["inputs"]

@@ -1,0 +1,220 @@
+"""One run of the plan: check, take the run lock, execute reports in parallel (skipping those whose inputs did
+not change), write each report's files atomically, then the manifest and the index. Signals stop it cleanly.
+Public names are re-exported by :mod:`leftbehind.reports`.
+
+Examples
+--------
+>>> default_output_dir().name
+'reports'
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .._io import REPO_ROOT, write_atomic
+from ..errors import ReportError
+from .execute import Outcome, _executions, _export_html
+from .inputs import _relative, _unchanged
+from .notebooks import dumps, normalise
+from .plan import Report, check, default_plan_path, load_plan, select
+from .site import _read_manifest, _with_provenance, _write_manifest_and_index, _write_thumbnail
+
+__all__ = ["default_output_dir", "run"]
+
+
+def default_output_dir() -> Path:
+    """``reports/`` of the repository this package runs from."""
+    return REPO_ROOT / "reports"
+
+
+def run(
+    plan_path: Path | None = None,
+    out_dir: Path | None = None,
+    only: Iterable[str] | None = None,
+    show_code: bool = False,
+    timeout: int = 600,
+    log: Callable[[str], None] | None = None,
+    wait: bool = False,
+    jobs: int | None = None,
+    executor: concurrent.futures.Executor | None = None,
+    force: bool = False,
+) -> list[Outcome]:
+    """Check the plan, execute the selected reports, export HTML and rewrite the index.
+
+    Parameters
+    ----------
+    plan_path
+        The plan YAML (default :func:`default_plan_path`).
+    out_dir
+        Where reports go (default :func:`default_output_dir`).
+    only
+        Names of reports to run (default: all).
+    show_code
+        Keep code cells in the HTML (default: hidden).
+    timeout
+        Seconds a single cell may run.
+    log
+        Called with one line per report; default prints to standard error.
+    wait
+        When another run holds the output folder's lock, wait for it instead of failing at once.
+    jobs
+        Reports executed at once, each kernel in its own worker process (default: the number of cores).
+        HTML export and every write happen in this process.
+    force
+        Re-execute every selected report. Without it, a report whose inputs (notebook source, parameters,
+        the data resources it read, the leftbehind source, the lock file) are unchanged since its last good
+        run is skipped and its files are kept.
+    executor
+        Any :class:`concurrent.futures.Executor` to run the executions on instead (e.g. a Dask client's
+        executor); its workers need this package and the notebooks at the same paths.
+
+    Returns
+    -------
+    list of Outcome
+        One per report run, in plan order.
+
+    Raises
+    ------
+    PlanError, ParameterError
+        Before anything runs, when the plan or a parameter is invalid.
+    ReportError
+        After every selected report was tried, when at least one failed (the outcomes are in ``.outcomes``).
+    """
+    plan_path = Path(plan_path or default_plan_path())
+    out_dir = Path(out_dir or default_output_dir())
+    progress = log is None and sys.stderr.isatty()  # a bar on a terminal, one line per report otherwise (CI)
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    plan = load_plan(plan_path)
+    chosen = select(plan, only)
+    from . import provenance  # reads versions and git state: only when a run starts
+
+    prov = {"environment": provenance.environment(), "data_package": provenance.data_package()}
+    if force or not (out_dir / "manifest.json").exists():
+        check(chosen)
+    else:  # reports whose inputs are unchanged passed this check when they last ran; check the others
+        previous = _read_manifest(out_dir)
+        check([r for r in chosen if r.name not in previous or not _unchanged(r, previous[r.name], out_dir, prov)])
+    root = plan_path.parent.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _run_lock(out_dir, wait), _sigterm_as_interrupt():
+        return _run_locked(plan, chosen, out_dir, root, show_code, timeout, log, jobs, executor, force, progress, prov)
+
+
+@contextlib.contextmanager
+def _run_lock(out_dir: Path, wait: bool) -> Iterator[None]:
+    """One run at a time per output folder: a second run exits at once with a clear message, or waits."""
+    import fcntl
+
+    path = out_dir / ".lock"
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise ReportError(
+                f"another run is writing to {out_dir.name}/ (lock file {path.name}); "
+                "wait for it to finish, or pass --wait to queue behind it"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C, so kernels are shut down and temporary files removed on either."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_locked(
+    plan: list[Report],
+    chosen: list[Report],
+    out_dir: Path,
+    root: Path,
+    show_code: bool,
+    timeout: int,
+    log: Callable[[str], None],
+    jobs: int | None = None,
+    executor: concurrent.futures.Executor | None = None,
+    force: bool = False,
+    progress: bool = False,
+    prov: dict[str, Any] | None = None,
+) -> list[Outcome]:
+    from . import provenance  # reads versions and git state: only when a run starts
+
+    prov = prov or {"environment": provenance.environment(), "data_package": provenance.data_package()}
+    done: dict[str, Outcome] = {}
+    previous = _read_manifest(out_dir)
+    to_run = []
+    for report in chosen:
+        old = previous.get(report.name)
+        if not force and old is not None and _unchanged(report, old, out_dir, prov):
+            done[report.name] = Outcome(report, "ok", reads=tuple(old["inputs"]["data"]), skipped=True)
+        else:
+            to_run.append(report)
+    if len(done):
+        log(f"{len(done)} of {len(chosen)} report(s) unchanged since their last run (use --force to re-run them)")
+    bar = None
+    if progress and to_run:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(to_run), desc="reports", unit="report", file=sys.stderr, dynamic_ncols=True)
+        log = bar.write
+    with tempfile.TemporaryDirectory(prefix="leftbehind-run-") as tmp:
+        for i, (report, nb, outcome) in enumerate(_executions(to_run, Path(tmp), timeout, jobs, executor), start=1):
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(report.name)
+            rel_in = _relative(report.notebook, root)
+            if outcome.status == "ok":
+                normalise(nb, input_path=rel_in, output_path=f"reports/{report.name}.ipynb")
+                html = _with_provenance(_export_html(nb, report.title, show_code), report, rel_in, prov)
+                write_atomic(out_dir / f"{report.name}.ipynb", dumps(nb))
+                write_atomic(out_dir / f"{report.name}.html", html)
+                _write_thumbnail(nb, out_dir / "thumbs" / f"{report.name}.png")
+                failed = out_dir / "_failed" / f"{report.name}.ipynb"
+                if failed.exists():
+                    failed.unlink()
+                log(f"[{i}/{len(to_run)}] ok      {report.name}")
+            else:
+                if nb is not None:
+                    normalise(nb, input_path=rel_in, output_path=f"reports/_failed/{report.name}.ipynb")
+                    write_atomic(out_dir / "_failed" / f"{report.name}.ipynb", dumps(nb))
+                log(f"[{i}/{len(to_run)}] FAILED  {report.name}: {outcome.error}")
+            done[report.name] = outcome
+    if bar is not None:
+        bar.close()
+    outcomes = [done[r.name] for r in chosen]
+    _write_manifest_and_index(plan, outcomes, out_dir, root, prov)
+    failures = [o for o in outcomes if o.status != "ok"]
+    if failures:
+        lines = [f"{len(failures)} of {len(outcomes)} report(s) failed:"]
+        for o in failures:
+            cell = f"cell {o.cell_index} ({o.cell_source!r})" if o.cell_index is not None else "before any cell ran"
+            lines.append(f"  {o.report.name} ({o.report.notebook_label}), {cell}: {o.error}")
+        lines.append("Earlier good reports were left in place; failed executions are in reports/_failed/.")
+        err = ReportError("\n".join(lines))
+        err.outcomes = outcomes  # type: ignore[attr-defined]
+        raise err
+    return outcomes
