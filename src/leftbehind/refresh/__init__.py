@@ -12,6 +12,6 @@ Examples
 
 from __future__ import annotations
 
-from . import wdi
+from . import wdi as wdi
 
 __all__: list[str] = []  # the public surface is the submodules (wdi), each documented on its own
