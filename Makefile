@@ -14,10 +14,10 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 .DEFAULT_GOAL := help
 LINT_PATHS := src tests benchmarks
 
-.PHONY: help setup lint format test test-unit test-notebooks reports lab refresh-notebooks check docs bench lock clean
+.PHONY: help setup lint format test test-unit test-notebooks reports lab explore refresh-notebooks check docs bench lock clean
 # Public modules documented in the API reference (make docs)
 API_MODULES := leftbehind leftbehind.data leftbehind.literature leftbehind.meta leftbehind.plots leftbehind.reports \
-	leftbehind.country leftbehind.refresh leftbehind.narrative leftbehind.provenance leftbehind.wdi leftbehind.notebooks \
+	leftbehind.country leftbehind.explore leftbehind.refresh leftbehind.narrative leftbehind.provenance leftbehind.wdi leftbehind.notebooks \
 	leftbehind.errors leftbehind.cli
 
 help: ## List the targets
@@ -32,6 +32,9 @@ $(STAMP): $(LOCK) pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (leftbehind)" > /dev/null
+	@# JupyterLab settings for this environment only (not the user's home): no news pop-up, no update check
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp requirements/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $(STAMP)
 
 lint: $(STAMP) ## Lint, format check, type check and the architecture contract (make test runs this first)
@@ -63,8 +66,13 @@ docs: $(STAMP) ## Build the API reference from the docstrings into reports/api/ 
 bench: $(STAMP) ## Time the runner against plain papermill + nbconvert (BENCH_ARGS="--limit N --jobs J")
 	$(BIN)/python benchmarks/bench_reports.py $(BENCH_ARGS)
 
-lab: $(STAMP) ## Open JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+lab: $(STAMP) ## Open JupyterLab at the front door, notebooks/00_start_here.ipynb
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+EXPLORE_PORT ?= 8866
+explore: $(STAMP) ## Serve the start notebook and its explorers as a web app on 127.0.0.1 (Voila; EXPLORE_PORT=8866)
+	$(BIN)/voila notebooks/00_start_here.ipynb --no-browser --port=$(EXPLORE_PORT) --Voila.ip=127.0.0.1 \
+		--VoilaConfiguration.file_allowlist='[".*\.png"]' --show_tracebacks=False
 
 refresh-notebooks: $(STAMP) ## Re-execute notebooks and store their key-result outputs (after a deliberate change)
 	$(BIN)/python -m leftbehind notebooks refresh

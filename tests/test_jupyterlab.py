@@ -70,6 +70,14 @@ def test_lab_lists_the_notebooks(tmp_path):
         # the lab UI itself is served too
         status, page = _get(f"{base}/lab", token)
         assert status == 200 and b"JupyterLab" in page
+        # no news pop-up and no update check: the environment's settings override, not the user's home
+        status, body = _get(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification", token)
+        defaults = json.loads(body)["schema"]["properties"]  # overrides.json replaces the schema's defaults
+        assert status == 200 and defaults["fetchNews"]["default"] == "false"
+        assert defaults["checkForUpdates"]["default"] is False
+        # the start notebook opens with this environment's kernel
+        status, body = _get(f"{base}/api/contents/notebooks/00_start_here.ipynb", token)
+        assert json.loads(body)["content"]["metadata"]["kernelspec"]["display_name"] == "Python 3 (leftbehind)"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

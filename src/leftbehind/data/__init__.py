@@ -36,7 +36,16 @@ from .figures import (
     sources_markdown,
 )
 from .seeds import SEED_TOPICS, seed_figures, seed_narrative, seed_sources, seed_table
-from .series import BREAKDOWNS, REMITTANCE_MEASURES, breakdown, lmy_remittance_flows, remittances
+from .series import (
+    BREAKDOWNS,
+    REMITTANCE_MEASURES,
+    breakdown,
+    indicator_label,
+    lmy_remittance_flows,
+    ranking,
+    ranking_years,
+    remittances,
+)
 from .tabular import descriptor, file_sha256, load, package_info, resource_names, schema
 
 __all__ = [
@@ -68,4 +77,7 @@ __all__ = [
     "seed_narrative",
     "seed_sources",
     "SEED_TOPICS",
+    "indicator_label",
+    "ranking",
+    "ranking_years",
 ]

@@ -1,4 +1,5 @@
-"""Ready-made views of the figures that notebooks ask for: breakdowns of the ILO estimates and remittance series.
+"""Ready-made views of the figures that notebooks and explorers ask for: breakdowns of the ILO estimates,
+remittance series, and countries ranked by an indicator.
 
 Examples
 --------
@@ -10,8 +11,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..errors import choice_error
-from .figures import figures, geographies
+from ..errors import check_choice, choice_error
+from .figures import _UNIT_FACTORS, _convert, figures, geographies
+from .tabular import load
+
+#: Unit → its family (persons, USD, percent, count), from the conversion table of :func:`figures`.
+_UNIT_FAMILIES: dict[str, str] = {unit: family for unit, (family, _) in _UNIT_FACTORS.items()}
 
 #: Breakdowns of the ILO migrant-worker estimates: the geographies (or sexes) each one compares.
 BREAKDOWNS: dict[str, tuple[str, ...]] = {
@@ -120,3 +125,67 @@ def lmy_remittance_flows(years: tuple[int, int] = (2000, 2024)) -> pd.DataFrame:
     """
     df = figures("remittances_received_usd", geography="LMY", years=years, series=_BRIEFS, unit="USD billion")
     return df.assign(label="Low- and middle-income countries")
+
+
+#: The unit a ranking shows, by unit family: large counts and amounts in millions/billions, shares as published.
+_RANKING_UNITS: dict[str, str] = {"persons": "million persons", "USD": "USD billion"}
+
+
+def indicator_label(indicator: str) -> str:
+    """The indicator's readable name from the ``indicators`` resource.
+
+    Examples
+    --------
+    >>> indicator_label("migrant_workers")
+    'International migrant workers'
+    """
+    table = load("indicators").set_index("indicator")
+    check_choice("indicator", indicator, list(table.index), "an indicator of the data package")
+    return str(table.loc[indicator, "name"])
+
+
+def _country_figures(indicator: str, edition: str) -> pd.DataFrame:
+    df = figures(indicator, edition=edition)
+    countries = set(geographies().query("kind == 'country'")["code"])
+    return df[df["geography"].isin(countries)]
+
+
+def ranking_years(indicator: str, edition: str = "latest") -> list[int]:
+    """Years in which at least one country has a value of ``indicator`` (aggregates excluded), ascending.
+
+    Examples
+    --------
+    >>> 2020 in ranking_years("remittances_received_pct_gdp")
+    True
+    """
+    return sorted(int(y) for y in _country_figures(indicator, edition)["year"].unique())
+
+
+def ranking(indicator: str, year: int, edition: str = "latest") -> pd.DataFrame:
+    """Countries (aggregates excluded) ranked by ``indicator`` in ``year``, highest first, in one unit.
+
+    Counts of persons are shown in million persons and amounts of money in USD billion, whatever unit each
+    source published; shares stay in percent.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :func:`figures` columns plus ``rank`` (1 = highest; ties share a rank) and ``name``.
+
+    Examples
+    --------
+    >>> top = ranking("remittances_received_pct_gdp", 2020).head(1)
+    >>> top[["rank", "geography"]].values.tolist()[0][0]
+    1
+    """
+    df = _country_figures(indicator, edition)
+    df = df[df["year"] == year]
+    if df.empty:
+        return df.assign(rank=pd.Series(dtype="Int64"), name=pd.Series(dtype="string"))
+    family = _UNIT_FAMILIES.get(str(df["unit"].iloc[0]), "")
+    if family in _RANKING_UNITS:
+        df = _convert(df, _RANKING_UNITS[family])
+    names = geographies().set_index("code")["name"]
+    df = df.assign(name=df["geography"].map(names)).sort_values(["value", "geography"], ascending=[False, True])
+    df = df.assign(rank=df["value"].rank(method="min", ascending=False).astype("Int64"))
+    return df.reset_index(drop=True)

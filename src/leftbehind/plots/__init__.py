@@ -16,7 +16,16 @@ Examples
 
 from __future__ import annotations
 
-from .charts import count_bars, direction_bars, evidence_heatmap, grouped_bars, headline_bars, revisions, timeseries
+from .charts import (
+    count_bars,
+    direction_bars,
+    evidence_heatmap,
+    grouped_bars,
+    headline_bars,
+    ranking_bars,
+    revisions,
+    timeseries,
+)
 from .metaplots import forest_plot, funnel_plot
 from .style import OKABE_ITO, PALETTE, add_source, source_line, source_text, use_style
 
@@ -36,4 +45,5 @@ __all__ = [
     "direction_bars",
     "forest_plot",
     "funnel_plot",
+    "ranking_bars",
 ]

@@ -301,6 +301,32 @@ def count_bars(counts: pd.Series, title: str, source: str, xlabel: str, unit: st
     return _finish(fig, ax, title, unit, source, xlabel=xlabel)
 
 
+def ranking_bars(df: pd.DataFrame, title: str, unit: str, source: str) -> Figure:
+    """Horizontal bars of countries ranked by a value (a :func:`leftbehind.data.ranking` slice), highest on top.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"name": ["Tonga", "Nepal"], "value": [38.5, 24.1]})
+    >>> fig = ranking_bars(frame, "Remittances, share of GDP", "percent", "Source: test")
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['Nepal', 'Tonga']
+    >>> plt.close(fig)
+    """
+    use_style()
+    fig, ax = plt.subplots(figsize=(8.0, 0.8 + 0.3 * max(len(df), 1)))
+    ordered = df.iloc[::-1]
+    bars = ax.barh([str(n) for n in ordered["name"]], ordered["value"].to_numpy(dtype=float), color=PALETTE[0])
+    ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=2)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_title(title)
+    ax.set_xlabel(unit)
+    ax.grid(axis="x", visible=True)
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    add_source(fig, source)
+    return fig
+
+
 def direction_bars(table: pd.DataFrame, title: str, source: str) -> Figure:
     """Horizontal stacked bars: per outcome, the number of effect rows finding harm, no difference, benefit
     or an unclear direction.

@@ -1,0 +1,251 @@
+"""The explorers as ipywidgets apps: controls on top, the view of :mod:`leftbehind.explore.views` below,
+redrawn in place whenever a control changes.
+
+Each app is an :class:`Explorer` (an ``ipywidgets.VBox``): show it as the last expression of a cell in
+JupyterLab or Voila. From code, ``app.set(country="NPL")`` changes controls with the same checks a person's
+choice gets; a value that is not valid is explained in the app's message line, never raised as a traceback.
+
+Examples
+--------
+>>> app = country("KGZ")
+>>> app.heading_text()
+'Kyrgyzstan'
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+import mistune
+import pandas as pd
+
+from .. import data, literature, meta
+from ..errors import LeftbehindError, choice_error
+from . import views
+
+__all__ = ["Explorer", "country", "indicator", "evidence", "meta_analysis"]
+
+# Markdown from the package is rendered with raw HTML escaped: a string from data can never become markup.
+_markdown = mistune.create_markdown(escape=True, plugins=["table"])
+
+
+def _markdown_html(text: str) -> str:
+    return str(_markdown(text))
+
+
+def _figure_png(figure: Any) -> bytes:
+    buf = io.BytesIO()
+    figure.savefig(buf, format="png", bbox_inches="tight", dpi=100)
+    return buf.getvalue()
+
+
+def _table_html(frame: pd.DataFrame, rows: int = 300) -> str:
+    shown = frame.head(rows)
+    more = f"<p>… {len(frame) - rows} more rows not shown.</p>" if len(frame) > rows else ""
+    return shown.to_html(index=False, escape=True, na_rep="", float_format=lambda x: f"{x:,.3g}", border=0) + more
+
+
+def render(section: views.Section) -> widgets.Widget:
+    """The widget showing one section: HTML for Markdown and tables, a PNG image for a figure."""
+    if section.kind == "figure":
+        return widgets.Image(value=_figure_png(section.content), format="png", layout=widgets.Layout(max_width="100%"))
+    if section.kind == "table":
+        return widgets.HTML(_table_html(section.content))
+    return widgets.HTML(_markdown_html(section.content))
+
+
+class Explorer(widgets.VBox):
+    """Controls, a message line and the rendered view; redraws when a control's value changes.
+
+    Parameters
+    ----------
+    title
+        Shown above the controls.
+    controls
+        Name → widget; each name is a keyword argument of ``view``.
+    view
+        A function of :mod:`leftbehind.explore.views` returning the sections to show.
+    """
+
+    def __init__(self, title: str, controls: dict[str, widgets.ValueWidget], view: Callable[..., list[views.Section]]):
+        self.controls = controls
+        self.view = view
+        self.sections: list[views.Section] = []
+        self.message = widgets.HTML("")
+        self.body = widgets.VBox([])
+        header = widgets.HTML(f"<h3>{html.escape(title)}</h3>")
+        super().__init__(
+            [
+                header,
+                widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
+                self.message,
+                self.body,
+            ]
+        )
+        for control in controls.values():
+            control.observe(self._changed, names="value")
+        self.refresh()
+
+    def values(self) -> dict[str, Any]:
+        """The controls' current values, by name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def set(self, **values: Any) -> None:
+        """Set controls by name, as a person would; an invalid value is explained in :attr:`message`."""
+        for name, value in values.items():
+            if name not in self.controls:
+                self._say(str(choice_error("control", name, list(self.controls), "a control of this explorer")))
+                return
+            control = self.controls[name]
+            options = _option_values(control)
+            if options is not None and value not in options:
+                self._say(str(choice_error(name, value, [str(o) for o in options], "one of the choices")))
+                return
+            control.value = value
+
+    def heading_text(self) -> str:
+        """The text of the view's first heading (e.g. the country's name), for a quick check."""
+        for s in self.sections:
+            if s.kind == "markdown" and s.content.startswith("#"):
+                return str(s.content.lstrip("#").strip())
+        return ""
+
+    def refresh(self) -> None:
+        """Rebuild the view from the controls' values; a problem is shown in :attr:`message`."""
+        try:
+            sections = self.view(**self.values())
+        except LeftbehindError as exc:
+            self._say(str(exc))
+            return
+        try:
+            self.body.children = [render(s) for s in sections]
+        finally:
+            views.close_figures(sections)
+        self.sections = sections
+        self.message.value = ""
+
+    def _say(self, text: str) -> None:
+        self.message.value = f'<p style="color:#D55E00"><b>Not shown:</b> {html.escape(text)}</p>'
+
+    def _changed(self, change: dict[str, Any]) -> None:
+        self.refresh()
+
+
+def _option_values(control: widgets.Widget) -> list[Any] | None:
+    if isinstance(control, (widgets.Dropdown, widgets.SelectionSlider)):
+        return [o[1] if isinstance(o, tuple) else o for o in control.options]
+    return None
+
+
+def _dropdown(description: str, options: Any, value: Any) -> widgets.Dropdown:
+    return widgets.Dropdown(
+        description=description, options=options, value=value, style={"description_width": "initial"}
+    )
+
+
+def country(iso3: str = "LKA") -> Explorer:
+    """Pick any country of the data package (type to search) and see its profile.
+
+    Examples
+    --------
+    >>> app = country()
+    >>> app.set(country="NPL")
+    >>> app.heading_text()
+    'Nepal'
+    """
+    names = data.geographies().set_index("code")["name"]
+    options = [f"{names[c]} ({c})" for c in data.countries(with_figures=False)]
+    selector = widgets.Combobox(
+        description="Country",
+        value=f"{names[iso3]} ({iso3})" if iso3 in names.index else iso3,
+        options=sorted(options),
+        placeholder="type a name or an ISO3 code",
+        ensure_option=False,
+        continuous_update=False,  # redraw on Enter or when the box loses focus, not on every keystroke
+        style={"description_width": "initial"},
+    )
+    return Explorer("Country profile", {"country": selector}, _country_view)
+
+
+def _country_view(country: str) -> list[views.Section]:
+    """The country view for a selector text: "Nepal (NPL)", or a bare ISO3 code typed in any case."""
+    match = re.search(r"\(([A-Za-z]{3})\)\s*$", country)
+    return views.country_view((match.group(1) if match else country.strip()).upper())
+
+
+def indicator(name: str = "remittances_received_pct_gdp", year: int | None = None) -> Explorer:
+    """Pick an indicator and a year and see the countries ranked.
+
+    Examples
+    --------
+    >>> app = indicator()
+    >>> app.sections[0].label
+    'summary'
+    """
+    years = views.indicator_years(name)
+    chosen = year if year is not None else (years[-1] if years else 2020)
+    labels = [(data.indicator_label(i), i) for i in data.indicators()]
+    pick = _dropdown("Indicator", labels, name)
+    slider = widgets.SelectionSlider(description="Year", options=years or [chosen], value=chosen)
+    editions = _dropdown("Edition", ["latest", "all"], "latest")
+
+    def update_years(change: dict[str, Any]) -> None:  # the slider offers only years with data
+        new = views.indicator_years(change["new"]) or [chosen]
+        slider.options = new
+        slider.value = new[-1]
+
+    pick.observe(update_years, names="value")
+    return Explorer(
+        "Indicators by country", {"indicator": pick, "year": slider, "edition": editions}, views.indicator_view
+    )
+
+
+def evidence() -> Explorer:
+    """Filter the evidence base on children left behind and see the evidence map and the studies.
+
+    Examples
+    --------
+    >>> app = evidence()
+    >>> app.set(region="South Asia")
+    >>> app.sections[0].content.startswith("**")
+    True
+    """
+    studies = literature.studies()
+    designs = sorted(studies["design"].dropna().unique())
+    first, last = int(studies["year"].min()), int(studies["year"].max())
+    controls = {
+        "outcome_domain": _dropdown("Outcome domain", ["all", *literature.domains()], "all"),
+        "region": _dropdown("Region", ["all", *literature.REGIONS], "all"),
+        "migration_scope": _dropdown("Migration", ["all", *literature.SCOPES], "all"),
+        "design": _dropdown("Design", ["all", *designs], "all"),
+        "from_year": widgets.BoundedIntText(description="From", value=first, min=1900, max=2100),
+        "to_year": widgets.BoundedIntText(description="To", value=last, min=1900, max=2100),
+        "include_undated": widgets.Checkbox(description="include studies with no known year", value=True),
+        "sort_by": _dropdown("Sort by", list(views.SORT_KEYS), "year"),
+    }
+    return Explorer("Evidence on children left behind", controls, views.evidence_view)
+
+
+def meta_analysis(outcome: str = "depression") -> Explorer:
+    """Pool the comparable studies of one outcome and see the forest plot and heterogeneity.
+
+    Examples
+    --------
+    >>> app = meta_analysis()
+    >>> app.set(method="DL")
+    >>> "DL" in app.sections[-1].content
+    True
+    """
+    controls = {
+        "outcome": _dropdown("Outcome", literature.outcomes()["outcome"].tolist(), outcome),
+        "measure": _dropdown("Scale", list(literature.SCALES), "SMD"),
+        "method": _dropdown("τ² method", list(meta.METHODS), "REML"),
+        "ci": _dropdown("Interval", list(meta.CI_METHODS), "normal"),
+        "subgroup_by": _dropdown("Subgroups", ["none", *literature.SUBGROUP_COLUMNS], "none"),
+    }
+    return Explorer("Meta-analysis", controls, views.meta_view)

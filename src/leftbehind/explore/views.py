@@ -1,0 +1,276 @@
+"""What each explorer shows, as plain data: a list of :class:`Section` (Markdown, a figure or a table) built from
+the package's own functions. The widgets in :mod:`leftbehind.explore.apps` only lay these out, so every view is
+tested here without a browser or a kernel.
+
+Examples
+--------
+>>> [s.label for s in country_view("LKA")][:2]
+['heading', 'narrative']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .. import country as profile
+from .. import data, literature, meta, plots
+from ..country import sentences
+from ..errors import ParameterError, check_choice
+
+__all__ = [
+    "Section",
+    "SORT_KEYS",
+    "country_view",
+    "indicator_view",
+    "indicator_years",
+    "evidence_view",
+    "meta_view",
+]
+
+EVIDENCE_SOURCE = "Source: leftbehind evidence base (data/literature), studies as published"
+META_SOURCE = "Source: leftbehind evidence base (data/literature); effects as published, converted to one scale"
+
+#: Columns the evidence explorer's study table can be sorted by.
+SORT_KEYS: tuple[str, ...] = ("year", "country", "design", "n_left_behind")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One piece of an explorer's output.
+
+    ``kind`` is ``"markdown"`` (``content`` a Markdown string), ``"figure"`` (a matplotlib figure) or ``"table"``
+    (a DataFrame); ``label`` names the piece (tests and the app find pieces by it).
+    """
+
+    kind: str
+    label: str
+    content: Any = field(repr=False)
+
+
+def _md(label: str, text: str) -> Section:
+    return Section("markdown", label, text)
+
+
+def _fig(label: str, figure: Any) -> Section:
+    return Section("figure", label, figure)
+
+
+# --- country -------------------------------------------------------------------------------------------
+
+
+def country_view(iso3: str) -> list[Section]:
+    """A country's profile: heading, generated narrative, emigrants, remittances (USD and share of GDP against
+    the low- and middle-income average), the evidence on children left behind, sources.
+
+    Raises :class:`~leftbehind.errors.ParameterError` (with did-you-mean) for an unknown code.
+
+    Examples
+    --------
+    >>> view = country_view("NPL")
+    >>> view[0].content
+    '## Nepal'
+    """
+    name = data.country_name(iso3)
+    out = [_md("heading", f"## {name}"), _md("narrative", profile.narrative(iso3))]
+    em = profile.emigrants(iso3)
+    if len(em):
+        out.append(
+            _fig(
+                "emigrants",
+                plots.timeseries(
+                    em, title=f"Emigrants from {name} living abroad", source=plots.source_line(data.source_labels(em))
+                ),
+            )
+        )
+    usd = data.remittances([iso3], "usd")
+    if len(usd):
+        title = f"Remittances received by {name}"
+        out.append(
+            _fig(
+                "remittances_usd", plots.timeseries(usd, title=title, source=plots.source_line(data.source_labels(usd)))
+            )
+        )
+    share = profile.remittance_comparison(iso3, "pct_gdp")
+    if len(share[share["geography"] == iso3]):
+        title = f"Remittances received, share of GDP: {name} and low- and middle-income countries"
+        src = plots.source_line(data.source_labels(share))
+        out.append(
+            _fig(
+                "remittances_share",
+                plots.timeseries(share, title=title, source=src, dashed=["Low- and middle-income countries"]),
+            )
+        )
+    studies, table = profile.evidence(iso3)
+    if studies.empty:
+        out.append(_md("evidence", f"The evidence base holds no study of children left behind in {name}."))
+    else:
+        out.append(
+            _md("evidence", f"The evidence base holds **{len(studies)}** studies of children left behind in {name}.")
+        )
+        if len(table):
+            title = f"What studies from {name} found, per outcome"
+            out.append(
+                _fig(
+                    "directions", plots.direction_bars(table, title, EVIDENCE_SOURCE + "; studies listed under Sources")
+                )
+            )
+    out.append(_md("sources", "### Sources\n\n" + profile.sources(iso3)))
+    return out
+
+
+# --- indicator -----------------------------------------------------------------------------------------
+
+
+def indicator_years(indicator: str, edition: str = "latest") -> list[int]:
+    """Years in which ``indicator`` has a value for at least one country (for the explorer's year slider).
+
+    Examples
+    --------
+    >>> 2020 in indicator_years("remittances_received_pct_gdp")
+    True
+    """
+    return data.ranking_years(indicator, edition)
+
+
+def indicator_view(indicator: str, year: int, edition: str = "latest", top: int = 15) -> list[Section]:
+    """Countries ranked by ``indicator`` in ``year``: a sentence on coverage, a bar chart of the ``top`` highest
+    and the full ranking table (rank, country, value, unit, source).
+
+    Examples
+    --------
+    >>> view = indicator_view("remittances_received_pct_gdp", 2020)
+    >>> [s.label for s in view]
+    ['summary', 'chart', 'table']
+    """
+    ranked = data.ranking(indicator, year, edition=edition)
+    what = data.indicator_label(indicator)
+    if ranked.empty:
+        return [_md("summary", f"No country has a value of *{what}* for {year} in the data package.")]
+    unit = str(ranked["unit"].iloc[0])
+    summary = _md("summary", f"**{len(ranked)}** countries have a value of *{what}* for {year} ({unit}).")
+    head = ranked.head(top)
+    chart = plots.ranking_bars(
+        head,
+        title=f"{what}, {year}: the {len(head)} highest",
+        unit=unit,
+        source=plots.source_line(data.source_labels(head)),
+    )
+    table = ranked[["rank", "name", "geography", "value", "unit", "edition"]].rename(
+        columns={"name": "country", "geography": "code"}
+    )
+    return [summary, _fig("chart", chart), Section("table", "table", table)]
+
+
+# --- evidence ------------------------------------------------------------------------------------------
+
+
+def evidence_view(
+    outcome_domain: str = "all",
+    region: str = "all",
+    migration_scope: str = "all",
+    design: str = "all",
+    from_year: int | None = None,
+    to_year: int | None = None,
+    include_undated: bool = True,
+    sort_by: str = "year",
+) -> list[Section]:
+    """The evidence base filtered like the evidence-map notebook (plus study design): counts, the evidence map
+    (countries × outcome domains) and the study table with citations, sorted by ``sort_by``. Studies whose
+    publication year is not known are kept unless ``include_undated`` is false.
+
+    Examples
+    --------
+    >>> view = evidence_view(region="South Asia")
+    >>> view[0].label, view[-1].label
+    ('summary', 'studies')
+    """
+    check_choice("sort_by", sort_by, SORT_KEYS, "a column of the study table")
+    chosen = literature.select(outcome_domain, region, migration_scope)
+    if from_year is not None and to_year is not None and from_year > to_year:
+        raise ParameterError(f"from_year {from_year} is after to_year {to_year}")
+    year = chosen["year"]
+    undated = year.isna() & include_undated
+    dated = year.notna() & (year >= (from_year or 0)) & (year <= (to_year or 9999))
+    chosen = chosen[(undated | dated).to_numpy(dtype=bool)]
+    designs = sorted(literature.studies()["design"].dropna().unique())
+    if design != "all":
+        check_choice("design", design, ["all", *designs], "a study design in the evidence base")
+        chosen = chosen[chosen["design"] == design]
+    cells = literature.evidence_map(chosen)
+    if outcome_domain != "all":
+        cells = cells[cells["domain"] == outcome_domain]
+    n_countries = cells["country"].nunique() if len(cells) else 0
+    out = [_md("summary", f"**{len(chosen)}** studies from **{n_countries}** countries match these filters.")]
+    if len(cells):
+        names = {c: data.country_name(c) for c in cells["country"].unique()}
+        out.append(
+            _fig(
+                "map",
+                plots.evidence_heatmap(
+                    cells, "Studies by country and outcome domain", EVIDENCE_SOURCE, row_labels=names
+                ),
+            )
+        )
+    table = chosen.assign(citation=[literature.cite(s) for s in chosen["study_id"]], country=chosen["countries"])
+    columns = ["citation", "year", "country", "design", "n_left_behind", "outcome_domains"]
+    table = table[columns].sort_values([sort_by, "citation"], na_position="last", kind="stable").reset_index(drop=True)
+    out.append(Section("table", "studies", table))
+    return out
+
+
+# --- meta-analysis -------------------------------------------------------------------------------------
+
+
+def meta_view(
+    outcome: str = "depression",
+    measure: str = "SMD",
+    method: str = "REML",
+    ci: str = "normal",
+    subgroup_by: str = "none",
+) -> list[Section]:
+    """A pooled estimate for one outcome, as notebook 06 computes it: the number of comparable studies, the
+    forest plot, the pooled sentence with heterogeneity, and a subgroup table when asked for.
+
+    Examples
+    --------
+    >>> view = meta_view("depression")
+    >>> [s.label for s in view]
+    ['summary', 'forest', 'pooled']
+    """
+    check_choice("subgroup_by", subgroup_by, ("none", *literature.SUBGROUP_COLUMNS), "a subgroup column")
+    studies = literature.analysis_set(outcome, measure)
+    what = outcome.replace("_", " ")
+    out = [_md("summary", f"**{len(studies)}** studies have a comparable effect for *{what}*.")]
+    if len(studies) < 2:
+        out.append(_md("pooled", f"Fewer than 2 comparable studies: no pooled estimate for {what}."))
+        return out
+    result = meta.pool(studies["yi"], studies["vi"], method=method, ci=ci)
+    out.append(
+        _fig(
+            "forest",
+            plots.forest_plot(
+                result, studies["yi"], studies["vi"], labels=studies["label"], measure=measure, source=META_SOURCE
+            ),
+        )
+    )
+    out.append(_md("pooled", sentences.pooled_sentence(result, measure, outcome)))
+    if subgroup_by != "none":
+        if studies[subgroup_by].nunique() >= 2:
+            groups = meta.on_reporting_scale(meta.subgroups(studies, by=subgroup_by, method=method, ci=ci), measure)
+            out.append(Section("table", "subgroups", pd.DataFrame(groups)))
+        else:
+            out.append(
+                _md("subgroups", f"Not enough studies in at least two `{subgroup_by}` groups for a subgroup analysis.")
+            )
+    return out
+
+
+def close_figures(view: list[Section]) -> None:
+    """Close the matplotlib figures of a view (after they were rendered)."""
+    for s in view:
+        if s.kind == "figure":
+            plt.close(s.content)

@@ -1,0 +1,144 @@
+"""The explorers, headless: build each app, set its controls as a person would, and check that what it shows
+changed accordingly; bad values give a message in the app, not a traceback."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+
+import ipywidgets as widgets
+import pytest
+
+from leftbehind import data, explore, literature, meta
+from leftbehind.explore import views
+
+
+def _images(app: explore.Explorer) -> list[bytes]:
+    return [bytes(w.value) for w in app.body.children if isinstance(w, widgets.Image)]
+
+
+def _said(app: explore.Explorer) -> str:
+    """The app's message line as text."""
+    return html.unescape(re.sub(r"<[^>]+>", "", app.message.value))
+
+
+def _html(app: explore.Explorer) -> str:
+    return "\n".join(w.value for w in app.body.children if isinstance(w, widgets.HTML))
+
+
+def test_country_explorer_follows_the_selector():
+    app = explore.country("LKA")
+    assert app.heading_text() == "Sri Lanka"
+    before = _images(app)
+    assert before and all(png.startswith(b"\x89PNG") for png in before)
+    app.set(country="Nepal (NPL)")
+    assert app.heading_text() == "Nepal"
+    after = _images(app)
+    assert after and after != before
+    assert "Nepal" in _html(app) and app.message.value == ""
+    app.controls["country"].value = "kgz"  # typed by hand, lower case, no name
+    assert app.heading_text() == "Kyrgyzstan"
+
+
+def test_country_explorer_explains_an_unknown_country_and_keeps_the_last_view():
+    app = explore.country("NPL")
+    app.set(country="NLP")
+    assert 'geography "NLP" is not a country' in _said(app)
+    assert app.heading_text() == "Nepal"  # the last good view stays
+
+
+def test_country_explorer_says_when_there_is_no_study():
+    app = explore.country("EGY")  # Egypt: no study of children left behind in the evidence base
+    evidence = [s.content for s in app.sections if s.label == "evidence"]
+    assert evidence == ["The evidence base holds no study of children left behind in Egypt."]
+
+
+def test_country_markup_from_data_is_escaped(monkeypatch):
+    monkeypatch.setattr(
+        views.profile, "narrative", lambda iso3: "<script>alert(1)</script>\n\n**bold** <img src=x onerror=alert(2)>"
+    )
+    app = explore.country("NPL")
+    html = _html(app)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<strong>bold</strong>" in html
+    assert "<img" not in html and "&lt;img" in html
+
+
+def test_indicator_explorer_ranks_and_follows_year_and_indicator():
+    app = explore.indicator("remittances_received_pct_gdp", 2020)
+    expected = data.figures("remittances_received_pct_gdp", year=2020)
+    expected = expected[expected["geography"].isin(data.countries())]
+    assert app.sections[0].content.startswith(f"**{len(expected)}** countries")
+    table = app.sections[-1].content
+    assert table["value"].tolist() == sorted(table["value"], reverse=True)
+    assert table.iloc[0]["code"] == expected.sort_values("value").iloc[-1]["geography"]
+    first_chart = _images(app)
+    app.set(year=2010)
+    assert "for 2010" in app.sections[0].content and _images(app) != first_chart
+    app.set(indicator="migrant_stock")
+    years = app.controls["year"].options
+    assert tuple(years) == tuple(data.ranking_years("migrant_stock")) and app.controls["year"].value == years[-1]
+    assert (app.sections[-1].content["unit"] == "million persons").all()
+
+
+def test_indicator_explorer_refuses_a_year_without_data():
+    app = explore.indicator("remittances_received_pct_gdp", 2020)
+    app.set(year=1850)
+    assert 'year "1850" is not one of the choices' in _said(app)
+    assert "for 2020" in app.sections[0].content
+
+
+def test_ranking_puts_every_value_in_one_unit():
+    # migrant_stock is published in persons by some sources and in million persons by others
+    raw = data.figures("migrant_stock", year=2019)
+    raw = raw[raw["geography"].isin(data.countries())]
+    ranked = data.ranking("migrant_stock", 2019)
+    assert set(ranked["unit"]) == {"million persons"}
+    for row in raw.itertuples():
+        factor = 1e-6 if row.unit == "persons" else 1.0
+        got = ranked.loc[ranked["geography"] == row.geography, "value"].iloc[0]
+        assert math.isclose(got, row.value * factor, rel_tol=1e-12)
+    assert ranked["rank"].iloc[0] == 1 and ranked["rank"].is_monotonic_increasing
+
+
+def test_evidence_explorer_filters_and_sorts():
+    app = explore.evidence()
+    everything = len(literature.select())
+    assert app.sections[0].content.startswith(f"**{everything}** studies")
+    app.set(region="South Asia", migration_scope="international")
+    chosen = literature.select(region="South Asia", migration_scope="international")
+    assert app.sections[0].content.startswith(f"**{len(chosen)}** studies") and len(chosen) < everything
+    assert len(app.sections[-1].content) == len(chosen)
+    app.set(sort_by="country")
+    countries = app.sections[-1].content["country"].tolist()
+    assert countries == sorted(countries)
+    app.set(from_year=2015, include_undated=False)
+    dated = chosen[chosen["year"] >= 2015]
+    assert len(app.sections[-1].content) == len(dated) < len(chosen)
+    app.set(design="not-a-design")
+    assert 'design "not-a-design" is not one of the choices' in _said(app)
+
+
+def test_meta_explorer_pools_what_the_engine_pools():
+    app = explore.meta_analysis("anxiety")
+    s = literature.analysis_set("anxiety", "SMD")
+    expected = meta.pool(s["yi"], s["vi"], method="REML")
+    assert f"SMD {expected.estimate:.2f}" in app.sections[-1].content
+    app.set(method="FE")
+    assert app.sections[-1].content.startswith(f"Pooling {expected.k} studies (FE")
+    assert [x.label for x in app.sections] == ["summary", "forest", "pooled"]
+
+
+def test_meta_explorer_with_too_few_studies_says_so():
+    outcomes = literature.outcomes()["outcome"]
+    thin = next(o for o in outcomes if len(literature.analysis_set(o, "SMD")) < 2)
+    app = explore.meta_analysis(thin)
+    assert app.sections[-1].content.startswith("Fewer than 2 comparable studies")
+    assert not _images(app)
+
+
+@pytest.mark.parametrize("maker", [explore.country, explore.indicator, explore.evidence, explore.meta_analysis])
+def test_unknown_control_is_explained(maker):
+    app = maker()
+    app.set(nonsense=1)
+    assert 'control "nonsense" is not a control of this explorer' in _said(app)
