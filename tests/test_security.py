@@ -20,6 +20,7 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from conftest import REPO, replace_cell
 from leftbehind import data, literature
 from leftbehind._markup import escape_markdown, find_markup, markdown_link, web_address
+from leftbehind.errors import DataError
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -156,11 +157,48 @@ def test_package_markdown_escapes_data_strings(data_copy):
     assert literature.cite("wickramage2015", "full").startswith("Wickramage K, <script>alert(2)</script> (2015)")
 
 
+# --- validation ----------------------------------------------------------------------------------------
+
+
 def _row(path: Path, key_field: str, key: str) -> int:
     """Data-row number (from 1) of the row whose ``key_field`` is ``key``."""
     with open(path, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     return next(i for i, r in enumerate(rows, start=1) if r[key_field] == key)
+
+
+@pytest.mark.parametrize(
+    ("file", "field", "value", "message"),
+    [
+        ("literature/studies.csv", "title", "<img src=x onerror=alert(1)>", 'an HTML tag ("<i")'),
+        ("literature/studies.csv", "authors", "Smith J, <script>alert(1)</script>", 'an HTML tag ("<s")'),
+        ("literature/studies.csv", "journal", "Journal onmouseover=alert(1)", "an event-handler attribute"),
+        ("literature/studies.csv", "title", "[click](javascript:alert(1))", "a script URL"),
+        ("literature/studies.csv", "notes", "Social Science &amp; Medicine", "an HTML character reference"),
+        ("literature/studies.csv", "url", "javascript:alert(6)", "a script URL"),
+        ("literature/studies.csv", "url", "www.example.org/a", "is not an http:// or https:// URL"),
+        ("literature/studies.csv", "url", "https://x.org/a b", "is not an http:// or https:// URL"),
+        ("literature/reviews.csv", "doi", "doi.org/10.1000/x", "is not a DOI"),
+        ("literature/effects.csv", "read_at", "data:text/html,hello", "a data: URL"),
+        ("literature/effects.csv", "read_at", "ftp://x.org/a", "is not an http:// or https:// URL or a github:"),
+        ("sources.csv", "title", "<a href=x>Title</a>", 'an HTML tag ("<a")'),
+        ("sources.csv", "read_at", "vbscript:msgbox(1)", "a script URL"),
+        ("seed_figures.csv", "url", "file:///etc/passwd", "is not an http:// or https:// URL"),
+        ("geographies.csv", "name", "Nepal<svg onload=alert(1)>", 'an HTML tag ("<s")'),
+    ],
+)
+def test_validate_rejects_markup_and_non_web_addresses(data_copy, file, field, value, message):
+    replace_cell(data_copy / file, 3, field, value)
+    with pytest.raises(DataError) as info:
+        data.validate_package()
+    text = str(info.value)
+    assert text.startswith(f'data/{file}, row 3, field "{field}": "{value}"'), text
+    assert message in text, text
+
+
+def test_validate_accepts_the_real_data_package():
+    counts = data.validate_package()
+    assert counts["studies"] > 200 and counts["sources"] > 100
 
 
 # --- end to end: reports over a poisoned data package ---------------------------------------------------
