@@ -1,15 +1,27 @@
 """Sentences generated from figures, so that a notebook's text never carries a typed number.
 
-The stable import path of :mod:`leftbehind.country.sentences`, where the code lives.
+The stable import path of :mod:`leftbehind.country.sentences`, where the code lives. A notebook that puts a
+string from the data or from a parameter into its own Markdown escapes it with :func:`escape_markdown` (and
+links an address with :func:`markdown_link`), as every function here does, so that no markup in the data
+reaches a report as live HTML.
 
 Examples
 --------
 >>> fmt_value(4.9, "percent")
 '4.9 %'
+>>> escape_markdown("<script>alert(1)</script>")
+'&lt;script&gt;alert(1)&lt;/script&gt;'
 """
 
 from __future__ import annotations
 
-from .country.sentences import edition_sentences, fmt_value, latest_sentence, pooled_sentence
+from .country.sentences import (
+    edition_sentences,
+    escape_markdown,
+    fmt_value,
+    latest_sentence,
+    markdown_link,
+    pooled_sentence,
+)
 
-__all__ = ["fmt_value", "edition_sentences", "latest_sentence", "pooled_sentence"]
+__all__ = ["fmt_value", "edition_sentences", "latest_sentence", "pooled_sentence", "escape_markdown", "markdown_link"]

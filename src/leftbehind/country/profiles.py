@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import data, literature, meta
+from .._markup import escape_markdown as md
 from .sentences import fmt_value
 
 #: The labour-sending countries profiled in the report plan (ISO3).
@@ -119,13 +120,14 @@ def pooled_by_outcome(iso3: str, min_studies: int = 2) -> pd.DataFrame:
 
 def narrative(iso3: str) -> str:
     """A short Markdown profile generated from the numbers; each sentence names the figure and its edition.
+    The data's strings (names, editions, outcomes) are escaped: no markup in the data reaches a report as HTML.
 
     Examples
     --------
     >>> print(narrative("LKA").splitlines()[0][:44])
     - **Emigrants.** UN DESA counts 1.78 million
     """
-    name = data.country_name(_check(iso3))
+    name = md(data.country_name(_check(iso3)))
     lines = []
     em = emigrants(iso3)
     if em.empty:
@@ -135,7 +137,7 @@ def narrative(iso3: str) -> str:
         change = "" if len(em) < 2 else (f", against {fmt_value(first['value'], 'million persons')} in {first['year']}")
         lines.append(
             f"- **Emigrants.** UN DESA counts {fmt_value(last['value'], 'million persons')} people from "
-            f"{name} living abroad in {last['year']}{change} ({last['edition']})."
+            f"{name} living abroad in {last['year']}{change} ({md(last['edition'])})."
         )
     usd = data.remittances([iso3], "usd")
     pct = data.remittances([iso3], "pct_gdp")
@@ -182,7 +184,7 @@ def narrative(iso3: str) -> str:
         )
         lines.append(
             f"- **Children left behind.** {len(st)} stud{'y' if len(st) == 1 else 'ies'} from {name}{span}, on "
-            f"{', '.join(o.replace('_', ' ') for o in outcomes) or 'unspecified outcomes'}"
+            f"{', '.join(md(o.replace('_', ' ')) for o in outcomes) or 'unspecified outcomes'}"
             + (f"; their effect rows found {directions}." if directions else ".")
         )
         pooled = pooled_by_outcome(iso3)
@@ -194,7 +196,7 @@ def narrative(iso3: str) -> str:
         else:
             for r in pooled.itertuples():
                 lines.append(
-                    f"- **Pooled evidence, {r.outcome.replace('_', ' ')}.** {r.k} studies, SMD {r.smd:.2f} "
+                    f"- **Pooled evidence, {md(r.outcome.replace('_', ' '))}.** {r.k} studies, SMD {r.smd:.2f} "
                     f"(95% CI {r.ci_low:.2f} to {r.ci_high:.2f}; positive = worse for left-behind children)."
                 )
     return "\n".join(lines)

@@ -1,7 +1,8 @@
 """Sentences generated from figures, so that a notebook's text never carries a typed number.
 
 Every function takes a :func:`leftbehind.data.figures` result (or a slice of it) and returns Markdown whose
-numbers are the frame's values, formatted, with the edition they come from.
+numbers are the frame's values, formatted, with the edition they come from. Every string put into that
+Markdown (from the data or from the caller) is escaped, so that no markup in it reaches a report as HTML.
 
 Examples
 --------
@@ -14,9 +15,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .._markup import escape_markdown, markdown_link
 from ..meta import PoolResult
 
-__all__ = ["fmt_value", "edition_sentences", "latest_sentence", "pooled_sentence"]
+__all__ = ["fmt_value", "edition_sentences", "latest_sentence", "pooled_sentence", "escape_markdown", "markdown_link"]
+
+_md = escape_markdown  # short name for the f-strings below
 
 
 def fmt_value(value: float, unit: str) -> str:
@@ -75,14 +79,15 @@ def edition_sentences(df: pd.DataFrame, subject: str) -> str:
     first_year = df.groupby("edition", sort=False)["year"].max()
     for edition, year in first_year.items():
         row = df[(df["edition"] == edition) & (df["year"] == year)].iloc[0]
-        lines.append(f"- {edition} ({row['released']}): {fmt_value(row['value'], row['unit'])} {subject} in {year}.")
+        value = fmt_value(row["value"], row["unit"])
+        lines.append(f"- {_md(edition)} ({_md(row['released'])}): {_md(value)} {_md(subject)} in {_md(year)}.")
     for year, part in df.groupby("year"):
         part = part.sort_values("released")
         for prev, cur in zip(part.iloc[:-1].itertuples(), part.iloc[1:].itertuples()):
             if cur.value != prev.value:
                 lines.append(
-                    f"- Revision: for {year}, the {cur.edition} gives {fmt_value(cur.value, cur.unit)} "
-                    f"(the {prev.edition} gave {fmt_value(prev.value, prev.unit)})."
+                    f"- Revision: for {_md(year)}, the {_md(cur.edition)} gives {_md(fmt_value(cur.value, cur.unit))} "
+                    f"(the {_md(prev.edition)} gave {_md(fmt_value(prev.value, prev.unit))})."
                 )
     return "\n".join(lines)
 
@@ -97,9 +102,10 @@ def latest_sentence(df: pd.DataFrame, name: str, what: str) -> str:
     'Nepal: remittances received as a share of GDP were 8.1 % in 2020 (e1).'
     """
     if df.empty:
-        return f"{name}: no {what} in the data package for the years chosen."
+        return f"{_md(name)}: no {_md(what)} in the data package for the years chosen."
     row = df.sort_values("year").iloc[-1]
-    return f"{name}: {what} were {fmt_value(row['value'], row['unit'])} in {row['year']} ({row['edition']})."
+    value = fmt_value(row["value"], row["unit"])
+    return f"{_md(name)}: {_md(what)} were {_md(value)} in {_md(row['year'])} ({_md(row['edition'])})."
 
 
 def pooled_sentence(result: PoolResult, measure: str, outcome: str) -> str:
@@ -124,9 +130,9 @@ def pooled_sentence(result: PoolResult, measure: str, outcome: str) -> str:
     pct = round(result.level * 100)
     meaning = (
         "an OR above 1 means" if measure == "OR" else "a positive SMD means"
-    ) + f" worse {outcome.replace('_', ' ')} for left-behind children"
+    ) + f" worse {_md(outcome.replace('_', ' '))} for left-behind children"
     text = (
-        f"Pooling {result.k} studies ({result.method}, {result.ci_method} intervals): {measure} "
+        f"Pooling {result.k} studies ({_md(result.method)}, {_md(result.ci_method)} intervals): {_md(measure)} "
         f"{show(result.estimate)} ({pct}% CI {show(result.ci_low)} to {show(result.ci_high)}); {meaning}."
     )
     if result.method != "FE":

@@ -31,7 +31,11 @@ def build_geographies() -> Path:
         for r in coco.sort_values("ISO3").itertuples()
     ]
     agg = load("aggregates")
-    rows += [[r.code, r.name, r.kind, r.classification, "", ""] for r in agg.itertuples()]
+    # a missing classification is an empty cell (pandas' missing value would be written as "<NA>")
+    rows += [
+        [r.code, r.name, r.kind, "" if pd.isna(r.classification) else r.classification, "", ""]
+        for r in agg.itertuples()
+    ]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([f["name"] for f in schema("geographies")["fields"]])

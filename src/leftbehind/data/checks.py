@@ -8,15 +8,29 @@ True
 
 from __future__ import annotations
 
+import re
+
 from .._io import data_dir
+from .._markup import doi_url, find_markup, web_address
 from ..errors import DataError
 from .figures import geographies
-from .tabular import _display, _resource, load, resource_names, split_list
+from .tabular import _display, _resource, load, resource_names, schema, split_list
+
+#: Fields that hold an address, by field name in any resource: what they may hold. ``read_at`` may also name
+#: a file in a GitHub repository (``github:owner/repo/path@commit``), where a figure was read in a copy.
+#: (``studies.verified_from`` is a note that cites addresses, not an address: it is checked as text.)
+ADDRESS_FIELDS: dict[str, str] = {
+    "url": "an http:// or https:// URL",
+    "read_at": "an http:// or https:// URL or a github:owner/repo/path@commit locator",
+    "doi": "a DOI (10.<registrant>/<suffix>)",
+}
+_GITHUB_LOCATOR = re.compile(r"github:[\w.-]+/[\w.-]+/\S+")
 
 
 def validate_package() -> dict[str, int]:
     """Load every resource (types, constraints, keys, foreign keys) and check cross-table rules.
 
+    Every text cell is plain text and every address an http(s) URL or a DOI (:func:`check_plain_text`).
     Cross-table rules: each figure's ``edition_id`` is its source's edition; where a value has several
     editions, their release dates can be ordered (neither is a prefix of the other, so "latest" is defined).
 
@@ -38,6 +52,7 @@ def validate_package() -> dict[str, int]:
             f'{shown}, row {i + 1}, field "edition_id": "{figs.loc[i, "edition_id"]}" is not the edition of '
             f'source "{figs.loc[i, "source_id"]}" ("{src[figs.loc[i, "source_id"]]}" in sources.csv)'
         )
+    check_plain_text()
     if "studies" in counts:
         check_study_vocabularies()
     released = load("editions").set_index("edition_id")["released"]
@@ -74,3 +89,49 @@ def check_study_vocabularies() -> None:
                 raise DataError(
                     f'data/literature/studies.csv, row {i}, field "countries": "{c}" is not an ISO3 country code'
                 )
+
+
+def _address_problem(field: str, value: str) -> bool:
+    """Whether ``value`` is not what address field ``field`` may hold (see :data:`ADDRESS_FIELDS`)."""
+    if field == "doi":
+        return doi_url(value) is None or value.strip().lower().startswith("doi:")
+    if field == "read_at" and _GITHUB_LOCATOR.match(value):
+        return False
+    return web_address(value) != value
+
+
+def check_plain_text() -> None:
+    """Every text cell of every resource is plain text, with no markup (HTML tags, event-handler attributes,
+    ``javascript:``/``vbscript:``/``data:`` URLs, character references, Markdown links), and every address
+    field (:data:`ADDRESS_FIELDS`) holds an http(s) URL or a DOI. Reports escape what they show anyway;
+    this keeps such strings out of the data package. A lone ``<`` before a digit or a space ("<5 years") is
+    plain text.
+
+    Raises
+    ------
+    DataError
+        Naming the file, row (data rows from 1), field and value, and what the field may hold.
+
+    Examples
+    --------
+    >>> check_plain_text()
+    """
+    for name in resource_names():
+        text_fields = [f["name"] for f in schema(name)["fields"] if f.get("type", "string") in ("string", "any")]
+        frame = load(name)
+        shown = _display(data_dir() / _resource(name)["path"])
+        for field in text_fields:
+            for index, cell in frame[field].dropna().items():
+                i, value = int(index) + 1, str(cell)
+                markup = find_markup(value)
+                if markup is not None:
+                    raise DataError(
+                        f'{shown}, row {i}, field "{field}": "{value}" contains markup: {markup}. '
+                        "Text in the data package is plain text: write the characters themselves, with no HTML, "
+                        "character references or Markdown links"
+                    )
+                if field in ADDRESS_FIELDS and _address_problem(field, value):
+                    raise DataError(
+                        f'{shown}, row {i}, field "{field}": "{value}" is not {ADDRESS_FIELDS[field]} '
+                        "(no spaces, quotes or angle brackets)"
+                    )

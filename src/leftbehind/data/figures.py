@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 import pandas as pd
 
 from .._io import data_dir
+from .._markup import escape_markdown, markdown_link
 from ..errors import ParameterError, check_choice, choice_error
 from .tabular import _resource, load
 
@@ -188,14 +190,8 @@ def editions(indicator: str | None = None) -> pd.DataFrame:
     return eds.sort_values(["released", "edition_id"]).reset_index(drop=True)
 
 
-def cite(source_id: str) -> str:
-    """A citation for one source: publisher (year), title, edition, where in it, address and date read.
-
-    Examples
-    --------
-    >>> cite("wdi_bx_trf_pwkr_cd_dt_20250701").split(". ")[0]
-    'World Bank (2025)'
-    """
+def _source_citation(source_id: str, text: Callable[[object], str], link: Callable[[object], str]) -> str:
+    """The citation of one source, each data string passed through ``text`` and each address through ``link``."""
     src = load("sources")
     row = src[src["source_id"] == source_id]
     if row.empty:
@@ -203,11 +199,24 @@ def cite(source_id: str) -> str:
     r = row.iloc[0]
     eds = load("editions").set_index("edition_id")
     edition = eds.loc[r["edition_id"], "edition"]
-    read = "" if r["read_at"] == r["url"] else f"; read at {r['read_at']}"
+    read = "" if r["read_at"] == r["url"] else f"; read at {link(r['read_at'])}"
     return (
-        f"{r['publisher']} ({r['year_published']}). {r['title']}. {edition}. {r['table_or_page']}. "
-        f"{r['url']} (accessed {r['accessed'].isoformat()}{read}; {r['verification']} source)"
+        f"{text(r['publisher'])} ({r['year_published']}). {text(r['title'])}. {text(edition)}. "
+        f"{text(r['table_or_page'])}. {link(r['url'])} (accessed {r['accessed'].isoformat()}{read}; "
+        f"{text(r['verification'])} source)"
     )
+
+
+def cite(source_id: str) -> str:
+    """A citation for one source, as plain text: publisher (year), title, edition, where in it, address and
+    date read. For Markdown, use :func:`sources_markdown` (it escapes the data's strings).
+
+    Examples
+    --------
+    >>> cite("wdi_bx_trf_pwkr_cd_dt_20250701").split(". ")[0]
+    'World Bank (2025)'
+    """
+    return _source_citation(source_id, str, str)
 
 
 def geographies() -> pd.DataFrame:
@@ -254,6 +263,9 @@ def country_name(code: str) -> str:
 def sources_markdown(frame: pd.DataFrame) -> str:
     """A numbered Markdown list citing every source used in ``frame`` (a :func:`figures` result).
 
+    The data's strings are escaped and only http(s) addresses are linked, so that no markup in the data
+    package reaches a report as live HTML.
+
     Examples
     --------
     >>> text = sources_markdown(figures("migrant_stock", geography="WLD", year=2020))
@@ -261,7 +273,7 @@ def sources_markdown(frame: pd.DataFrame) -> str:
     True
     """
     ids = list(dict.fromkeys(frame["source_id"]))
-    return "\n".join(f"{i}. {cite(s)}" for i, s in enumerate(ids, start=1))
+    return "\n".join(f"{i}. {_source_citation(s, escape_markdown, markdown_link)}" for i, s in enumerate(ids, start=1))
 
 
 def source_labels(frame: pd.DataFrame) -> list[str]:

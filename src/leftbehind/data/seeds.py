@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .._markup import escape_markdown as md
+from .._markup import markdown_link
 from ..errors import check_choice
 from .tabular import load
 
@@ -82,7 +84,8 @@ def seed_table(figures: pd.DataFrame) -> str:
 
 
 def seed_narrative(figures: pd.DataFrame) -> str:
-    """Markdown sentences stating each seed figure with its qualifier and page, generated from the values.
+    """Markdown sentences stating each seed figure with its qualifier and page, generated from the values
+    (the data's strings escaped: no markup in the data reaches a report as HTML).
 
     Examples
     --------
@@ -95,15 +98,16 @@ def seed_narrative(figures: pd.DataFrame) -> str:
     lines = [f"IOM's pages give {n} headline figure{'s' if n != 1 else ''} on this topic:", ""]
     for r in figures.itertuples():
         value = _value_text(r.value, r.value_high)
-        unit = "%" if r.unit == "percent" else f" {r.unit}" if r.unit != "count" else ""
-        qual = f" ({r.qualifier})" if not pd.isna(r.qualifier) and r.qualifier != "range" else ""
+        unit = "%" if r.unit == "percent" else f" {md(r.unit)}" if r.unit != "count" else ""
+        qual = f" ({md(r.qualifier)})" if not pd.isna(r.qualifier) and r.qualifier != "range" else ""
         year = f" in {int(r.year)}" if not pd.isna(r.year) else ""
-        lines.append(f"- **{value}{unit}**{qual}: {r.label}{year} — IOM, *{r.page_title}*.")
+        lines.append(f"- **{value}{unit}**{qual}: {md(r.label)}{year} — IOM, *{md(r.page_title)}*.")
     return "\n".join(lines)
 
 
 def seed_sources(figures: pd.DataFrame) -> str:
-    """A Markdown list of the pages the seed figures come from, with the figures each page supports.
+    """A Markdown list of the pages the seed figures come from, with the figures each page supports (the
+    data's strings escaped; only http(s) addresses linked).
 
     Examples
     --------
@@ -115,8 +119,8 @@ def seed_sources(figures: pd.DataFrame) -> str:
     for i, (publisher, title, url) in enumerate(pages, start=1):
         part = figures[(figures["url"] == url) & (figures["page_title"] == title)]
         accessed = part["accessed"].iloc[0].isoformat()
-        ids = ", ".join(part["figure_id"])
-        lines.append(f"{i}. {publisher}, “{title}”, <{url}> (read {accessed}). Figures: {ids}.")
+        ids = ", ".join(md(f) for f in part["figure_id"])
+        lines.append(f"{i}. {md(publisher)}, “{md(title)}”, {markdown_link(url)} (read {accessed}). Figures: {ids}.")
         for quote in dict.fromkeys(part["quote"]):
-            lines.append(f"    > “{quote}”")
+            lines.append(f"    > “{md(quote)}”")
     return "\n".join(lines)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from .. import data
 from .._io import write_atomic
+from .._markup import escape_markdown, markdown_link
 from ..errors import ParameterError, choice_error
 
 
@@ -35,8 +36,9 @@ def _short_title(title: object, words: int = 5) -> str:
 
 
 def cite(study_id: str, style: str = "short") -> str:
-    """Citation of a study or review: ``"short"`` (Author et al. Year) or ``"full"`` (authors, year, title,
-    journal, DOI or URL).
+    """Citation of a study or review, as plain text: ``"short"`` (Author et al. Year) or ``"full"``
+    (authors, year, title, journal, DOI or URL). For Markdown, use :func:`bibliography_markdown` (it escapes
+    the data's strings).
 
     Where the authors could not be verified, the short form names the study by the first words of its
     title, else by its journal or publisher, else by its ``study_id``; a missing year shows as "n.d.".
@@ -48,12 +50,7 @@ def cite(study_id: str, style: str = "short") -> str:
     >>> cite("davis2016")  # authors not verified: named by its title
     '“Migration, remittances and nutrition outcomes…” 2016'
     """
-    df = data.load("studies").set_index("study_id")
-    if study_id not in df.index:
-        raise choice_error("study_id", study_id, sorted(df.index), "valid")
-    r = df.loc[study_id]
-    year = "n.d." if pd.isna(r["year"]) else str(int(r["year"]))
-    authors = "" if pd.isna(r["authors"]) else str(r["authors"])
+    r, year, authors = _study(study_id)
     if style == "short":
         journal = "" if pd.isna(r["journal"]) else str(r["journal"])
         name = _surname(authors) or _short_title(r["title"]) or journal or study_id
@@ -61,15 +58,36 @@ def cite(study_id: str, style: str = "short") -> str:
         return f"{name}{' et al.' if many else ''} {year}"
     if style != "full":
         raise ParameterError(f'style "{style}" is not valid. Valid: short, full')
-    link = f"https://doi.org/{r['doi']}" if not pd.isna(r["doi"]) else ("" if pd.isna(r["url"]) else str(r["url"]))
-    title = "[title not verified]" if pd.isna(r["title"]) else str(r["title"])
+    return _full_citation(r, year, authors, markdown=False)
+
+
+def _study(study_id: str) -> tuple[pd.Series, str, str]:
+    """A study's row, its year ("n.d." when missing) and its authors ("" when not verified)."""
+    df = data.load("studies").set_index("study_id")
+    if study_id not in df.index:
+        raise choice_error("study_id", study_id, sorted(df.index), "valid")
+    r = df.loc[study_id]
+    year = "n.d." if pd.isna(r["year"]) else str(int(r["year"]))
+    return r, year, "" if pd.isna(r["authors"]) else str(r["authors"])
+
+
+def _full_citation(r: pd.Series, year: str, authors: str, markdown: bool) -> str:
+    """Authors (year). Title. *Journal*. Address — as plain text, or as Markdown with every data string
+    escaped and the address linked only when it is a DOI or an http(s) URL."""
+    text = escape_markdown if markdown else str
+    if not pd.isna(r["doi"]):
+        link = markdown_link(r["doi"]) if markdown else f"https://doi.org/{r['doi']}"
+    elif not pd.isna(r["url"]):
+        link = markdown_link(r["url"]) if markdown else str(r["url"])
+    else:
+        link = ""
     parts = [
         p
         for p in (
-            authors or "[authors not verified]",
+            text(authors) if authors else "[authors not verified]",
             f"({year})",
-            title + ".",
-            "" if pd.isna(r["journal"]) else f"*{r['journal']}*.",
+            ("[title not verified]" if pd.isna(r["title"]) else text(r["title"])) + ".",
+            "" if pd.isna(r["journal"]) else f"*{text(r['journal'])}*.",
             link,
         )
         if p
@@ -129,11 +147,14 @@ def build_bibliography(path: Path | None = None) -> Path:
 
 
 def bibliography_markdown(study_ids: Iterable[str]) -> str:
-    """A Markdown list of full citations, sorted by study id.
+    """A Markdown list of full citations, sorted by study id: the data's strings escaped, and only a DOI or
+    an http(s) URL linked, so that no markup in the evidence base reaches a report as live HTML.
 
     Examples
     --------
     >>> bibliography_markdown(["wickramage2015"]).startswith("1. Wickramage K")
     True
     """
-    return "\n".join(f"{i}. {cite(s, 'full')}" for i, s in enumerate(sorted(set(study_ids)), start=1))
+    return "\n".join(
+        f"{i}. {_full_citation(*_study(s), markdown=True)}" for i, s in enumerate(sorted(set(study_ids)), start=1)
+    )

@@ -1,0 +1,152 @@
+"""Safe Markdown from strings that come from data or parameters: the one place where they are escaped.
+
+A data file takes contributions and a plan takes parameters, so either may hold ``<script>``, an
+``<img onerror=…>`` or a ``javascript:`` link. Jupyter and nbconvert render a Markdown output's raw HTML as
+live HTML, and link whatever a Markdown link points at. So every string that is not the package's own
+Markdown goes through :func:`escape_markdown` before it is put into Markdown, and every address through
+:func:`markdown_link`, which links only ``http(s)`` URLs and DOIs. Plain-text functions (``cite``, chart
+labels, printed tables) are not escaped: they never reach a Markdown renderer.
+
+:func:`find_markup` and :func:`web_address` are what ``python -m leftbehind data validate`` rejects with
+(the second line of defence; escaping at render time is the first).
+
+Imports nothing of leftbehind's: a leaf at the level of :mod:`leftbehind._io`.
+
+Examples
+--------
+>>> escape_markdown('<img src=x onerror=alert(1)>')
+'&lt;img src=x onerror=alert(1)&gt;'
+>>> markdown_link("javascript:alert(6)"), markdown_link("10.1016/j.socscimed.2014.08.040")
+('javascript:alert(6)', '<https://doi.org/10.1016/j.socscimed.2014.08.040>')
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+__all__ = ["doi_url", "escape_markdown", "find_markup", "markdown_link", "web_address"]
+
+# HTML's three (entities, tags) and the characters that open Markdown syntax whose content is not
+# escaped again (links and images, code spans, math) or that would undo an escape (the backslash).
+_ESCAPES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    "\\": "\\\\",
+    "`": "\\`",
+    "[": "\\[",
+    "]": "\\]",
+    "$": "\\$",
+}
+_SPECIAL = re.compile(r"[&<>\\`\[\]$]")
+_LINE_BREAK = re.compile(r"\s*[\r\n\v\f\x85\u2028\u2029]\s*")
+
+# An absolute http(s) URL with a host and nothing an autolink or an HTML attribute could end on.
+_WEB_URL = re.compile(r"https?://[^\s/<>\"'`\\\x00-\x1f\x7f]+(?:[/?#][^\s<>\"'`\\\x00-\x1f\x7f]*)?", re.IGNORECASE)
+_DOI = re.compile(r"(?:doi:\s*)?(10\.\d{4,9}/\S+)", re.IGNORECASE)
+_DOI_SAFE = "/:;(),.-_~!*+=@"
+
+_MARKUP = (
+    ("an HTML tag", re.compile(r"<\s*/?\s*[a-z!?]", re.IGNORECASE)),
+    ("an event-handler attribute", re.compile(r"\bon[a-z]+\s*=", re.IGNORECASE)),
+    ("a script URL", re.compile(r"\b(?:java|vb)\s*script\s*:", re.IGNORECASE)),
+    ("a data: URL", re.compile(r"\bdata:(?:[\w.+-]+/[\w.+-]+)?[;,]", re.IGNORECASE)),
+    ("an HTML character reference", re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);", re.IGNORECASE)),
+    ("a Markdown link", re.compile(r"\]\(")),
+)
+
+
+def escape_markdown(value: object) -> str:
+    """``value`` as Markdown text that renders as exactly these characters and never as HTML or a link.
+
+    Escapes ``&``, ``<`` and ``>`` as HTML entities, and the backslash, the backtick, ``[``, ``]`` and ``$``
+    with a backslash (no link, image, code span or math can start in the text); line breaks become a space, so
+    that the text stays inside the list item or sentence it is put in. Everything else is kept: the reader
+    sees the same text as before ("Migration & health" renders as "Migration & health").
+
+    Examples
+    --------
+    >>> escape_markdown("Migration & health <5 years")
+    'Migration &amp; health &lt;5 years'
+    >>> escape_markdown("[x](javascript:alert(1))")
+    '\\\\[x\\\\](javascript:alert(1))'
+    >>> escape_markdown("a\\n\\n<script>b")
+    'a &lt;script&gt;b'
+    """
+    text = _LINE_BREAK.sub(" ", "" if value is None else str(value))
+    return _SPECIAL.sub(lambda m: _ESCAPES[m.group(0)], text)
+
+
+def doi_url(value: object) -> str | None:
+    """The ``https://doi.org/`` address of a DOI (``10.xxxx/…``, optionally written ``doi:10.xxxx/…``), or
+    ``None`` when ``value`` is not a DOI. Characters a URL cannot hold are percent-encoded.
+
+    Examples
+    --------
+    >>> doi_url("10.1016/S0140-6736(12)60398-3")
+    'https://doi.org/10.1016/S0140-6736(12)60398-3'
+    >>> doi_url("doi:10.1002/(SICI)1097<12::AID>3.0.CO;2-N"), doi_url("javascript:alert(1)")
+    ('https://doi.org/10.1002/(SICI)1097%3C12::AID%3E3.0.CO;2-N', None)
+    """
+    m = _DOI.fullmatch(str(value).strip())
+    return None if m is None else "https://doi.org/" + quote(m.group(1), safe=_DOI_SAFE)
+
+
+def web_address(value: object) -> str | None:
+    """The address to link for ``value``: itself when it is an absolute ``http(s)://`` URL without spaces,
+    quotes or angle brackets, the doi.org address when it is a DOI, else ``None`` (``javascript:``,
+    ``data:``, relative paths, anything else).
+
+    Examples
+    --------
+    >>> web_address("https://www.iom.int/a?b=1&c=2"), web_address("10.1186/1471-2458-11-62")
+    ('https://www.iom.int/a?b=1&c=2', 'https://doi.org/10.1186/1471-2458-11-62')
+    >>> web_address("javascript:alert(6)"), web_address("https://x.org/a b"), web_address("github:a/b")
+    (None, None, None)
+    """
+    text = str(value).strip()
+    if _WEB_URL.fullmatch(text):
+        return text
+    return doi_url(text)
+
+
+def markdown_link(value: object) -> str:
+    """A Markdown autolink (``<https://…>``) for an ``http(s)`` URL or a DOI; for anything else, ``value`` as
+    escaped text that is not a link (see :func:`escape_markdown`).
+
+    Examples
+    --------
+    >>> markdown_link("https://www.iom.int/labour-migration")
+    '<https://www.iom.int/labour-migration>'
+    >>> markdown_link("javascript:alert(6)"), markdown_link("github:owner/repo/a.csv@1a2b")
+    ('javascript:alert(6)', 'github:owner/repo/a.csv@1a2b')
+    >>> markdown_link('<javascript:alert(1)>')
+    '&lt;javascript:alert(1)&gt;'
+    """
+    address = web_address(value)
+    return f"<{address}>" if address is not None else escape_markdown(value)
+
+
+def find_markup(text: str) -> str | None:
+    """What makes ``text`` markup rather than plain text, e.g. ``'an HTML tag ("<img")'``, or ``None``.
+
+    Markup is an HTML tag, comment or closing tag (``<`` followed by a letter, ``/``, ``!`` or ``?``), an
+    event-handler attribute (``onerror=``), a ``javascript:``/``vbscript:`` or ``data:`` URL, an HTML
+    character reference (``&amp;``, ``&#60;``) or a Markdown link (``](``). A lone ``<`` or ``>`` before a
+    digit or a space ("<5 years", "p < 0.05") is plain text.
+
+    Examples
+    --------
+    >>> find_markup("children <5 years, p < 0.05, a > b"), find_markup("Parental migration & health")
+    (None, None)
+    >>> find_markup("<img src=x onerror=alert(1)>")
+    'an HTML tag ("<i")'
+    >>> find_markup("see javascript:alert(6)"), find_markup("Social Science &amp; Medicine")
+    ('a script URL ("javascript:")', 'an HTML character reference ("&amp;")')
+    """
+    for what, pattern in _MARKUP:
+        m = pattern.search(text)
+        if m:
+            return f'{what} ("{m.group(0)}")'
+    return None
