@@ -15,8 +15,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from leftbehind import meta
-from leftbehind.errors import MetaAnalysisError
+from leftbehind import country, data, literature, meta
+from leftbehind.errors import DataError, LeftbehindError, MetaAnalysisError, ParameterError
 
 # --------------------------------------------------------------------------------------------------------------
 # item 13: scale invariance of pooling
@@ -182,3 +182,139 @@ def test_extreme_inputs_pool_exactly_or_raise(case, method, ci):
     _assert_exactly_right(r, y, v)
     if c is not None:
         _assert_scaled(r, meta.pool(_Y0, _V0, method=method, ci=ci), c, rtol=1e-9)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# item 12: codes, years and types are checked, never answered with an empty or partial table
+# --------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: data.figures("migrant_stock", geography="WDL", year=2020), r'geography "WDL" .*Did you mean "WLD"\?'),
+        (lambda: data.figures("migrant_stock", geography="wld", year=2020), r'geography "wld" .*Did you mean "WLD"\?'),
+        (lambda: data.figures("migrant_stock", geography=["WLD", "NLP"]), r'geography "NLP" .*Did you mean "NPL"\?'),
+        (lambda: literature.studies(country="NLP"), r'country "NLP" is not an ISO3 country code.*Did you mean "NPL"'),
+        (lambda: literature.studies(country="WLD"), r'country "WLD" is not an ISO3 country code'),
+        (lambda: literature.region_of("npl"), r'iso3 "npl" .*Did you mean "NPL"\?'),
+        (lambda: data.remittances(["NPL", "LKX"]), r'countries "LKX" .*Valid: ABW, AFG'),
+        (lambda: data.country_name("kgz"), r'"kgz" .*Did you mean "KGZ"\?'),
+        (lambda: country.emigrants("LKa"), r'iso3 "LKa" .*Did you mean "LKA"\?'),
+        (lambda: country.pooled_by_outcome("NLP"), r'iso3 "NLP" .*Did you mean "NPL"\?'),
+        (lambda: country.remittance_comparison("NLP"), r'iso3 "NLP"'),
+        (lambda: literature.effects(["wickramage2105"]), r'study_id "wickramage2105" .*"wickramage2015"'),
+        (lambda: literature.direction_table(["wickramage2015", "nope"]), r'study_id "nope"'),
+    ],
+)
+def test_unknown_codes_raise_with_did_you_mean(call, match):
+    with pytest.raises(ParameterError, match=match) as info:
+        call()
+    valid = str(info.value).split("Valid: ")[1]
+    assert valid.count(",") <= 41 and " in all)" in valid  # a long list of choices is cut to its first 40
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: data.figures("migrant_stock", geography="WLD", year="2020"), r"year must be a whole number.*'2020'"),
+        (lambda: data.figures("migrant_stock", year=2020.0), r"year must be a whole number.*2020\.0 \(float\)"),
+        (lambda: data.figures("migrant_stock", year=True), r"year must be a whole number.*True \(bool\)"),
+        (lambda: data.figures("migrant_stock", years=(2020,)), r"years must be a \(first, last\) pair"),
+        (lambda: data.figures("migrant_stock", years="2020"), r"years must be a \(first, last\) pair"),
+        (lambda: data.figures("migrant_stock", years=(2000, "2020")), r"years\[1\] must be a whole number"),
+        (lambda: data.figures("migrant_stock", years=(2020, 2010)), r"first year 2020 is after the last year 2010"),
+        (lambda: data.remittances(["NPL"], years=(2020,)), r"years must be a \(first, last\) pair"),
+        (lambda: data.lmy_remittance_flows([2019.0, 2020]), r"years\[0\] must be a whole number"),
+        (lambda: country.remittance_comparison("NPL", years=2020), r"years must be a \(first, last\) pair"),
+        (lambda: literature.studies(from_year="2010"), r"from_year must be a whole number.*'2010'"),
+        (lambda: literature.studies(to_year=2015.5), r"to_year must be a whole number"),
+        (lambda: literature.select(from_year=None, to_year="2020"), r"to_year must be a whole number"),
+    ],
+)
+def test_years_must_be_whole_numbers(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: data.figures("migrant_stock", geography=123), r"geography must be a code .*123 \(int\)"),
+        (lambda: data.figures("migrant_stock", geography=["WLD", 123]), r"each code must be a string, got 123"),
+        (lambda: data.figures("migrant_stock", geography=[]), r"geography: an empty list selects nothing"),
+        (lambda: data.figures("migrant_stock", unit=["USD"]), r"unit .* is not a known unit"),
+        (lambda: data.figures("migrant_stock", edition=np.array(["x"])), r"edition .* is not an edition"),
+        (lambda: data.figures(["migrant_stock"]), r"indicator .* is not an indicator"),
+        (lambda: data.breakdown("migrant_workers", ["sex"]), r"breakdown .* is not a breakdown"),
+        (lambda: data.country_name(["NPL"]), r'must be one code such as "NPL"'),
+        (lambda: data.editions(5), r'indicator "5" is not an indicator'),
+        (lambda: data.remittances(42), r"countries must be a code"),
+        (lambda: literature.studies(country=["NPL"]), r"country must be one code"),
+        (lambda: literature.effects(5), r"study_ids must be a list of study ids"),
+        (lambda: country.pooled_by_outcome("NPL", min_studies="2"), r"min_studies must be a whole number"),
+    ],
+)
+def test_wrong_types_raise_a_leftbehind_error(call, match):
+    with pytest.raises(LeftbehindError, match=match):
+        call()
+
+
+def test_valid_codes_and_years_in_other_containers_still_work():
+    want = data.figures("migrant_stock", geography=["WLD", "NPL"], years=(2015, 2020))
+    got = data.figures("migrant_stock", geography=np.array(["WLD", "NPL"]), years=[np.int64(2015), np.int64(2020)])
+    assert len(want) > 0 and got.equals(want)
+    assert data.figures("migrant_stock", geography="WLD", year=np.int64(2020))["value"].tolist() == [275.0]
+    assert data.remittances("NPL", "pct_gdp", (2019, 2020)).equals(data.remittances(["NPL"], "pct_gdp", (2019, 2020)))
+    one = literature.effects("wickramage2015")
+    assert len(one) > 0 and one.equals(literature.effects(["wickramage2015"]))
+    assert literature.direction_table([]).empty
+
+
+# --------------------------------------------------------------------------------------------------------------
+# item 12: a missing data file is a DataError naming it
+# --------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("remove", "call", "match"),
+    [
+        ("figures.csv", lambda: data.figures("migrant_stock", geography="WLD"), r"data/figures\.csv: file not found"),
+        ("editions.csv", lambda: data.figures("migrant_stock", geography="WLD"), r"data/editions\.csv: file not found"),
+        ("geographies.csv", lambda: data.country_name("NPL"), r"data/geographies\.csv: file not found"),
+        ("sources.csv", lambda: data.package_info(), r"data/sources\.csv: file not found"),
+        ("sources.csv", lambda: data.file_sha256("sources"), r"data/sources\.csv: file not found"),
+        ("literature/studies.csv", lambda: literature.studies(), r"data/literature/studies\.csv: file not found"),
+    ],
+)
+def test_a_missing_data_file_is_a_data_error_naming_it(data_copy, remove, call, match):
+    (data_copy / remove).unlink()
+    with pytest.raises(DataError, match=match):
+        call()
+
+
+def test_a_data_file_that_is_a_folder_is_a_data_error(data_copy):
+    (data_copy / "figures.csv").unlink()
+    (data_copy / "figures.csv").mkdir()
+    with pytest.raises(DataError, match=r"data/figures\.csv: cannot be read"):
+        data.load("figures")
+
+
+def test_a_data_dir_without_datapackage_json_is_refused_not_replaced(data_copy):
+    """LEFTBEHIND_DATA_DIR is an explicit choice: without its datapackage.json, the repository's data/ must not
+    be used in its place."""
+    (data_copy / "datapackage.json").unlink()
+    with pytest.raises(DataError, match=r"no data package found in .*LEFTBEHIND_DATA_DIR names it"):
+        data.figures("migrant_stock", geography="WLD")
+    with pytest.raises(DataError, match="no data package found"):
+        data.package_info()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# item 14 (part): a UTF-8 byte-order mark in a CSV header is accepted
+# --------------------------------------------------------------------------------------------------------------
+def test_a_utf8_bom_in_a_csv_header_is_accepted(data_copy):
+    before = data.load("seed_figures")
+    path = data_copy / "seed_figures.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    after = data.load("seed_figures")
+    assert after.equals(before)
+    desc = data_copy / "datapackage.json"
+    desc.write_bytes(b"\xef\xbb\xbf" + desc.read_bytes())
+    assert data.descriptor()["name"] == "leftbehind"
