@@ -20,23 +20,34 @@ leftbehind.errors.ParameterError: geography "wld" is not a country or aggregate 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._io import data_dir
 from ..errors import ParameterError, choice_error
-from .tabular import load
+from .tabular import _mtime_ns, _record_read, _resource, load
 
 #: Containers accepted where a list of codes is expected (a single string is one code).
 _SEQUENCES = (list, tuple, set, frozenset, pd.Series, pd.Index, np.ndarray)
 
 
-def _known_codes(countries_only: bool) -> list[str]:
+def _known_codes(countries_only: bool) -> tuple[list[str], frozenset[str]]:
+    """The valid codes, sorted and as a set (parsed once per version of the geographies file)."""
+    path = data_dir() / _resource("geographies")["path"]
+    _record_read("geographies")
+    return _codes_cached(str(path), _mtime_ns(path), countries_only)
+
+
+@functools.lru_cache(maxsize=8)
+def _codes_cached(path: str, mtime_ns: int, countries_only: bool) -> tuple[list[str], frozenset[str]]:
     geo = load("geographies")
     if countries_only:
         geo = geo[geo["kind"] == "country"]
-    return sorted(geo["code"].tolist())
+    codes = sorted(geo["code"].tolist())
+    return codes, frozenset(codes)
 
 
 def check_codes(what: str, value: Any, countries_only: bool = False) -> list[str]:
@@ -81,8 +92,7 @@ def check_codes(what: str, value: Any, countries_only: bool = False) -> list[str
         raise ParameterError(
             f'{what} must be a code such as "NPL" or a list of codes, got {value!r} ({type(value).__name__})'
         )
-    valid = _known_codes(countries_only)
-    known = set(valid)
+    valid, known = _known_codes(countries_only)
     how = "an ISO3 country code" if countries_only else "a country or aggregate code"
     for code in codes:
         if not isinstance(code, str):

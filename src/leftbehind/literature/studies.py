@@ -72,12 +72,14 @@ def region_of(iso3: str) -> str:
     >>> region_of("NPL"), region_of("MDA"), region_of("GHA")
     ('South Asia', 'Europe and Central Asia', 'Africa')
     """
-    check_code("iso3", iso3, countries_only=True)
-    sub = data.geographies().set_index("code").get("un_region", pd.Series(dtype=str)).get(iso3)
-    for region, subs in REGIONS.items():
-        if sub in subs:
-            return region
-    return "Other"
+    return _regions_by_code()[check_code("iso3", iso3, countries_only=True)]
+
+
+def _regions_by_code() -> dict[str, str]:
+    """The :data:`REGIONS` name of every code of the geographies table (``"Other"`` when not listed)."""
+    geo = data.geographies()
+    by_sub = {sub: region for region, subs in REGIONS.items() for sub in subs}
+    return {code: by_sub.get(sub, "Other") for code, sub in zip(geo["code"], geo["un_region"])}
 
 
 def _check_choice(name: str, value: str | None, valid: Iterable[str]) -> None:
@@ -177,7 +179,8 @@ def studies(
     if parent is not None:
         df = df[df["migrant_parent"] == parent]
     if region is not None:
-        df = df[df["countries"].map(lambda c: any(region_of(x) == region for x in split_list(c)))]
+        regions = _regions_by_code()
+        df = df[df["countries"].map(lambda c: any(regions.get(x) == region for x in split_list(c)))]
     if from_year is not None:
         df = df[df["year"].fillna(-1) >= from_year]
     if to_year is not None:
