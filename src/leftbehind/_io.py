@@ -51,7 +51,8 @@ def data_source() -> tuple[str, Path]:
     Raises
     ------
     DataError
-        When no folder with a ``datapackage.json`` is found.
+        When no folder with a ``datapackage.json`` is found, or ``LEFTBEHIND_DATA_DIR`` is set to a folder
+        without one (it is an explicit choice: another package is never used in its place).
 
     Examples
     --------
@@ -59,6 +60,12 @@ def data_source() -> tuple[str, Path]:
     True
     """
     candidates = _candidates()
+    env = os.environ.get(DATA_ENV_VAR)
+    if env and not (Path(env) / "datapackage.json").is_file():  # never fall back silently from an explicit choice
+        raise DataError(
+            f"no data package found in {env}: {DATA_ENV_VAR} names it, but it holds no datapackage.json; set "
+            f"{DATA_ENV_VAR} to the folder that holds datapackage.json, or unset it to use the default"
+        )
     for how, folder in candidates:
         if (folder / "datapackage.json").is_file():
             return how, folder

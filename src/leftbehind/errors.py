@@ -25,18 +25,27 @@ __all__ = [
 def did_you_mean(value: object, valid: Iterable[object], sentence: bool = True) -> str:
     """The closest valid choice as a hint for an error message, or ``""`` when none is close.
 
+    A choice that differs only in case comes first (``"wld"`` → ``"WLD"``), then one with the same letters in
+    another order (``"NLP"`` → ``"NPL"``), then the closest spelling.
     ``sentence=True`` gives ``' Did you mean "x"?'`` (after a full stop); ``False`` gives ``'; did you mean "x"?'``.
 
     Examples
     --------
     >>> did_you_mean("remitances", ["remittances", "iom"])
     ' Did you mean "remittances"?'
+    >>> did_you_mean("wld", ["WBG", "WLD"]), did_you_mean("NLP", ["NZL", "NPL"])
+    (' Did you mean "WLD"?', ' Did you mean "NPL"?')
     >>> did_you_mean("xyz", ["remittances"], sentence=False)
     ''
     """
     import difflib
 
-    close = difflib.get_close_matches(str(value), [str(v) for v in valid], n=1)
+    choices = [str(v) for v in valid]
+    text = str(value).casefold()
+    same_case = [c for c in choices if c.casefold() == text]
+    same_letters = [c for c in choices if sorted(c.casefold()) == sorted(text)]
+    close = same_case[:1] or difflib.get_close_matches(str(value), same_letters, n=1, cutoff=0)
+    close = close or difflib.get_close_matches(str(value), choices, n=1)
     if not close:
         return ""
     return f' Did you mean "{close[0]}"?' if sentence else f'; did you mean "{close[0]}"?'

@@ -14,6 +14,8 @@ import pandas as pd
 
 from .. import data, literature, meta
 from .._markup import escape_markdown as md
+from ..data.arguments import check_code
+from ..errors import ParameterError
 from .sentences import fmt_value
 
 #: The labour-sending countries profiled in the report plan (ISO3).
@@ -40,8 +42,7 @@ PROFILE_COUNTRIES: tuple[str, ...] = (
 
 
 def _check(iso3: str) -> str:
-    data.country_name(iso3)  # raises ParameterError with the valid codes for an unknown code
-    return iso3
+    return check_code("iso3", iso3)  # ParameterError with did-you-mean and the valid codes for an unknown code
 
 
 def emigrants(iso3: str) -> pd.DataFrame:
@@ -106,6 +107,9 @@ def pooled_by_outcome(iso3: str, min_studies: int = 2) -> pd.DataFrame:
     >>> pooled_by_outcome("LKA").columns.tolist()
     ['outcome', 'k', 'smd', 'ci_low', 'ci_high', 'i2']
     """
+    _check(iso3)
+    if isinstance(min_studies, bool) or not isinstance(min_studies, int):
+        raise ParameterError(f"min_studies must be a whole number such as 2, got {min_studies!r}")
     rows = []
     for outcome in literature.outcomes()["outcome"]:
         s = literature.analysis_set(outcome, "SMD")

@@ -18,7 +18,8 @@ import pandas as pd
 from .._io import data_dir
 from .._markup import escape_markdown, markdown_link
 from ..errors import ParameterError, check_choice, choice_error
-from .tabular import _resource, load
+from .arguments import check_code, check_codes, check_year, check_year_range
+from .tabular import _mtime_ns, _resource, load
 
 # --- figures, editions, citations ------------------------------------------------------------------
 
@@ -49,7 +50,8 @@ def indicators() -> list[str]:
 
 def _figures_table() -> pd.DataFrame:
     path = data_dir() / _resource("figures")["path"]
-    return _cached_figures(str(path), path.stat().st_mtime_ns, (data_dir() / "editions.csv").stat().st_mtime_ns)
+    editions_path = data_dir() / _resource("editions")["path"]
+    return _cached_figures(str(path), _mtime_ns(path), _mtime_ns(editions_path))
 
 
 @functools.lru_cache(maxsize=2)
@@ -60,8 +62,7 @@ def _cached_figures(path: str, mtime: int, ed_mtime: int) -> pd.DataFrame:
 
 
 def _convert(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
-    if unit not in _UNIT_FACTORS:
-        raise choice_error("unit", unit, list(_UNIT_FACTORS), "a known unit")
+    check_choice("unit", unit, list(_UNIT_FACTORS), "a known unit")
     family, factor = _UNIT_FACTORS[unit]
     frame = frame.copy()
     for from_unit in frame["unit"].unique():
@@ -114,7 +115,8 @@ def figures(
     Raises
     ------
     ParameterError
-        For an unknown indicator, edition, series or unit (with the valid choices).
+        For an unknown indicator, geography, edition, series or unit (with the valid choices), a year that is not
+        a whole number, or ``years`` that is not a ``(first, last)`` pair.
 
     Examples
     --------
@@ -124,36 +126,28 @@ def figures(
     >>> figures("migrant_stock", geography="WLD", year=2020, edition="all")["edition_id"].tolist()
     ['undesa_ims_2020', 'undesa_ims_2024']
     """
-    valid = indicators()
-    if indicator not in valid:
-        raise choice_error("indicator", indicator, valid, "an indicator of the data package")
-    df = _figures_table()
-    df = df[df["indicator"] == indicator]
+    check_choice("indicator", indicator, indicators(), "an indicator of the data package")
+    table = _figures_table()
+    df = table[table["indicator"] == indicator]
     if geography is not None:
-        wanted = [geography] if isinstance(geography, str) else list(geography)
-        df = df[df["geography"].isin(wanted)]
+        df = df[df["geography"].isin(check_codes("geography", geography))]
     if year is not None:
-        df = df[df["year"] == year]
+        df = df[df["year"] == check_year("year", year)]
     if years is not None:
-        first, last = years
-        if first > last:
-            raise ParameterError(f"years: the first year {first} is after the last year {last}")
+        first, last = check_year_range("years", years)
         df = df[(df["year"] >= first) & (df["year"] <= last)]
     if sex is not None:
         check_choice("sex", sex, SEXES, "a valid sex")
         df = df[df["sex"] == sex]
     if series is not None:
-        all_series = sorted(_figures_table()["series"].unique())
-        if series not in all_series:
-            raise choice_error("series", series, all_series, "a series of the data package")
+        check_choice("series", series, sorted(table["series"].unique()), "a series of the data package")
         df = df[df["series"] == series]
+    eds = sorted(table.loc[table["indicator"] == indicator, "edition_id"].unique())
+    edition = check_choice("edition", edition, ["latest", "all"] + eds, f"an edition with {indicator} figures")
     df = df.sort_values(["geography", "year", "sex", "released", "edition_id"], kind="stable")
     if edition == "latest":
         df = df.drop_duplicates(["indicator", "geography", "year", "sex"], keep="last")
     elif edition != "all":
-        eds = sorted(_figures_table().loc[lambda t: t["indicator"] == indicator, "edition_id"].unique())
-        if edition not in eds:
-            raise choice_error("edition", edition, ["latest", "all"] + eds, f"an edition with {indicator} figures")
         df = df[df["edition_id"] == edition]
     if unit is not None:
         df = _convert(df, unit)
@@ -185,6 +179,7 @@ def editions(indicator: str | None = None) -> pd.DataFrame:
     """
     eds = load("editions")
     if indicator is not None:
+        check_choice("indicator", indicator, indicators(), "an indicator of the data package")
         used = set(figures(indicator, sex=None, edition="all")["edition_id"])
         eds = eds[eds["edition_id"].isin(used)]
     return eds.sort_values(["released", "edition_id"]).reset_index(drop=True)
@@ -255,9 +250,7 @@ def country_name(code: str) -> str:
     'Kyrgyzstan'
     """
     geo = load("geographies").set_index("code")
-    if code not in geo.index:
-        raise choice_error("geography", code, sorted(geo.index), "a country or aggregate code")
-    return str(geo.loc[code, "name"])
+    return str(geo.loc[check_code("code", code), "name"])
 
 
 def sources_markdown(frame: pd.DataFrame) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..errors import check_choice, choice_error
+from ..errors import check_choice
+from .arguments import check_codes, check_year, check_year_range
 from .figures import _UNIT_FACTORS, _convert, figures, geographies
 from .tabular import load
 
@@ -49,8 +50,7 @@ def breakdown(indicator: str, by: str, edition: str = "all") -> pd.DataFrame:
     >>> b[["group", "value"]].to_dict("records")
     [{'group': 'female', 'value': 64.9}, {'group': 'male', 'value': 102.7}]
     """
-    if by not in BREAKDOWNS:
-        raise choice_error("breakdown", by, list(BREAKDOWNS), "a breakdown")
+    check_choice("breakdown", by, list(BREAKDOWNS), "a breakdown")
     groups = BREAKDOWNS[by]
     if by == "sex":
         df = figures(indicator, geography="WLD", sex=None, edition=edition)
@@ -81,7 +81,7 @@ def remittances(countries: list[str], measure: str = "usd", years: tuple[int, in
     Parameters
     ----------
     countries
-        ISO3 codes.
+        ISO3 codes (or aggregate codes such as ``"LMY"``); a single code is accepted too.
     measure
         ``"usd"`` (USD billion, current) or ``"pct_gdp"`` (percent of GDP); see :data:`REMITTANCE_MEASURES`.
     years
@@ -98,11 +98,9 @@ def remittances(countries: list[str], measure: str = "usd", years: tuple[int, in
     >>> r[["label", "year"]].values.tolist()
     [['Nepal', 2019], ['Nepal', 2020]]
     """
-    if measure not in REMITTANCE_MEASURES:
-        raise choice_error("measure", measure, list(REMITTANCE_MEASURES), "a remittance measure")
-    unknown = [c for c in countries if c not in set(countries_list := geographies()["code"])]
-    if unknown:
-        raise choice_error("country", unknown[0], sorted(countries_list), "a country code")
+    check_choice("measure", measure, list(REMITTANCE_MEASURES), "a remittance measure")
+    countries = check_codes("countries", countries)
+    years = check_year_range("years", years)
     indicator, unit = REMITTANCE_MEASURES[measure]
     df = figures(
         indicator, geography=list(countries), years=years, series=_WDI, unit=unit if measure == "usd" else None
@@ -123,6 +121,7 @@ def lmy_remittance_flows(years: tuple[int, int] = (2000, 2024)) -> pd.DataFrame:
     >>> flows[["year", "value", "unit", "edition_id"]].values.tolist()
     [[2019, 536.0, 'USD billion', 'wb_blog_2024_12']]
     """
+    years = check_year_range("years", years)
     df = figures("remittances_received_usd", geography="LMY", years=years, series=_BRIEFS, unit="USD billion")
     return df.assign(label="Low- and middle-income countries")
 
@@ -178,6 +177,7 @@ def ranking(indicator: str, year: int, edition: str = "latest") -> pd.DataFrame:
     >>> top[["rank", "geography"]].values.tolist()[0][0]
     1
     """
+    year = check_year("year", year)
     df = _country_figures(indicator, edition)
     df = df[df["year"] == year]
     if df.empty:

@@ -83,13 +83,36 @@ def package_hashes() -> dict[str, Any]:
     """
     folder = data_dir()
     resources = {}
-    for res in json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))["resources"]:
-        resources[res["name"]] = sha256_file(folder / res["path"])
-    descriptor_hash = sha256_file(folder / "datapackage.json")
+    for res in descriptor()["resources"]:
+        resources[res["name"]] = _sha256(folder / res["path"])
+    descriptor_hash = _sha256(folder / "datapackage.json")
     whole = hashlib.sha256(descriptor_hash.encode())
     for name in sorted(resources):
         whole.update(f"{name}:{resources[name]}".encode())
     return {"sha256": whole.hexdigest(), "descriptor": descriptor_hash, "resources": resources}
+
+
+def _missing(path: Path, exc: OSError) -> DataError:
+    """The error for a data file that cannot be read: names the file and, when it is missing, which setting to
+    check."""
+    if isinstance(exc, FileNotFoundError):
+        return DataError(f"{_display(path)}: file not found (in the data package from the {data_source()[0]})")
+    return DataError(f"{_display(path)}: cannot be read ({exc.strerror or exc})")
+
+
+def _mtime_ns(path: Path) -> int:
+    """Modification time of a data file (a cache key), or :class:`DataError` naming the file."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError as exc:
+        raise _missing(path, exc) from None
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return sha256_file(path)
+    except OSError as exc:
+        raise _missing(path, exc) from None
 
 
 def _display(path: Path) -> str:
@@ -104,8 +127,12 @@ def _display(path: Path) -> str:
 @functools.lru_cache(maxsize=8)
 def _read_descriptor(path: str, mtime_ns: int) -> dict[str, Any]:
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:
             return json.load(fh)
+    except OSError as exc:
+        raise _missing(Path(path), exc) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{_display(Path(path))}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     except json.JSONDecodeError as exc:
         raise DataError(
             f"{_display(Path(path))}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
@@ -121,7 +148,7 @@ def descriptor() -> dict[str, Any]:
     'leftbehind'
     """
     path = data_dir() / "datapackage.json"
-    return _read_descriptor(str(path), path.stat().st_mtime_ns)
+    return _read_descriptor(str(path), _mtime_ns(path))
 
 
 def resource_names() -> list[str]:
@@ -215,11 +242,13 @@ _DTYPES = {
 
 
 def _read_rows(path: Path, shown: str) -> tuple[list[str], list[list[str]]]:
-    try:
-        with open(path, encoding="utf-8", newline="") as fh:
+    try:  # utf-8-sig: a byte-order mark (as some spreadsheet programs write) is dropped, not read as a column name
+        with open(path, encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.reader(fh))
     except FileNotFoundError:
         raise DataError(f"{shown}: file not found") from None
+    except OSError as exc:
+        raise DataError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
         raise DataError(f"{shown}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     if not rows:
@@ -261,8 +290,8 @@ def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         _record_read(name)
     try:
         stat = file.stat()
-    except FileNotFoundError:
-        raise DataError(f"{_display(file)}: file not found") from None
+    except OSError as exc:
+        raise _missing(file, exc) from None
     descriptor_file = data_dir() / "datapackage.json"
     # Parsed and validated once per version of the file (and of the descriptor); callers get a copy.
     frame = _load_cached(
@@ -271,7 +300,7 @@ def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         stat.st_mtime_ns,
         stat.st_size,
         str(descriptor_file),
-        descriptor_file.stat().st_mtime_ns,
+        _mtime_ns(descriptor_file),
     )
     return frame.copy()
 
@@ -368,4 +397,4 @@ def _check_unique(shown: str, key: list[str], columns: dict[str, list[Any]]) -> 
 
 def file_sha256(name: str) -> str:
     """SHA-256 (hex) of resource ``name``'s file, for provenance."""
-    return sha256_file(data_dir() / _resource(name)["path"])
+    return _sha256(data_dir() / _resource(name)["path"])

@@ -17,7 +17,7 @@ from .. import data
 from ..data.tabular import split_list
 from .bibliography import cite
 from .effect_sizes import effect_sizes, to_smd
-from .studies import _check_choice, _has_numbers, effects, region_of, reviews
+from .studies import _check_choice, _has_numbers, _regions_by_code, effects, reviews
 
 
 def summary() -> dict[str, int]:
@@ -100,10 +100,11 @@ def analysis_set(outcome: str, scale: str = "SMD") -> pd.DataFrame:
     es = es.sort_values(["_sample", "_n", "study_id"]).drop_duplicates("_sample").drop(columns=["_sample", "_n"])
     first_country = es["study_id"].map(lambda s: (split_list(st.loc[s, "countries"]) or [""])[0])
     names = data.geographies().set_index("code")["name"]
+    regions = _regions_by_code()
     es = es.assign(
         year=es["study_id"].map(st["year"]),
         country=first_country,
-        region=first_country.map(lambda c: region_of(c) if c else "Other"),
+        region=first_country.map(lambda c: regions.get(c, "Other")),
         migration_scope=es["study_id"].map(st["migration_scope"]),
         migrant_parent=es["migrant_parent"].fillna("unspecified"),
         label=[f"{cite(s)} ({names.get(c, c)})" for s, c in zip(es["study_id"], first_country)],

@@ -15,8 +15,9 @@ from collections.abc import Iterable
 import pandas as pd
 
 from .. import data
+from ..data.arguments import check_code, check_year
 from ..data.tabular import split_list
-from ..errors import ParameterError, check_choice
+from ..errors import ParameterError, check_choice, choice_error
 
 #: Regions used to group studies, from the UN geoscheme sub-region of each country.
 REGIONS: dict[str, tuple[str, ...]] = {
@@ -63,23 +64,41 @@ def domains() -> list[str]:
 
 
 def region_of(iso3: str) -> str:
-    """The :data:`REGIONS` name of a country (``"Other"`` when its sub-region is not listed).
+    """The :data:`REGIONS` name of a country (``"Other"`` when its sub-region is not listed); an unknown code
+    raises :class:`~leftbehind.errors.ParameterError`.
 
     Examples
     --------
     >>> region_of("NPL"), region_of("MDA"), region_of("GHA")
     ('South Asia', 'Europe and Central Asia', 'Africa')
     """
-    sub = data.geographies().set_index("code").get("un_region", pd.Series(dtype=str)).get(iso3)
-    for region, subs in REGIONS.items():
-        if sub in subs:
-            return region
-    return "Other"
+    return _regions_by_code()[check_code("iso3", iso3, countries_only=True)]
+
+
+def _regions_by_code() -> dict[str, str]:
+    """The :data:`REGIONS` name of every code of the geographies table (``"Other"`` when not listed)."""
+    geo = data.geographies()
+    by_sub = {sub: region for region, subs in REGIONS.items() for sub in subs}
+    return {code: by_sub.get(sub, "Other") for code, sub in zip(geo["code"], geo["un_region"])}
 
 
 def _check_choice(name: str, value: str | None, valid: Iterable[str]) -> None:
     if value is not None:
         check_choice(name, value, [str(v) for v in valid], "valid")
+
+
+def _check_study_ids(study_ids: Iterable[str] | str) -> list[str]:
+    """The study ids given (one id, or any iterable of them), each checked against the ``studies`` table."""
+    ids = [study_ids] if isinstance(study_ids, str) else study_ids
+    try:
+        ids = list(ids)
+    except TypeError:
+        raise ParameterError(f"study_ids must be a list of study ids, got {study_ids!r}") from None
+    known = data.load("studies")["study_id"]
+    unknown = [i for i in ids if i not in set(known)]
+    if unknown:
+        raise choice_error("study_id", unknown[0], sorted(known), "a study of the evidence base")
+    return ids
 
 
 def studies(
@@ -121,7 +140,8 @@ def studies(
     Raises
     ------
     ParameterError
-        For an unknown outcome, domain, design, scope, parent or region.
+        For an unknown country code, outcome, domain, design, scope, parent or region, or a year that is not a
+        whole number.
 
     Examples
     --------
@@ -137,6 +157,12 @@ def studies(
     _check_choice("region", region, REGIONS)
     designs = sorted(set(df["design"]))
     _check_choice("design", design, designs)
+    if country is not None:
+        check_code("country", country, countries_only=True)
+    if from_year is not None:
+        from_year = check_year("from_year", from_year)
+    if to_year is not None:
+        to_year = check_year("to_year", to_year)
     if not include_reviews and design != "systematic-review":
         df = df[df["design"] != "systematic-review"]
     if country is not None:
@@ -153,7 +179,8 @@ def studies(
     if parent is not None:
         df = df[df["migrant_parent"] == parent]
     if region is not None:
-        df = df[df["countries"].map(lambda c: any(region_of(x) == region for x in split_list(c)))]
+        regions = _regions_by_code()
+        df = df[df["countries"].map(lambda c: any(regions.get(x) == region for x in split_list(c)))]
     if from_year is not None:
         df = df[df["year"].fillna(-1) >= from_year]
     if to_year is not None:
@@ -176,7 +203,7 @@ def effects(
     df = data.load("effects")
     _check_choice("outcome", outcome, outcomes()["outcome"])
     if study_ids is not None:
-        df = df[df["study_id"].isin(list(study_ids))]
+        df = df[df["study_id"].isin(_check_study_ids(study_ids))]
     if outcome is not None:
         df = df[df["outcome"] == outcome]
     if with_numbers:
@@ -268,6 +295,8 @@ def select(
     >>> len(select(region="South Asia")) == len(studies(region="South Asia"))
     True
     """
+    from_year = None if from_year is None else check_year("from_year", from_year)
+    to_year = None if to_year is None else check_year("to_year", to_year)
     if from_year is not None and to_year is not None and from_year > to_year:
         raise ParameterError(f"from_year {from_year} is after to_year {to_year}")
     return studies(
@@ -290,7 +319,7 @@ def direction_table(study_ids: Iterable[str]) -> pd.DataFrame:
     {'harm': 0, 'no_difference': 1}
     """
     eff = data.load("effects")
-    eff = eff[eff["study_id"].isin(list(study_ids))]
+    eff = eff[eff["study_id"].isin(_check_study_ids(study_ids))]
     table = pd.crosstab(eff["outcome"], eff["direction"])
     order = [o for o in outcomes()["outcome"] if o in table.index]
     cols = [c for c in ("harm", "no_difference", "benefit", "unclear") if c in table.columns]

@@ -15,16 +15,16 @@ Estimators follow R's *metafor* (``rma.uni``, intercept-only models):
 * ``"PM"``: Paule-Mandel tau^2.
 * ``"REML"``: restricted maximum likelihood tau^2 (Fisher scoring).
 
-The DL and PM tau^2, and the FE summaries, come from
-``statsmodels.stats.meta_analysis.combine_effects`` (``method_re="dl"`` and
-``method_re="pm"``, the iterated Paule-Mandel solver). statsmodels does not
-provide REML, and it does not truncate the DL estimate at 0. This module
-implements those two things. The random-effects summary (estimate, SE,
-HKSJ scaling, I^2, H^2 and the prediction interval) is always computed from
-the final tau^2 by the same code.
+All four are computed by this package (:mod:`leftbehind.meta.estimators`) on a standardised scale, with
+relative stopping rules, so that results do not depend on the units of the effects: pooling ``c*yi`` with
+variances ``c**2*vi`` gives ``c`` times the estimate and ``c**2`` times tau^2, for effects in SD units or
+in currency alike. They agree with metafor (the tests compare with its results) and with statsmodels'
+``combine_effects`` for DL and PM. The random-effects summary (estimate, SE, HKSJ scaling, I^2, H^2 and the
+prediction interval) is always computed from the final tau^2 by the same code. Inputs too extreme for double
+precision raise :class:`~leftbehind.errors.MetaAnalysisError` rather than give NaN.
 
-Modules: ``validation`` (the choices, declared once, and input checks), ``pooling`` (estimators, result
-objects), ``sensitivity`` (subgroups, leave-one-out,
+Modules: ``validation`` (the choices, declared once, and input checks), ``estimators`` (tau^2 estimators),
+``pooling`` (the summary, result objects), ``sensitivity`` (subgroups, leave-one-out,
 cumulative, Egger), ``scales`` (effect sizes from intervals, back-transformation). Nothing here reads the
 data package: the engine works on any ``yi``/``vi``.
 

@@ -12,21 +12,17 @@ Examples
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from ..errors import MetaAnalysisError
+from .estimators import MAXITER as MAXITER
+from .estimators import TOL as TOL
+from .estimators import WeightSums, standardise, tau2_dl, tau2_pm, tau2_pm_brent, tau2_reml
 from .validation import _validate
-
-#: Convergence tolerance (absolute change in tau^2, or absolute value of the
-#: Paule-Mandel estimating equation) and the iteration cap.
-TOL: float = 1e-10
-MAXITER: int = 1000
 
 __all__ = ["EggerResult", "PoolResult", "pool"]
 
@@ -129,166 +125,78 @@ class EggerResult:
 
 
 # --------------------------------------------------------------------------
-# tau^2 estimators
-# --------------------------------------------------------------------------
-def _q_stat(y: np.ndarray, w: np.ndarray) -> float:
-    m = np.sum(w * y) / np.sum(w)
-    return float(np.sum(w * (y - m) ** 2))
-
-
-def _tau2_reml(y: np.ndarray, v: np.ndarray, start: float) -> float:
-    """REML tau^2 by Fisher scoring, as metafor ``rma.uni(method="REML")``.
-
-    Update ``tau2 += (Y'PPY - tr(P)) / tr(PP)`` with
-    ``P = W - w w'/sum(w)``, ``W = diag(1/(vi + tau2))``; a step that would
-    go below 0 is truncated at 0 (projected scoring). Stops when the absolute
-    change is below :data:`TOL`, raises after :data:`MAXITER` iterations.
-    """
-    tau2 = max(0.0, float(start))
-    for _ in range(MAXITER):
-        w = 1.0 / (v + tau2)
-        sw = w.sum()
-        mu = np.sum(w * y) / sw
-        sw2 = np.sum(w**2)
-        ypp_y = np.sum(w**2 * (y - mu) ** 2)
-        tr_p = sw - sw2 / sw
-        tr_pp = sw2 - 2.0 * np.sum(w**3) / sw + sw2**2 / sw**2
-        new = tau2 + (ypp_y - tr_p) / tr_pp
-        if new < 0.0:
-            new = 0.0
-        change = abs(new - tau2)
-        tau2 = new
-        if change < TOL:
-            return float(tau2)
-    raise MetaAnalysisError(f"REML estimation of tau^2 did not converge in {MAXITER} iterations (tolerance {TOL})")
-
-
-def _tau2_pm_brent(y: np.ndarray, v: np.ndarray) -> float:
-    """Paule-Mandel root of ``sum w (y - mu_w)^2 = k - 1`` by Brent's method (fallback)."""
-    from scipy.optimize import brentq
-
-    k = y.shape[0]
-
-    def f(t2: float) -> float:
-        return _q_stat(y, 1.0 / (v + t2)) - (k - 1)
-
-    if f(0.0) <= 0:
-        return 0.0
-    hi = max(1.0, float(np.var(y)) * 2)
-    n = 0
-    while f(hi) > 0:
-        hi *= 2.0
-        n += 1
-        if n > 200:
-            raise MetaAnalysisError("Paule-Mandel estimation of tau^2 failed to bracket the root")
-    return float(brentq(f, 0.0, hi, xtol=TOL, rtol=4 * np.finfo(float).eps, maxiter=MAXITER))
-
-
-def _sm_combine(y: np.ndarray, v: np.ndarray, method_re: str) -> Any:
-    from statsmodels.stats.meta_analysis import combine_effects  # imported when first used: it is slow to load
-
-    kw: dict[str, Any] = {}
-    if method_re == "pm":
-        kw = {"atol": TOL, "maxiter": MAXITER}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return combine_effects(y, v, method_re=method_re, **kw)
-
-
-# --------------------------------------------------------------------------
 # core
 # --------------------------------------------------------------------------
-def _typical_v(w: np.ndarray) -> float:
-    k = w.shape[0]
-    sw = w.sum()
-    return float((k - 1) * sw / (sw**2 - np.sum(w**2)))
+#: Private names kept for callers and tests of earlier versions.
+_tau2_reml = tau2_reml
+_tau2_pm_brent = tau2_pm_brent
+
+
+def _fit(y: np.ndarray, v: np.ndarray, method: str) -> tuple[float, float, float, float, float, float, np.ndarray]:
+    """``(tau2, estimate, se, se_hksj, Q, s2, weights)`` on the scale of ``y`` (see :func:`standardise`)."""
+    k = y.shape[0]
+    df = k - 1
+    fe = WeightSums(y, 1.0 / v)
+    if method == "FE":
+        tau2 = 0.0
+    elif method == "DL":
+        tau2 = tau2_dl(y, v)
+    elif method == "PM":
+        tau2 = tau2_pm(y, v)
+    else:  # REML, started from the DL estimate
+        tau2 = tau2_reml(y, v, start=tau2_dl(y, v))
+    s = fe if tau2 == 0.0 else WeightSums(y, 1.0 / (v + tau2))
+    se = math.sqrt(1.0 / s.sw)
+    se_hk = math.sqrt(float(np.sum(s.a * s.resid**2)) / df) if df > 0 else float("nan")
+    s2 = df / fe.c if df > 0 else float("nan")
+    return tau2, s.mu, se, se_hk, fe.Q if k >= 2 else 0.0, s2, s.a
 
 
 def _pool_arrays(y: np.ndarray, v: np.ndarray, method: str, ci: str, level: float) -> PoolResult:
     k = y.shape[0]
-    w_fe = 1.0 / v
     df = k - 1
-    if k >= 2:
-        sm_fe = _sm_combine(y, v, "dl")  # FE fields do not depend on method_re
-        Q = float(sm_fe.q)
-    else:
-        sm_fe = None
-        Q = 0.0
+    ys, vs, centre, e = standardise(y, v)
+    try:
+        with np.errstate(all="ignore"):
+            tau2_s, est_s, se_norm_s, se_hk_s, Q, s2, weights = _fit(ys, vs, method)
+    except ArithmeticError:  # ZeroDivisionError, OverflowError, FloatingPointError
+        raise _out_of_range("intermediate sums overflow or vanish", y, v) from None
     Q_pval = float(stats.chi2.sf(Q, df)) if df > 0 else float("nan")
-
     if method == "FE":
-        tau2 = 0.0
-        if sm_fe is not None:
-            est = float(sm_fe.mean_effect_fe)
-            se_norm = float(sm_fe.sd_eff_w_fe)
-            se_hk = float(sm_fe.sd_eff_w_fe_hksj)
-        else:
-            est, se_norm, se_hk = float(y[0]), float(math.sqrt(v[0])), float("nan")
-        weights = w_fe
         if df > 0 and Q > 0:
             I2 = max(0.0, 100.0 * (Q - df) / Q)
         else:
             I2 = 0.0 if df > 0 else float("nan")
         H2 = Q / df if df > 0 else float("nan")
     else:
-        if method == "DL":
-            sm = sm_fe
-            tau2 = float(sm.tau2)
-        elif method == "PM":
-            sm = _sm_combine(y, v, "pm")
-            tau2 = float(sm.tau2)
-            if tau2 <= 0 and df < Q:
-                # statsmodels' solver returns 0 whenever an iterate makes the
-                # estimating equation negative; if Q(0) > k-1 the root is > 0,
-                # so solve it directly instead (Brent's method).
-                sm = None
-                tau2 = _tau2_pm_brent(y, v)
-            elif tau2 > 0:
-                # statsmodels does not report convergence through combine_effects
-                ee = _q_stat(y, 1.0 / (v + tau2)) - df
-                if abs(ee) > 1e-6 * max(1.0, df):
-                    raise MetaAnalysisError(
-                        f"Paule-Mandel estimation of tau^2 did not converge in {MAXITER} iterations"
-                    )
-        else:  # REML
-            sm = None
-            dl = float(sm_fe.tau2)
-            tau2 = _tau2_reml(y, v, start=max(0.0, dl))
-        if sm is not None and tau2 > 0:
-            est = float(sm.mean_effect_re)
-            se_norm = float(sm.sd_eff_w_re)
-            se_hk = float(sm.sd_eff_w_re_hksj)
-        else:
-            tau2 = max(0.0, tau2)  # statsmodels' DL is not truncated at 0
-            w = 1.0 / (v + tau2)
-            est = float(np.sum(w * y) / w.sum())
-            se_norm = float(math.sqrt(1.0 / w.sum()))
-            se_hk = float(math.sqrt(np.sum(w * (y - est) ** 2) / df / w.sum()))
-        weights = 1.0 / (v + tau2)
-        s2 = _typical_v(w_fe)
-        I2 = 100.0 * tau2 / (tau2 + s2)
-        H2 = (tau2 + s2) / s2
+        I2 = 100.0 * tau2_s / (tau2_s + s2)
+        H2 = (tau2_s + s2) / s2
 
     alpha = 1.0 - level
     if ci == "hksj":
-        se = se_hk
+        se_s = se_hk_s
         crit = float(stats.t.isf(alpha / 2.0, df))
+    else:
+        se_s = se_norm_s
+        crit = float(stats.norm.isf(alpha / 2.0))
+    est = centre + math.ldexp(est_s, e)
+    se = math.ldexp(se_s, e)
+    tau2 = math.ldexp(tau2_s, 2 * e)
+    if ci == "hksj":
         stat = est / se if se > 0 else float("nan")
         pval = float(2.0 * stats.t.sf(abs(stat), df)) if se > 0 else float("nan")
     else:
-        se = se_norm
-        crit = float(stats.norm.isf(alpha / 2.0))
         stat = est / se
         pval = float(2.0 * stats.norm.sf(abs(stat)))
     ci_low, ci_high = est - crit * se, est + crit * se
     if method == "FE":
         pi_low = pi_high = float("nan")
     else:
-        half = crit * math.sqrt(se**2 + tau2)
+        half = math.ldexp(crit * math.sqrt(se_s**2 + tau2_s), e)
         pi_low, pi_high = est - half, est + half
 
-    wpct = tuple(float(x) for x in 100.0 * weights / weights.sum())
-    return PoolResult(
+    wpct = tuple(float(x) for x in 100.0 * weights)
+    result = PoolResult(
         k=k,
         method=method,
         ci_method=ci,
@@ -310,6 +218,34 @@ def _pool_arrays(y: np.ndarray, v: np.ndarray, method: str, ci: str, level: floa
         weights=wpct,
         level=level,
     )
+    _check_finite(result, y, v)
+    return result
+
+
+def _check_finite(r: PoolResult, y: np.ndarray, v: np.ndarray) -> None:
+    """Raise when a number that valid inputs always give is NaN or infinite: the inputs are beyond what double
+    precision can pool (e.g. effects that differ by more than about 1e154 standard errors), and a result with a
+    NaN or a silently wrong tau^2 would be worse than an error."""
+    fields = ["estimate", "se", "ci_low", "ci_high", "tau2", "Q"]
+    if r.Q_df > 0:
+        fields += ["I2", "H2", "Q_pval"]
+    if r.method != "FE":
+        fields += ["pi_low", "pi_high"]
+    if r.se > 0:
+        fields += ["z_or_t", "pval"]
+    bad = [f for f in fields if not math.isfinite(getattr(r, f))]
+    if not all(math.isfinite(w) for w in r.weights):
+        bad.append("weights")
+    if bad:
+        raise _out_of_range(f"{', '.join(bad)} would not be finite", y, v)
+
+
+def _out_of_range(what: str, y: np.ndarray, v: np.ndarray) -> MetaAnalysisError:
+    return MetaAnalysisError(
+        f"cannot pool these inputs in double precision: {what} (effects from {float(y.min()):.3g} to "
+        f"{float(y.max()):.3g}, variances from {float(v.min()):.3g} to {float(v.max()):.3g}); effects or "
+        "variances this extreme, or this far apart, are out of range"
+    )
 
 
 def pool(
@@ -330,9 +266,12 @@ def pool(
         units). Must be > 0.
     method : {"REML", "DL", "PM", "FE"}, default "REML"
         Estimator of tau^2: restricted maximum likelihood (Fisher scoring,
-        tolerance 1e-10, truncated at 0), DerSimonian-Laird (truncated at 0),
-        Paule-Mandel, or the fixed (equal) effect model (tau^2 = 0).
-        Case-insensitive.
+        relative tolerance 1e-10, truncated at 0), DerSimonian-Laird
+        (truncated at 0), Paule-Mandel, or the fixed (equal) effect model
+        (tau^2 = 0). Case-insensitive. Results do not depend on the units of
+        ``yi``: pooling ``c*yi``, ``c**2*vi`` gives ``c`` times the estimate,
+        SE and interval limits, ``c**2`` times tau^2 and the same I^2 and Q
+        (see :mod:`leftbehind.meta.estimators`).
     ci : {"normal", "hksj"}, default "normal"
         ``"normal"``: Wald z tests and intervals. ``"hksj"``: the
         Hartung-Knapp-Sidik-Jonkman method, as metafor ``test="knha"``. The
@@ -365,7 +304,9 @@ def pool(
         ``vi <= 0`` (the message gives the 0-based positions), ``method``,
         ``ci`` or ``level`` is invalid, or k is too small: k >= 2 for
         random effects or HKSJ, k >= 1 for FE. Also raised if an iterative
-        tau^2 estimator does not converge.
+        tau^2 estimator does not converge, or if the inputs are too extreme
+        to pool in double precision (a result would be NaN or infinite, e.g.
+        effects that differ by more than about 1e154 standard errors).
 
     Examples
     --------
