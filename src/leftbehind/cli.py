@@ -7,15 +7,20 @@ notebooks refresh     re-execute source notebooks and store their key-result out
 data refresh          download the WDI remittance series as a new edition (online)
 data validate         load every resource of the data package and report the first problem
 literature summary    counts of the evidence base; ``literature bib`` regenerates references.bib
+
+Errors are one line naming the file, option or report (``--debug`` shows the traceback); exit codes: 0 ok,
+1 failure (a bad plan, a failed report, a folder that cannot be written), 2 usage error (an option's value:
+``--jobs 0``, ``--out`` naming a file or a source folder, ``--plan`` naming a folder), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from .errors import LeftbehindError, ReportError
+from .errors import LeftbehindError, PlanError, ReportError
 
 __all__ = ["main"]
 
@@ -31,15 +36,25 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--show-code", action="store_true", help="keep code cells in the HTML reports")
     rep.add_argument("--check", action="store_true", help="validate the plan and parameters, run nothing")
     rep.add_argument("--plan", type=Path, help="plan file (default: notebooks/reports.yaml)")
-    rep.add_argument("--out", type=Path, help="output folder (default: reports/)")
-    rep.add_argument("--timeout", type=int, default=600, help="seconds a single cell may run (default 600)")
+    rep.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: reports/); never the notebooks', src/ or data/ folders, nor one holding them",
+    )
+    rep.add_argument(
+        "--timeout",
+        type=_count(0),
+        default=600,
+        metavar="SECONDS",
+        help="seconds a single cell may run (default 600; 0: no limit)",
+    )
     rep.add_argument("--wait", action="store_true", help="if another run is writing reports/, wait for it")
     rep.add_argument(
         "--jobs",
-        type=int,
+        type=_count(1),
         default=None,
         metavar="N",
-        help="reports executed at once, one kernel per report (default: number of cores)",
+        help="reports executed at once, one kernel per report: 1 or more (default: number of cores)",
     )
     rep.add_argument(
         "--scheduler",
@@ -65,12 +80,38 @@ def _build_parser() -> argparse.ArgumentParser:
     lit_sub = lit.add_subparsers(dest="action", required=True)
     lit_sub.add_parser("summary", help="count studies, effect rows, countries and reviews")
     lit_sub.add_parser("bib", help="regenerate data/literature/references.bib from studies.csv")
+    for command in (rep, nbs, dat, lit):
+        command.add_argument("--debug", action="store_true", help="on an error, show the full traceback")
     return parser
 
 
+def _count(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum`` (argparse names the option when it is not)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number of at least {minimum}, not {text!r}")
+        return value
+
+    return parse
+
+
+class _UsageError(Exception):
+    """A command-line argument names something that cannot be used (exit code 2)."""
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 ok, 1 failure, 2 usage error)."""
-    args = _build_parser().parse_args(argv)
+    """Run the command line; return the exit code (0 ok, 1 failure, 2 usage error, 130 interrupted).
+
+    Errors are reported in one line (no traceback unless ``--debug``): the file, option or report concerned
+    and what went wrong.
+    """
+    parser = _build_parser()
+    args = parser.parse_args(argv)
     if "rfc3987_syntax" not in sys.modules:
         # jsonschema (via nbformat) builds an IRI grammar at import when rfc3987-syntax is installed, which
         # costs ~2.5 s and is never used by notebook validation; this process does without it.
@@ -84,19 +125,46 @@ def main(argv: list[str] | None = None) -> int:
             return _data(args)
         if args.command == "literature":
             return _literature(args)
+    except _UsageError as exc:
+        if args.debug:
+            raise
+        parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
     except LeftbehindError as exc:
+        if args.debug:
+            raise
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc} (--debug shows the traceback)", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"error: {type(exc).__name__}: {exc} (--debug shows the traceback)", file=sys.stderr)
+        return 1
     return 2
 
 
 def _reports(args: argparse.Namespace) -> int:
     from . import reports
+    from .reports import guards
 
     plan_path = args.plan or reports.default_plan_path()
+    try:
+        guards.check_plan_path(plan_path)  # a missing file, a folder, a device: the option is wrong
+    except PlanError as exc:
+        raise _UsageError(f"argument --plan: {exc}") from None
+    if args.out is not None and not args.check:
+        try:
+            guards.check_output_dir(args.out, plan_path, [r.notebook for r in reports.load_plan(plan_path)])
+        except ReportError as exc:
+            raise _UsageError(f"argument --out: {exc}") from None
     if args.check:
         plan = reports.select(reports.load_plan(plan_path), args.only)
         reports.check(plan)

@@ -18,12 +18,16 @@ Running the plan (:func:`run`, or ``python -m leftbehind reports``):
    ``show_code``), and moves both files into ``reports/`` atomically;
 3. keeps going when one report fails: its previous good files stay untouched, the failed execution is kept
    as ``reports/_failed/<name>.ipynb``, and the summary names the failing cell;
-4. writes ``reports/manifest.json`` and ``reports/index.html`` listing every report with its parameters.
+4. writes ``reports/manifest.json`` and ``reports/index.html`` from what is on disk, listing every report with
+   its parameters and the plan it comes from (several plans may share an output folder; none drops the
+   others' entries).
 
-Modules, one step of the job each: ``plan`` (read the plan, expand grids, check parameters), ``execute`` (a
-kernel per report), ``inputs`` (what a report depends on: incremental builds), ``notebooks`` (normalise and
-store notebooks), ``provenance`` (code, data and environment of a run), ``site`` (provenance header,
-thumbnails, manifest and index), ``run`` (the whole run: lock, parallel jobs, signals).
+Modules, one step of the job each: ``guards`` (bounds on plan files, output folders that would overwrite
+sources), ``plan`` (read the plan, expand grids, check parameters), ``inspection`` (what a notebook declares),
+``execute`` (a kernel per report), ``inputs`` (what a report depends on: incremental builds), ``notebooks``
+(normalise and store notebooks), ``provenance`` (code, data and environment of a run), ``publish`` (one
+report's files, isolated: image checks, HTML, thumbnail, writes), ``site`` (provenance header, manifest and
+index), ``run`` (the whole run: lock, parallel jobs, signals).
 
 Examples
 --------

@@ -100,6 +100,7 @@ def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]
                 str(out_path),
                 parameters=report.parameters,
                 kernel_name="python3",
+                language="python",  # a notebook need not say (VS Code writes none): the runner runs Python
                 cwd=str(report.notebook.parent),
                 progress_bar=False,
                 log_output=False,

@@ -1,5 +1,6 @@
-"""What a report's output depends on, for incremental builds: the notebook's source, its parameters, the data
-files it read, the leftbehind code and the lock file. Used by :mod:`leftbehind.reports.run` and ``site``.
+"""What a report's output depends on, for incremental builds: the notebook, its parameters, title and code
+visibility, the data files it read, the leftbehind code and templates, the lock file and the interpreter (see
+:func:`_inputs`). Used by :mod:`leftbehind.reports.run` and ``site``.
 """
 
 from __future__ import annotations
@@ -50,24 +51,54 @@ def _code_sha256() -> str:
     return digest.hexdigest()
 
 
-def _inputs(report: Report, reads: Iterable[str], prov: dict[str, Any]) -> dict[str, Any]:
-    """Everything a report's output depends on: notebook source, parameters, the data it read, code, lock."""
+def _notebook_file_hash(path: Path) -> str:
+    """Hash of everything in a notebook file that can reach an executed copy: cells (outputs and execution
+    counts excluded, the run replaces them), cell and notebook metadata, format version."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+    return _sha256(json.dumps(nb, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+
+
+def _inputs(report: Report, reads: Iterable[str], prov: dict[str, Any], show_code: bool, root: Path) -> dict[str, Any]:
+    """Everything a report's bytes depend on, as the incremental-build key: the notebook (source, metadata and
+    path as shown in the provenance header), parameters, title (the HTML ``<title>``), whether code is shown,
+    the data it read, the leftbehind code and templates, the lock file and the interpreter's version.
+
+    Not in the key: the group (shown in the index only, which every run rewrites) and the timeout (it decides
+    whether a report finishes, not what it contains).
+    """
     resources = prov["data_package"]["resources"]
     deps = {name: resources.get(name, "") for name in sorted(set(reads))}
     deps["datapackage.json"] = prov["data_package"]["descriptor"]
     return {
         "notebook": _notebook_source_hash(report.notebook),
+        "notebook_file": _notebook_file_hash(report.notebook),
+        "notebook_path": _relative(report.notebook, root),
         "parameters": report.parameters,
+        "title": report.title,
+        "show_code": show_code,
         "code": _code_sha256(),
         "lock": prov["environment"]["lock_sha256"],
+        "python": prov["environment"].get("versions", {}).get("python", ""),
         "data": deps,
     }
 
 
-def _unchanged(report: Report, old: dict[str, Any], out_dir: Path, prov: dict[str, Any]) -> bool:
+def _unchanged(
+    report: Report, old: dict[str, Any], out_dir: Path, prov: dict[str, Any], show_code: bool, root: Path
+) -> bool:
+    """True when report's last good files are on disk and nothing in its :func:`_inputs` changed since (a
+    notebook that cannot be read counts as changed: the check then says what is wrong with it)."""
     if old.get("status") != "ok" or not isinstance(old.get("inputs"), dict):
         return False
     if not ((out_dir / f"{report.name}.html").exists() and (out_dir / f"{report.name}.ipynb").exists()):
         return False
     reads = [r for r in old["inputs"].get("data", {}) if r != "datapackage.json"]
-    return _inputs(report, reads, prov) == old["inputs"]
+    try:
+        return _inputs(report, reads, prov, show_code, root) == old["inputs"]
+    except Exception:  # an unreadable notebook: not unchanged
+        return False

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .._io import REPO_ROOT
 from ..errors import ParameterError, PlanError, did_you_mean
+from .guards import MAX_REPORTS, load_yaml, read_plan_text
+from .inspection import _declared_parameters, _NotebookProblem
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _TYPES: dict[str, type | tuple[type, ...]] = {
@@ -178,8 +178,11 @@ def load_plan(path: Path) -> list[Report]:
     Raises
     ------
     PlanError
-        When the file is missing or not YAML, an entry lacks ``name`` or ``notebook``, a name is not a
-        safe file name (no ``/``, ``..`` or absolute paths), a name repeats, or a notebook does not exist.
+        When the file is missing, a folder, larger than 1 MiB or not UTF-8, not YAML or expanding (through
+        YAML aliases) to more than :data:`~leftbehind.reports.guards.MAX_PLAN_VALUES` values, when the plan
+        makes more than :data:`~leftbehind.reports.guards.MAX_REPORTS` reports, an entry lacks ``name`` or
+        ``notebook``, a name is not a safe file name (no ``/``, ``..`` or absolute paths), a name repeats, or
+        a notebook does not exist.
 
     Examples
     --------
@@ -188,12 +191,7 @@ def load_plan(path: Path) -> list[Report]:
     """
     path = Path(path)
     shown = path.name
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlanError(f"{path}: plan file not found") from None
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{shown}: not valid YAML ({exc})") from None
+    doc = load_yaml(read_plan_text(path), shown)
     if not isinstance(doc, dict) or not isinstance(doc.get("reports"), list):
         raise PlanError(f'{shown}: expected a mapping with a list under "reports"')
     reports: list[Report] = []
@@ -226,15 +224,12 @@ def load_plan(path: Path) -> list[Report]:
         params = entry.get("parameters") or {}
         if not isinstance(params, dict):
             raise PlanError(f"{where}: parameters must be a mapping of name: value")
-        for rname, rparams in _expand_grid(where, name, params, entry.get("grid")):
+        expanded = _expand_grid(where, name, params, entry.get("grid"), room=MAX_REPORTS - len(reports))
+        for rname, rparams in expanded:
             if rname in seen and rname != name:
                 raise PlanError(f'{where}: the grid makes report name "{rname}", which is already used')
             seen.add(rname)
-            title = str(entry.get("title") or name)
-            try:
-                title = title.format(**rparams)
-            except (KeyError, IndexError, ValueError):
-                raise PlanError(f"{where}: title {title!r} names a parameter the entry does not set") from None
+            title = _title(where, str(entry.get("title") or name), rparams)
             reports.append(
                 Report(
                     name=rname,
@@ -247,15 +242,42 @@ def load_plan(path: Path) -> list[Report]:
     return reports
 
 
+def _title(where: str, template: str, parameters: dict[str, Any]) -> str:
+    """A report's title: ``template`` with each ``{parameter}`` replaced by the parameter's value. Only plain
+    names are allowed between braces (no format specification such as ``{x:>999999999}``, no attributes)."""
+    import string
+
+    out = []
+    try:
+        for text, field, spec, conversion in string.Formatter().parse(template):
+            out.append(text)
+            if field is None:
+                continue
+            if spec or conversion or field not in parameters:
+                raise ValueError(field)
+            out.append(str(parameters[field]))
+    except ValueError:
+        raise PlanError(
+            f"{where}: title {template!r} must name parameters the entry sets, as {{name}} (no format specification)"
+        ) from None
+    return "".join(out)
+
+
 def _slug(value: Any) -> str:
     """A safe, deterministic file-name part for a parameter value."""
     text = re.sub(r"[^A-Za-z0-9]+", "-", str(value)).strip("-")
     return text or hashlib.sha256(str(value).encode()).hexdigest()[:8]
 
 
-def _expand_grid(where: str, name: str, params: dict[str, Any], grid: Any) -> list[tuple[str, dict[str, Any]]]:
-    """One (name, parameters) per value of a ``grid: {parameter: [values]}`` entry; the entry itself otherwise."""
+def _expand_grid(
+    where: str, name: str, params: dict[str, Any], grid: Any, room: int = MAX_REPORTS
+) -> list[tuple[str, dict[str, Any]]]:
+    """One (name, parameters) per value of a ``grid: {parameter: [values]}`` entry; the entry itself otherwise.
+    ``room`` is how many more reports the plan may make (:data:`~leftbehind.reports.guards.MAX_REPORTS` in all)."""
+    too_many = f"{where}: the plan makes more than {MAX_REPORTS} reports, the limit for a plan"
     if grid is None:
+        if room < 1:
+            raise PlanError(too_many)
         return [(name, dict(params))]
     if not isinstance(grid, dict) or len(grid) != 1:
         raise PlanError(
@@ -264,6 +286,8 @@ def _expand_grid(where: str, name: str, params: dict[str, Any], grid: Any) -> li
     ((pname, values),) = grid.items()
     if not isinstance(values, list) or not values:
         raise PlanError(f'{where}: grid parameter "{pname}" needs a non-empty list of values')
+    if len(values) > room:
+        raise PlanError(f'{too_many} (grid parameter "{pname}" has {len(values)} values)')
     out = []
     for value in values:
         rname = f"{name}_{_slug(value)}"
@@ -304,17 +328,14 @@ def select(reports: list[Report], only: Iterable[str] | None) -> list[Report]:
     return [r for r in reports if r.name in wanted]
 
 
-def _declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
-    import papermill
-
-    return dict(papermill.inspect_notebook(str(notebook)))
-
-
 def check(reports: list[Report]) -> None:
     """Check every report's parameters before anything runs.
 
-    A parameter must be declared in the notebook's ``parameters`` cell, have the declared type, and, when its
-    name is in :data:`DOMAINS`, one of the valid values. All problems are collected into one error.
+    A notebook must be a readable Python notebook (its metadata need not name a kernel: the runner runs a
+    Python kernel). A parameter must be declared in the notebook's ``parameters`` cell, have the declared
+    type, and, when its name is in :data:`DOMAINS`, one of the valid values (a list of such values must not
+    be empty). A notebook without a ``parameters`` cell is accepted when its entry gives no parameters. All
+    problems are collected into one error.
 
     Raises
     ------
@@ -330,11 +351,23 @@ def check(reports: list[Report]) -> None:
     leftbehind.errors.ParameterError: plan entry "01_headline_figures", parameter "topik": not a parameter of 01_headline_figures.ipynb; did you mean "topic"? Parameters: topic
     """
     problems: list[str] = []
-    cache: dict[Path, dict[str, dict[str, Any]]] = {}
+    cache: dict[Path, dict[str, dict[str, Any]] | str] = {}
     for r in reports:
-        declared = cache.setdefault(r.notebook, _declared_parameters(r.notebook))
+        if r.notebook not in cache:
+            try:
+                cache[r.notebook] = _declared_parameters(r.notebook)
+            except _NotebookProblem as exc:
+                cache[r.notebook] = str(exc)
+        declared = cache[r.notebook]
+        if isinstance(declared, str):
+            problems.append(f'plan entry "{r.name}": {declared}')
+            continue
         if not declared:
-            problems.append(f'plan entry "{r.name}": {r.notebook.name} has no cell tagged "parameters"')
+            if r.parameters:
+                problems.append(
+                    f'plan entry "{r.name}": {r.notebook.name} has no cell tagged "parameters" (or declares none '
+                    f"in it), so parameters cannot be given: {', '.join(r.parameters)}"
+                )
             continue
         for pname, value in r.parameters.items():
             where = f'plan entry "{r.name}", parameter "{pname}"'
@@ -355,6 +388,11 @@ def check(reports: list[Report]) -> None:
             if domain is not None:
                 valid = [str(v) for v in domain()]
                 values = value if isinstance(value, list) else [value]
+                if not values:
+                    problems.append(
+                        f"{where}: an empty list selects nothing; give at least one value. Valid values: "
+                        f"{', '.join(valid)}"
+                    )
                 for v in values:
                     if str(v) not in valid:
                         hint = did_you_mean(v, valid, sentence=False)

@@ -18,13 +18,15 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .._io import REPO_ROOT, write_atomic
+from .._io import REPO_ROOT
 from ..errors import ReportError
-from .execute import Outcome, _executions, _export_html
-from .inputs import _relative, _unchanged
-from .notebooks import dumps, normalise
+from .execute import Outcome, _executions
+from .guards import check_output_dir
+from .inputs import _unchanged
+from .inspection import quiet_inspection
 from .plan import Report, check, default_plan_path, load_plan, select
-from .site import _read_manifest, _with_provenance, _write_manifest_and_index, _write_thumbnail
+from .publish import publish
+from .site import _check_other_plans, _plan_id, _read_manifest, _write_manifest_and_index
 
 __all__ = ["default_output_dir", "run"]
 
@@ -39,7 +41,7 @@ def run(
     out_dir: Path | None = None,
     only: Iterable[str] | None = None,
     show_code: bool = False,
-    timeout: int = 600,
+    timeout: int | None = 600,
     log: Callable[[str], None] | None = None,
     wait: bool = False,
     jobs: int | None = None,
@@ -53,24 +55,30 @@ def run(
     plan_path
         The plan YAML (default :func:`default_plan_path`).
     out_dir
-        Where reports go (default :func:`default_output_dir`).
+        Where reports go (default :func:`default_output_dir`). Refused when it is not a folder, or is, is
+        inside or contains the plan's notebooks, the repository's ``notebooks/``, ``src/`` or ``data/``
+        (:func:`~leftbehind.reports.guards.check_output_dir`). Several plans may share it: each entry of
+        ``manifest.json`` names its ``plan``, a run rewrites its own plan's entries and keeps the others while
+        their files exist; a plan whose report names another plan already wrote there is refused.
     only
         Names of reports to run (default: all).
     show_code
         Keep code cells in the HTML (default: hidden).
     timeout
-        Seconds a single cell may run.
+        Seconds a single cell may run; 0 or None: no limit.
     log
         Called with one line per report; default prints to standard error.
     wait
         When another run holds the output folder's lock, wait for it instead of failing at once.
     jobs
-        Reports executed at once, each kernel in its own worker process (default: the number of cores).
-        HTML export and every write happen in this process.
+        Reports executed at once, each kernel in its own worker process (default: the number of cores; at
+        least 1). HTML export and every write happen in this process, each report isolated: one that cannot
+        be exported or written fails alone.
     force
-        Re-execute every selected report. Without it, a report whose inputs (notebook source, parameters,
-        the data resources it read, the leftbehind source, the lock file) are unchanged since its last good
-        run is skipped and its files are kept.
+        Re-execute every selected report. Without it, a report whose inputs (notebook, parameters, title,
+        ``show_code``, the data resources it read, the leftbehind source and templates, the lock file, the
+        Python version: :func:`~leftbehind.reports.inputs._inputs`) are unchanged since its last good run is
+        skipped and its files are kept.
     executor
         Any :class:`concurrent.futures.Executor` to run the executions on instead (e.g. a Dask client's
         executor); its workers need this package and the notebooks at the same paths.
@@ -91,8 +99,14 @@ def run(
     out_dir = Path(out_dir or default_output_dir())
     progress = log is None and sys.stderr.isatty()  # a bar on a terminal, one line per report otherwise (CI)
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    if jobs is not None and jobs < 1:
+        raise ReportError(f"jobs must be at least 1 (reports executed at once), not {jobs}")
     plan = load_plan(plan_path)
+    check_output_dir(out_dir, plan_path, [r.notebook for r in plan])
     chosen = select(plan, only)
+    root = plan_path.parent.parent
+    plan_id = _plan_id(plan_path, root)
+    _check_other_plans(plan, out_dir, plan_id)
     from . import provenance  # reads versions and git state: only when a run starts
 
     prov = {"environment": provenance.environment(), "data_package": provenance.data_package()}
@@ -100,11 +114,17 @@ def run(
         check(chosen)
     else:  # reports whose inputs are unchanged passed this check when they last ran; check the others
         previous = _read_manifest(out_dir)
-        check([r for r in chosen if r.name not in previous or not _unchanged(r, previous[r.name], out_dir, prov)])
-    root = plan_path.parent.parent
-    out_dir.mkdir(parents=True, exist_ok=True)
+        check(
+            [
+                r
+                for r in chosen
+                if r.name not in previous or not _unchanged(r, previous[r.name], out_dir, prov, show_code, root)
+            ]
+        )
     with _run_lock(out_dir, wait), _sigterm_as_interrupt():
-        return _run_locked(plan, chosen, out_dir, root, show_code, timeout, log, jobs, executor, force, progress, prov)
+        return _run_locked(
+            plan, chosen, out_dir, root, show_code, timeout, log, jobs, executor, force, progress, prov, plan_id
+        )
 
 
 @contextlib.contextmanager
@@ -113,6 +133,12 @@ def _run_lock(out_dir: Path, wait: bool) -> Iterator[None]:
     import fcntl
 
     path = out_dir / ".lock"
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out_dir).close()  # the folder must take new files (atomic writes make them)
+        path.touch()
+    except OSError as exc:
+        raise ReportError(f"output folder {out_dir.as_posix()}: cannot write there ({exc.strerror or exc})") from None
     with open(path, "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -153,13 +179,14 @@ def _run_locked(
     out_dir: Path,
     root: Path,
     show_code: bool,
-    timeout: int,
+    timeout: int | None,
     log: Callable[[str], None],
     jobs: int | None = None,
     executor: concurrent.futures.Executor | None = None,
     force: bool = False,
     progress: bool = False,
     prov: dict[str, Any] | None = None,
+    plan_id: str = "",
 ) -> list[Outcome]:
     from . import provenance  # reads versions and git state: only when a run starts
 
@@ -169,7 +196,7 @@ def _run_locked(
     to_run = []
     for report in chosen:
         old = previous.get(report.name)
-        if not force and old is not None and _unchanged(report, old, out_dir, prov):
+        if not force and old is not None and _unchanged(report, old, out_dir, prov, show_code, root):
             done[report.name] = Outcome(report, "ok", reads=tuple(old["inputs"]["data"]), skipped=True)
         else:
             to_run.append(report)
@@ -181,32 +208,26 @@ def _run_locked(
 
         bar = tqdm(total=len(to_run), desc="reports", unit="report", file=sys.stderr, dynamic_ncols=True)
         log = bar.write
-    with tempfile.TemporaryDirectory(prefix="leftbehind-run-") as tmp:
-        for i, (report, nb, outcome) in enumerate(_executions(to_run, Path(tmp), timeout, jobs, executor), start=1):
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix_str(report.name)
-            rel_in = _relative(report.notebook, root)
-            if outcome.status == "ok":
-                normalise(nb, input_path=rel_in, output_path=f"reports/{report.name}.ipynb")
-                html = _with_provenance(_export_html(nb, report.title, show_code), report, rel_in, prov)
-                write_atomic(out_dir / f"{report.name}.ipynb", dumps(nb))
-                write_atomic(out_dir / f"{report.name}.html", html)
-                _write_thumbnail(nb, out_dir / "thumbs" / f"{report.name}.png")
-                failed = out_dir / "_failed" / f"{report.name}.ipynb"
-                if failed.exists():
-                    failed.unlink()
-                log(f"[{i}/{len(to_run)}] ok      {report.name}")
-            else:
-                if nb is not None:
-                    normalise(nb, input_path=rel_in, output_path=f"reports/_failed/{report.name}.ipynb")
-                    write_atomic(out_dir / "_failed" / f"{report.name}.ipynb", dumps(nb))
-                log(f"[{i}/{len(to_run)}] FAILED  {report.name}: {outcome.error}")
-            done[report.name] = outcome
-    if bar is not None:
-        bar.close()
+    try:
+        with tempfile.TemporaryDirectory(prefix="leftbehind-run-") as tmp, quiet_inspection():
+            runs = _executions(to_run, Path(tmp), timeout or 0, jobs, executor)  # 0: no limit (nbclient)
+            for i, (report, nb, outcome) in enumerate(runs, start=1):
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix_str(report.name)
+                outcome = publish(report, nb, outcome, out_dir, root, show_code, prov)
+                if outcome.status == "ok":
+                    log(f"[{i}/{len(to_run)}] ok      {report.name}")
+                else:
+                    log(f"[{i}/{len(to_run)}] FAILED  {report.name}: {outcome.error}")
+                done[report.name] = outcome
+    finally:  # even when interrupted: the index and manifest describe what is on disk
+        if bar is not None:
+            bar.close()
+        _write_manifest_and_index(
+            plan, [done[r.name] for r in chosen if r.name in done], out_dir, root, prov, plan_id, show_code
+        )
     outcomes = [done[r.name] for r in chosen]
-    _write_manifest_and_index(plan, outcomes, out_dir, root, prov)
     failures = [o for o in outcomes if o.status != "ok"]
     if failures:
         lines = [f"{len(failures)} of {len(outcomes)} report(s) failed:"]

@@ -1,5 +1,6 @@
-"""The published site: provenance header of each report, thumbnails, ``manifest.json`` and ``index.html``.
-Used by :mod:`leftbehind.reports.run`.
+"""The published site: provenance header of each report, ``manifest.json`` and ``index.html`` (written from
+what is on disk, keeping the entries of other plans run into the same folder). Used by
+:mod:`leftbehind.reports.run` and ``publish``.
 
 Examples
 --------
@@ -9,7 +10,6 @@ True
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import __version__
 from .._io import write_atomic
+from ..errors import ReportError
 from .execute import Outcome
 from .inputs import _inputs, _notebook_source_hash, _relative
 from .plan import Report
@@ -50,29 +51,70 @@ def _with_provenance(html: str, report: Report, rel_in: str, prov: dict[str, Any
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + "\n" + block, html, count=1)
 
 
-def _write_thumbnail(nb: Any, path: Path) -> None:
-    """Save a small copy of the report's first figure (for the index); remove a stale one if there is none."""
-    import base64
+def _plan_id(plan_path: Path, root: Path) -> str:
+    """How the manifest names a plan: its path relative to the project (e.g. ``notebooks/reports.yaml``)."""
+    return _relative(plan_path, root)
 
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            png = output.get("data", {}).get("image/png")
-            if png:
-                from PIL import Image
 
-                image = Image.open(io.BytesIO(base64.b64decode("".join(png) if isinstance(png, list) else png)))
-                image.thumbnail((320, 320))
-                small = io.BytesIO()
-                image.convert("RGB").save(small, format="PNG")
-                write_atomic(path, small.getvalue())
-                return
-    if path.exists():
-        path.unlink()
+def _check_other_plans(plan: list[Report], out_dir: Path, plan_id: str) -> None:
+    """Refuse a plan whose report names are already in ``out_dir`` from another plan (its files would be
+    overwritten and its manifest entry replaced).
+
+    Raises
+    ------
+    ReportError
+        Naming the reports, both plans and what to do instead.
+    """
+    previous = _read_manifest(out_dir)
+    clashes = [
+        (r.name, previous[r.name]["plan"])
+        for r in plan
+        if r.name in previous and previous[r.name].get("plan") not in (None, plan_id)
+    ]
+    if clashes:
+        shown = ", ".join(f'"{name}" (from {other})' for name, other in clashes[:10])
+        raise ReportError(
+            f"{plan_id}: report name(s) {shown} already in {out_dir.name}/ from another plan; running would "
+            "overwrite them. Rename the reports, or write this plan's reports to another folder (--out)"
+        )
+
+
+def _notebook_hash_or(path: Path, fallback: Any) -> Any:
+    """The notebook's source hash, or ``fallback`` when the notebook cannot be read (a corrupt notebook of a
+    report that did not run must not stop the manifest from being written)."""
+    try:
+        return _notebook_source_hash(path)
+    except Exception:
+        return fallback
+
+
+def _files(out_dir: Path, name: str) -> dict[str, str | None]:
+    """Links of a report to the files that are on disk now (None for each that is not)."""
+    paths = {
+        "html": f"{name}.html",
+        "ipynb": f"{name}.ipynb",
+        "failed_ipynb": f"_failed/{name}.ipynb",
+        "thumbnail": f"thumbs/{name}.png",
+    }
+    return {key: rel if (out_dir / rel).is_file() else None for key, rel in paths.items()}
 
 
 def _write_manifest_and_index(
-    plan: list[Report], outcomes: list[Outcome], out_dir: Path, root: Path, prov: dict[str, Any]
+    plan: list[Report],
+    outcomes: list[Outcome],
+    out_dir: Path,
+    root: Path,
+    prov: dict[str, Any],
+    plan_id: str,
+    show_code: bool,
 ) -> None:
+    """Write ``manifest.json`` and ``index.html`` from what is on disk now.
+
+    Every link (HTML, notebook, failed run, thumbnail) is set only when its file exists. Entries: one per
+    report of this plan (its outcome in this run, else its last recorded state), then the entries of other
+    plans run into the same folder (marked by ``plan``) while any of their files exist, so that running a
+    second plan never drops the first one's reports or their incremental-build records.
+    """
     manifest_path = out_dir / "manifest.json"
     previous = _read_manifest(out_dir)
     by_name = {o.report.name: o for o in outcomes}
@@ -85,19 +127,20 @@ def _write_manifest_and_index(
     }
     entries = []
     for r in plan:
-        html = out_dir / f"{r.name}.html"
+        old = previous.get(r.name, {})
+        files = _files(out_dir, r.name)
         entry: dict[str, Any] = {
             "name": r.name,
             "title": r.title,
             "group": r.group,
+            "plan": plan_id,
             "notebook": _relative(r.notebook, root),
-            "notebook_sha256": _notebook_source_hash(r.notebook),
+            "notebook_sha256": _notebook_hash_or(r.notebook, old.get("notebook_sha256")),
             "parameters": r.parameters,
-            "html": f"{r.name}.html" if html.exists() else None,
-            "ipynb": f"{r.name}.ipynb" if (out_dir / f"{r.name}.ipynb").exists() else None,
+            "html": files["html"],
+            "ipynb": files["ipynb"],
         }
         o = by_name.get(r.name)
-        old = previous.get(r.name, {})
         if o is not None and o.skipped:
             entry.update({k: old.get(k) for k in ("status", "error", "failed_cell", "inputs", "generated_with")})
         elif o is not None:
@@ -105,25 +148,46 @@ def _write_manifest_and_index(
             entry["error"] = o.error
             entry["failed_cell"] = o.cell_index
             if o.status == "ok":
-                entry["inputs"] = _inputs(r, o.reads, prov)
+                entry["inputs"] = _inputs(r, o.reads, prov, show_code, root)
                 entry["generated_with"] = generated
             else:
                 entry["inputs"] = old.get("inputs")
                 entry["generated_with"] = old.get("generated_with")
         else:
-            entry["status"] = old.get("status", "ok" if html.exists() else "not run")
+            entry["status"] = old.get("status", "ok" if files["html"] else "not run")
             entry["error"] = old.get("error", "")
             entry["failed_cell"] = old.get("failed_cell")
             entry["inputs"] = old.get("inputs")
             entry["generated_with"] = old.get("generated_with")
-        entry["failed_ipynb"] = f"_failed/{r.name}.ipynb" if entry["status"] == "failed" else None
-        entry["thumbnail"] = f"thumbs/{r.name}.png" if (out_dir / "thumbs" / f"{r.name}.png").exists() else None
+        if entry["status"] == "ok" and not files["html"]:
+            entry["status"] = "not run"  # its files were removed since
+        entry["failed_ipynb"] = files["failed_ipynb"] if entry["status"] == "failed" else None
+        entry["thumbnail"] = files["thumbnail"]
         entries.append(entry)
-    manifest = {"leftbehind_version": __version__, "provenance": prov, "reports": entries}
-    write_atomic(manifest_path, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    write_atomic(
-        out_dir / "index.html", render_index({**manifest, "has_api": (out_dir / "api" / "leftbehind.html").exists()})
-    )
+    names = {r.name for r in plan}
+    for name, old in previous.items():
+        if name in names or old.get("plan") == plan_id:
+            continue  # this plan's entries are above; one removed from the plan goes
+        files = _files(out_dir, name)
+        if not (files["html"] or files["ipynb"] or files["failed_ipynb"]):
+            continue  # nothing of it is left on disk
+        kept = {**old, "html": files["html"], "ipynb": files["ipynb"], "thumbnail": files["thumbnail"]}
+        kept["failed_ipynb"] = files["failed_ipynb"] if old.get("status") == "failed" else None
+        entries.append(kept)
+    entries.sort(key=lambda e: str(e.get("plan") or ""))  # stable: plan by plan, each in its own order
+    manifest = {"leftbehind_version": __version__, "plan": plan_id, "provenance": prov, "reports": entries}
+    index = render_index({**manifest, "has_api": (out_dir / "api" / "leftbehind.html").exists()})
+    for path, text in (
+        (manifest_path, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"),
+        (out_dir / "index.html", index),
+    ):
+        try:
+            write_atomic(path, text)
+        except OSError as exc:
+            raise ReportError(
+                f"could not write {out_dir.name}/{path.name}: {exc.strerror or exc} (the reports written so far are "
+                "complete; run again once the problem is solved)"
+            ) from None
 
 
 def render_index(manifest: dict[str, Any]) -> str:

@@ -1,0 +1,92 @@
+"""Reading what a notebook declares, for the plan check: the parameters of its cell tagged ``parameters``
+(via papermill's Python translator), whether it is a readable Python notebook, and papermill's warnings about
+that cell re-emitted with the notebook named. Used by :mod:`leftbehind.reports.plan` and ``run``.
+
+Examples
+--------
+>>> from leftbehind._io import REPO_ROOT
+>>> list(_declared_parameters(REPO_ROOT / "notebooks" / "01_headline_figures.ipynb"))
+['topic']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+class _Collect(logging.Handler):
+    """A logging handler that keeps the records it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+class _NotebookProblem(Exception):
+    """A notebook that cannot be inspected (not JSON, not a notebook, not Python)."""
+
+
+def _declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
+    """The parameters a notebook declares in its first cell tagged ``parameters`` (empty when it has none).
+
+    The notebook is read here rather than by :func:`papermill.inspect_notebook`, which needs a kernel name in
+    the notebook's metadata: the runner chooses the kernel itself (a Python kernel), so a notebook without a
+    ``kernelspec`` (as VS Code writes them) is inspected as Python. papermill's warnings about lines of the
+    parameters cell it cannot parse are re-emitted (logger ``leftbehind.reports``) with the notebook named.
+
+    Raises
+    ------
+    _NotebookProblem
+        When the file is not a readable notebook, or declares a language other than Python.
+    """
+    import nbformat
+    from papermill.translators import PythonTranslator
+
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except Exception as exc:  # NotJSONError, NBFormatError, UnicodeDecodeError, OSError...
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise _NotebookProblem(f"{notebook.name} is not a valid notebook ({reason})") from None
+    meta = nb.get("metadata", {})
+    language = meta.get("kernelspec", {}).get("language") or meta.get("language_info", {}).get("name") or "python"
+    if str(language).lower() != "python":
+        raise _NotebookProblem(
+            f"{notebook.name} declares the language {language!r}; the runner runs Python kernels only"
+        )
+    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
+        return {}
+    handler = _Collect()
+    source = logging.getLogger("papermill.translators")
+    source.addHandler(handler)
+    propagate, source.propagate = source.propagate, False
+    try:
+        declared = {p.name: p._asdict() for p in PythonTranslator.inspect(cell)}
+    finally:
+        source.removeHandler(handler)
+        source.propagate = propagate
+    for record in handler.records:
+        logging.getLogger("leftbehind.reports").warning(
+            "%s, parameters cell: %s", notebook.name, record.getMessage().rstrip(".")
+        )
+    return declared
+
+
+@contextlib.contextmanager
+def quiet_inspection() -> Iterator[None]:
+    """Silence papermill's warnings about parameters cells while reports execute: :func:`check` has already
+    shown them, with the notebook named, and papermill repeats them without saying which notebook."""
+    source = logging.getLogger("papermill.translators")
+    level = source.level
+    source.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        source.setLevel(level)

@@ -1,0 +1,198 @@
+"""Publishing one executed report, isolated like its execution: check its image outputs, export the HTML with
+the provenance header, make the thumbnail, then write the files. Whatever goes wrong for one report (an output
+that cannot be rendered, a failing export, a full disk) fails that report with a message naming the cell, or
+else the step, keeps its executed notebook in ``_failed/`` and leaves its last good files in place; the run
+goes on with the others. Used by :mod:`leftbehind.reports.run`.
+
+Examples
+--------
+>>> import nbformat
+>>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1", outputs=[
+...     nbformat.v4.new_output("display_data", data={"image/png": "aGVsbG8="})])])
+>>> _check_outputs(nb)
+Traceback (most recent call last):
+...
+leftbehind.reports.publish._OutputError: (0, 'image/png output is not a valid image (cannot identify image file)')
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import io
+from pathlib import Path
+from typing import Any
+
+from .._io import write_atomic
+from .execute import Outcome, _export_html, _source_cell_number
+from .inputs import _relative
+from .notebooks import dumps, normalise
+from .plan import Report
+from .site import _with_provenance
+
+#: Largest image output (in pixels) a report may have: larger ones (e.g. a 20000×10000 figure) fail the report
+#: instead of costing minutes and gigabytes to decode. Pillow's own bound for suspected decompression bombs.
+MAX_IMAGE_PIXELS = 89_478_485
+
+_IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
+
+
+class _OutputError(Exception):
+    """An output that cannot be rendered: (index of the cell in the executed notebook, what is wrong)."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(index, reason)
+        self.index = index
+        self.reason = reason
+
+
+def _open_image(data: Any, mime: str) -> Any:
+    """Decode an image output (base64 text) and open it with Pillow, refusing what is not an image or is larger
+    than :data:`MAX_IMAGE_PIXELS`; raises ``ValueError`` saying which."""
+    import base64
+    import binascii
+    import warnings
+
+    from PIL import Image
+
+    text = "".join(data) if isinstance(data, list) else str(data)
+    try:
+        raw = base64.b64decode(text, validate=False)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"{mime} output is not base64 data ({exc})") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(raw))
+    except Image.DecompressionBombError as exc:
+        raise ValueError(f"{mime} output is larger than {MAX_IMAGE_PIXELS} pixels ({exc})") from None
+    except Exception as exc:  # UnidentifiedImageError, truncated or malformed headers
+        raise ValueError(f"{mime} output is not a valid image ({_reason(exc)})") from None
+    width, height = image.size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ValueError(
+            f"{mime} output of {width}×{height} pixels is larger than {MAX_IMAGE_PIXELS} pixels, the limit for a "
+            "figure in a report; make it smaller (figsize, dpi)"
+        )
+    return image
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text.split(" <_io.BytesIO")[0]
+
+
+def _thumbnail(image: Any) -> bytes:
+    """A PNG at most 320 pixels wide and high of an opened image."""
+    image.thumbnail((320, 320))
+    small = io.BytesIO()
+    image.convert("RGB").save(small, format="PNG")
+    return small.getvalue()
+
+
+def _check_outputs(nb: Any) -> bytes | None:
+    """Check every image output of an executed notebook; return the thumbnail of its first PNG (None if none).
+
+    Raises
+    ------
+    _OutputError
+        For the first output that is not a valid image or is too large.
+    """
+    thumb = None
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            for mime in _IMAGE_TYPES:
+                data = output.get("data", {}).get(mime)
+                if data is None:
+                    continue
+                try:
+                    image = _open_image(data, mime)
+                    if thumb is None and mime == "image/png":
+                        thumb = _thumbnail(image)
+                    else:
+                        image.verify()
+                except ValueError as exc:
+                    raise _OutputError(index, str(exc)) from None
+                except Exception as exc:  # decoding failed past the header
+                    raise _OutputError(index, f"{mime} output is not a valid image ({_reason(exc)})") from None
+    return thumb
+
+
+def _export(nb: Any, title: str, show_code: bool) -> str:
+    """The report's HTML; when the export fails, find the cell it fails on (exporting cells one by one)."""
+    try:
+        return _export_html(nb, title, show_code)
+    except Exception:
+        for index, cell in enumerate(nb.cells):
+            single = copy.copy(nb)
+            single.cells = [cell]
+            try:
+                _export_html(single, title, show_code)
+            except Exception as exc:
+                raise _OutputError(index, f"HTML export failed ({type(exc).__name__}: {_reason(exc)})") from None
+        raise
+
+
+def _save_failed(report: Report, nb: Any, rel_in: str, out_dir: Path) -> str:
+    """Keep a failed execution as ``_failed/<name>.ipynb``; return "" or what prevented it."""
+    if nb is None:
+        return ""
+    try:
+        normalise(nb, input_path=rel_in, output_path=f"reports/_failed/{report.name}.ipynb")
+        write_atomic(out_dir / "_failed" / f"{report.name}.ipynb", dumps(nb))
+    except OSError as exc:
+        return f" (the failed notebook could not be saved in _failed/: {exc.strerror or exc})"
+    return ""
+
+
+def publish(
+    report: Report, nb: Any, outcome: Outcome, out_dir: Path, root: Path, show_code: bool, prov: dict[str, Any]
+) -> Outcome:
+    """Write one executed report's files (``<name>.ipynb``, ``.html``, ``thumbs/<name>.png``) or, when it
+    failed or cannot be published, its ``_failed/<name>.ipynb``; return its final outcome. Never raises for a
+    problem of this report alone."""
+    rel_in = _relative(report.notebook, root)
+    if outcome.status != "ok":
+        note = _save_failed(report, nb, rel_in, out_dir)
+        return dataclasses.replace(outcome, error=outcome.error + note) if note else outcome
+    step = "preparing the executed notebook"
+    try:
+        normalise(nb, input_path=rel_in, output_path=f"reports/{report.name}.ipynb")
+        ipynb = dumps(nb)
+        step = "checking its image outputs"
+        thumb = _check_outputs(nb)
+        step = "exporting HTML"
+        html = _export(nb, report.title, show_code)
+        step = "adding the provenance header"
+        html = _with_provenance(html, report, rel_in, prov)
+    except _OutputError as exc:
+        number = _source_cell_number(nb, exc.index)
+        source = str(nb.cells[exc.index].get("source", ""))
+        failed = Outcome(
+            report,
+            "failed",
+            error=f"output of cell {number} could not be rendered: {exc.reason}",
+            cell_index=number,
+            cell_source=next((ln for ln in source.splitlines() if ln.strip()), ""),
+        )
+        return dataclasses.replace(failed, error=failed.error + _save_failed(report, nb, rel_in, out_dir))
+    except Exception as exc:
+        failed = Outcome(report, "failed", error=f"{step} failed: {type(exc).__name__}: {_reason(exc)}")
+        return dataclasses.replace(failed, error=failed.error + _save_failed(report, nb, rel_in, out_dir))
+    target = out_dir / f"{report.name}.ipynb"
+    try:
+        write_atomic(target, ipynb)
+        target = out_dir / f"{report.name}.html"
+        write_atomic(target, html)
+        target = out_dir / "thumbs" / f"{report.name}.png"
+        if thumb is not None:
+            write_atomic(target, thumb)
+        elif target.exists():
+            target.unlink()  # a stale thumbnail of an earlier figure
+        target = out_dir / "_failed" / f"{report.name}.ipynb"
+        if target.exists():
+            target.unlink()
+    except OSError as exc:
+        shown = _relative(target, out_dir)
+        return Outcome(report, "failed", error=f"could not write {shown}: {exc.strerror or exc}")
+    return outcome
