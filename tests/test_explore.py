@@ -44,7 +44,7 @@ def test_country_explorer_follows_the_selector():
 def test_country_explorer_explains_an_unknown_country_and_keeps_the_last_view():
     app = explore.country("NPL")
     app.set(country="NLP")
-    assert 'geography "NLP" is not a country' in _said(app)
+    assert 'code "NLP" is not a country or aggregate code. Did you mean "NPL"?' in _said(app)
     assert app.heading_text() == "Nepal"  # the last good view stays
 
 
