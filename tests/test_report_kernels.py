@@ -106,6 +106,20 @@ def test_reports_run_with_the_runners_interpreter_not_a_python3_kernelspec(tmp_p
     assert not entry["generated_with"]["kernel"]["leftbehind"].startswith("/")
 
 
+@posix_only
+def test_notebooks_refresh_uses_this_interpreter_too(tmp_path, monkeypatch):
+    from leftbehind import notebooks
+
+    jupyter = _decoy_kernelspec(tmp_path)
+    monkeypatch.setenv("JUPYTER_PATH", str(jupyter))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(jupyter))
+    path = tmp_path / "where.ipynb"
+    marker = tmp_path / "executable.txt"
+    _notebook(path, [new_code_cell(f"import pathlib, sys\npathlib.Path({str(marker)!r}).write_text(sys.executable)")])
+    notebooks.refresh([path])
+    assert marker.read_text() == sys.executable
+
+
 def test_a_kernel_that_is_not_the_runners_fails_its_report(tmp_path, monkeypatch):
     nbs = tmp_path / "notebooks"
     nbs.mkdir()

@@ -21,7 +21,8 @@ Running the plan (:func:`run`, or ``python -m leftbehind reports``):
 4. writes ``reports/manifest.json`` and ``reports/index.html`` listing every report with its parameters.
 
 Modules, one step of the job each: ``plan`` (read the plan, expand grids, check parameters), ``execute`` (a
-kernel per report), ``inputs`` (what a report depends on: incremental builds), ``notebooks`` (normalise and
+kernel per report, worker processes, what went wrong), ``kernel`` (kernels started with the runner's own
+interpreter and asked what they ran; every process they start stopped with them), ``inputs`` (what a report depends on: incremental builds), ``notebooks`` (normalise and
 store notebooks), ``provenance`` (code, data and environment of a run), ``site`` (provenance header,
 thumbnails, manifest and index), ``run`` (the whole run: lock, parallel jobs, signals).
 
