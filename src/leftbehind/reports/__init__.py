@@ -24,10 +24,12 @@ Running the plan (:func:`run`, or ``python -m leftbehind reports``):
 
 Modules, one step of the job each: ``guards`` (bounds on plan files, output folders that would overwrite
 sources), ``plan`` (read the plan, expand grids, check parameters), ``inspection`` (what a notebook declares),
-``execute`` (a kernel per report), ``inputs`` (what a report depends on: incremental builds), ``notebooks``
-(normalise and store notebooks), ``provenance`` (code, data and environment of a run), ``publish`` (one
-report's files, isolated: image checks, HTML, thumbnail, writes), ``site`` (provenance header, manifest and
-index), ``run`` (the whole run: lock, parallel jobs, signals).
+``execute`` (a kernel per report, worker processes, what went wrong), ``kernel`` (kernels started with the
+runner's own interpreter and asked what they ran; every process they start stopped with them), ``inputs`` (what
+a report depends on: incremental builds), ``notebooks`` (normalise and store notebooks), ``provenance`` (code,
+data and environment of a run), ``publish`` (one report's files, isolated: image checks, HTML, thumbnail,
+writes), ``site`` (provenance header, manifest and index), ``run`` (the whole run: lock, parallel jobs,
+signals).
 
 Examples
 --------

@@ -117,11 +117,17 @@ def refresh(paths: list[Path], timeout: int = 600) -> list[Path]:
     """
     from nbclient import NotebookClient
 
+    from .kernel import ReportKernelManager  # this interpreter, not whatever a "python3" kernelspec names
+
     changed = []
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         client = NotebookClient(
-            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            kernel_manager_class=ReportKernelManager,
+            resources={"metadata": {"path": str(path.parent)}},
         )
         client.execute()
         text = dumps(strip_for_storage(nb))

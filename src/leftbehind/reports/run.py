@@ -155,7 +155,9 @@ def _run_lock(out_dir: Path, wait: bool) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C, so kernels are shut down and temporary files removed on either."""
+    """Treat SIGTERM like Ctrl-C (SIGINT): the first one stops the run at once, kernels and worker processes
+    are killed and temporary files removed; signals arriving during that clean-up are ignored, so it
+    completes (it takes a second or two)."""
     import signal
     import threading
 
@@ -164,13 +166,16 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         return
 
     def handler(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt(f"signal {signum}")
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def _run_locked(
@@ -209,9 +214,12 @@ def _run_locked(
         bar = tqdm(total=len(to_run), desc="reports", unit="report", file=sys.stderr, dynamic_ncols=True)
         log = bar.write
     try:
-        with tempfile.TemporaryDirectory(prefix="leftbehind-run-") as tmp, quiet_inspection():
-            runs = _executions(to_run, Path(tmp), timeout or 0, jobs, executor)  # 0: no limit (nbclient)
-            for i, (report, nb, outcome) in enumerate(runs, start=1):
+        with (
+            tempfile.TemporaryDirectory(prefix="leftbehind-run-") as tmp,
+            quiet_inspection(),
+            contextlib.closing(_executions(to_run, Path(tmp), timeout or 0, jobs, executor)) as executions,
+        ):  # executions closed (workers and kernels stopped) before the temporary folder is removed; 0: no limit
+            for i, (report, nb, outcome) in enumerate(executions, start=1):
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix_str(report.name)
@@ -232,8 +240,7 @@ def _run_locked(
     if failures:
         lines = [f"{len(failures)} of {len(outcomes)} report(s) failed:"]
         for o in failures:
-            cell = f"cell {o.cell_index} ({o.cell_source!r})" if o.cell_index is not None else "before any cell ran"
-            lines.append(f"  {o.report.name} ({o.report.notebook_label}), {cell}: {o.error}")
+            lines.append(f"  {o.report.name} ({o.report.notebook_label}), {o.summary()}")
         lines.append("Earlier good reports were left in place; failed executions are in reports/_failed/.")
         err = ReportError("\n".join(lines))
         err.outcomes = outcomes  # type: ignore[attr-defined]

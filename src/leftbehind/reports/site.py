@@ -149,7 +149,7 @@ def _write_manifest_and_index(
             entry["failed_cell"] = o.cell_index
             if o.status == "ok":
                 entry["inputs"] = _inputs(r, o.reads, prov, show_code, root)
-                entry["generated_with"] = generated
+                entry["generated_with"] = {**generated, "kernel": o.kernel} if o.kernel else generated
             else:
                 entry["inputs"] = old.get("inputs")
                 entry["generated_with"] = old.get("generated_with")

@@ -1,0 +1,255 @@
+"""Report kernels: started with the runner's own interpreter, asked what they really ran, and stopped together
+with every process they started. Used by :mod:`leftbehind.reports.execute`.
+
+Jupyter resolves a kernel *name* through kernelspecs, the user's folder first: asking for ``python3`` could
+start the user's system Python, or the interpreter a moved environment's ``kernel.json`` still names, and
+the report would silently run other code on other data. Here no kernelspec is looked up: the kernel is
+``sys.executable -m ipykernel_launcher`` of the process that runs the report (:class:`ReportKernelManager`).
+After the last cell the kernel is asked, without touching the notebook, which interpreter, ``leftbehind``
+and data folder it used (:func:`mismatch`, :func:`record`).
+
+Every report kernel carries :data:`KERNEL_ENV` in its environment, inherited by whatever it starts;
+:func:`stop_processes` kills those processes, even ones that left the kernel's process group.
+
+Examples
+--------
+>>> spec = runner_kernel_spec()
+>>> spec.argv[0] == sys.executable and spec.argv[-2:] == ["-f", "{connection_file}"]
+True
+>>> mismatch(runner_answers(), runner_answers())
+''
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import os
+import platform
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.log import logger
+from traitlets import Any as AnyTrait
+from traitlets import default
+
+from .._io import PACKAGE_DIR, REPO_ROOT, data_dir
+from .inputs import _relative
+
+__all__ = ["ENGINE", "KERNEL_ENV", "ReportKernelManager", "mismatch", "record", "runner_answers", "stop_processes"]
+
+#: Environment variable set in every report kernel: ``<run folder name>/<report name>``.
+KERNEL_ENV = "LEFTBEHIND_REPORT_KERNEL"
+
+#: The papermill engine name under which :class:`ReportEngine` is registered.
+ENGINE = "leftbehind"
+
+#: What the kernel is asked after the last cell (IPython user expressions: no output, no execution count).
+QUESTIONS = {
+    "executable": "__import__('sys').executable",
+    "prefix": "__import__('sys').prefix",
+    "python": "__import__('platform').python_version()",
+    "leftbehind": "__import__('leftbehind').__file__",
+    "data": "str(__import__('leftbehind._io', fromlist=['data_dir']).data_dir())",
+}
+LABELS = {
+    "executable": "interpreter",
+    "prefix": "environment (sys.prefix)",
+    "leftbehind": "leftbehind",
+    "data": "data folder",
+}
+
+
+def runner_kernel_spec() -> KernelSpec:
+    """The ipykernel kernelspec of this very interpreter, as ``python -m ipykernel install`` would write it."""
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+
+    frozen_off = ["-Xfrozen_modules=off"] if platform.python_implementation() == "CPython" else None
+    spec = get_kernel_dict(python_arguments=frozen_off)
+    if not sys.executable:
+        from ..errors import ReportError
+
+        raise ReportError("cannot start report kernels: this Python does not know its own executable")
+    return KernelSpec(
+        argv=spec["argv"],
+        display_name=spec["display_name"],
+        language=spec["language"],
+        metadata=spec["metadata"],
+        resource_dir=RESOURCES,
+    )
+
+
+class RunnerKernelSpecManager(KernelSpecManager):
+    """Answers every kernel name with :func:`runner_kernel_spec`: no kernelspec folder is consulted."""
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        return runner_kernel_spec()
+
+
+class ReportKernelManager(AsyncKernelManager):
+    """A kernel manager that launches :func:`runner_kernel_spec` whatever kernel name it is given."""
+
+    @default("kernel_spec_manager")
+    def _runner_specs(self) -> KernelSpecManager:
+        return RunnerKernelSpecManager(parent=self)
+
+
+class ReportClient(PapermillNotebookClient):
+    """papermill's notebook client, keeping ``state`` (a dict shared with the caller) up to date: ``cell``,
+    the index of the cell being executed; ``pgid``, the kernel's process group; ``exit``, the kernel's exit
+    status if it had ended by cleanup; ``answers``, what the kernel said after the last cell."""
+
+    state = AnyTrait()
+
+    @default("kernel_manager_class")
+    def _report_kernels(self) -> type[ReportKernelManager]:
+        return ReportKernelManager
+
+    def execute_cell(self, cell: Any, cell_index: int, *args: Any, **kwargs: Any) -> Any:
+        self.state["cell"] = cell_index
+        return super().execute_cell(cell, cell_index, *args, **kwargs)
+
+    async def async_start_new_kernel(self, **kwargs: Any) -> None:
+        await super().async_start_new_kernel(**kwargs)
+        self.state["pgid"] = getattr(self.km.provisioner, "pgid", None)
+
+    start_new_kernel = run_sync(async_start_new_kernel)
+
+    def papermill_execute_cells(self) -> None:
+        super().papermill_execute_cells()
+        self.state["answers"] = self._ask_kernel()
+
+    async def _async_cleanup_kernel(self) -> None:
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None:
+            self.state["exit"] = process.poll()
+        await super()._async_cleanup_kernel()
+
+    _cleanup_kernel = run_sync(_async_cleanup_kernel)
+
+    def _ask_kernel(self) -> dict[str, str]:
+        """Evaluate :data:`QUESTIONS` in the kernel, silently (the notebook and its numbering are untouched)."""
+        msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions=QUESTIONS)
+        reply = self.wait_for_reply(msg_id) or {}
+        answers = {}
+        for key, value in reply.get("content", {}).get("user_expressions", {}).items():
+            if value.get("status") == "ok":
+                answers[key] = str(ast.literal_eval(value["data"]["text/plain"]))
+            else:
+                answers[key] = f"<{value.get('ename')}: {value.get('evalue')}>"
+        return answers
+
+
+class ReportEngine(NBClientEngine):
+    """papermill's nbclient engine with :class:`ReportClient` (the rest as in papermill)."""
+
+    @classmethod
+    def execute_managed_notebook(
+        cls,
+        nb_man: Any,
+        kernel_name: str,
+        log_output: bool = False,
+        stdout_file: Any = None,
+        stderr_file: Any = None,
+        start_timeout: int = 60,
+        execution_timeout: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        kwargs.pop("input_path", None)
+        return ReportClient(
+            nb_man,
+            timeout=execution_timeout,
+            startup_timeout=start_timeout,
+            kernel_name=kernel_name,
+            log=logger,
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
+            **kwargs,
+        ).execute()
+
+
+papermill_engines.register(ENGINE, ReportEngine)
+
+
+def runner_answers() -> dict[str, str]:
+    """This process's answers to :data:`QUESTIONS`: what every report kernel must answer too."""
+    return {
+        "executable": sys.executable,
+        "prefix": sys.prefix,
+        "python": platform.python_version(),
+        "leftbehind": str(PACKAGE_DIR / "__init__.py"),
+        "data": str(data_dir()),
+    }
+
+
+def _same(key: str, found: str, expected: str) -> bool:
+    if key == "python":
+        return found == expected
+    return os.path.realpath(found) == os.path.realpath(expected)
+
+
+def mismatch(found: dict[str, str], expected: dict[str, str]) -> str:
+    """``""`` when the kernel ran this interpreter, environment, leftbehind and data; otherwise a sentence
+    naming what the kernel used and what the runner uses."""
+    wrong = [
+        f"{LABELS[key]} {found.get(key, '<no answer>')} (the runner's: {expected[key]})"
+        for key in LABELS
+        if not _same(key, found.get(key, "<no answer>"), expected[key])
+    ]
+    if not wrong:
+        return ""
+    return "the kernel did not run the runner's interpreter, code and data: it used " + "; ".join(wrong)
+
+
+def record(found: dict[str, str]) -> dict[str, Any]:
+    """What the manifest says about a report's kernel: no absolute path, nothing that changes between runs.
+
+    Examples
+    --------
+    >>> r = record(runner_answers())
+    >>> r["same_interpreter_as_runner"], r["leftbehind"] == _relative(PACKAGE_DIR, REPO_ROOT)
+    (True, True)
+    """
+    return {
+        "python": found["python"],
+        "same_interpreter_as_runner": not mismatch(found, runner_answers()),
+        "leftbehind": _relative(Path(found["leftbehind"]).parent, REPO_ROOT),
+        "data": _relative(Path(found["data"]), REPO_ROOT),
+    }
+
+
+def stop_processes(tag: str, prefix: bool = False, pgids: tuple[int, ...] = ()) -> None:
+    """Kill the process groups ``pgids`` and every process whose :data:`KERNEL_ENV` is ``tag`` (or starts
+    with it, when ``prefix``): a report kernel and whatever it started, even in a new session or
+    double-forked. Repeats until none is left, so a process forking meanwhile is caught too."""
+    import psutil
+
+    for pgid in pgids:
+        with contextlib.suppress(OSError):
+            os.killpg(pgid, signal.SIGKILL)
+    me = os.getpid()
+    for _ in range(10):
+        found = []
+        for proc in psutil.process_iter():
+            if proc.pid == me:
+                continue
+            try:
+                value = proc.environ().get(KERNEL_ENV, "")
+            except (psutil.Error, OSError):
+                continue
+            if value == tag or (prefix and value.startswith(tag)):
+                found.append(proc)
+        if not found:
+            return
+        for proc in found:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        psutil.wait_procs(found, timeout=2)
