@@ -234,9 +234,13 @@ def test_interrupting_a_parallel_run_stops_it_at_once_and_cleans_up(tmp_path, ho
     finished = set(names) - set(sleeping)  # a report that finished before the signal was written, as it should
 
     def kept(hashes: dict[str, str]) -> dict[str, str]:
-        return {k: v for k, v in hashes.items() if Path(k).stem not in finished}
+        rewritten = {"manifest", "index"} if finished else set()  # they must then describe the finished report
+        return {k: v for k, v in hashes.items() if Path(k).stem not in finished | rewritten}
 
-    assert kept(_hashes(out)) == kept(before)  # earlier reports, manifest and index untouched
+    assert kept(_hashes(out)) == kept(before)  # earlier reports untouched (and manifest and index, if none finished)
+    entries = {e["name"]: e for e in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["reports"]}
+    for name in names:  # the manifest describes what is on disk: the new run of a finished report, else the old one
+        assert entries[name]["parameters"] == ({"marker": str(markers[name]), "seconds": 0} if name in finished else {})
 
 
 @posix_only

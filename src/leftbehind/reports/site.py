@@ -141,7 +141,9 @@ def _write_manifest_and_index(
             "ipynb": files["ipynb"],
         }
         o = by_name.get(r.name)
-        if o is not None and o.skipped:
+        if o is None and old:  # not run this time (e.g. interrupted): its files are its last run's, and so is its entry
+            entry = {**old, "plan": old.get("plan", plan_id), "html": files["html"], "ipynb": files["ipynb"]}
+        elif o is not None and o.skipped:
             entry.update({k: old.get(k) for k in ("status", "error", "failed_cell", "inputs", "generated_with")})
         elif o is not None:
             entry["status"] = o.status
@@ -153,12 +155,9 @@ def _write_manifest_and_index(
             else:
                 entry["inputs"] = old.get("inputs")
                 entry["generated_with"] = old.get("generated_with")
-        else:
-            entry["status"] = old.get("status", "ok" if files["html"] else "not run")
-            entry["error"] = old.get("error", "")
-            entry["failed_cell"] = old.get("failed_cell")
-            entry["inputs"] = old.get("inputs")
-            entry["generated_with"] = old.get("generated_with")
+        elif o is None:  # never run into this folder
+            entry.update(status="ok" if files["html"] else "not run", error="", failed_cell=None)
+            entry.update(inputs=None, generated_with=None)
         if entry["status"] == "ok" and not files["html"]:
             entry["status"] = "not run"  # its files were removed since
         entry["failed_ipynb"] = files["failed_ipynb"] if entry["status"] == "failed" else None
