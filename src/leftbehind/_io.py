@@ -15,12 +15,23 @@ True
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from .errors import DataError
 
-__all__ = ["DATA_ENV_VAR", "PACKAGE_DIR", "REPO_ROOT", "data_dir", "data_source", "sha256_file", "write_atomic"]
+__all__ = [
+    "DATA_ENV_VAR",
+    "PACKAGE_DIR",
+    "REPO_ROOT",
+    "data_dir",
+    "data_package_hashes",
+    "data_source",
+    "sha256_file",
+    "write_atomic",
+]
 
 #: Environment variable naming a folder that holds ``datapackage.json`` (overrides the defaults).
 DATA_ENV_VAR = "LEFTBEHIND_DATA_DIR"
@@ -96,6 +107,36 @@ def sha256_file(path: Path) -> str:
     64
     """
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def data_package_hashes(folder: Path | None = None) -> dict[str, Any]:
+    """Hashes of the data package: one per resource file, plus one over the descriptor and all of them.
+
+    Pure hashing (no pandas), so that a report run whose reports are all up to date stays quick.
+
+    Examples
+    --------
+    >>> d = data_package_hashes()
+    >>> len(d["sha256"]), "figures" in d["resources"]
+    (64, True)
+    """
+    folder = folder or data_dir()
+    descriptor_path = folder / "datapackage.json"
+    try:
+        resources_declared = json.loads(descriptor_path.read_text(encoding="utf-8-sig"))["resources"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"{folder.name}/datapackage.json: cannot be read as a data package ({exc})") from None
+    resources = {}
+    for res in resources_declared:
+        try:
+            resources[res["name"]] = sha256_file(folder / res["path"])
+        except OSError as exc:
+            raise DataError(f"{folder.name}/{res['path']}: {exc.strerror or exc}") from None
+    descriptor_hash = sha256_file(descriptor_path)
+    whole = hashlib.sha256(descriptor_hash.encode())
+    for name in sorted(resources):
+        whole.update(f"{name}:{resources[name]}".encode())
+    return {"sha256": whole.hexdigest(), "descriptor": descriptor_hash, "resources": resources}
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:

@@ -22,6 +22,12 @@ def _sha256(data: bytes) -> str:
 
 def _notebook_source_hash(path: Path) -> str:
     """Hash of a notebook's cell types, sources and tags (outputs and metadata noise excluded)."""
+    stat = Path(path).stat()
+    return _source_hash(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _source_hash(path: str, mtime_ns: int, size: int) -> str:  # read once per version of the file
     import nbformat
 
     nb = nbformat.read(path, as_version=4)

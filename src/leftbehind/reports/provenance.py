@@ -18,15 +18,14 @@ import subprocess
 from typing import Any
 
 from .. import __version__
-from .._io import REPO_ROOT, sha256_file
-from ..data.tabular import package_hashes
+from .._io import REPO_ROOT, data_package_hashes, sha256_file
 
 __all__ = ["data_package", "environment", "git_commit", "sha256_file"]
 
 
 def data_package() -> dict[str, Any]:
     """Hashes of the data package: one per resource file, plus one over the descriptor and all of them (see
-    :func:`leftbehind.data.tabular.package_hashes`).
+    :func:`leftbehind._io.data_package_hashes`; no pandas needed).
 
     Examples
     --------
@@ -34,7 +33,7 @@ def data_package() -> dict[str, Any]:
     >>> len(d["sha256"]), "figures" in d["resources"]
     (64, True)
     """
-    return package_hashes()
+    return data_package_hashes()
 
 
 @functools.lru_cache(maxsize=1)
