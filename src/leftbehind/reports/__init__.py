@@ -23,7 +23,7 @@ Running the plan (:func:`run`, or ``python -m leftbehind reports``):
    others' entries).
 
 Modules, one step of the job each: ``guards`` (bounds on plan files, output folders that would overwrite
-sources), ``plan`` (read the plan, expand grids, check parameters), ``inspection`` (what a notebook declares),
+sources), ``plan`` (read the plan, expand grids, check parameters), ``domains`` (valid parameter values), ``inspection`` (what a notebook declares),
 ``execute`` (a kernel per report, worker processes, what went wrong), ``kernel`` (kernels started with the
 runner's own interpreter and asked what they ran; every process they start stopped with them), ``inputs`` (what
 a report depends on: incremental builds), ``notebooks`` (normalise and store notebooks), ``provenance`` (code,
@@ -40,8 +40,9 @@ Examples
 
 from __future__ import annotations
 
+from .domains import DOMAINS, NOTEBOOK_DOMAINS, RULES
 from .execute import Outcome
-from .plan import DOMAINS, NOTEBOOK_DOMAINS, RULES, Report, check, default_plan_path, load_plan, select
+from .plan import Report, check, default_plan_path, load_plan, select
 from .run import default_output_dir, run
 from .site import render_index
 
