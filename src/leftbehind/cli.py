@@ -7,6 +7,7 @@ notebooks refresh     re-execute source notebooks and store their key-result out
 data refresh          download the WDI remittance series as a new edition (online)
 data validate         load every resource of the data package and report the first problem
 literature summary    counts of the evidence base; ``literature bib`` regenerates references.bib
+briefs                print each country report to reports/briefs/<ISO3>.pdf (``--only``, ``--force``)
 
 Errors are one line naming the file, option or report (``--debug`` shows the traceback); exit codes: 0 ok,
 1 failure (a bad plan, a failed report, a folder that cannot be written), 2 usage error (an option's value:
@@ -80,7 +81,11 @@ def _build_parser() -> argparse.ArgumentParser:
     lit_sub = lit.add_subparsers(dest="action", required=True)
     lit_sub.add_parser("summary", help="count studies, effect rows, countries and reviews")
     lit_sub.add_parser("bib", help="regenerate data/literature/references.bib from studies.csv")
-    for command in (rep, nbs, dat, lit):
+    brief = sub.add_parser("briefs", help="print each country report to an A4 PDF brief (needs Chromium)")
+    brief.add_argument("--out", type=Path, help="reports folder (default: reports/)")
+    brief.add_argument("--only", action="append", metavar="NAME", help="a report name or ISO3 code (repeatable)")
+    brief.add_argument("--force", action="store_true", help="print again even briefs that match their report")
+    for command in (rep, nbs, dat, lit, brief):
         command.add_argument("--debug", action="store_true", help="on an error, show the full traceback")
     return parser
 
@@ -125,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
             return _data(args)
         if args.command == "literature":
             return _literature(args)
+        if args.command == "briefs":
+            from .reports.briefs import write_briefs
+
+            write_briefs(args.out, only=args.only, force=args.force)
+            return 0
     except _UsageError as exc:
         if args.debug:
             raise

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from .profiles import (
     PROFILE_COUNTRIES,
+    as_of,
     emigrants,
     evidence,
     immigrants,
@@ -36,4 +37,5 @@ __all__ = [
     "pooled_by_outcome",
     "narrative",
     "sources",
+    "as_of",
 ]

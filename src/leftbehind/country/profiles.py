@@ -206,6 +206,20 @@ def narrative(iso3: str) -> str:
     return "\n".join(lines)
 
 
+def as_of(iso3: str) -> str:
+    """The release date of the newest edition among the figures of a country's profile (``YYYY-MM`` or
+    ``YYYY-MM-DD`` as the editions table gives it): the date a brief says its data are "as of".
+
+    Examples
+    --------
+    >>> as_of("NPL") >= "2025"
+    True
+    """
+    frames = [emigrants(iso3), immigrants(iso3), data.remittances([iso3], "usd"), data.remittances([iso3], "pct_gdp")]
+    released = [str(r) for f in frames if len(f) for r in f["released"].dropna()]
+    return max(released) if released else ""
+
+
 def sources(iso3: str) -> str:
     """Markdown list of every source behind the profile: the data package's sources, then the studies.
 

@@ -115,7 +115,6 @@ def _write_manifest_and_index(
     plans run into the same folder (marked by ``plan``) while any of their files exist, so that running a
     second plan never drops the first one's reports or their incremental-build records.
     """
-    manifest_path = out_dir / "manifest.json"
     previous = _read_manifest(out_dir)
     by_name = {o.report.name: o for o in outcomes}
     env = prov["environment"]
@@ -162,6 +161,7 @@ def _write_manifest_and_index(
             entry["status"] = "not run"  # its files were removed since
         entry["failed_ipynb"] = files["failed_ipynb"] if entry["status"] == "failed" else None
         entry["thumbnail"] = files["thumbnail"]
+        entry["brief"] = _brief(out_dir, entry)
         entries.append(entry)
     names = {r.name for r in plan}
     for name, old in previous.items():
@@ -172,9 +172,30 @@ def _write_manifest_and_index(
             continue  # nothing of it is left on disk
         kept = {**old, "html": files["html"], "ipynb": files["ipynb"], "thumbnail": files["thumbnail"]}
         kept["failed_ipynb"] = files["failed_ipynb"] if old.get("status") == "failed" else None
+        kept["brief"] = _brief(out_dir, kept)
         entries.append(kept)
     entries.sort(key=lambda e: str(e.get("plan") or ""))  # stable: plan by plan, each in its own order
     manifest = {"leftbehind_version": __version__, "plan": plan_id, "provenance": prov, "reports": entries}
+    _write_site(out_dir, manifest)
+
+
+def _brief(out_dir: Path, entry: dict[str, Any]) -> str | None:
+    """Link to the PDF brief of a country report (``briefs/<ISO3>.pdf``, made by ``make briefs``), if on disk."""
+    iso3 = (entry.get("parameters") or {}).get("country")
+    rel = f"briefs/{iso3}.pdf"
+    return rel if isinstance(iso3, str) and entry.get("html") and (out_dir / rel).is_file() else None
+
+
+def relink_briefs(out_dir: Path) -> None:
+    """Rewrite ``manifest.json`` and ``index.html`` with each report's link to its PDF brief as on disk now."""
+    manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["reports"]:
+        entry["brief"] = _brief(out_dir, entry)
+    _write_site(out_dir, manifest)
+
+
+def _write_site(out_dir: Path, manifest: dict[str, Any]) -> None:
+    manifest_path = out_dir / "manifest.json"
     index = render_index({**manifest, "has_api": (out_dir / "api" / "leftbehind.html").exists()})
     for path, text in (
         (manifest_path, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"),
