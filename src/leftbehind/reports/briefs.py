@@ -32,16 +32,16 @@ __all__ = ["PRINT_CSS", "chromium", "write_briefs"]
 PRINT_CSS = """
 @page { size: A4; }
 html, body { background: white !important; }
-body { font-size: 9.5pt; }
+body { font-size: 9pt; }
 h1 { font-size: 16pt; margin: 0 0 4pt; }
 h2 { font-size: 12.5pt; margin: 10pt 0 4pt; break-after: avoid; }
 h3 { font-size: 11pt; break-after: avoid; }
 p, li { line-height: 1.35; }
-img { max-width: 82% !important; max-height: 8.6cm !important; width: auto !important; height: auto !important;
+img { max-width: 82% !important; max-height: 7.4cm !important; width: auto !important; height: auto !important;
       display: block; margin: 2pt auto; break-inside: avoid; }
 .jp-OutputArea-output, .jp-RenderedImage, figure { break-inside: avoid; }
-ol { font-size: 7.5pt; }
-ol li { margin-bottom: 2pt; }
+ol { font-size: 7pt; }
+ol li { margin-bottom: 1pt; line-height: 1.25; }
 details.leftbehind-provenance { font-size: 6.5pt; color: #555; margin: 0 0 6pt; }
 a { color: #0072B2; text-decoration: none; }
 """
