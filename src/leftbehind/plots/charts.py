@@ -98,13 +98,19 @@ def _label(row: Any) -> str:
     return "\n".join(textwrap.wrap(label, 38))
 
 
-def _finish(fig: Figure, ax, title: str, unit: str, source: str, xlabel: str | None = None) -> Figure:
+def _finish(
+    fig: Figure, ax, title: str, unit: str, source: str, xlabel: str | None = None, values_on: str = "y"
+) -> Figure:
+    """Title, the unit on the value axis (``values_on``: "y", or "x" for horizontal bars), its grid, the source."""
     ax.set_title(title)
-    ax.set_ylabel(unit)
-    if xlabel:
-        ax.set_xlabel(xlabel)
-    ax.grid(axis="y", visible=True)
-    ax.grid(axis="x", visible=False)
+    if values_on == "y":
+        ax.set_ylabel(unit)
+        if xlabel:
+            ax.set_xlabel(xlabel)
+    else:
+        ax.set_xlabel(unit)
+    ax.grid(axis=values_on, visible=True)
+    ax.grid(axis="x" if values_on == "y" else "y", visible=False)
     fig.tight_layout()
     add_source(fig, source)
     return fig
@@ -318,13 +324,7 @@ def ranking_bars(df: pd.DataFrame, title: str, unit: str, source: str) -> Figure
     bars = ax.barh([str(n) for n in ordered["name"]], ordered["value"].to_numpy(dtype=float), color=PALETTE[0])
     ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=2)
     ax.tick_params(axis="y", labelsize=8)
-    ax.set_title(title)
-    ax.set_xlabel(unit)
-    ax.grid(axis="x", visible=True)
-    ax.grid(axis="y", visible=False)
-    fig.tight_layout()
-    add_source(fig, source)
-    return fig
+    return _finish(fig, ax, title, unit, source, values_on="x")
 
 
 def direction_bars(table: pd.DataFrame, title: str, source: str) -> Figure:
