@@ -5,7 +5,10 @@ by hand from the numbers the row prints."""
 from __future__ import annotations
 
 import csv
+import math
 import re
+
+import pytest
 
 from conftest import DATA
 from leftbehind import literature
@@ -114,3 +117,57 @@ def test_jayatissa_overall_column_is_impossible_for_categorical_rows_and_unused(
             assert (int(e["n_lb"]), int(e["n_comp"])) == (n_mig, n_non)
     # mother abroad vs father abroad compares two groups of left-behind children
     assert eff["jayatissa2016_mother"]["comparison_type"] == "within_left_behind"
+
+
+def test_left_behind_vs_not_rows_have_a_comparison_group():
+    """Single-arm prevalences (children of migrants only) are not left-behind vs not comparisons."""
+    for e in _rows("effects.csv"):
+        if e["comparison_type"] == "left_behind_vs_not":
+            assert not e["comparison"].lower().startswith("none"), e["effect_id"]
+    eff = _effects()
+    assert eff["aguirre2017_anaemia"]["comparison_type"] == eff["albuja2009_cdi"]["comparison_type"] == "other"
+
+
+#: Effect rows holding numbers derived by us (not printed); each is re-derived by a test below or in test_literature.
+DERIVED = {"ningxia_scared_anx", "aguirre2017_anaemia", "luo2011_stai"}
+
+
+def test_every_derived_row_is_registered_for_a_hand_check():
+    derived = {
+        e["effect_id"]
+        for e in _rows("effects.csv")
+        if "derived" in (e["outcome_detail"] + " " + e["measure_detail"]).lower()
+    }
+    assert derived == DERIVED
+
+
+def test_single_arm_count_derived_from_a_whole_percentage():
+    """aguirre2017_anaemia: "60 %" of 60 children; 36 is the only count that rounds to 60 %."""
+    row = _effects()["aguirre2017_anaemia"]
+    assert "60 % de prevalencia" in row["quote"] and "60% of 60" in row["outcome_detail"]
+    assert [k for k in range(61) if round(100 * k / 60) == 60] == [int(row["events_lb"])]
+    assert row["total_lb"] == "60"
+
+
+def test_smd_from_a_printed_t_statistic_by_hand():
+    """luo2011_stai: Cohen's d = |t| sqrt(1/n1 + 1/n2), Var(d) = (n1 + n2)/(n1 n2) + d^2/(2 (n1 + n2)), with the
+    t and group sizes read from the row's own quote (t = -5.80; 1024 of 2233 students father-absent).
+    By hand: sqrt(1/1024 + 1/1209) = sqrt(0.00097656 + 0.00082713) = 0.0424699; d = 5.80 * 0.0424699 = 0.24633;
+    Var = 2233/1238016 + 0.060678/4466 = 0.0018037 + 0.0000136 = 0.0018173; SE = 0.042630;
+    CI = 0.24633 -/+ 1.959964 * 0.042630 = 0.16277 to 0.32988."""
+    row = _effects()["luo2011_stai"]
+    quote = row["quote"]
+    t = float(re.search(r"state-anxiety \(t=([−-][\d.]+)", quote).group(1).replace("−", "-"))
+    total = int(re.search(r"A total of (\d+) students", quote).group(1))
+    n1 = int(re.search(r"including (\d+) adolescents who experienced the absence of their fathers", quote).group(1))
+    n2 = total - n1
+    assert (t, n1, n2) == (-5.80, 1024, 1209)
+    d = abs(t) * math.sqrt(1 / n1 + 1 / n2)
+    se = math.sqrt((n1 + n2) / (n1 * n2) + d**2 / (2 * (n1 + n2)))
+    assert d == pytest.approx(0.24633, abs=1e-5) and se == pytest.approx(0.042630, abs=1e-6)
+    assert float(row["estimate"]) == round(d, 4)
+    assert (float(row["ci_low"]), float(row["ci_high"])) == (round(d - Z95 * se, 4), round(d + Z95 * se, 4))
+    # the analysis uses the derived d with the variance implied by its (rounded) CI
+    s = literature.analysis_set("anxiety", "SMD").set_index("effect_id")
+    assert s.loc["luo2011_stai", "yi"] == pytest.approx(d, abs=1e-4)
+    assert math.sqrt(s.loc["luo2011_stai", "vi"]) == pytest.approx(se, abs=1e-4)
