@@ -25,17 +25,15 @@ import csv
 import datetime as _dt
 import hashlib
 import io
-import re
 import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import pandas as pd
-
 from .. import data
 from .._io import write_atomic
+from ..data.derive import parse_bulk_csv
 from ..errors import DataError
 
 __all__ = ["INDICATORS", "LABOUR_SENDING", "API_URL", "parse_bulk_csv", "fetch", "refresh"]
@@ -70,49 +68,6 @@ LABOUR_SENDING: tuple[str, ...] = (
 )
 #: The World Bank API's bulk-download address for one indicator.
 API_URL = "https://api.worldbank.org/v2/en/indicator/{code}?downloadformat=csv"
-
-
-def parse_bulk_csv(text: str, name: str) -> tuple[str, pd.DataFrame]:
-    """Parse a WDI bulk CSV; return its "Last Updated Date" and a long table (code, country, indicator_code,
-    year, value, raw) of the non-empty cells.
-
-    Raises
-    ------
-    DataError
-        Naming the file and line when the preamble, the header or a value is not in the publisher's format.
-    """
-    lines = text.lstrip("\ufeff").splitlines()
-    rows = list(csv.reader(lines))
-    if len(rows) < 5 or not rows[0] or rows[0][0] != "Data Source":
-        raise DataError(f'{name}, line 1: expected the WDI preamble "Data Source","World Development Indicators"')
-    updated = next((r[1] for r in rows[:4] if r and r[0] == "Last Updated Date" and len(r) > 1), "")
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", updated):
-        raise DataError(
-            f'{name}, line 3: expected "Last Updated Date","YYYY-MM-DD", found {rows[2] if len(rows) > 2 else ""}'
-        )
-    header_at = next((i for i, r in enumerate(rows) if r[:2] == ["Country Name", "Country Code"]), None)
-    if header_at is None:
-        raise DataError(f'{name}: no header line starting "Country Name","Country Code"')
-    header = rows[header_at]
-    years = {i: int(h) for i, h in enumerate(header) if re.fullmatch(r"\d{4}", h)}
-    out = []
-    for lineno, r in enumerate(rows[header_at + 1 :], start=header_at + 2):
-        if not r or not any(r):
-            continue
-        if len(r) < 4:
-            raise DataError(f"{name}, line {lineno}: {len(r)} fields, expected at least 4")
-        for i, year in years.items():
-            raw = r[i] if i < len(r) else ""
-            if raw == "":
-                continue
-            try:
-                value = float(raw)
-            except ValueError:
-                raise DataError(f'{name}, line {lineno}, column "{year}": "{raw}" is not a number') from None
-            out.append(
-                {"country": r[0], "code": r[1], "indicator_code": r[3], "year": year, "value": value, "raw": raw}
-            )
-    return updated, pd.DataFrame(out, columns=["country", "code", "indicator_code", "year", "value", "raw"])
 
 
 def fetch(code: str, timeout: float = 60.0) -> bytes:
