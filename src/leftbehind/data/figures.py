@@ -4,7 +4,7 @@ package. Public names are re-exported by :mod:`leftbehind.data`.
 Examples
 --------
 >>> figures("migrant_stock", geography="WLD", year=2020)["value"].tolist()
-[275.0]
+[275000000.0]
 """
 
 from __future__ import annotations
@@ -104,7 +104,8 @@ def figures(
         Restrict to one statistical series (e.g. ``"World Bank World Development Indicators"``).
     unit
         Convert values to this unit (``"persons"``/``"million persons"``; ``"USD"``/``"USD million"``/
-        ``"USD billion"``); default: as published.
+        ``"USD billion"``); default: the indicator's base unit (``indicators.base_unit``), in which every
+        value is stored (the unit a quote prints is in ``published_unit`` of ``figures.csv``).
 
     Returns
     -------
@@ -122,7 +123,9 @@ def figures(
     --------
     >>> latest = figures("migrant_stock", geography="WLD", year=2020)
     >>> latest[["value", "unit", "edition_id"]].to_dict("records")
-    [{'value': 275.0, 'unit': 'million persons', 'edition_id': 'undesa_ims_2024'}]
+    [{'value': 275000000.0, 'unit': 'persons', 'edition_id': 'undesa_ims_2024'}]
+    >>> figures("migrant_stock", geography="WLD", year=2020, unit="million persons")["value"].tolist()
+    [275.0]
     >>> figures("migrant_stock", geography="WLD", year=2020, edition="all")["edition_id"].tolist()
     ['undesa_ims_2020', 'undesa_ims_2024']
     """

@@ -158,6 +158,7 @@ def refresh(
                     "total",
                     r.raw,
                     unit,
+                    "",
                     source_id,
                     edition_id,
                     f"WDI bulk download retrieved {today.isoformat()}; file sha256 {digest[:16]}…",
