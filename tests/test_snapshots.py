@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, REPO
+from leftbehind import data
 from leftbehind.data import derive
 from leftbehind.data.snapshots import list_snapshots, load_snapshot, verify_snapshots
-from leftbehind.errors import DataError
+from leftbehind.errors import DataError, ParameterError
 from leftbehind.refresh.snapshots import write_snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "snapshots"
@@ -141,3 +142,50 @@ def test_data_build_reproduces_the_derived_files(data_copy, tmp_path):
     assert sorted(built) == ["classification.csv", "figures.csv"]
     subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     assert {p.name: p.read_bytes() for p in (data_copy / "derived").glob("*.csv")} == built
+
+
+def test_classification_absent_says_so(data_copy):
+    """issue 13 item 7: without the World Bank's file the API says what is missing and how to add it."""
+    assert not (data_copy / "derived" / "classification.csv").exists()
+    with pytest.raises(DataError, match=r"World Bank classification is not in the data package yet"):
+        data.classification("NPL")
+    with pytest.raises(DataError, match=r"wb_class snapshot .* data build"):
+        data.countries(income_group="Low income")
+    assert "NPL" in data.countries()  # without the filters, as before
+
+
+def test_classification_and_filtered_countries(data_copy):
+    derive.build_derived(data_copy / "derived", FIXTURES)
+    assert data.classification("NPL") == {
+        "code": "NPL",
+        "economy": "Nepal",
+        "region": "South Asia",
+        "income_group": "Lower middle income",
+        "lending_category": "IDA",
+        "fiscal_year": "FY2099",
+        "snapshot": "wb_class/FY2099",
+        "location": "line 2",
+    }
+    everyone = data.countries(with_figures=False)
+    assert data.countries(with_figures=False, income_group="Lower middle income") == ["NPL", "PHL"]
+    assert data.countries(with_figures=False, region="North America", income_group="High income") == ["USA"]
+    assert "USA" in everyone and len(everyone) > 200
+    with pytest.raises(ParameterError, match=r'income_group "Lower-middle" is not an income group\. Did you mean'):
+        data.countries(income_group="Lower-middle")
+    with pytest.raises(DataError, match=r'"AFG" is not an economy in the World Bank classification'):
+        data.classification("AFG")
+    with pytest.raises(ParameterError, match=r"XXX"):
+        data.classification("XXX")
+
+
+def test_table_is_one_row_per_country_and_ranking_reuses_it():
+    wide = data.table("remittances_received_usd", 2020)
+    assert wide["geography"].is_unique and list(wide["geography"]) == sorted(wide["geography"])
+    assert set(wide["unit"]) == {"USD"} and "LMY" not in set(wide["geography"]) and "WLD" not in set(wide["geography"])
+    # computed independently from the long table: the latest edition's value for Nepal in 2020
+    npl = data.figures("remittances_received_usd", geography="NPL", year=2020)
+    assert wide.set_index("geography").loc["NPL", "value"] == npl["value"].iloc[0]
+    ranked = data.ranking("remittances_received_usd", 2020)
+    assert sorted(ranked["geography"]) == list(wide["geography"])
+    assert set(ranked["unit"]) == {"USD billion"}
+    assert data.table("remittances_received_usd", 1950).empty

@@ -19,6 +19,7 @@ from .._io import data_dir
 from .._markup import escape_markdown, markdown_link
 from ..errors import ParameterError, check_choice, choice_error
 from .arguments import check_code, check_codes, check_year, check_year_range
+from .classification import filter_codes
 from .tabular import _mtime_ns, _resource, load
 
 # --- figures, editions, citations ------------------------------------------------------------------
@@ -229,8 +230,15 @@ def geographies() -> pd.DataFrame:
     return load("geographies")
 
 
-def countries(with_figures: bool = True) -> list[str]:
-    """ISO3 codes of countries: those with at least one figure (default), or every country known.
+def countries(with_figures: bool = True, income_group: str | None = None, region: str | None = None) -> list[str]:
+    """ISO3 codes of countries: those with at least one figure (default), or every country known; optionally
+    only those of a World Bank income group and/or region (from :func:`classification`).
+
+    Raises
+    ------
+    DataError
+        When ``income_group`` or ``region`` is given and the World Bank classification is not in the data
+        package yet.
 
     Examples
     --------
@@ -241,7 +249,7 @@ def countries(with_figures: bool = True) -> list[str]:
     codes = geo.loc[geo["kind"] == "country", "code"]
     if with_figures:
         codes = codes[codes.isin(set(_figures_table()["geography"]))]
-    return sorted(codes.tolist())
+    return filter_codes(sorted(codes.tolist()), income_group, region)
 
 
 def country_name(code: str) -> str:
