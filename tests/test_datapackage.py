@@ -248,3 +248,16 @@ def test_citation_names_publisher_edition_and_address():
     text = data.cite("wdi_bx_trf_pwkr_cd_dt_20250701")
     assert text.startswith("World Bank (2025). ") and "https://data.worldbank.org/indicator/BX.TRF.PWKR.CD.DT" in text
     assert "World Development Indicators, release of 2025-07-01" in text
+
+
+def test_audit_findings_are_documented():
+    """issue 13 item 5: editorial marks in quotes are the documented ones; news-report values are not the default."""
+    note = (DATA / "VERIFICATION.md").read_text(encoding="utf-8")
+    marks = {m for f in _rows("figures.csv") for m in re.findall(r"\[[a-z ]+\]", f["quote"])}
+    assert marks <= {"[next line]"}, marks
+    assert all(f"`{m}`" in note for m in marks)
+    for source in ("wbmdb_mdb34_it", "wbmdb_mdb38_iasbook"):
+        assert f"`{source}`" in note
+    # where the World Bank's own figure is in the package, the default (latest edition) is that one
+    phl = data.figures("remittances_received_usd", geography="PHL", year=2020)
+    assert phl["source_id"].tolist() == ["wdi_bx_trf_pwkr_cd_dt_20250701"]
