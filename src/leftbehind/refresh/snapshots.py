@@ -9,14 +9,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._io import write_atomic
+from .._io import data_dir, write_atomic
+from ..data.derive import build_derived
 from ..data.snapshots import RECORD, Snapshot, list_snapshots, snapshots_dir, validate_record
 from ..errors import DataError
 
-__all__ = ["write_snapshot"]
+__all__ = ["write_snapshot", "write_and_derive"]
 
 
 def write_snapshot(
@@ -50,3 +53,33 @@ def write_snapshot(
     write_atomic(folder / str(record["file"]), blob)
     write_atomic(folder / RECORD, text)
     return next(s for s in list_snapshots(root) if s.key == f"{publisher}/{release}")
+
+
+def write_and_derive(new: list[tuple[str, str, bytes, dict[str, Any]]]) -> Callable[[], None]:
+    """Write each ``(publisher, release, bytes, record)`` as a snapshot of the data package, then rebuild
+    ``derived/`` from all snapshots; return a function that undoes both (for a refresh that fails later).
+    """
+    derived = data_dir() / "derived"
+    before = {p: p.read_bytes() for p in derived.glob("*.csv")} if derived.is_dir() else {}
+    created: list[Path] = []
+
+    def undo() -> None:
+        for folder in created:
+            shutil.rmtree(folder, ignore_errors=True)
+        for path in derived.glob("*.csv") if derived.is_dir() else []:
+            if path not in before:
+                path.unlink()
+        for path, blob in before.items():
+            write_atomic(path, blob)
+
+    try:
+        for publisher, release, blob, meta in new:
+            folder = snapshots_dir() / publisher / release
+            if not folder.exists():
+                created.append(folder)
+            write_snapshot(publisher, release, blob, meta)
+        build_derived(derived, snapshots_dir())
+    except Exception:
+        undo()
+        raise
+    return undo
