@@ -14,7 +14,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 .DEFAULT_GOAL := help
 LINT_PATHS := src tests benchmarks
 
-.PHONY: help setup lint format test test-unit test-notebooks reports briefs lab explore refresh-notebooks check docs bench lock clean
+.PHONY: help setup lint format test test-unit test-notebooks reports briefs lab explore refresh-notebooks build-data check docs bench lock clean
 # Public modules documented in the API reference (make docs)
 API_MODULES := leftbehind leftbehind.data leftbehind.literature leftbehind.meta leftbehind.plots leftbehind.reports \
 	leftbehind.country leftbehind.explore leftbehind.refresh leftbehind.narrative leftbehind.provenance leftbehind.wdi leftbehind.notebooks \
@@ -54,6 +54,9 @@ test: lint ## Run every test: lint first, then unit tests, data-package validati
 
 reports: docs ## Regenerate every report in notebooks/reports.yaml into reports/ (ARGS="--force --only NAME" to pass options)
 	$(BIN)/python -m leftbehind reports $(ARGS)
+
+build-data: $(STAMP) ## Verify data/snapshots and derive data/derived/ from them (never edit derived files by hand)
+	$(BIN)/python -m leftbehind data build
 
 briefs: $(STAMP) ## Print each country report to an A4 PDF brief, reports/briefs/<ISO3>.pdf (needs Chromium; after make reports)
 	$(BIN)/python -m leftbehind briefs $(ARGS)

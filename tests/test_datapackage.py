@@ -90,17 +90,53 @@ def test_coverage_required_by_the_collection():
             assert n >= 3, (code, ind, n)
 
 
+def _published(f: dict[str, str]) -> str:
+    """The value as its quote prints it: in ``published_unit`` when the row is stored in another base unit."""
+    from decimal import Decimal
+
+    if not f["published_unit"]:
+        return f["value"]
+    from leftbehind.data.figures import _UNIT_FACTORS
+
+    factor = Decimal(repr(_UNIT_FACTORS[f["published_unit"]][1])) / Decimal(repr(_UNIT_FACTORS[f["unit"]][1]))
+    return format((Decimal(f["value"]) / factor).normalize(), "f")
+
+
 def test_quotes_contain_the_published_numbers():
-    """Each value must be findable in its quote (as printed: with or without thousands separators)."""
+    """Each value must be findable in its quote (as printed: with or without thousands separators), in the unit
+    the quote uses (published_unit) when it is stored in the indicator's base unit."""
     missing = []
     for i, f in enumerate(_rows("figures.csv"), start=1):
-        value = f["value"]
+        value = _published(f)
         digits = re.sub(r"[,\s\u202f\u00a0]", "", f["quote"])
-        whole, _, frac = value.partition(".")
         candidates = {value, value.rstrip("0").rstrip(".") if "." in value else value}
         if not any(c in digits or c in f["quote"] for c in candidates):
             missing.append((i, f["source_id"], value))
     assert not missing, missing[:10]
+
+
+def test_one_unit_per_indicator_from_the_descriptor(data_copy):
+    """issue 13 item 4: every figure in its indicator's base unit; a row in another unit is named."""
+    base = {r["indicator"]: r["base_unit"] for r in _rows("indicators.csv")}
+    for i, f in enumerate(_rows("figures.csv"), start=1):
+        assert f["unit"] == base[f["indicator"]], (i, f["indicator"], f["unit"])
+        assert f["published_unit"] != f["unit"]
+    # the conversion is reproducible: rebasing the committed file changes nothing
+    from leftbehind.data.build import rebase_figures
+
+    before = (data_copy / "figures.csv").read_bytes()
+    rebase_figures()
+    assert (data_copy / "figures.csv").read_bytes() == before
+    # a row published in USD billion is stored in USD, exactly, with its published unit kept
+    text = before.decode("utf-8").replace(",534000000000,USD,USD billion,", ",534.1,USD billion,,", 1)
+    (data_copy / "figures.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(
+        DataError, match=r'row 169, field "unit": "USD billion" is not the base unit of fdi_inflows_usd'
+    ):
+        data.validate_package()
+    rebase_figures()
+    assert ",534100000000,USD,USD billion," in (data_copy / "figures.csv").read_text(encoding="utf-8")
+    assert data.figures("fdi_inflows_usd", geography="LMY", year=2019)["value"].tolist() == [534.1e9]
 
 
 def test_latest_and_all_editions():
@@ -212,3 +248,16 @@ def test_citation_names_publisher_edition_and_address():
     text = data.cite("wdi_bx_trf_pwkr_cd_dt_20250701")
     assert text.startswith("World Bank (2025). ") and "https://data.worldbank.org/indicator/BX.TRF.PWKR.CD.DT" in text
     assert "World Development Indicators, release of 2025-07-01" in text
+
+
+def test_audit_findings_are_documented():
+    """issue 13 item 5: editorial marks in quotes are the documented ones; news-report values are not the default."""
+    note = (DATA / "VERIFICATION.md").read_text(encoding="utf-8")
+    marks = {m for f in _rows("figures.csv") for m in re.findall(r"\[[a-z ]+\]", f["quote"])}
+    assert marks <= {"[next line]"}, marks
+    assert all(f"`{m}`" in note for m in marks)
+    for source in ("wbmdb_mdb34_it", "wbmdb_mdb38_iasbook"):
+        assert f"`{source}`" in note
+    # where the World Bank's own figure is in the package, the default (latest edition) is that one
+    phl = data.figures("remittances_received_usd", geography="PHL", year=2020)
+    assert phl["source_id"].tolist() == ["wdi_bx_trf_pwkr_cd_dt_20250701"]

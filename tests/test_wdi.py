@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from leftbehind import data
+from leftbehind.data.snapshots import load_snapshot, verify_snapshots
 from leftbehind.errors import DataError
 from leftbehind.refresh import wdi
 
@@ -72,6 +74,29 @@ def test_new_release_becomes_a_new_edition(data_copy):
     aruba = data.figures("remittances_received_usd", geography="ABW", year=1991)
     assert aruba.loc[0, "edition_id"] == "wdi_2026_01_15" and aruba.loc[0, "value"] == pytest.approx(2569832.325)
     assert len(data.figures("remittances_received_usd", geography="NPL", edition="all", year=2020)) >= 1
+    # issue 13 item 6: the downloaded file is kept as a snapshot with its checksum, and every economy derived
+    snap = load_snapshot("wdi/2026-01-15.BX.TRF.PWKR.CD.DT")
+    assert snap.read_bytes() == text.encode("utf-8") and snap.meta["edition_id"] == "wdi_2026_01_15"
+    assert verify_snapshots() == {snap.key: hashlib.sha256(text.encode("utf-8")).hexdigest()}
+    derived = (data_copy / "derived" / "figures.csv").read_text(encoding="utf-8")
+    assert (
+        "remittances_received_usd,ABW,1991,total,2569832.325,USD,wdi_2026_01_15,wdi/2026-01-15.BX.TRF.PWKR.CD.DT,"
+        in derived
+    )
+
+
+def test_failed_refresh_removes_its_snapshot(data_copy, monkeypatch):
+    text = FIXTURE.read_text(encoding="utf-8").replace("2025-07-01", "2026-01-15")
+    before = _snapshot(data_copy)
+
+    def invalid() -> dict[str, int]:
+        raise DataError("planted validation failure")
+
+    monkeypatch.setattr(wdi.data, "validate_package", invalid)
+    with pytest.raises(DataError, match="planted validation failure"):
+        wdi.refresh(["BX.TRF.PWKR.CD.DT"], ["ABW"], fetcher=lambda code: _zip(text))
+    assert _snapshot(data_copy) == before
+    assert verify_snapshots() == {} and not list((data_copy / "derived").glob("*.csv"))
 
 
 def test_offline_changes_nothing(data_copy):
@@ -85,6 +110,7 @@ def test_offline_changes_nothing(data_copy):
     with pytest.raises(DataError, match="check the network connection. Nothing was changed"):
         wdi.refresh(fetcher=offline)
     assert _snapshot(data_copy) == before
+    assert verify_snapshots() == {} and not (data_copy / "derived").exists()
 
 
 def test_real_fetch_reports_unreachable_host(monkeypatch):

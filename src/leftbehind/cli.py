@@ -5,6 +5,7 @@ Commands
 reports               run the report plan (``--only NAME``, ``--show-code``, ``--check``, ``--plan``, ``--out``)
 notebooks refresh     re-execute source notebooks and store their key-result outputs
 data refresh          download the WDI remittance series as a new edition (online)
+data build            verify data/snapshots and derive data/derived/ from them (``make build-data``)
 data validate         load every resource of the data package and report the first problem
 literature summary    counts of the evidence base; ``literature bib`` regenerates references.bib
 briefs                print each country report to reports/briefs/<ISO3>.pdf (``--only``, ``--force``)
@@ -74,6 +75,7 @@ def _build_parser() -> argparse.ArgumentParser:
     dat = sub.add_parser("data", help="the data package")
     dat_sub = dat.add_subparsers(dest="action", required=True)
     dat_sub.add_parser("validate", help="load and check every resource and the cross-table rules")
+    dat_sub.add_parser("build", help="derive figures and the classification from data/snapshots (data/derived/)")
     dat_sub.add_parser("build-geographies", help="regenerate data/geographies.csv (needs country_converter)")
     dat_sub.add_parser("refresh", help="download the World Development Indicators remittance series as a new edition")
 
@@ -226,6 +228,12 @@ def _data(args: argparse.Namespace) -> int:
         from .refresh import wdi
 
         for line in wdi.refresh():
+            print(line)
+        return 0
+    if args.action == "build":
+        from .data import derive
+
+        for line in derive.build_data():
             print(line)
         return 0
     if args.action == "build-geographies":

@@ -7,7 +7,9 @@ from 1, the header excluded) and the field.
 
 Modules: ``tabular`` (the descriptor, typed loading, hashes), ``figures`` (figures by edition, geographies,
 citations), ``series`` (breakdowns and remittance series), ``seeds`` (the IOM headline figures),
-``checks`` (cross-table rules), ``build`` (tables derived by code). Only ``build`` writes to ``data/``.
+``checks`` (cross-table rules), ``build`` (tables derived by code), ``snapshots`` (publishers' files as read),
+``derive`` (figures derived from snapshots), ``classification`` (the World Bank's income groups and regions).
+Only ``build`` and ``derive`` write to ``data/``.
 
 Examples
 --------
@@ -24,6 +26,7 @@ from __future__ import annotations
 from .._io import data_dir
 from .build import build_geographies
 from .checks import validate_package
+from .classification import classification
 from .figures import (
     cite,
     countries,
@@ -45,6 +48,7 @@ from .series import (
     ranking,
     ranking_years,
     remittances,
+    table,
 )
 from .tabular import descriptor, file_sha256, load, package_info, resource_names, schema
 
@@ -80,4 +84,6 @@ __all__ = [
     "indicator_label",
     "ranking",
     "ranking_years",
+    "table",
+    "classification",
 ]

@@ -1,17 +1,20 @@
 """Derived tables of the data package that are built by code, never edited by hand.
 
-``python -m leftbehind data build-geographies`` calls :func:`build_geographies`.
+``python -m leftbehind data build-geographies`` calls :func:`build_geographies`; :func:`rebase_figures`
+stores every figure in its indicator's base unit (issue 13 item 4; run once, tested to be a no-op since).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
 from .._io import data_dir, write_atomic
+from ..errors import DataError
 from .tabular import _resource, load, schema
 
 
@@ -41,5 +44,49 @@ def build_geographies() -> Path:
     writer.writerow([f["name"] for f in schema("geographies")["fields"]])
     writer.writerows(rows)
     out = data_dir() / _resource("geographies")["path"]
+    write_atomic(out, buf.getvalue())
+    return out
+
+
+def _scaled(value: str, factor: Decimal) -> str:
+    scaled = (Decimal(value) * factor).normalize()
+    return format(scaled, "f")
+
+
+def rebase_figures() -> Path:
+    """Store every value of ``figures.csv`` in its indicator's base unit (``indicators.base_unit``).
+
+    A row published in another unit of the same family (``million persons``, ``USD billion``…) gets its value
+    multiplied exactly (decimal arithmetic) and keeps that unit in ``published_unit``, so that its quote, kept
+    verbatim, still shows the published number. Rows already in the base unit are left byte for byte;
+    running it again changes nothing.
+
+    Raises
+    ------
+    DataError
+        Naming the row when a unit cannot be converted to its indicator's base unit.
+    """
+    from .figures import _UNIT_FACTORS
+
+    base = dict(zip(load("indicators")["indicator"], load("indicators")["base_unit"]))
+    out = data_dir() / _resource("figures")["path"]
+    fields = [f["name"] for f in schema("figures")["fields"]]
+    with open(out, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for i, row in enumerate(rows, start=1):
+        row.setdefault("published_unit", "")
+        target = base[row["indicator"]]
+        if row["unit"] == target:
+            continue
+        (family, factor), (to_family, to_factor) = _UNIT_FACTORS[row["unit"]], _UNIT_FACTORS[target]
+        if family != to_family:
+            raise DataError(f'{out.name}, row {i}: unit "{row["unit"]}" cannot be converted to "{target}"')
+        ratio = Decimal(repr(factor)) / Decimal(repr(to_factor))
+        row["published_unit"], row["unit"] = row["unit"], target
+        row["value"] = _scaled(row["value"], ratio)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(fields)
+    writer.writerows([[r.get(f, "") for f in fields] for r in rows])
     write_atomic(out, buf.getvalue())
     return out

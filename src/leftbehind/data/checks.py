@@ -27,6 +27,27 @@ ADDRESS_FIELDS: dict[str, str] = {
 _GITHUB_LOCATOR = re.compile(r"github:[\w.-]+/[\w.-]+/\S+")
 
 
+def check_base_units() -> None:
+    """Each figure is stored in its indicator's ``base_unit`` (the indicators resource): one unit per indicator.
+
+    Raises
+    ------
+    DataError
+        Naming the row, its unit and the indicator's base unit.
+    """
+    figs = load("figures")
+    base = load("indicators").set_index("indicator")["base_unit"]
+    wrong = figs["unit"] != figs["indicator"].map(base)
+    if wrong.any():
+        i = int(wrong.to_numpy().nonzero()[0][0])
+        ind = figs.loc[i, "indicator"]
+        raise DataError(
+            f'{_display(data_dir() / _resource("figures")["path"])}, row {i + 1}, field "unit": "{figs.loc[i, "unit"]}" '
+            f'is not the base unit of {ind} ("{base[ind]}" in indicators.csv); store the value in the base unit '
+            "and the published unit in published_unit (data.build.rebase_figures does this)"
+        )
+
+
 def validate_package() -> dict[str, int]:
     """Load every resource (types, constraints, keys, foreign keys) and check cross-table rules.
 
@@ -52,6 +73,7 @@ def validate_package() -> dict[str, int]:
             f'{shown}, row {i + 1}, field "edition_id": "{figs.loc[i, "edition_id"]}" is not the edition of '
             f'source "{figs.loc[i, "source_id"]}" ("{src[figs.loc[i, "source_id"]]}" in sources.csv)'
         )
+    check_base_units()
     check_plain_text()
     if "studies" in counts:
         check_study_vocabularies()

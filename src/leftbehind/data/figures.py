@@ -4,7 +4,7 @@ package. Public names are re-exported by :mod:`leftbehind.data`.
 Examples
 --------
 >>> figures("migrant_stock", geography="WLD", year=2020)["value"].tolist()
-[275.0]
+[275000000.0]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .._io import data_dir
 from .._markup import escape_markdown, markdown_link
 from ..errors import ParameterError, check_choice, choice_error
 from .arguments import check_code, check_codes, check_year, check_year_range
+from .classification import filter_codes
 from .tabular import _mtime_ns, _resource, load
 
 # --- figures, editions, citations ------------------------------------------------------------------
@@ -104,7 +105,8 @@ def figures(
         Restrict to one statistical series (e.g. ``"World Bank World Development Indicators"``).
     unit
         Convert values to this unit (``"persons"``/``"million persons"``; ``"USD"``/``"USD million"``/
-        ``"USD billion"``); default: as published.
+        ``"USD billion"``); default: the indicator's base unit (``indicators.base_unit``), in which every
+        value is stored (the unit a quote prints is in ``published_unit`` of ``figures.csv``).
 
     Returns
     -------
@@ -122,7 +124,9 @@ def figures(
     --------
     >>> latest = figures("migrant_stock", geography="WLD", year=2020)
     >>> latest[["value", "unit", "edition_id"]].to_dict("records")
-    [{'value': 275.0, 'unit': 'million persons', 'edition_id': 'undesa_ims_2024'}]
+    [{'value': 275000000.0, 'unit': 'persons', 'edition_id': 'undesa_ims_2024'}]
+    >>> figures("migrant_stock", geography="WLD", year=2020, unit="million persons")["value"].tolist()
+    [275.0]
     >>> figures("migrant_stock", geography="WLD", year=2020, edition="all")["edition_id"].tolist()
     ['undesa_ims_2020', 'undesa_ims_2024']
     """
@@ -226,8 +230,15 @@ def geographies() -> pd.DataFrame:
     return load("geographies")
 
 
-def countries(with_figures: bool = True) -> list[str]:
-    """ISO3 codes of countries: those with at least one figure (default), or every country known.
+def countries(with_figures: bool = True, income_group: str | None = None, region: str | None = None) -> list[str]:
+    """ISO3 codes of countries: those with at least one figure (default), or every country known; optionally
+    only those of a World Bank income group and/or region (from :func:`classification`).
+
+    Raises
+    ------
+    DataError
+        When ``income_group`` or ``region`` is given and the World Bank classification is not in the data
+        package yet.
 
     Examples
     --------
@@ -238,7 +249,7 @@ def countries(with_figures: bool = True) -> list[str]:
     codes = geo.loc[geo["kind"] == "country", "code"]
     if with_figures:
         codes = codes[codes.isin(set(_figures_table()["geography"]))]
-    return sorted(codes.tolist())
+    return filter_codes(sorted(codes.tolist()), income_group, region)
 
 
 def country_name(code: str) -> str:

@@ -160,11 +160,35 @@ def ranking_years(indicator: str, edition: str = "latest") -> list[int]:
     return sorted(int(y) for y in _country_figures(indicator, edition)["year"].unique())
 
 
+def table(indicator: str, year: int, edition: str = "latest") -> pd.DataFrame:
+    """One row per country (aggregates excluded) with its value of ``indicator`` in ``year``, in the
+    indicator's base unit, sorted by ISO3 code: the wide view for maps and rankings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :func:`figures` columns plus ``name``.
+
+    Examples
+    --------
+    >>> t = table("remittances_received_pct_gdp", 2020)
+    >>> t["geography"].is_unique and t["geography"].is_monotonic_increasing and set(t["unit"]) == {"percent"}
+    True
+    """
+    year = check_year("year", year)
+    df = _country_figures(indicator, edition)
+    df = df[df["year"] == year].sort_values("geography")
+    if df.empty:
+        return df.assign(name=pd.Series(dtype="string")).reset_index(drop=True)
+    names = geographies().set_index("code")["name"]
+    return df.assign(name=df["geography"].map(names)).reset_index(drop=True)
+
+
 def ranking(indicator: str, year: int, edition: str = "latest") -> pd.DataFrame:
     """Countries (aggregates excluded) ranked by ``indicator`` in ``year``, highest first, in one unit.
 
-    Counts of persons are shown in million persons and amounts of money in USD billion, whatever unit each
-    source published; shares stay in percent.
+    Counts of persons are shown in million persons and amounts of money in USD billion (display units); shares
+    stay in percent. The values are those of :func:`table`.
 
     Returns
     -------
@@ -177,15 +201,12 @@ def ranking(indicator: str, year: int, edition: str = "latest") -> pd.DataFrame:
     >>> top[["rank", "geography"]].values.tolist()[0][0]
     1
     """
-    year = check_year("year", year)
-    df = _country_figures(indicator, edition)
-    df = df[df["year"] == year]
+    df = table(indicator, year, edition)
     if df.empty:
-        return df.assign(rank=pd.Series(dtype="Int64"), name=pd.Series(dtype="string"))
+        return df.assign(rank=pd.Series(dtype="Int64"))
     family = _UNIT_FAMILIES.get(str(df["unit"].iloc[0]), "")
     if family in _RANKING_UNITS:
         df = _convert(df, _RANKING_UNITS[family])
-    names = geographies().set_index("code")["name"]
-    df = df.assign(name=df["geography"].map(names)).sort_values(["value", "geography"], ascending=[False, True])
+    df = df.sort_values(["value", "geography"], ascending=[False, True])
     df = df.assign(rank=df["value"].rank(method="min", ascending=False).astype("Int64"))
     return df.reset_index(drop=True)

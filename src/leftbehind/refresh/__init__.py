@@ -1,13 +1,14 @@
 """The only code that writes new figures into ``data/``: each module refreshes one publisher's series as a new
 edition, keeping the earlier ones (``python -m leftbehind data refresh``).
 
-Modules: ``wdi`` (World Development Indicators; also importable as :mod:`leftbehind.wdi`).
+Modules: ``wdi`` (World Development Indicators; also importable as :mod:`leftbehind.wdi`), ``snapshots``
+(publishers' files kept as downloaded, and the figures derived from them).
 
 Examples
 --------
 >>> from leftbehind.refresh import wdi
 >>> sorted(wdi.INDICATORS)
-['BX.TRF.PWKR.CD.DT', 'BX.TRF.PWKR.DT.GD.ZS']
+['BM.TRF.PWKR.CD.DT', 'BX.TRF.PWKR.CD.DT', 'BX.TRF.PWKR.DT.GD.ZS']
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """World Development Indicators: parse the World Bank's bulk CSV and add a new release to the data package.
 
 ``python -m leftbehind data refresh`` downloads personal remittances received (``BX.TRF.PWKR.CD.DT``, current
-US$, and ``BX.TRF.PWKR.DT.GD.ZS``, % of GDP) from the World Bank's API in its bulk-download format, and writes
-them as a **new edition** (``wdi_YYYY_MM_DD``, from the file's "Last Updated Date"), with the retrieval date
-and the file's SHA-256 in the source row. Earlier editions stay in place. Offline, it fails with a clear
-message and changes nothing.
+US$, and ``BX.TRF.PWKR.DT.GD.ZS``, % of GDP) and paid (``BM.TRF.PWKR.CD.DT``) from the World Bank's API in its
+bulk-download format, and writes them as a **new edition** (``wdi_YYYY_MM_DD``, from the file's "Last Updated
+Date"), with the retrieval date and the file's SHA-256 in the source row. The downloaded CSV itself is kept as a
+snapshot (``data/snapshots/wdi/<date>.<code>/``) and every economy's values are derived from it into
+``data/derived/figures.csv``. Earlier editions stay in place. Offline, it fails with a clear message and changes
+nothing.
 
 The bulk CSV has four preamble lines (``"Data Source",…``, blank, ``"Last Updated Date",…``, blank), then
 ``"Country Name","Country Code","Indicator Name","Indicator Code","1960",…`` and one row per country.
@@ -25,26 +27,22 @@ import csv
 import datetime as _dt
 import hashlib
 import io
-import re
 import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import pandas as pd
-
 from .. import data
 from .._io import write_atomic
+from ..data.derive import WDI_SERIES, parse_bulk_csv
 from ..errors import DataError
+from .snapshots import write_and_derive
 
 __all__ = ["INDICATORS", "LABOUR_SENDING", "API_URL", "parse_bulk_csv", "fetch", "refresh"]
 
-#: WDI series code → (indicator id in the data package, unit as published).
-INDICATORS: dict[str, tuple[str, str]] = {
-    "BX.TRF.PWKR.CD.DT": ("remittances_received_usd", "USD"),
-    "BX.TRF.PWKR.DT.GD.ZS": ("remittances_received_pct_gdp", "percent"),
-}
+#: WDI series code → (indicator id in the data package, unit): the series the builders derive, too.
+INDICATORS: dict[str, tuple[str, str]] = WDI_SERIES
 #: Labour-sending countries the collection follows, plus the low- and middle-income and world aggregates.
 LABOUR_SENDING: tuple[str, ...] = (
     "ARM",
@@ -72,49 +70,6 @@ LABOUR_SENDING: tuple[str, ...] = (
 API_URL = "https://api.worldbank.org/v2/en/indicator/{code}?downloadformat=csv"
 
 
-def parse_bulk_csv(text: str, name: str) -> tuple[str, pd.DataFrame]:
-    """Parse a WDI bulk CSV; return its "Last Updated Date" and a long table (code, country, indicator_code,
-    year, value, raw) of the non-empty cells.
-
-    Raises
-    ------
-    DataError
-        Naming the file and line when the preamble, the header or a value is not in the publisher's format.
-    """
-    lines = text.lstrip("\ufeff").splitlines()
-    rows = list(csv.reader(lines))
-    if len(rows) < 5 or not rows[0] or rows[0][0] != "Data Source":
-        raise DataError(f'{name}, line 1: expected the WDI preamble "Data Source","World Development Indicators"')
-    updated = next((r[1] for r in rows[:4] if r and r[0] == "Last Updated Date" and len(r) > 1), "")
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", updated):
-        raise DataError(
-            f'{name}, line 3: expected "Last Updated Date","YYYY-MM-DD", found {rows[2] if len(rows) > 2 else ""}'
-        )
-    header_at = next((i for i, r in enumerate(rows) if r[:2] == ["Country Name", "Country Code"]), None)
-    if header_at is None:
-        raise DataError(f'{name}: no header line starting "Country Name","Country Code"')
-    header = rows[header_at]
-    years = {i: int(h) for i, h in enumerate(header) if re.fullmatch(r"\d{4}", h)}
-    out = []
-    for lineno, r in enumerate(rows[header_at + 1 :], start=header_at + 2):
-        if not r or not any(r):
-            continue
-        if len(r) < 4:
-            raise DataError(f"{name}, line {lineno}: {len(r)} fields, expected at least 4")
-        for i, year in years.items():
-            raw = r[i] if i < len(r) else ""
-            if raw == "":
-                continue
-            try:
-                value = float(raw)
-            except ValueError:
-                raise DataError(f'{name}, line {lineno}, column "{year}": "{raw}" is not a number') from None
-            out.append(
-                {"country": r[0], "code": r[1], "indicator_code": r[3], "year": year, "value": value, "raw": raw}
-            )
-    return updated, pd.DataFrame(out, columns=["country", "code", "indicator_code", "year", "value", "raw"])
-
-
 def fetch(code: str, timeout: float = 60.0) -> bytes:
     """Download the bulk-CSV zip of one WDI indicator from the World Bank API.
 
@@ -133,7 +88,7 @@ def fetch(code: str, timeout: float = 60.0) -> bytes:
         ) from None
 
 
-def _csv_from_zip(blob: bytes, code: str) -> tuple[str, str]:
+def _csv_from_zip(blob: bytes, code: str) -> tuple[str, bytes]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(blob))
     except zipfile.BadZipFile:
@@ -141,7 +96,7 @@ def _csv_from_zip(blob: bytes, code: str) -> tuple[str, str]:
     names = [n for n in archive.namelist() if n.startswith("API_") and n.endswith(".csv")]
     if not names:
         raise DataError(f"the download for {code} holds no API_*.csv file ({archive.namelist()}); nothing was changed.")
-    return names[0], archive.read(names[0]).decode("utf-8-sig")
+    return names[0], archive.read(names[0])
 
 
 def _append_csv(path: str, header: list[str], new_rows: list[list[str]], key: Callable[[dict[str, str]], Any]) -> str:
@@ -177,15 +132,16 @@ def refresh(
     new_fig: list[list[str]] = []
     new_src: list[list[str]] = []
     new_ed: list[list[str]] = []
+    new_snap: list[tuple[str, str, bytes, dict[str, Any]]] = []
     report: list[str] = []
     wanted = list(countries)
     for code in codes:
         if code not in INDICATORS:
             raise DataError(f'unknown WDI indicator "{code}"; valid: {", ".join(INDICATORS)}')
         blob = fetcher(code)
-        name, text = _csv_from_zip(blob, code)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        updated, table = parse_bulk_csv(text, name)
+        name, raw = _csv_from_zip(blob, code)
+        digest = hashlib.sha256(raw).hexdigest()
+        updated, table = parse_bulk_csv(raw.decode("utf-8-sig"), name)
         edition_id = "wdi_" + updated.replace("-", "_")
         source_id = f"wdi_{code.lower().replace('.', '_')}_{updated.replace('-', '')}"
         if source_id in set(sources["source_id"]) or source_id in {s[0] for s in new_src}:
@@ -203,6 +159,7 @@ def refresh(
                     "total",
                     r.raw,
                     unit,
+                    "",
                     source_id,
                     edition_id,
                     f"WDI bulk download retrieved {today.isoformat()}; file sha256 {digest[:16]}…",
@@ -210,6 +167,7 @@ def refresh(
                 ]
             )
         url = f"https://data.worldbank.org/indicator/{code}"
+        new_snap.append(("wdi", f"{updated}.{code}", raw, _snapshot_record(code, name, updated, edition_id, today)))
         new_src.append(
             [
                 source_id,
@@ -268,12 +226,35 @@ def refresh(
             key=lambda r: r["edition_id"],
         ),
     }
+    undo: Callable[[], None] | None = None
     try:
         for n in ("editions", "sources", "figures"):
             write_atomic(paths[n], contents[n])
+        undo = write_and_derive(new_snap)  # the file as downloaded, and every economy derived from it
         data.validate_package()
     except Exception:
         for n, p in paths.items():
             write_atomic(p, originals[n])
+        if undo is not None:
+            undo()
         raise
     return report
+
+
+def _snapshot_record(code: str, name: str, updated: str, edition_id: str, today: _dt.date) -> dict[str, Any]:
+    """The snapshot record of one downloaded bulk CSV (its SHA-256 is added when it is written)."""
+    return {
+        "producer": "World Bank",
+        "title": f"World Development Indicators: {code} ({name})",
+        "edition": f"Last Updated Date {updated}",
+        "edition_id": edition_id,
+        "citation": f"World Bank ({updated[:4]}). World Development Indicators, series {code}, release of {updated}.",
+        "url": API_URL.format(code=code),
+        "read_at": None,
+        "accessed": today.isoformat(),
+        "licence": {"name": "CC-BY-4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
+        "file": name,
+        "format": "csv",
+        "parser": "wdi_bulk_csv",
+        "trimmed": "the CSV of the downloaded zip, bytes unchanged; the zip's two metadata CSVs are not kept",
+    }

@@ -1,0 +1,70 @@
+"""The World Bank's country classification (income group, region, lending category, fiscal year), read from
+``derived/classification.csv``, which ``python -m leftbehind data build`` derives from a ``wb_class`` snapshot.
+
+Until that snapshot is in the data package, asking for the classification raises a DataError that says so.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .._io import data_dir
+from ..errors import DataError, check_choice
+from .arguments import check_code
+
+__all__ = ["classification", "classification_table"]
+
+_MISSING = (
+    "the World Bank classification is not in the data package yet ({path} is missing): add the World Bank's "
+    "CLASS file as a wb_class snapshot (data/snapshots/) and run `python -m leftbehind data build`"
+)
+
+
+def classification_table() -> pd.DataFrame:
+    """Every economy's classification, newest fiscal year per economy (strings; empty where the World Bank
+    gives none, e.g. an economy not classified by income).
+
+    Raises
+    ------
+    DataError
+        When the classification has not been derived yet.
+    """
+    path = data_dir() / "derived" / "classification.csv"
+    if not path.is_file():
+        raise DataError(_MISSING.format(path=f"{data_dir().name}/derived/classification.csv"))
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return table.sort_values(["code", "fiscal_year"]).drop_duplicates("code", keep="last").reset_index(drop=True)
+
+
+def classification(code: str) -> dict[str, str]:
+    """The World Bank's classification of one economy: economy, region, income_group, lending_category,
+    fiscal_year, and the snapshot it was read in.
+
+    Raises
+    ------
+    ParameterError
+        For a code that is not a geography of the data package.
+    DataError
+        When the classification has not been derived yet, or the World Bank does not classify ``code``.
+    """
+    code = check_code("code", code)
+    table = classification_table().set_index("code")
+    if code not in table.index:
+        raise DataError(f'"{code}" is not an economy in the World Bank classification ({len(table)} economies)')
+    return {"code": code} | {k: str(v) for k, v in table.loc[code].items()}
+
+
+def filter_codes(codes: list[str], income_group: str | None, region: str | None) -> list[str]:
+    """``codes`` restricted to an income group and/or World Bank region (values checked against the table)."""
+    if income_group is None and region is None:
+        return codes
+    table = classification_table()
+    keep = table
+    if income_group is not None:
+        groups = sorted(g for g in table["income_group"].unique() if g)
+        keep = keep[keep["income_group"] == check_choice("income_group", income_group, groups, "an income group")]
+    if region is not None:
+        regions = sorted(r for r in table["region"].unique() if r)
+        keep = keep[keep["region"] == check_choice("region", region, regions, "a World Bank region")]
+    wanted = set(keep["code"])
+    return [c for c in codes if c in wanted]

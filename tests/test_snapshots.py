@@ -1,0 +1,191 @@
+"""Snapshots of publishers' files (issue 13 items 1-2): records valid against the schema, every checksum
+recomputed, and figures derived from them deterministically, each row naming its snapshot and location."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, REPO
+from leftbehind import data
+from leftbehind.data import derive
+from leftbehind.data.snapshots import list_snapshots, load_snapshot, verify_snapshots
+from leftbehind.errors import DataError, ParameterError
+from leftbehind.refresh.snapshots import write_snapshot
+
+FIXTURES = Path(__file__).parent / "fixtures" / "snapshots"
+FIXTURE_KEYS = [
+    "undesa/ims_fixture",
+    "wb_class/FY2099",
+    "wdi/2099-01-01.BM.TRF.PWKR.CD.DT",
+    "wdi/2099-01-01.BX.TRF.PWKR.CD.DT",
+    "wdi/2099-01-01.BX.TRF.PWKR.DT.GD.ZS",
+]
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_every_committed_snapshot_verifies():
+    assert sorted(verify_snapshots(FIXTURES)) == FIXTURE_KEYS
+    for snap in list_snapshots(DATA / "snapshots"):  # the real ones, when there are any
+        assert snap.meta["sha256"] == verify_snapshots(DATA / "snapshots")[snap.key]
+        assert snap.path.stat().st_size < 10_000_000 or snap.meta["trimmed"], f"{snap.key}: large and untrimmed"
+
+
+def test_a_changed_file_is_named_with_both_digests(tmp_path):
+    root = tmp_path / "snapshots"
+    shutil.copytree(FIXTURES, root)
+    snap = load_snapshot("wb_class/FY2099", root)
+    snap.path.write_bytes(snap.path.read_bytes().replace(b"IDA", b"IBRD"))
+    with pytest.raises(DataError, match=r"CLASS\.csv: SHA-256 is [0-9a-f]{64}, but .*snapshot\.json records 340c698d"):
+        verify_snapshots(root)
+    snap.path.unlink()
+    with pytest.raises(DataError, match=r"CLASS\.csv: the file named in .* is missing"):
+        verify_snapshots(root)
+
+
+def test_a_record_is_checked_against_the_schema(tmp_path):
+    root = tmp_path / "snapshots"
+    shutil.copytree(FIXTURES, root)
+    record = root / "wdi" / "2099-01-01.BM.TRF.PWKR.CD.DT" / "snapshot.json"
+    meta = json.loads(record.read_text(encoding="utf-8"))
+    del meta["licence"]
+    record.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(DataError, match=r"snapshot\.json, field \(record\): 'licence' is a required property"):
+        list_snapshots(root)
+    meta["licence"], meta["sha256"] = {"name": "x", "url": "https://x"}, "abc"
+    record.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(DataError, match=r"field sha256: 'abc' does not match"):
+        list_snapshots(root)
+    with pytest.raises(DataError, match=r'snapshot "wdi/none" is not .*Valid: undesa/ims_fixture'):
+        load_snapshot("wdi/none", FIXTURES)
+
+
+def test_write_snapshot_records_the_digest_and_never_overwrites(tmp_path):
+    meta = json.loads((FIXTURES / "wb_class" / "FY2099" / "snapshot.json").read_text(encoding="utf-8"))
+    del meta["sha256"]
+    snap = write_snapshot("wb_class", "FY2099", b"Economy,Code,Region,Income group,Lending category\n", meta, tmp_path)
+    assert snap.read_bytes().startswith(b"Economy,Code") and len(snap.meta["sha256"]) == 64
+    with pytest.raises(DataError, match=r"a snapshot of wb_class/FY2099 with other bytes exists"):
+        write_snapshot("wb_class", "FY2099", b"other", meta, tmp_path)
+    with pytest.raises(DataError, match=r"field url: 'ftp://x' does not match"):
+        write_snapshot("wb_class", "FY2100", b"x", meta | {"url": "ftp://x"}, tmp_path)
+    assert not (tmp_path / "wb_class" / "FY2100").exists()  # nothing written for an invalid record
+    with pytest.raises(DataError, match=r'snapshot release "\.\./x" must be'):
+        write_snapshot("wb_class", "../x", b"x", meta, tmp_path)
+
+
+def test_build_is_deterministic_and_rows_name_their_location(tmp_path):
+    first = derive.build_derived(tmp_path / "a", FIXTURES)
+    second = derive.build_derived(tmp_path / "b", FIXTURES)
+    assert [p.name for p in first] == ["figures.csv", "classification.csv"]
+    for a, b in zip(first, second):
+        assert a.read_bytes() == b.read_bytes()
+    rows = _rows(first[0])
+    assert {r["snapshot"] for r in rows} == set(FIXTURE_KEYS) - {"wb_class/FY2099"}
+    # read independently from the fixture: the USA row with origin WORLD, 2020 column of the males group
+    table = list(csv.reader((FIXTURES / "undesa/ims_fixture/undesa_ims_destination_origin_fixture.csv").open()))
+    usa = next(r for r in table if r[:1] == ["3"])
+    assert usa[11] == "24 000 000"
+    got = {(r["indicator"], r["geography"], r["year"], r["sex"]): r for r in rows}
+    assert got["migrant_stock", "USA", "2020", "male"]["value"] == "24000000"
+    assert got["migrant_stock", "USA", "2020", "male"]["location"].startswith("line 9, column 12 (2020, male)")
+    assert got["emigrant_stock", "NPL", "2024", "female"]["value"] == "700000"
+    assert ("emigrant_stock", "WLD", "1990", "total") not in got  # WORLD × WORLD is the destination total
+    assert got["remittances_paid_usd", "NPL", "2023", "total"]["unit"] == "USD"
+    assert got["remittances_received_usd", "PHL", "2023", "total"]["value"] == "36000000000.25"
+    assert got["remittances_received_pct_gdp", "NPL", "2021", "total"]["location"] == (
+        "series BX.TRF.PWKR.DT.GD.ZS, country NPL, column 2021"
+    )
+    indicators = {r["indicator"] for r in _rows(DATA / "indicators.csv")}
+    assert {r["indicator"] for r in rows} <= indicators
+    classes = {r["code"]: r for r in _rows(first[1])}
+    assert sorted(classes) == ["NPL", "PHL", "USA"]  # the aggregates WLD and LIC are not economies
+    assert classes["NPL"]["income_group"] == "Lower middle income" and classes["NPL"]["fiscal_year"] == "FY2099"
+
+
+def test_malformed_migrant_stock_cell_names_line_and_column(tmp_path):
+    root = tmp_path / "snapshots"
+    shutil.copytree(FIXTURES, root)
+    snap = load_snapshot("undesa/ims_fixture", root)
+    blob = snap.read_bytes().replace(b"50 600 000", b"50.6 m")
+    meta = {k: v for k, v in snap.meta.items() if k != "sha256"}
+    shutil.rmtree(snap.folder)
+    write_snapshot("undesa", "ims_fixture", blob, meta, root)
+    with pytest.raises(DataError, match=r'line 9, column "2020": "50.6 m" is not a number'):
+        derive.build_derived(tmp_path / "out", root)
+
+
+def test_data_build_reproduces_the_derived_files(data_copy, tmp_path):
+    """The real package: derived/ is exactly what its snapshots give (none yet: then no derived files)."""
+    expected = derive.build_derived(tmp_path / "real", DATA / "snapshots")
+    for path in expected:
+        assert (DATA / "derived" / path.name).read_bytes() == path.read_bytes(), f"data/derived/{path.name} differs"
+    on_disk = sorted(p.name for p in (DATA / "derived").glob("*.csv")) if (DATA / "derived").is_dir() else []
+    assert on_disk == sorted(p.name for p in expected), "a derived file without its snapshot"
+    # the command on a data package with the fixture snapshots: writes, then rebuilds the same bytes
+    shutil.copytree(FIXTURES, data_copy / "snapshots", dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.py"))
+    env = {"PYTHONPATH": str(REPO / "src"), "LEFTBEHIND_DATA_DIR": str(data_copy), "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "leftbehind", "data", "build"]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    assert "wdi/2099-01-01.BX.TRF.PWKR.CD.DT: sha256 8eda54ce" in out and "wrote" in out
+    built = {p.name: p.read_bytes() for p in (data_copy / "derived").glob("*.csv")}
+    assert sorted(built) == ["classification.csv", "figures.csv"]
+    subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    assert {p.name: p.read_bytes() for p in (data_copy / "derived").glob("*.csv")} == built
+
+
+def test_classification_absent_says_so(data_copy):
+    """issue 13 item 7: without the World Bank's file the API says what is missing and how to add it."""
+    assert not (data_copy / "derived" / "classification.csv").exists()
+    with pytest.raises(DataError, match=r"World Bank classification is not in the data package yet"):
+        data.classification("NPL")
+    with pytest.raises(DataError, match=r"wb_class snapshot .* data build"):
+        data.countries(income_group="Low income")
+    assert "NPL" in data.countries()  # without the filters, as before
+
+
+def test_classification_and_filtered_countries(data_copy):
+    derive.build_derived(data_copy / "derived", FIXTURES)
+    assert data.classification("NPL") == {
+        "code": "NPL",
+        "economy": "Nepal",
+        "region": "South Asia",
+        "income_group": "Lower middle income",
+        "lending_category": "IDA",
+        "fiscal_year": "FY2099",
+        "snapshot": "wb_class/FY2099",
+        "location": "line 2",
+    }
+    everyone = data.countries(with_figures=False)
+    assert data.countries(with_figures=False, income_group="Lower middle income") == ["NPL", "PHL"]
+    assert data.countries(with_figures=False, region="North America", income_group="High income") == ["USA"]
+    assert "USA" in everyone and len(everyone) > 200
+    with pytest.raises(ParameterError, match=r'income_group "Lower-middle" is not an income group\. Did you mean'):
+        data.countries(income_group="Lower-middle")
+    with pytest.raises(DataError, match=r'"AFG" is not an economy in the World Bank classification'):
+        data.classification("AFG")
+    with pytest.raises(ParameterError, match=r"XXX"):
+        data.classification("XXX")
+
+
+def test_table_is_one_row_per_country_and_ranking_reuses_it():
+    wide = data.table("remittances_received_usd", 2020)
+    assert wide["geography"].is_unique and list(wide["geography"]) == sorted(wide["geography"])
+    assert set(wide["unit"]) == {"USD"} and "LMY" not in set(wide["geography"]) and "WLD" not in set(wide["geography"])
+    # computed independently from the long table: the latest edition's value for Nepal in 2020
+    npl = data.figures("remittances_received_usd", geography="NPL", year=2020)
+    assert wide.set_index("geography").loc["NPL", "value"] == npl["value"].iloc[0]
+    ranked = data.ranking("remittances_received_usd", 2020)
+    assert sorted(ranked["geography"]) == list(wide["geography"])
+    assert set(ranked["unit"]) == {"USD billion"}
+    assert data.table("remittances_received_usd", 1950).empty
