@@ -90,3 +90,21 @@ def test_tables_for_reading_have_fixed_decimals(fit):
 def test_labels_length_is_checked():
     with pytest.raises(MetaAnalysisError, match="one entry per study"):
         meta.pool([0.1, 0.2], [0.1, 0.1], labels=["a"])
+
+
+def test_regress_takes_a_fit_and_checks_its_moderators(fit):
+    mods = pd.DataFrame({"lat": [44, 55, 42, 52, 13, 44, 19, 13], "alloc": list("rrrsaasr")})
+    reg = meta.regress(fit, mods, method="REML", ci="hksj")
+    assert reg.coef_names == ["intrcpt", "lat", "alloc[r]", "alloc[s]"] and reg.QM_df == 3
+    assert reg.labels == tuple(LABELS) and reg.measure == "RR"
+    assert "moderators: F(df1 = 3, df2 = 4)" in reg.summary()
+    fig = plots.bubble_plot(reg, "lat")
+    assert [c.get_gid() for c in fig.axes[0].collections] == ["studies"]
+    with pytest.raises(MetaAnalysisError, match="not a continuous moderator"):
+        plots.bubble_plot(reg, "alloc")
+    with pytest.raises(MetaAnalysisError, match="one row per study"):
+        meta.regress(fit, {"lat": [1, 2]})
+    with pytest.raises(MetaAnalysisError, match="missing values"):
+        meta.regress(fit, {"lat": [1, 2, 3, None, 5, 6, 7, 8]})
+    with pytest.raises(MetaAnalysisError, match="collinear"):
+        meta.regress(fit, {"a": list(range(8)), "b": [2 * x for x in range(8)]})
