@@ -65,3 +65,26 @@ def test_construct_rules_are_valid():
     for outcome, g in rules.groupby("outcome"):
         catch_all = g.sort_values("priority")["pattern"].tolist()
         assert "." not in catch_all[:-1], outcome
+
+
+def test_trust_panel_sentences_come_from_the_numbers():
+    from leftbehind import meta
+
+    s = literature.analysis_set("depression")
+    fit = meta.pool(s["yi"], s["vi"], labels=s["label"], measure="SMD")
+    lines = literature.trust_panel(fit, s, "depression").splitlines()
+    assert len(lines) == 6 and all(line.startswith("- **") for line in lines)
+    assert f"{fit.k} studies" in lines[0]
+    assert f"I² = {fit.I2:.0f}%" in lines[3] and f"{fit.pi_low:.2f} to {fit.pi_high:.2f}" in lines[3]
+    assert "not run: k = 2 is below 10" in lines[4]
+    # k >= 10: the small-study test is run and reported
+    import pandas as pd
+
+    y = [0.1, 0.3, 0.2, 0.6, 0.4, 0.5, 0.05, 0.7, 0.35, 0.25]
+    v = [0.01, 0.04, 0.02, 0.09, 0.05, 0.06, 0.01, 0.1, 0.03, 0.02]
+    rows = pd.DataFrame({"adjusted": ["yes"] * 3 + ["no"] * 7, "abstract_only": [True] * 10, "total_lb": [50] * 10,
+                         "total_comp": [60] * 10})  # fmt: skip
+    lines = literature.trust_panel(meta.pool(y, v, measure="SMD"), rows, "depression").splitlines()
+    assert "1,100 children" in lines[0] and "3 of 10 (30%)" in lines[1] and "10 of 10 (100%)" in lines[2]
+    e = meta.egger_test(y, v)
+    assert f"intercept {e.intercept:.2f}" in lines[4]

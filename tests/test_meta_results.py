@@ -108,3 +108,21 @@ def test_regress_takes_a_fit_and_checks_its_moderators(fit):
         meta.regress(fit, {"lat": [1, 2, 3, None, 5, 6, 7, 8]})
     with pytest.raises(MetaAnalysisError, match="collinear"):
         meta.regress(fit, {"a": list(range(8)), "b": [2 * x for x in range(8)]})
+
+
+def test_notebook_06_has_no_branches_over_methods_or_measures_and_no_own_back_transformation():
+    import json
+    import re
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "06_meta_analysis.ipynb").read_text(encoding="utf-8"))
+    code = [
+        "".join(c["source"])
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and "parameters" not in c.get("metadata", {}).get("tags", [])
+    ]
+    text = "\n".join(code)
+    branches = [line for line in text.splitlines() if re.search(r"\b(if|elif)\b.*\b(measure|method|ci)\b", line)]
+    assert not branches, branches
+    assert "back_transform" not in text and "exp(" not in text
+    assert "excluded_rows" in text and "trust_panel" in text and "for_reading" in text

@@ -7,7 +7,8 @@ bibliography ``references.bib`` is generated from ``studies`` (:func:`build_bibl
 
 Modules: ``studies`` (the tables, filters, regions, evidence map), ``effect_sizes`` (numbers as printed →
 analysis scale), ``comparability`` (construct, definition and exposure of each row: only like with like), ``analysis``
-(one comparable effect per study, excluded rows with reasons, comparison with reviews, counts),
+(one comparable effect per study, excluded rows with reasons, comparison with reviews, counts), ``trust``
+(the "how far to trust this" panel),
 ``bibliography`` (citations, BibTeX, reference lists).
 
 Examples
@@ -37,6 +38,7 @@ from .studies import (
     select,
     studies,
 )
+from .trust import trust_panel
 
 __all__ = [
     "REGIONS",
@@ -59,6 +61,7 @@ __all__ = [
     "SCALES",
     "analysis_set",
     "excluded_rows",
+    "trust_panel",
     "EXPOSURES",
     "compare_with_reviews",
     "SCOPES",
