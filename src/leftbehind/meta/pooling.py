@@ -24,6 +24,7 @@ from .estimators import MAXITER as MAXITER
 from .estimators import TOL as TOL
 from .estimators import WeightSums, standardise, tau2_dl, tau2_pm, tau2_pm_brent, tau2_reml
 from .formatting import EFFECT_COLUMNS
+from .results import EggerResult as EggerResult
 from .validation import RATIO_MEASURES, _check_measure, _validate
 
 __all__ = ["EggerResult", "PoolResult", "pool"]
@@ -170,37 +171,6 @@ _FRAME_FIELDS = (
     "k", "estimate", "se", "ci_low", "ci_high", "z_or_t", "pval", "tau2", "tau", "I2", "H2", "Q", "Q_df", "Q_pval",
     "pi_low", "pi_high", "level",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class EggerResult:
-    """Result of :func:`egger_test` (classical Egger regression).
-
-    Attributes
-    ----------
-    k : int
-        Number of studies.
-    intercept, intercept_se : float
-        Intercept of ``yi/sei ~ 1/sei`` (the asymmetry measure, in standard
-        normal deviate units) and its OLS standard error.
-    t : float
-        ``intercept / intercept_se``.
-    df : int
-        Residual degrees of freedom, ``k - 2``.
-    pval : float
-        Two-sided p-value from t(k-2).
-    slope, slope_se : float
-        Slope (an estimate of the effect, in ``yi`` units) and its SE.
-    """
-
-    k: int
-    intercept: float
-    intercept_se: float
-    t: float
-    df: int
-    pval: float
-    slope: float
-    slope_se: float
 
 
 # --------------------------------------------------------------------------
