@@ -88,3 +88,11 @@ def test_trust_panel_sentences_come_from_the_numbers():
     assert "1,100 children" in lines[0] and "3 of 10 (30%)" in lines[1] and "10 of 10 (100%)" in lines[2]
     e = meta.egger_test(y, v)
     assert f"intercept {e.intercept:.2f}" in lines[4]
+
+
+def test_trust_panel_compares_only_reviews_of_the_same_construct():
+    from leftbehind import meta
+
+    s = literature.analysis_set("physical_health")
+    last = literature.trust_panel(meta.pool(s["yi"], s["vi"], measure="SMD"), s, "physical_health").splitlines()[-1]
+    assert "No published pooled estimate of the same construct" in last and "other constructs not compared" in last

@@ -81,8 +81,8 @@ def analysis_set(
     scale : {"SMD", "OR"}
         Scale of the pooled effect.
     construct : str, optional
-        The construct to pool; default: the one with the most studies among the eligible rows (ties: the most
-        rows, then the first by name).
+        The construct to pool; default: the one with the most studies among the eligible rows (ties: the
+        construct named like the outcome, then the one with the most rows, then the first by name).
     exposure : str, default "left_behind_vs_not"
         The exposure type to pool (one of ``comparability.EXPOSURES``).
     adjusted_only, exclude_derived, exclude_secondary : bool
@@ -162,7 +162,8 @@ def _selection(
     eligible = es[reason == ""]
     if construct is None and not eligible.empty:
         counts = eligible.groupby("construct").agg(studies=("study_id", "nunique"), rows=("effect_id", "size"))
-        construct = str(counts.sort_values(["studies", "rows"], ascending=False, kind="stable").index[0])
+        counts = counts.assign(named=counts.index == outcome)  # ties: the construct the outcome is named for
+        construct = str(counts.sort_values(["studies", "named", "rows"], ascending=False, kind="stable").index[0])
     if construct is not None:
         drop(es["construct"] != construct, "a different construct (" + es["construct"] + ": " + es["definition"] + ")")
     es_ok = es[reason == ""]

@@ -19,6 +19,7 @@ import pandas as pd
 from .._markup import escape_markdown
 from ..meta import PoolResult, egger_test, format_p
 from .analysis import compare_with_reviews
+from .comparability import with_keys
 
 #: Fewer studies than this and a small-study (Egger) test cannot tell asymmetry from chance (Cochrane Handbook
 #: 10.4.3.1; Sterne et al. 2011).
@@ -121,17 +122,29 @@ def trust_panel(result: PoolResult, studies: pd.DataFrame, outcome: str) -> str:
             f"**Small-study effects.** Egger's test not run: k = {k} is below {MIN_K_SMALL_STUDY}, too few "
             "to tell funnel asymmetry from chance."
         )
-    lines.append(_agreement(result, outcome))
+    construct = str(studies["construct"].iloc[0]) if "construct" in studies and len(studies) else None
+    lines.append(_agreement(result, outcome, construct))
     return "\n".join(f"- {line}" for line in lines)
 
 
-def _agreement(result: PoolResult, outcome: str) -> str:
+def _agreement(result: PoolResult, outcome: str, construct: str | None) -> str:
     f = result.to_frame().iloc[0]
     table = compare_with_reviews(
         float(f["estimate"]), float(f["ci_low"]), float(f["ci_high"]), outcome, str(result.measure)
     )
+    other = ""
+    if construct is not None and len(table):
+        # a review of another construct (e.g. dental caries beside self-rated health) is not compared
+        keys = with_keys(table.assign(effect_id=table["review_id"], outcome=outcome, measure_detail="", location="",
+                                      comparison_type="left_behind_vs_not", comparison=""))  # fmt: skip
+        same = (keys["construct"] == construct).to_numpy()
+        if (~same).any():
+            n_other = int((~same).sum())
+            other = f" {n_other} published estimate{'s' if n_other > 1 else ''} of other constructs not compared."
+        table = table[same]
     if table.empty:
-        return f"**Published reviews.** No published pooled estimate for {escape_markdown(outcome.replace('_', ' '))} in the evidence base."
+        what = escape_markdown(outcome.replace("_", " "))
+        return f"**Published reviews.** No published pooled estimate of the same construct for {what}.{other}"
     v = table["verdict"]
     same_scale = v.str.startswith(("agrees", "differs"))
     agree, differ = int(v.str.startswith("agrees").sum()), int(v.str.startswith("differs").sum())
@@ -146,4 +159,4 @@ def _agreement(result: PoolResult, outcome: str) -> str:
     )
     if len(direction):
         text += f"; of {len(direction)} on another scale, {same_dir} point the same way"
-    return text + "."
+    return text + "." + other
