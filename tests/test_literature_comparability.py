@@ -96,3 +96,13 @@ def test_trust_panel_compares_only_reviews_of_the_same_construct():
     s = literature.analysis_set("physical_health")
     last = literature.trust_panel(meta.pool(s["yi"], s["vi"], measure="SMD"), s, "physical_health").splitlines()[-1]
     assert "No published pooled estimate of the same construct" in last and "other constructs not compared" in last
+
+
+def test_sensitivity_table_pools_each_option_of_the_same_construct():
+    t = literature.sensitivity_table("anxiety")
+    assert t["analysis"].tolist() == list(literature.trust.SENSITIVITY)
+    main = literature.analysis_set("anxiety")
+    assert int(t["k"].iloc[0]) == len(main)
+    derived = t.set_index("analysis").loc["without effects derived by us"]
+    assert derived["k"] == len(literature.analysis_set("anxiety", exclude_derived=True)) == 1
+    assert derived["note"] == "not pooled: 1 study"

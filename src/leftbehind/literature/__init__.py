@@ -38,7 +38,7 @@ from .studies import (
     select,
     studies,
 )
-from .trust import trust_panel
+from .trust import sensitivity_table, trust_panel
 
 __all__ = [
     "REGIONS",
@@ -62,6 +62,7 @@ __all__ = [
     "analysis_set",
     "excluded_rows",
     "trust_panel",
+    "sensitivity_table",
     "EXPOSURES",
     "compare_with_reviews",
     "SCOPES",

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .._markup import escape_markdown
 from ..meta import PoolResult, egger_test, format_p
-from .analysis import compare_with_reviews
+from .analysis import analysis_set, compare_with_reviews
 from .comparability import with_keys
 
 #: Fewer studies than this and a small-study (Egger) test cannot tell asymmetry from chance (Cochrane Handbook
@@ -160,3 +160,67 @@ def _agreement(result: PoolResult, outcome: str, construct: str | None) -> str:
     if len(direction):
         text += f"; of {len(direction)} on another scale, {same_dir} point the same way"
     return text + "." + other
+
+
+#: The sensitivity analyses a reader expects, as options of :func:`analysis_set`.
+SENSITIVITY: dict[str, dict[str, bool]] = {
+    "all comparable rows": {},
+    "adjusted estimates only": {"adjusted_only": True},
+    "without effects derived by us": {"exclude_derived": True},
+    "without secondary sources": {"exclude_secondary": True},
+}
+
+
+def sensitivity_table(outcome: str, scale: str = "SMD", method: str = "REML", ci: str = "normal") -> pd.DataFrame:
+    """The pooled estimate of ``outcome`` under each sensitivity analysis of :data:`SENSITIVITY`, for the
+    construct that the main analysis pools, on the reporting scale (ratios for OR).
+
+    Parameters
+    ----------
+    outcome : str
+        An outcome id.
+    scale : {"SMD", "OR"}
+        Scale of the pooled effect.
+    method, ci : str
+        Passed to :func:`leftbehind.meta.pool`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per analysis: ``analysis``, ``k``, ``estimate``, ``ci_low``, ``ci_high``, ``I2``, ``note``
+        (why an analysis is not pooled: fewer than 2 studies).
+
+    Raises
+    ------
+    leftbehind.errors.LeftbehindError
+        If an argument is not valid.
+
+    Examples
+    --------
+    >>> t = sensitivity_table("depression")
+    >>> t["analysis"].tolist()[:2], int(t["k"].iloc[0])
+    (['all comparable rows', 'adjusted estimates only'], 2)
+    """
+    from ..meta import pool
+
+    main = analysis_set(outcome, scale)
+    construct = str(main["construct"].iloc[0]) if len(main) else None
+    rows = []
+    for name, options in SENSITIVITY.items():
+        s = analysis_set(
+            outcome,
+            scale,
+            construct=construct,
+            adjusted_only=options.get("adjusted_only", False),
+            exclude_derived=options.get("exclude_derived", False),
+            exclude_secondary=options.get("exclude_secondary", False),
+        )
+        row: dict[str, object] = {"analysis": name, "k": len(s)}
+        if len(s) >= 2:
+            f = pool(s["yi"], s["vi"], method=method, ci=ci, measure=scale).to_frame().iloc[0]
+            row.update({c: float(f[c]) for c in ("estimate", "ci_low", "ci_high", "I2")}, note="")
+        else:
+            row.update({c: float("nan") for c in ("estimate", "ci_low", "ci_high", "I2")})
+            row["note"] = f"not pooled: {len(s)} {'study' if len(s) == 1 else 'studies'}"
+        rows.append(row)
+    return pd.DataFrame(rows)
