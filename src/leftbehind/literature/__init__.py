@@ -6,7 +6,9 @@ Four resources of the data package hold it (``data/literature/``): ``studies`` (
 bibliography ``references.bib`` is generated from ``studies`` (:func:`build_bibliography`), never edited.
 
 Modules: ``studies`` (the tables, filters, regions, evidence map), ``effect_sizes`` (numbers as printed →
-analysis scale), ``analysis`` (one comparable effect per study, comparison with reviews, counts),
+analysis scale), ``comparability`` (construct, definition and exposure of each row: only like with like), ``analysis``
+(one comparable effect per study, excluded rows with reasons, comparison with reviews, counts), ``trust``
+(the "how far to trust this" panel),
 ``bibliography`` (citations, BibTeX, reference lists).
 
 Examples
@@ -19,8 +21,9 @@ True
 
 from __future__ import annotations
 
-from .analysis import SCALES, SUBGROUP_COLUMNS, analysis_set, compare_with_reviews, summary
+from .analysis import SCALES, SUBGROUP_COLUMNS, analysis_set, compare_with_reviews, excluded_rows, summary
 from .bibliography import bibliography_markdown, bibtex, build_bibliography, cite
+from .comparability import EXPOSURES
 from .effect_sizes import effect_sizes, to_smd
 from .studies import (
     REGIONS,
@@ -35,6 +38,7 @@ from .studies import (
     select,
     studies,
 )
+from .trust import sensitivity_table, trust_panel
 
 __all__ = [
     "REGIONS",
@@ -56,6 +60,10 @@ __all__ = [
     "bibliography_markdown",
     "SCALES",
     "analysis_set",
+    "excluded_rows",
+    "trust_panel",
+    "sensitivity_table",
+    "EXPOSURES",
     "compare_with_reviews",
     "SCOPES",
     "SUBGROUP_COLUMNS",

@@ -16,6 +16,7 @@ import pandas as pd
 from .. import data
 from ..data.tabular import split_list
 from .bibliography import cite
+from .comparability import EXPOSURES, with_keys
 from .effect_sizes import effect_sizes, to_smd
 from .studies import _check_choice, _has_numbers, _regions_by_code, effects, reviews
 
@@ -52,37 +53,140 @@ SUBGROUP_COLUMNS: tuple[str, ...] = ("migrant_parent", "migration_scope", "regio
 _SUBSET_HINTS = ("rural", "urban", "age", "girls", "boys", "subgroup", "subset")
 
 
-def analysis_set(outcome: str, scale: str = "SMD") -> pd.DataFrame:
+def analysis_set(
+    outcome: str,
+    scale: str = "SMD",
+    *,
+    construct: str | None = None,
+    exposure: str = "left_behind_vs_not",
+    adjusted_only: bool = False,
+    exclude_derived: bool = False,
+    exclude_secondary: bool = False,
+) -> pd.DataFrame:
     """One analysable effect per study for ``outcome``, on one scale, oriented so that a positive SMD (or an
-    OR above 1) means worse for left-behind children.
+    OR above 1) means worse for left-behind children; only like with like.
 
-    Selection, per study: rows comparing left-behind children with children of non-migrants
-    (``comparison_type``) whose effect size can be computed (:func:`effect_sizes`), preferring the
-    overall comparison (migrant_parent ``either``/``unspecified``, not a rural/urban/age/sex subset), then
-    adjusted estimates, then the largest sample; and one study per ``shared_sample`` group (studies of the
-    same children). Log ORs and SMDs are converted to the chosen scale with
-    Chinn's (2000) factor √3/π; log RRs and MDs are left out (no standard conversion).
+    Selection: rows whose comparability key (``construct`` + ``definition``, from the ``constructs`` rules)
+    and exposure type (:func:`~leftbehind.literature.comparability.exposure_type`) are the same, whose effect
+    size can be computed (:func:`effect_sizes`) as a log OR or SMD; then per study the overall comparison
+    (migrant_parent ``either``/``unspecified``, not a rural/urban/age/sex subset), then adjusted estimates,
+    then the largest sample; and one study per ``shared_sample`` group (studies of the same children). Log ORs
+    and SMDs are converted to the chosen scale with Chinn's (2000) factor √3/π; log RRs and MDs are left out
+    (no standard conversion). :func:`excluded_rows` lists every other row of the outcome with its reason.
+
+    Parameters
+    ----------
+    outcome : str
+        An outcome id.
+    scale : {"SMD", "OR"}
+        Scale of the pooled effect.
+    construct : str, optional
+        The construct to pool; default: the one with the most studies among the eligible rows (ties: the
+        construct named like the outcome, then the one with the most rows, then the first by name).
+    exposure : str, default "left_behind_vs_not"
+        The exposure type to pool (one of ``comparability.EXPOSURES``).
+    adjusted_only, exclude_derived, exclude_secondary : bool
+        Sensitivity analyses: only estimates adjusted for confounders; no effects derived by us (e.g. counts
+        reconstructed from percentages); no effects read in secondary sources.
 
     Returns
     -------
     pandas.DataFrame
         Columns effect_id, study_id, label ("Author et al. Year (country)"), year, country, region,
-        migrant_parent, migration_scope, yi, vi (on the log scale for OR), plus the effect row's fields.
+        migrant_parent, migration_scope, yi, vi (on the log scale for OR), construct, definition,
+        exposure_type, derived_by_us, secondary_source, abstract_only, plus the effect row's fields.
 
     Examples
     --------
     >>> s = analysis_set("depression", "SMD")
-    >>> bool(s["study_id"].is_unique), bool((s["vi"] > 0).all())
-    (True, True)
+    >>> bool(s["study_id"].is_unique), bool((s["vi"] > 0).all()), s["construct"].nunique()
+    (True, True, 1)
     """
+    return _selection(outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary)[0]
+
+
+def excluded_rows(
+    outcome: str,
+    scale: str = "SMD",
+    *,
+    construct: str | None = None,
+    exposure: str = "left_behind_vs_not",
+    adjusted_only: bool = False,
+    exclude_derived: bool = False,
+    exclude_secondary: bool = False,
+) -> pd.DataFrame:
+    """Every effect row of ``outcome`` that :func:`analysis_set` (same arguments) does not pool, with the reason.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns effect_id, study_id, outcome_detail, comparison, construct, exposure_type, reason.
+
+    Examples
+    --------
+    >>> x = excluded_rows("physical_health")
+    >>> x.loc[x.effect_id == "pingliang_lbc_diarrhoea", "reason"].item()
+    'a different construct (diarrhoea: diarrhoea)'
+    """
+    return _selection(outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary)[1]
+
+
+def _selection(
+    outcome: str, scale: str, construct: str | None, exposure: str, adjusted_only: bool, exclude_derived: bool,
+    exclude_secondary: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
     _check_choice("scale", scale, SCALES)
-    es = effect_sizes(effects(outcome=outcome))
-    es = es[
-        es["yi"].notna() & es["es_measure"].isin(["logOR", "SMD"]) & (es["comparison_type"] == "left_behind_vs_not")
-    ]
-    if es.empty:
-        return es.assign(label=[], year=[], country=[], region=[], migration_scope=[])
-    es = to_smd(es)  # oriented: positive = worse for left-behind children
+    _check_choice("exposure", exposure, EXPOSURES)
+    es = with_keys(effect_sizes(effects(outcome=outcome)))
+    reason = pd.Series("", index=es.index, dtype=object)
+
+    def drop(mask: pd.Series, why: pd.Series | str) -> None:
+        new = mask & (reason == "")
+        reason[new] = why[new] if isinstance(why, pd.Series) else why
+
+    drop(es["yi"].isna(), "no effect size can be computed from the printed numbers")
+    drop(
+        ~es["es_measure"].isin(["logOR", "SMD"]),
+        "a " + es["es_measure"].fillna("") + " has no standard conversion to SMD/OR",
+    )
+    drop(
+        es["exposure_type"] != exposure,
+        "compares " + es["exposure_type"].str.replace("_", " ") + ", not " + exposure.replace("_", " "),
+    )
+    if adjusted_only:
+        drop(es["adjusted"] != "yes", "not adjusted for confounders (adjusted-only analysis)")
+    if exclude_derived:
+        drop(es["derived_by_us"], "derived by us, not printed (analysis without derived effects)")
+    if exclude_secondary:
+        drop(es["secondary_source"], "read in a secondary source (analysis without secondary sources)")
+    eligible = es[reason == ""]
+    if construct is None and not eligible.empty:
+        counts = eligible.groupby("construct").agg(studies=("study_id", "nunique"), rows=("effect_id", "size"))
+        counts = counts.assign(named=counts.index == outcome)  # ties: the construct the outcome is named for
+        construct = str(counts.sort_values(["studies", "named", "rows"], ascending=False, kind="stable").index[0])
+    if construct is not None:
+        drop(es["construct"] != construct, "a different construct (" + es["construct"] + ": " + es["definition"] + ")")
+    es_ok = es[reason == ""]
+    if es_ok.empty:
+        return es_ok.assign(label=[], year=[], country=[], region=[], migration_scope=[]), _excluded(es, reason)
+    chosen = _one_per_study(to_smd(es_ok), scale)
+    for r in es_ok.itertuples():
+        if r.effect_id not in set(chosen["effect_id"]):
+            other = chosen.loc[chosen["study_id"] == r.study_id, "effect_id"]
+            reason[r.Index] = (
+                f"another effect of the same study is pooled ({other.iloc[0]})"
+                if len(other)
+                else "same children as another pooled study (shared sample)"
+            )
+    return chosen, _excluded(es, reason)
+
+
+def _excluded(es: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:
+    cols = ["effect_id", "study_id", "outcome_detail", "comparison", "construct", "exposure_type"]
+    return es.loc[reason != "", cols].assign(reason=reason[reason != ""]).reset_index(drop=True)
+
+
+def _one_per_study(es: pd.DataFrame, scale: str) -> pd.DataFrame:
     if scale == "OR":
         factor = math.pi / math.sqrt(3)
         es = es.assign(yi=es["yi"] * factor, vi=es["vi"] * factor**2, es_measure="logOR")

@@ -25,7 +25,7 @@ precision raise :class:`~leftbehind.errors.MetaAnalysisError` rather than give N
 
 Modules: ``validation`` (the choices, declared once, and input checks), ``estimators`` (tau^2 estimators),
 ``pooling`` (the summary, result objects), ``sensitivity`` (subgroups, leave-one-out,
-cumulative, Egger), ``scales`` (effect sizes from intervals, back-transformation). Nothing here reads the
+cumulative, Egger), ``subgroup`` (the subgroup result object), ``regression`` (meta-regression), ``formatting`` (numbers for reading), ``scales`` (effect sizes from intervals, back-transformation). Nothing here reads the
 data package: the engine works on any ``yi``/``vi``.
 
 Examples
@@ -37,14 +37,22 @@ Examples
 
 from __future__ import annotations
 
+from .formatting import for_reading, format_p
 from .pooling import EggerResult, PoolResult, pool
+from .regression import RegressionResult, regress
 from .scales import back_transform, effect_from_ci, on_reporting_scale
 from .sensitivity import cumulative, egger_test, leave_one_out, subgroups
+from .subgroup import SubgroupResult
 from .validation import CI_METHODS, DIFFERENCE_MEASURES, METHODS, RATIO_MEASURES
 
 __all__ = [
     "PoolResult",
     "EggerResult",
+    "SubgroupResult",
+    "RegressionResult",
+    "regress",
+    "format_p",
+    "for_reading",
     "METHODS",
     "CI_METHODS",
     "RATIO_MEASURES",

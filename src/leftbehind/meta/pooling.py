@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-from ..errors import MetaAnalysisError
+from ..errors import MetaAnalysisError, check_choice
 from .estimators import MAXITER as MAXITER
 from .estimators import TOL as TOL
 from .estimators import WeightSums, standardise, tau2_dl, tau2_pm, tau2_pm_brent, tau2_reml
-from .validation import _validate
+from .formatting import EFFECT_COLUMNS
+from .results import EggerResult as EggerResult
+from .validation import RATIO_MEASURES, _check_measure, _validate
 
 __all__ = ["EggerResult", "PoolResult", "pool"]
 
@@ -91,37 +94,83 @@ class PoolResult:
     pi_high: float
     weights: tuple[float, ...]
     level: float
+    yi: tuple[float, ...] = ()
+    vi: tuple[float, ...] = ()
+    labels: tuple[str, ...] = ()
+    measure: str | None = None
+
+    def summary(self) -> str:
+        """A text block in the spirit of metafor's ``print.rma``: the model, heterogeneity (tau², tau, I², H²,
+        Q with df and p), the pooled effect with SE, z or t, p, CI and prediction interval on the analysis
+        scale, and for a ratio measure (OR, RR) the same on the ratio scale.
+
+        Examples
+        --------
+        >>> r = pool([0.0, 0.5, 1.0], [0.1, 0.1, 0.1], method="DL", measure="OR")
+        >>> print(r.summary())
+        Random-effects model (tau² estimator: DL); k = 3; test: z (normal)
+        <BLANKLINE>
+        Heterogeneity
+          tau² = 0.1500, tau = 0.3873, I² = 60.0%, H² = 2.50
+          Q(df = 2) = 5.00, p = 0.082
+        <BLANKLINE>
+        Pooled effect (log odds ratio)
+          estimate = 0.5000, SE = 0.2887, z = 1.73, p = 0.083
+          95% CI [-0.0658, 1.0658]
+          95% prediction interval [-0.4468, 1.4468]
+        <BLANKLINE>
+        Pooled effect (ratio scale: OR)
+          OR = 1.649, 95% CI [0.936, 2.903]
+          95% prediction interval [0.640, 4.249]
+        """
+        from .formatting import summary_text
+
+        return summary_text(self)
+
+    def to_frame(self, scale: str = "reporting") -> pd.DataFrame:
+        """The fit as a one-row table. ``scale="analysis"``: effects on the scale of ``yi`` (log ratios for
+        OR/RR). ``scale="reporting"`` (default): ratios for OR/RR, with the SE on the log scale as ``se_log``;
+        differences are the same on both scales.
+
+        Examples
+        --------
+        >>> r = pool([0.0, 0.5, 1.0], [0.1, 0.1, 0.1], method="DL", measure="OR")
+        >>> [round(float(r.to_frame(s)["estimate"].iloc[0]), 4) for s in ("reporting", "analysis")]
+        [1.6487, 0.5]
+        """
+        check_choice("scale", scale, ("reporting", "analysis"), "a table scale", MetaAnalysisError)
+        row: dict[str, object] = {"measure": self.measure or "", "method": self.method, "ci_method": self.ci_method}
+        row.update({f: getattr(self, f) for f in _FRAME_FIELDS})
+        out = pd.DataFrame([row])
+        if scale == "reporting" and self.measure in RATIO_MEASURES:
+            for col in EFFECT_COLUMNS:
+                out[col] = np.exp(out[col].to_numpy(dtype=float))
+            out = out.rename(columns={"se": "se_log"})
+        return out
+
+    def _repr_html_(self) -> str:
+        """An HTML table for JupyterLab; every string is escaped.
+
+        Examples
+        --------
+        >>> r = pool([0.1, 0.3], [0.04, 0.04], method="FE", measure="SMD")
+        >>> html = r._repr_html_()
+        >>> html.startswith("<div><p><b>Fixed (equal) effect model; k = 2"), "<td>0.200</td>" in html
+        (True, True)
+        """
+        from .formatting import html_table
+
+        return html_table(self, self.to_frame())
+
+    def study_labels(self) -> list[str]:
+        """The studies' labels, or ``Study 1`` ... ``Study k`` when the fit was made without labels."""
+        return list(self.labels) if self.labels else [f"Study {i + 1}" for i in range(len(self.yi))]
 
 
-@dataclass(frozen=True)
-class EggerResult:
-    """Result of :func:`egger_test` (classical Egger regression).
-
-    Attributes
-    ----------
-    k : int
-        Number of studies.
-    intercept, intercept_se : float
-        Intercept of ``yi/sei ~ 1/sei`` (the asymmetry measure, in standard
-        normal deviate units) and its OLS standard error.
-    t : float
-        ``intercept / intercept_se``.
-    df : int
-        Residual degrees of freedom, ``k - 2``.
-    pval : float
-        Two-sided p-value from t(k-2).
-    slope, slope_se : float
-        Slope (an estimate of the effect, in ``yi`` units) and its SE.
-    """
-
-    k: int
-    intercept: float
-    intercept_se: float
-    t: float
-    df: int
-    pval: float
-    slope: float
-    slope_se: float
+_FRAME_FIELDS = (
+    "k", "estimate", "se", "ci_low", "ci_high", "z_or_t", "pval", "tau2", "tau", "I2", "H2", "Q", "Q_df", "Q_pval",
+    "pi_low", "pi_high", "level",
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------
@@ -254,6 +303,9 @@ def pool(
     method: str = "REML",
     ci: str = "normal",
     level: float = 0.95,
+    *,
+    labels: Sequence[object] | None = None,
+    measure: str | None = None,
 ) -> PoolResult:
     """Pool effect sizes with a fixed- or random-effects model.
 
@@ -280,6 +332,11 @@ def pool(
         and tests and intervals use t with k-1 df.
     level : float, default 0.95
         Confidence (and prediction) level, strictly between 0 and 1.
+    labels : sequence, optional
+        One label per study, kept in the result for forest plots and leave-one-out tables.
+    measure : {"OR", "RR", "SMD", "MD"}, optional
+        The measure of ``yi``, kept in the result so that it presents itself on the reporting scale
+        (ratios for OR/RR).
 
     Returns
     -------
@@ -319,4 +376,19 @@ def pool(
     0.14
     """
     y, v, method, ci, level = _validate(yi, vi, method, ci, level)
-    return _pool_arrays(y, v, method, ci, level)
+    return with_inputs(_pool_arrays(y, v, method, ci, level), y, v, labels, measure)
+
+
+def with_inputs(
+    r: PoolResult, y: np.ndarray, v: np.ndarray, labels: Sequence[object] | None, measure: str | None
+) -> PoolResult:
+    """``r`` keeping its inputs: effects, variances, labels (checked: one per study) and measure (checked)."""
+    labs: tuple[str, ...] = ()
+    if labels is not None:
+        labs = tuple(str(x) for x in labels)
+        if len(labs) != y.shape[0]:
+            raise MetaAnalysisError(
+                f"labels must have one entry per study: got {len(labs)} labels for k = {y.shape[0]}"
+            )
+    m = _check_measure(measure) if measure is not None else None
+    return replace(r, yi=tuple(float(x) for x in y), vi=tuple(float(x) for x in v), labels=labs, measure=m)

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..errors import MetaAnalysisError
-from .pooling import EggerResult, PoolResult, _pool_arrays, pool
+from .pooling import EggerResult, PoolResult, _pool_arrays
+from .subgroup import SubgroupResult, fit_subgroups
 from .validation import _check_ci, _check_level, _check_method, _positions, _validate
 
 
@@ -49,15 +50,35 @@ def _get_columns(df: pd.DataFrame, cols: Iterable[str]) -> None:
         raise MetaAnalysisError(f"column(s) {missing} not found in df; available columns: {list(df.columns)}")
 
 
+@overload
+def subgroups(
+    df: PoolResult,
+    by: Sequence[Any],
+    yi: str = ...,
+    vi: str = ...,
+    method: str | None = ...,
+    ci: str | None = ...,
+    level: float | None = ...,
+) -> SubgroupResult: ...
+@overload
 def subgroups(
     df: pd.DataFrame,
     by: str,
+    yi: str = ...,
+    vi: str = ...,
+    method: str | None = ...,
+    ci: str | None = ...,
+    level: float | None = ...,
+) -> pd.DataFrame: ...
+def subgroups(
+    df: pd.DataFrame | PoolResult,
+    by: str | Sequence[Any],
     yi: str = "yi",
     vi: str = "vi",
-    method: str = "REML",
-    ci: str = "normal",
-    level: float = 0.95,
-) -> pd.DataFrame:
+    method: str | None = None,
+    ci: str | None = None,
+    level: float | None = None,
+) -> pd.DataFrame | SubgroupResult:  # fmt: skip
     """Pool each subgroup separately and test for subgroup differences.
 
     Each subgroup gets its own model, with its own tau^2: the "separate
@@ -76,14 +97,15 @@ def subgroups(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        One row per study.
-    by : str
-        Column that defines the subgroups (NaN values are not allowed).
+    df : pandas.DataFrame or PoolResult
+        One row per study; or a fit from :func:`pool`, whose studies are split (then ``by`` is a sequence).
+    by : str or sequence
+        Column that defines the subgroups (NaN values are not allowed); with a fit, one subgroup value per
+        study, in the fit's order.
     yi, vi : str
-        Names of the effect and sampling-variance columns (see :func:`pool`).
+        Names of the effect and sampling-variance columns (see :func:`pool`); not used with a fit.
     method, ci, level
-        Passed to :func:`pool` for each subgroup.
+        Passed to :func:`pool` for each subgroup. Defaults: the fit's, or ``"REML"``, ``"normal"``, 0.95.
 
     Returns
     -------
@@ -94,6 +116,9 @@ def subgroups(
         ``Q_pval``, ``pi_low``, ``pi_high``, ``method``, ``note``. The
         between-group test is in ``result.attrs``, under the keys
         ``"Q_between"``, ``"Q_between_df"`` and ``"Q_between_pval"``.
+    SubgroupResult
+        When ``df`` is a fit: each subgroup's fit (``.fits``), the between-groups test (``.Q_between``,
+        ``.Q_between_df``, ``.Q_between_pval``), ``.to_frame(scale)`` (the table above), ``.summary()``.
 
     Raises
     ------
@@ -112,62 +137,60 @@ def subgroups(
     >>> round(out.attrs["Q_between"], 3), out.attrs["Q_between_df"]
     (12.25, 1)
     """
-    method = _check_method(method)
-    ci = _check_ci(ci)
-    level = _check_level(level)
+    if isinstance(df, PoolResult):
+        return _subgroups_of_fit(df, by, method, ci, level)
+    if not isinstance(by, str):
+        raise MetaAnalysisError(f"by must be a column name of df, got {type(by).__name__}")
+    method = _check_method(method or "REML")
+    ci = _check_ci(ci or "normal")
+    level = _check_level(0.95 if level is None else level)
     _get_columns(df, [by, yi, vi])
     if df[by].isna().any():
         raise MetaAnalysisError(
             f"column {by!r} has missing values at position(s) {_positions(df[by].isna().to_numpy())}"
         )
-    groups = sorted(df[by].unique(), key=lambda x: (str(type(x)), x))
-    if len(groups) < 2:
-        raise MetaAnalysisError(f"need at least 2 subgroups in column {by!r}, found {len(groups)}")
-    rows = []
-    for g in groups:
-        sub = df.loc[df[by] == g]
-        m, note = method, ""
-        if len(sub) == 1 and method != "FE":
-            m, note = "FE", "single study: FE (tau2 not estimable)"
-        c = ci
-        if len(sub) == 1 and ci == "hksj":
-            c, note = "normal", "single study: FE with normal CI (tau2 and HKSJ not estimable)"
-        try:
-            r = pool(sub[yi].to_numpy(), sub[vi].to_numpy(), method=m, ci=c, level=level)
-        except MetaAnalysisError as exc:
-            raise MetaAnalysisError(f"subgroup {by}={g!r}: {exc}") from exc
-        row = {by: g, **_result_row(r), "method": m, "note": note}
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    est = out["estimate"].to_numpy(dtype=float)
-    wg = 1.0 / out["se"].to_numpy(dtype=float) ** 2
-    est_bar = float(np.sum(wg * est) / np.sum(wg))
-    qb = float(np.sum(wg * (est - est_bar) ** 2))
-    dfb = len(groups) - 1
-    out.attrs["Q_between"] = qb
-    out.attrs["Q_between_df"] = dfb
-    out.attrs["Q_between_pval"] = float(stats.chi2.sf(qb, dfb))
-    return out
+    return fit_subgroups(df, by, yi, vi, method, ci, level).to_frame("analysis")
+
+
+def _subgroups_of_fit(
+    r: PoolResult, by: Any, method: str | None, ci: str | None, level: float | None
+) -> SubgroupResult:
+    groups = list(by) if not isinstance(by, str) else []
+    if len(groups) != r.k or len(r.yi) != r.k:
+        raise MetaAnalysisError(
+            f"by must give one subgroup value per study of the fit: got {by!r} for k = {r.k}"
+            + ("" if r.yi else " (the fit keeps no inputs: make it with meta.pool)")
+        )
+    if pd.isna(pd.Series(groups, dtype=object)).any():
+        raise MetaAnalysisError(
+            f"by has missing values at position(s) {_positions(pd.isna(pd.Series(groups, dtype=object)).to_numpy())}"
+        )
+    d = pd.DataFrame({"subgroup": groups, "yi": r.yi, "vi": r.vi, "label": r.study_labels()})
+    m = _check_method(method or r.method)
+    c = _check_ci(ci or r.ci_method)
+    lv = _check_level(r.level if level is None else level)
+    return fit_subgroups(d, "subgroup", "yi", "vi", m, c, lv, label="label", measure=r.measure)
 
 
 def leave_one_out(
-    yi: Sequence[float] | np.ndarray,
-    vi: Sequence[float] | np.ndarray,
-    labels: Sequence[Any],
-    method: str = "REML",
-    ci: str = "normal",
-    level: float = 0.95,
+    yi: Sequence[float] | np.ndarray | PoolResult,
+    vi: Sequence[float] | np.ndarray | None = None,
+    labels: Sequence[Any] | None = None,
+    method: str | None = None,
+    ci: str | None = None,
+    level: float | None = None,
 ) -> pd.DataFrame:
     """Re-pool the studies k times, leaving each one out in turn.
 
     Parameters
     ----------
     yi, vi : sequence of float
-        Effects and sampling variances (see :func:`pool`).
+        Effects and sampling variances (see :func:`pool`); or ``yi`` is a fit from :func:`pool`, whose
+        inputs, labels, method, interval and level are used (``vi`` is then omitted).
     labels : sequence
         One label per study, used in the ``omitted`` column.
     method, ci, level
-        Passed to :func:`pool`.
+        Passed to :func:`pool`. Defaults: the fit's, or ``"REML"``, ``"normal"``, 0.95.
 
     Returns
     -------
@@ -190,8 +213,7 @@ def leave_one_out(
     >>> [round(x, 2) for x in out["estimate"]]
     [0.75, 0.5, 0.25]
     """
-    y, v, method, ci, level = _validate(yi, vi, method, ci, level)
-    labs = list(labels)
+    y, v, labs, method, ci, level, measure = _inputs(yi, vi, labels, method, ci, level)
     if len(labs) != y.shape[0]:
         raise MetaAnalysisError(f"labels must have one entry per study: got {len(labs)} labels for k = {y.shape[0]}")
     k = y.shape[0]
@@ -203,18 +225,40 @@ def leave_one_out(
         keep = np.arange(k) != i
         r = _pool_arrays(y[keep], v[keep], method, ci, level)
         rows.append({"omitted": labs[i], **_result_row(r)})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["measure"] = measure
+    return out
+
+
+def _inputs(
+    yi: Any, vi: Any, labels: Any, method: str | None, ci: str | None, level: float | None
+) -> tuple[np.ndarray, np.ndarray, list[Any], str, str, float, str | None]:
+    """Effects, variances, labels, method, interval, level and measure: from a fit, or from the arrays."""
+    if isinstance(yi, PoolResult):
+        r = yi
+        if not r.yi:
+            raise MetaAnalysisError("this fit keeps no inputs (yi, vi): make it with meta.pool")
+        y, v, m, c, lv = _validate(
+            r.yi, r.vi, method or r.method, ci or r.ci_method, r.level if level is None else level
+        )
+        return y, v, list(labels) if labels is not None else r.study_labels(), m, c, lv, r.measure
+    if vi is None or labels is None:
+        raise MetaAnalysisError("give a fit from meta.pool, or yi, vi and labels")
+    y, v, m, c, lv = _validate(yi, vi, method or "REML", ci or "normal", 0.95 if level is None else level)
+    return y, v, list(labels), m, c, lv, None
 
 
 def cumulative(
-    df: pd.DataFrame,
+    df: pd.DataFrame | PoolResult,
     by: str = "year",
     yi: str = "yi",
     vi: str = "vi",
     label: str | None = None,
-    method: str = "REML",
-    ci: str = "normal",
-    level: float = 0.95,
+    method: str | None = None,
+    ci: str | None = None,
+    level: float | None = None,
+    *,
+    order: Sequence[Any] | None = None,
 ) -> pd.DataFrame:
     """Cumulative meta-analysis: add studies one at a time in order of ``by``.
 
@@ -225,8 +269,10 @@ def cumulative(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        One row per study.
+    df : pandas.DataFrame or PoolResult
+        One row per study; or a fit from :func:`pool`, whose studies are added in the order of ``order``
+        (one sort key per study, e.g. publication years; default: the fit's order). The table then has
+        columns ``added`` (the study labels) and ``order``.
     by : str, default "year"
         Ordering column (e.g. publication year).
     yi, vi : str
@@ -235,7 +281,9 @@ def cumulative(
         Column used to label the study that each step adds. If omitted, the
         ``by`` value is used.
     method, ci, level
-        Passed to :func:`pool`.
+        Passed to :func:`pool`. Defaults: the fit's, or ``"REML"``, ``"normal"``, 0.95.
+    order : sequence, optional
+        With a fit: one sort key per study.
 
     Returns
     -------
@@ -258,9 +306,22 @@ def cumulative(
     >>> list(out["k"]), [round(x, 2) for x in out["estimate"]]
     ([1, 2, 3], [0.0, 0.25, 0.5])
     """
-    method = _check_method(method)
-    ci = _check_ci(ci)
-    level = _check_level(level)
+    if isinstance(df, PoolResult):
+        r = df
+        y, v, labs, method, ci, level, _ = _inputs(r, None, None, method, ci, level)
+        keys = list(range(1, r.k + 1)) if order is None else list(order)
+        if len(keys) != r.k:
+            raise MetaAnalysisError(f"order must give one sort key per study: got {len(keys)} for k = {r.k}")
+        df, by, yi, vi, label = (
+            pd.DataFrame({"order": keys, "yi": y, "vi": v, "study": labs}),
+            "order",
+            "yi",
+            "vi",
+            "study",
+        )
+    method = _check_method(method or "REML")
+    ci = _check_ci(ci or "normal")
+    level = _check_level(0.95 if level is None else level)
     cols = [by, yi, vi] + ([label] if label is not None else [])
     _get_columns(df, cols)
     if df[by].isna().any():
@@ -278,7 +339,9 @@ def cumulative(
     return pd.DataFrame(rows)
 
 
-def egger_test(yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarray) -> EggerResult:
+def egger_test(
+    yi: Sequence[float] | np.ndarray | PoolResult, vi: Sequence[float] | np.ndarray | None = None
+) -> EggerResult:
     """Classical Egger regression test for funnel-plot asymmetry.
 
     Fits the OLS regression ``yi/sei = b0 + b1 * (1/sei)``, with
@@ -287,10 +350,10 @@ def egger_test(yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarra
 
     Parameters
     ----------
-    yi : sequence of float
-        Effects (e.g. log OR).
+    yi : sequence of float or PoolResult
+        Effects (e.g. log OR); or a fit from :func:`pool`, whose effects and variances are used.
     vi : sequence of float
-        Sampling variances of ``yi``, > 0.
+        Sampling variances of ``yi``, > 0 (omitted with a fit).
 
     Returns
     -------
@@ -310,7 +373,10 @@ def egger_test(yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarra
     >>> e.df, round(e.intercept, 3), round(e.pval, 3)
     (2, 2.349, 0.007)
     """
-    y, v, _, _, _ = _validate(yi, vi, "FE", "normal", 0.95)
+    if isinstance(yi, PoolResult):
+        y, v, *_ = _inputs(yi, None, [], "FE", "normal", 0.95)
+    else:
+        y, v, *_ = _validate(yi, vi, "FE", "normal", 0.95)
     k = y.shape[0]
     if k < 3:
         raise MetaAnalysisError(f"egger_test needs k >= 3 studies (df = k-2), got k = {k}")

@@ -5,7 +5,7 @@ carries a source line under the plot area. Functions return the :class:`matplotl
 notebook shows it and a script can save it.
 
 Modules: ``style`` (palette, settings, source line: a leaf), ``charts`` (the notebooks' charts),
-``metaplots`` (forest and funnel plots of a meta-analysis).
+``metaplots`` (forest and funnel plots of a meta-analysis), ``bubble`` (bubble plot of a meta-regression).
 
 Examples
 --------
@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+from .bubble import bubble_plot
 from .charts import (
     count_bars,
     direction_bars,
@@ -45,5 +46,6 @@ __all__ = [
     "direction_bars",
     "forest_plot",
     "funnel_plot",
+    "bubble_plot",
     "ranking_bars",
 ]

@@ -71,10 +71,10 @@ def _new_ax(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
 
 def forest_plot(
     result: PoolResult,
-    yi: Sequence[float] | np.ndarray,
-    vi: Sequence[float] | np.ndarray,
-    labels: Sequence[str],
-    measure: str,
+    yi: Sequence[float] | np.ndarray | None = None,
+    vi: Sequence[float] | np.ndarray | None = None,
+    labels: Sequence[str] | None = None,
+    measure: str | None = None,
     ax: Axes | None = None,
     source: str | None = None,
 ) -> Figure:
@@ -90,15 +90,17 @@ def forest_plot(
     Parameters
     ----------
     result : PoolResult
-        Output of :func:`leftbehind.meta.pool` for the same ``yi``/``vi``.
-    yi, vi : sequence of float
+        Output of :func:`leftbehind.meta.pool`. Alone, it is enough: the fit keeps its ``yi``, ``vi``,
+        labels and measure (``pool(..., labels=..., measure=...)``).
+    yi, vi : sequence of float, optional
         Study effects on the analysis scale (log OR/RR, SMD, MD) and their
-        sampling variances.
-    labels : sequence of str
+        sampling variances; default: the fit's.
+    labels : sequence of str, optional
         One row label per study, built by the caller (e.g. ``"Aronson 1948
-        (USA)"``).
-    measure : {"OR", "RR", "SMD", "MD"}
-        Effect measure. OR and RR are drawn as ratios on a log axis.
+        (USA)"``); default: the fit's (``Study 1`` ... when it has none).
+    measure : {"OR", "RR", "SMD", "MD"}, optional
+        Effect measure, default the fit's (required when the fit has none). OR and RR are drawn as ratios
+        on a log axis.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on. If omitted, a new figure is created, sized to k.
     source : str, optional
@@ -128,10 +130,21 @@ def forest_plot(
     >>> marks = [c for c in fig.axes[0].collections if c.get_gid() == "study_markers"]
     >>> len(marks[0].get_offsets())
     3
+    >>> fig = forest_plot(pool(y, v, "DL", labels=["A", "B", "C"], measure="RR"))  # the fit alone
     """
-    m = _check_measure(measure)
     if not isinstance(result, PoolResult):
         raise MetaAnalysisError(f"result must be a PoolResult, got {type(result).__name__}")
+    if yi is None and vi is None:
+        if not result.yi:
+            raise MetaAnalysisError("this fit keeps no inputs (yi, vi): pass them, or make the fit with meta.pool")
+        yi, vi = result.yi, result.vi
+    if yi is None or vi is None:
+        raise MetaAnalysisError("give both yi and vi, or neither (the fit's are used)")
+    if labels is None:
+        labels = result.study_labels() if result.labels else [f"Study {i + 1}" for i in range(len(yi))]
+    if measure is None and result.measure is None:
+        raise MetaAnalysisError("measure is needed: pass measure=, or make the fit with meta.pool(..., measure=)")
+    m = _check_measure(measure if measure is not None else result.measure or "")
     y, v, _, _, _ = _validate(yi, vi, "FE", "normal", result.level)
     k = y.shape[0]
     labs = [str(s) for s in labels]
