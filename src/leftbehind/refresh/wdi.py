@@ -11,14 +11,12 @@ nothing.
 The bulk CSV has four preamble lines (``"Data Source",…``, blank, ``"Last Updated Date",…``, blank), then
 ``"Country Name","Country Code","Indicator Name","Indicator Code","1960",…`` and one row per country.
 
+Parsing the bulk CSV lives in :mod:`leftbehind.data.derive` (``parse_bulk_csv``, with an example there).
+
 Examples
 --------
->>> text = ('"Data Source","World Development Indicators",\\n\\n"Last Updated Date","2025-07-01",\\n\\n'
-...         '"Country Name","Country Code","Indicator Name","Indicator Code","2019","2020",\\n'
-...         '"Nepal","NPL","Personal remittances, received (% of GDP)","BX.TRF.PWKR.DT.GD.ZS","24.1","",\\n')
->>> updated, rows = parse_bulk_csv(text, "example.csv")
->>> updated, rows[["code", "year", "value"]].values.tolist()
-('2025-07-01', [['NPL', 2019, 24.1]])
+>>> INDICATORS["BX.TRF.PWKR.DT.GD.ZS"]
+('remittances_received_pct_gdp', 'percent')
 """
 
 from __future__ import annotations
