@@ -130,6 +130,8 @@ def forest_plot(
     >>> marks = [c for c in fig.axes[0].collections if c.get_gid() == "study_markers"]
     >>> len(marks[0].get_offsets())
     3
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close("all")  # doctests share one process: close what they open
     >>> fig = forest_plot(pool(y, v, "DL", labels=["A", "B", "C"], measure="RR"))  # the fit alone
     """
     if not isinstance(result, PoolResult):
@@ -322,6 +324,8 @@ def funnel_plot(
     >>> fig = funnel_plot([-0.5, -0.2, 0.1], [0.04, 0.02, 0.05], "OR")
     >>> bool(fig.axes[0].yaxis_inverted())
     True
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close("all")
     """
     m = _check_measure(measure)
     y, v, _, _, _ = _validate(yi, vi, "FE", "normal", 0.95)
