@@ -10,28 +10,10 @@ import pytest
 
 from conftest import DATA
 from leftbehind import data
+from leftbehind.country import PROFILE_COUNTRIES
 from leftbehind.errors import DataError, ParameterError
 
-LABOUR_SENDING = [
-    "ARM",
-    "BGD",
-    "EGY",
-    "SLV",
-    "GTM",
-    "HND",
-    "IND",
-    "IDN",
-    "KGZ",
-    "MEX",
-    "MDA",
-    "NPL",
-    "PAK",
-    "PHL",
-    "LKA",
-    "TJK",
-    "VNM",
-    "KHM",
-]
+LABOUR_SENDING = PROFILE_COUNTRIES  # the labour-sending countries the collection profiles
 
 
 def _rows(name: str) -> list[dict[str, str]]:

@@ -107,32 +107,20 @@ def add_source(fig: Figure, text: str, width: int = 110) -> None:
     # Anchor under the lowest axes, below its x-axis label, so a tight bounding box keeps it close.
     bottom = min(fig.axes, key=lambda a: a.get_position().y0)
     label = bottom.xaxis.label
-    if label.get_text():  # just under the x-axis label, wherever rotated tick labels pushed it
-        bottom.annotate(
-            wrapped,
-            xy=(0.01, 0.0),
-            xycoords=("figure fraction", label),
-            xytext=(0, -6),
-            textcoords="offset points",
-            ha="left",
-            va="top",
-            fontsize=7.5,
-            color="#555555",
-            annotation_clip=False,
-        )
-    else:
-        bottom.annotate(
-            wrapped,
-            xy=(0.01, 0.0),
-            xycoords=("figure fraction", "axes fraction"),
-            xytext=(0, -30),
-            textcoords="offset points",
-            ha="left",
-            va="top",
-            fontsize=7.5,
-            color="#555555",
-            annotation_clip=False,
-        )
+    # just under the x-axis label, wherever rotated tick labels pushed it; else a fixed distance under the axes
+    anchor, below = (label, -6) if label.get_text() else ("axes fraction", -30)
+    bottom.annotate(
+        wrapped,
+        xy=(0.01, 0.0),
+        xycoords=("figure fraction", anchor),
+        xytext=(0, below),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=7.5,
+        color="#555555",
+        annotation_clip=False,
+    )
 
 
 def source_text(fig: Figure) -> str | None:

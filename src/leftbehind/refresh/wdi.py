@@ -33,6 +33,7 @@ from typing import Any
 
 from .. import data
 from .._io import write_atomic
+from ..country import PROFILE_COUNTRIES
 from ..data.derive import WDI_SERIES, parse_bulk_csv
 from ..errors import DataError
 from .snapshots import write_and_derive
@@ -42,28 +43,7 @@ __all__ = ["INDICATORS", "LABOUR_SENDING", "API_URL", "parse_bulk_csv", "fetch",
 #: WDI series code → (indicator id in the data package, unit): the series the builders derive, too.
 INDICATORS: dict[str, tuple[str, str]] = WDI_SERIES
 #: Labour-sending countries the collection follows, plus the low- and middle-income and world aggregates.
-LABOUR_SENDING: tuple[str, ...] = (
-    "ARM",
-    "BGD",
-    "EGY",
-    "SLV",
-    "GTM",
-    "HND",
-    "IND",
-    "IDN",
-    "KGZ",
-    "MEX",
-    "MDA",
-    "NPL",
-    "PAK",
-    "PHL",
-    "LKA",
-    "TJK",
-    "VNM",
-    "KHM",
-    "LMY",
-    "WLD",
-)
+LABOUR_SENDING: tuple[str, ...] = (*PROFILE_COUNTRIES, "LMY", "WLD")
 #: The World Bank API's bulk-download address for one indicator.
 API_URL = "https://api.worldbank.org/v2/en/indicator/{code}?downloadformat=csv"
 
