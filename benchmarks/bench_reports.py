@@ -1,20 +1,29 @@
-"""Benchmark the report runner against the plain way, on the same plan, in one run.
+"""Benchmark the report runner against the plain way and against the compute floor, on the same plan, in one run.
 
-    python benchmarks/bench_reports.py [--limit N] [--jobs J]      (or: make bench)
+    python benchmarks/bench_reports.py [--limit N] [--jobs J] [--no-plain]      (or: make bench)
 
-Measures, on the first N reports of notebooks/reports.yaml (default: one report per notebook, then more
-country profiles, 10 in all):
+Measures, on the first N reports of notebooks/reports.yaml (default: the whole plan; with a limit, one
+report per notebook first, then more country profiles):
 
-(a) the plain way: `papermill` CLI, then `jupyter nbconvert --to html` CLI, per report, one after another;
-(b) this runner, cold: `python -m leftbehind reports --force` (default jobs);
+(a) the plain way: `papermill` CLI, then `jupyter nbconvert --to html` CLI, per report, one after another
+    (skipped with --no-plain, and with it the floor (d));
+(b) this runner with cold kernels: `python -m leftbehind reports --force --cold` (a fresh interpreter per
+    report, the runner before issue 18);
+(w) this runner as it runs by default: `--force`, each kernel forked from a warm template;
 (c) this runner with nothing changed (every report skipped);
 (d) the floor: per report, a fresh process importing pandas and matplotlib, plus the notebook's own cell
     execution time as the kernel recorded it (papermill's per-cell durations from run (a)), summed over the
     plan and divided by the number of cores (the work the machine cannot avoid, spread over its cores; with
-    the default --jobs this is the same as dividing by the number of jobs).
+    the default --jobs this is the same as dividing by the number of jobs);
+(e) the compute floor: the notebooks' own cell time in an already-warm process (one kernel that has imported
+    what the reports import and read the data package; each report's parameterised cells executed there one
+    after another, including rendering figures), summed over the plan and divided by the jobs. No runner can
+    go below it without making the notebooks themselves faster.
 
-It prints the times, the ratios a/b and b/d, c in seconds, and the peak memory of run (b): the largest sum of
-resident memory over the runner and all its descendants (kernels, workers), sampled every 0.1 s.
+It prints the times, the ratios, and the peak memory of runs (b) and (w): the largest sum over the runner and
+all its descendants (kernels, workers, template), sampled every 0.1 s, of resident memory (RSS, which counts
+pages that forked kernels share once per process) and of proportional memory (PSS, which splits shared pages
+between the processes sharing them: the memory the run really takes).
 """
 
 from __future__ import annotations
@@ -36,65 +45,97 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def _tree_rss_kib(root: int) -> int:
-    """Resident memory (KiB) of a process and all its descendants, from /proc."""
+def _field_kib(path: str, field: str) -> int:
+    with open(path) as fh:
+        return next((int(line.split()[1]) for line in fh if line.startswith(field)), 0)
+
+
+def _tree_memory_kib(root: int) -> tuple[int, int]:
+    """Resident (RSS) and proportional (PSS) memory, KiB, of a process and all its descendants, from /proc."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as fh:
                 ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{entry}/status") as fh:
-                kib = next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
-        except (OSError, StopIteration, ValueError, IndexError):
+        except (OSError, ValueError, IndexError):
             continue
         children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = kib
-    total, stack = 0, [root]
+    rss = pss = 0
+    stack = [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        try:
+            rss += _field_kib(f"/proc/{pid}/status", "VmRSS:")
+            pss += _field_kib(f"/proc/{pid}/smaps_rollup", "Pss:")
+        except OSError:
+            pass
         stack.extend(children.get(pid, []))
-    return total
+    return rss, pss
 
 
-def _timed(cmd: list[str], sample: bool = False, **kw) -> tuple[float, int]:
+def _timed(cmd: list[str], sample: bool = False, **kw) -> tuple[float, tuple[int, int]]:
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
-    peak = 0
+    peak = (0, 0)
     if sample:
         while proc.poll() is None:
-            peak = max(peak, _tree_rss_kib(proc.pid))
+            now = _tree_memory_kib(proc.pid)
+            peak = (max(peak[0], now[0]), max(peak[1], now[1]))
             time.sleep(0.1)
     if proc.wait() != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}")
     return time.perf_counter() - start, peak
 
 
+def _compute_floor(entries: list[dict], nbs: Path, env: dict[str, str]) -> float:
+    """Seconds the reports' own cells take in one warm kernel (see (e) in the module docstring)."""
+    import nbformat
+    from jupyter_client.manager import start_new_kernel
+    from papermill.parameterize import parameterize_notebook
+
+    from leftbehind.reports._template import PRELOAD
+
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(nbs), env=env)
+
+    def run(code: str) -> float:
+        start = time.perf_counter()
+        msg_id = kc.execute(code, store_history=False)
+        while True:
+            msg = kc.get_iopub_msg(timeout=600)
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "error":
+                raise SystemExit(f"compute floor: a cell failed: {msg['content']['ename']}: {msg['content']['evalue']}")
+            if msg["parent_header"].get("msg_id") == msg_id and msg["content"].get("execution_state") == "idle":
+                return time.perf_counter() - start
+
+    try:
+        run(
+            "import " + ", ".join(PRELOAD) + "\nfrom leftbehind.data import tabular\n"
+            "for _name in tabular.resource_names(): tabular.load(_name)"
+        )
+        total = 0.0
+        for e in entries:
+            nb = nbformat.read(nbs / e["notebook"], as_version=4)
+            nb = parameterize_notebook(nb, e.get("parameters") or {})
+            run("%reset -f")
+            total += sum(run(cell.source) for cell in nb.cells if cell.cell_type == "code")
+        return total
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
 def _plan_subset(limit: int) -> list[dict]:
     entries = yaml.safe_load((REPO / "notebooks" / "reports.yaml").read_text(encoding="utf-8"))["reports"]
+    if limit <= 0:
+        return entries
     first_per_notebook = list({e["notebook"]: e for e in reversed(entries)}.values())[::-1]
     rest = [e for e in entries if e not in first_per_notebook]
     return (first_per_notebook + rest)[:limit]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--limit", type=int, default=10, help="number of reports (default 10)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    args = parser.parse_args()
-    entries = _plan_subset(args.limit)
-    work = Path(tempfile.mkdtemp(prefix="leftbehind-bench-"))
-    nbs = work / "notebooks"
-    shutil.copytree(REPO / "notebooks", nbs)
-    (nbs / "reports.yaml").write_text(yaml.safe_dump({"reports": entries}, sort_keys=False), encoding="utf-8")
-    env = dict(os.environ)
-    env.pop("MPLBACKEND", None)
-
-    # (a) the plain way
-    plain_dir = work / "plain"
+def _plain_way(entries: list[dict], nbs: Path, plain_dir: Path, env: dict[str, str]) -> float:
     plain_dir.mkdir()
     start = time.perf_counter()
     for e in entries:
@@ -109,46 +150,66 @@ def main() -> None:
         subprocess.run(
             [str(BIN / "jupyter"), "nbconvert", "--to", "html", str(out)], check=True, capture_output=True, env=env
         )
-    plain = time.perf_counter() - start
+    return time.perf_counter() - start
 
-    # (b) cold and (c) no-op runs of this runner
-    runner = [
-        sys.executable,
-        "-m",
-        "leftbehind",
-        "reports",
-        "--plan",
-        str(nbs / "reports.yaml"),
-        "--out",
-        str(work / "out"),
-        "--jobs",
-        str(args.jobs),
-    ]
-    cold, peak_kib = _timed(runner + ["--force"], sample=True, cwd=REPO, env=env)
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, default=0, help="number of reports (default 0: the whole plan)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--no-plain", action="store_true", help="skip the plain way (a) and the floor (d)")
+    args = parser.parse_args()
+    entries = _plan_subset(args.limit)
+    work = Path(tempfile.mkdtemp(prefix="leftbehind-bench-"))
+    nbs = work / "notebooks"
+    shutil.copytree(REPO / "notebooks", nbs)
+    (nbs / "reports.yaml").write_text(yaml.safe_dump({"reports": entries}, sort_keys=False), encoding="utf-8")
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)
+    env.pop("LEFTBEHIND_KERNEL_START", None)
+    env["PYTHONHASHSEED"] = "0"  # as in report kernels
+    result: dict[str, object] = {"reports": len(entries), "jobs": args.jobs}
+
+    # (b) cold, (w) warm and (c) no-op runs of this runner
+    runner = [sys.executable, "-m", "leftbehind", "reports", "--plan", str(nbs / "reports.yaml")]
+    runner += ["--out", str(work / "out"), "--jobs", str(args.jobs)]
+    cold, cold_peak = _timed(runner + ["--force", "--cold"], sample=True, cwd=REPO, env=env)
+    warm, warm_peak = _timed(runner + ["--force"], sample=True, cwd=REPO, env=env)
     noop, _ = _timed(runner, cwd=REPO, env=env)
-
-    # (d) the floor
-    imports, _ = _timed([sys.executable, "-c", "import pandas, matplotlib.pyplot"], env=env)
-    cells = 0.0
-    for e in entries:
-        nb = json.loads((plain_dir / f"{e['name']}.ipynb").read_text(encoding="utf-8"))
-        cells += sum(c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0 for c in nb["cells"])
-    floor = (imports * len(entries) + cells) / (os.cpu_count() or 1)
-
-    result = {
-        "reports": len(entries),
-        "jobs": args.jobs,
-        "plain_s": round(plain, 2),
-        "cold_s": round(cold, 2),
-        "noop_s": round(noop, 2),
-        "floor_s": round(floor, 2),
-        "plain_over_cold": round(plain / cold, 2),
-        "cold_over_floor": round(cold / floor, 2),
-        "peak_memory_mib": round(peak_kib / 1024),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-    }
+    compute_floor = _compute_floor(entries, nbs, env) / args.jobs
+    result.update(
+        cold_s=round(cold, 2),
+        warm_s=round(warm, 2),
+        noop_s=round(noop, 2),
+        compute_floor_s=round(compute_floor, 2),
+        warm_over_compute_floor=round(warm / compute_floor, 2),
+        warm_over_cold=round(warm / cold, 2),
+    )
+    if not args.no_plain:  # (a) the plain way and (d) the floor
+        plain_dir = work / "plain"
+        plain = _plain_way(entries, nbs, plain_dir, env)
+        imports, _ = _timed([sys.executable, "-c", "import pandas, matplotlib.pyplot"], env=env)
+        cells = 0.0
+        for e in entries:
+            nb = json.loads((plain_dir / f"{e['name']}.ipynb").read_text(encoding="utf-8"))
+            cells += sum(c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0 for c in nb["cells"])
+        floor = (imports * len(entries) + cells) / (os.cpu_count() or 1)
+        result.update(
+            plain_s=round(plain, 2),
+            floor_s=round(floor, 2),
+            plain_over_cold=round(plain / cold, 2),
+            cold_over_floor=round(cold / floor, 2),
+            warm_over_floor=round(warm / floor, 2),
+        )
+    result.update(
+        cold_peak_rss_mib=round(cold_peak[0] / 1024),
+        cold_peak_pss_mib=round(cold_peak[1] / 1024),
+        warm_peak_rss_mib=round(warm_peak[0] / 1024),
+        warm_peak_pss_mib=round(warm_peak[1] / 1024),
+        machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    )
     for key, value in result.items():
-        print(f"{key:>16}: {value}")
+        print(f"{key:>24}: {value}")
     shutil.rmtree(work, ignore_errors=True)
 
 

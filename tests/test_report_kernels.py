@@ -102,6 +102,7 @@ def test_reports_run_with_the_runners_interpreter_not_a_python3_kernelspec(tmp_p
         "same_interpreter_as_runner": True,
         "leftbehind": kernel.record(kernel.runner_answers())["leftbehind"],
         "data": kernel.record(kernel.runner_answers())["data"],
+        "start": "cold" if os.environ.get("LEFTBEHIND_KERNEL_START") == "cold" else "warm",
     }
     assert not entry["generated_with"]["kernel"]["leftbehind"].startswith("/")
 
@@ -249,12 +250,14 @@ def test_a_worker_process_that_dies_fails_only_its_own_report(tmp_path):
     nbs.mkdir()
     marker = tmp_path / "kernel.pid"
     _one_step_notebook(nbs / "plain.ipynb", "x: int = 1  # unused", "print(x)")
-    # the kernel kills the worker process that started it (never the test's own process)
+    # the kernel kills the worker process that started it (never the test's own process); the worker is the
+    # kernel's parent when it starts cold, the process jupyter_client names in JPY_PARENT_PID in both starts
     _one_step_notebook(
         nbs / "killer.ipynb",
         "runner: int = 0  # PID that must not be killed",
         f"import os, pathlib, signal, time\npathlib.Path({str(marker)!r}).write_text(str(os.getpid()))\n"
-        "assert os.getppid() not in (runner, 1)\nos.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(30)",
+        "worker = int(os.environ['JPY_PARENT_PID'])\n"
+        "assert worker not in (runner, 1)\nos.kill(worker, signal.SIGKILL)\ntime.sleep(30)",
     )
     entries = [{"name": "killer", "notebook": "killer.ipynb", "parameters": {"runner": os.getpid()}}]
     entries += [{"name": f"plain{i}", "notebook": "plain.ipynb", "parameters": {"x": i}} for i in range(3)]

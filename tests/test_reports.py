@@ -531,7 +531,7 @@ def test_dask_cluster_gives_the_same_bytes_as_a_local_run(project):
 
     nbs, out = project
     plan = _plan(nbs, [{"name": f"d{i}", "notebook": "plot.ipynb", "parameters": {"n": i + 2}} for i in range(2)])
-    reports.run(plan, out, jobs=2, log=lambda line: None)
+    reports.run(plan, out, jobs=2, log=lambda line: None, cold=True)  # executors' workers start cold kernels
     local = _hashes(out)
     shutil.rmtree(out)
     with (

@@ -66,6 +66,12 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--force", action="store_true", help="re-execute every report, even those whose inputs did not change"
     )
+    rep.add_argument(
+        "--cold",
+        action="store_true",
+        help="start each report's kernel as a fresh interpreter instead of forking it from a warm template "
+        "(same reports, slower; the default where fork is available)",
+    )
 
     nbs = sub.add_parser("notebooks", help="maintain the source notebooks")
     nbs_sub = nbs.add_subparsers(dest="action", required=True)
@@ -202,6 +208,7 @@ def _reports(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             force=args.force,
             executor=executor,
+            cold=True if args.cold else None,
         )
     finally:
         if client is not None:

@@ -209,7 +209,8 @@ def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]
     if wrong:
         return nb, Outcome(report, "failed", error=wrong)
     reads = sorted(set(reads_log.read_text(encoding="utf-8").split())) if reads_log.exists() else []
-    return nb, Outcome(report, "ok", reads=tuple(reads), kernel=kernel.record(answers))
+    record = {**kernel.record(answers), "start": state.get("start", "cold")}
+    return nb, Outcome(report, "ok", reads=tuple(reads), kernel=record)
 
 
 def _execute_job(report: Report, workdir: str, timeout: int) -> tuple[str | None, Outcome]:
@@ -303,14 +304,36 @@ def _in_processes(
 
 
 def _executions(
-    chosen: list[Report], workdir: Path, timeout: int, jobs: int | None, executor: concurrent.futures.Executor | None
+    chosen: list[Report],
+    workdir: Path,
+    timeout: int,
+    jobs: int | None,
+    executor: concurrent.futures.Executor | None,
+    cold: bool | None = None,
+    notice: Any = None,
 ) -> Generator[tuple[Report, Any, Outcome], None, None]:
     """Execute the reports, in this process (one job), in worker processes (one kernel per report, each in
-    its own worker process), or on a given executor, yielding each as it finishes."""
-    import nbformat
-
+    its own worker process), or on a given executor, yielding each as it finishes. Unless ``cold`` (or
+    on an executor, whose workers may be other machines), each kernel is forked from a warm template
+    (:mod:`.warm`); ``notice`` is told in one line when that cannot be done."""
     if not chosen:
         return
+    from . import warm
+
+    if executor is not None or not warm.wants_warm(cold):
+        yield from _started(chosen, workdir, timeout, jobs, executor)
+        return
+    with contextlib.ExitStack() as running:
+        with _kernel_environment():  # the template starts with the environment report kernels get
+            running.enter_context(warm.template(workdir, f"{workdir.name}/~template", notice))
+        yield from _started(chosen, workdir, timeout, jobs, executor)
+
+
+def _started(
+    chosen: list[Report], workdir: Path, timeout: int, jobs: int | None, executor: concurrent.futures.Executor | None
+) -> Generator[tuple[Report, Any, Outcome], None, None]:
+    import nbformat
+
     jobs = jobs or os.cpu_count() or 1
     if executor is None and (jobs == 1 or len(chosen) == 1):
         for report in chosen:

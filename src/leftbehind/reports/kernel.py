@@ -28,6 +28,7 @@ import os
 import platform
 import signal
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -94,11 +95,20 @@ class RunnerKernelSpecManager(KernelSpecManager):
 
 
 class ReportKernelManager(AsyncKernelManager):
-    """A kernel manager that launches :func:`runner_kernel_spec` whatever kernel name it is given."""
+    """A kernel manager that launches :func:`runner_kernel_spec` whatever kernel name it is given, forked
+    from the run's warm template when there is one (:mod:`.warm`)."""
 
     @default("kernel_spec_manager")
     def _runner_specs(self) -> KernelSpecManager:
         return RunnerKernelSpecManager(parent=self)
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+        from . import warm
+
+        if self.provisioner is None and warm.current() is not None:
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            self.provisioner = warm.WarmProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        return await super()._async_pre_start_kernel(**kw)
 
 
 class ReportClient(PapermillNotebookClient):
@@ -117,8 +127,12 @@ class ReportClient(PapermillNotebookClient):
         return super().execute_cell(cell, cell_index, *args, **kwargs)
 
     async def async_start_new_kernel(self, **kwargs: Any) -> None:
+        from .warm import ForkedKernel
+
         await super().async_start_new_kernel(**kwargs)
         self.state["pgid"] = getattr(self.km.provisioner, "pgid", None)
+        forked = isinstance(getattr(self.km.provisioner, "process", None), ForkedKernel)
+        self.state["start"] = "warm" if forked else "cold"
 
     start_new_kernel = run_sync(async_start_new_kernel)
 

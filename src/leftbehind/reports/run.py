@@ -47,6 +47,7 @@ def run(
     jobs: int | None = None,
     executor: concurrent.futures.Executor | None = None,
     force: bool = False,
+    cold: bool | None = None,
 ) -> list[Outcome]:
     """Check the plan, execute the selected reports, export HTML and rewrite the index.
 
@@ -101,6 +102,9 @@ def run(
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     if jobs is not None and jobs < 1:
         raise ReportError(f"jobs must be at least 1 (reports executed at once), not {jobs}")
+    from .warm import wants_warm
+
+    wants_warm(cold)  # a bad LEFTBEHIND_KERNEL_START is refused before anything runs
     plan = load_plan(plan_path)
     check_output_dir(out_dir, plan_path, [r.notebook for r in plan])
     chosen = select(plan, only)
@@ -123,7 +127,7 @@ def run(
         )
     with _run_lock(out_dir, wait), _sigterm_as_interrupt():
         return _run_locked(
-            plan, chosen, out_dir, root, show_code, timeout, log, jobs, executor, force, progress, prov, plan_id
+            plan, chosen, out_dir, root, show_code, timeout, log, jobs, executor, force, progress, prov, plan_id, cold
         )
 
 
@@ -192,6 +196,7 @@ def _run_locked(
     progress: bool = False,
     prov: dict[str, Any] | None = None,
     plan_id: str = "",
+    cold: bool | None = None,
 ) -> list[Outcome]:
     from . import provenance  # reads versions and git state: only when a run starts
 
@@ -217,7 +222,7 @@ def _run_locked(
         with (
             tempfile.TemporaryDirectory(prefix="leftbehind-run-") as tmp,
             quiet_inspection(),
-            contextlib.closing(_executions(to_run, Path(tmp), timeout or 0, jobs, executor)) as executions,
+            contextlib.closing(_executions(to_run, Path(tmp), timeout or 0, jobs, executor, cold, log)) as executions,
         ):  # executions closed (workers and kernels stopped) before the temporary folder is removed; 0: no limit
             for i, (report, nb, outcome) in enumerate(executions, start=1):
                 if bar is not None:

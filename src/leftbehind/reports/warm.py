@@ -1,0 +1,261 @@
+"""Warm report kernels: each report's kernel forked from a template that has already imported what reports
+need, instead of a fresh interpreter importing pandas, matplotlib and ``leftbehind`` once per report.
+
+The design (issue 18): one template process per run (:class:`Template`, the program
+:mod:`leftbehind.reports._template`) imports the heavy modules and parses the data package, then forks a
+new kernel process for every report. Each report therefore starts from the same clean state, a
+copy-on-write copy of the template, and nothing one report does can reach another: no kernel is ever
+reused. The hook is jupyter_client's own: a kernel *provisioner* (:class:`WarmProvisioner`) that asks
+the template for a kernel where the standard one would start a process; papermill, nbclient and the
+kernel itself are unchanged, and a report's bytes do not depend on how its kernel started (tested
+against cold kernels).
+
+The template belongs to one run, so it always holds the code, lock and data of that run. Where ``fork``
+or Linux's ``pidfd_open`` is missing, or the template cannot start, reports run with cold kernels and
+the run says so in one line (:func:`unavailable`). ``--cold`` asks for cold kernels.
+
+Examples
+--------
+>>> unavailable() in ("", "warm kernels need fork and pidfd_open (Linux); using cold kernels")
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.provisioning import LocalProvisioner
+
+from ._template import TAG_ROOM
+
+__all__ = [
+    "START_ENV",
+    "ForkedKernel",
+    "Template",
+    "WarmProvisioner",
+    "current",
+    "template",
+    "unavailable",
+    "wants_warm",
+]
+
+#: The template serving this process's kernels (inherited by forked report workers), if any.
+_CURRENT: Template | None = None
+
+#: Environment variable choosing how report kernels start when the caller does not say: ``warm`` (the
+#: default) or ``cold``; e.g. ``LEFTBEHIND_KERNEL_START=cold make test`` runs every runner test cold.
+START_ENV = "LEFTBEHIND_KERNEL_START"
+STARTS = ("warm", "cold")
+
+#: Seconds the template may take to import and preload before the run goes on with cold kernels.
+START_TIMEOUT = 120
+
+
+def unavailable() -> str:
+    """``""`` where warm kernels can run; otherwise the one-line reason the run uses cold kernels."""
+    if os.name != "posix" or not hasattr(os, "fork") or not hasattr(os, "pidfd_open"):
+        return "warm kernels need fork and pidfd_open (Linux); using cold kernels"
+    return ""
+
+
+def wants_warm(cold: bool | None) -> bool:
+    """Whether a run should try warm kernels: ``not cold`` when the caller says, else :data:`START_ENV`.
+
+    Examples
+    --------
+    >>> wants_warm(True), wants_warm(False)
+    (False, True)
+    """
+    if cold is not None:
+        return not cold
+    from ..errors import check_choice
+
+    value = os.environ.get(START_ENV, "").strip() or "warm"
+    return check_choice(f"environment variable {START_ENV}", value, STARTS, "a kernel start", fold=str.lower) == "warm"
+
+
+def current() -> Template | None:
+    """The running template that report kernels are forked from in this process, if any."""
+    return _CURRENT if _CURRENT is not None and _CURRENT.alive() else None
+
+
+class Template:
+    """The template process of one run (see :mod:`leftbehind.reports._template`)."""
+
+    def __init__(self, folder: Path, tag: str) -> None:
+        self.socket_path = str(folder / "warm.sock")
+        self.owner = os.getpid()
+        ready_r, ready_w = os.pipe()
+        env = dict(os.environ)
+        # found by kernel.stop_processes(run prefix) on interrupt; room for each kernel's own tag (_template.retag)
+        env["LEFTBEHIND_REPORT_KERNEL"] = tag.ljust(TAG_ROOM, "~")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-Xfrozen_modules=off",
+                "-m",
+                "leftbehind.reports._template",
+                self.socket_path,
+                str(ready_w),
+            ],
+            stdin=subprocess.PIPE,  # the lifeline: closed, the template stops with every kernel it forked
+            pass_fds=(ready_w,),
+            env=env,
+            start_new_session=True,  # Ctrl-C is for the runner, which stops the template itself
+        )
+        os.close(ready_w)
+        try:
+            ready, _, _ = select.select([ready_r], [], [], START_TIMEOUT)
+            self.ready = bool(ready) and os.read(ready_r, 16) == b"ready\n"
+        finally:
+            os.close(ready_r)
+        if not self.ready:
+            self.close()
+
+    def alive(self) -> bool:
+        """Started and not known to have stopped (only the process that started it can tell the latter;
+        a report worker forked from it finds out when it asks for a kernel)."""
+        return self.ready and (
+            self.process.returncode is None if os.getpid() != self.owner else self.process.poll() is None
+        )
+
+    def fork(self, argv: list[str], env: dict[str, str], cwd: str) -> ForkedKernel:
+        """A new kernel process for ``argv`` (jupyter_client's kernel command), or :class:`RuntimeError`
+        saying why the template would not start it."""
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            conn.connect(self.socket_path)
+            conn.sendall(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode("utf-8") + b"\n")
+            reply = _read_line(conn)
+        except (OSError, ValueError) as exc:
+            conn.close()
+            raise RuntimeError(f"the kernel template did not answer: {exc}") from None
+        if "pid" not in reply:
+            conn.close()
+            raise RuntimeError(reply.get("error", f"unexpected answer {reply!r}"))
+        return ForkedKernel(conn, int(reply["pid"]))
+
+    def close(self) -> None:
+        """Stop the template and every kernel it forked."""
+        with contextlib.suppress(OSError):
+            if self.process.stdin:
+                self.process.stdin.close()
+        if not self.ready:  # still importing: it would notice the closed lifeline only once done
+            self.process.kill()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        with contextlib.suppress(OSError):
+            os.unlink(self.socket_path)
+
+
+def _read_line(conn: socket.socket, block: bool = True) -> dict[str, Any]:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(4096)
+        if not chunk:
+            raise ValueError("connection closed")
+        data += chunk
+    message = json.loads(data)
+    if not isinstance(message, dict):
+        raise ValueError(f"unexpected answer {message!r}")
+    return message
+
+
+class ForkedKernel:
+    """A kernel forked by the template, seen through :class:`subprocess.Popen`'s interface (what
+    jupyter_client's provisioner uses): ``pid``, ``poll``, ``wait``, ``send_signal``, ``kill``,
+    ``terminate``. Its exit status comes from the template, which reaps it."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, conn: socket.socket, pid: int) -> None:
+        self.conn = conn
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and select.select([self.conn], [], [], 0)[0]:
+            self._collect()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            if not select.select([self.conn], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout or 0)
+            self._collect()
+        assert self.returncode is not None
+        return self.returncode
+
+    def _collect(self) -> None:
+        try:
+            self.returncode = int(_read_line(self.conn)["exit"])
+        except (OSError, ValueError, KeyError):
+            self.returncode = -signal.SIGKILL  # the template is gone, and its kernels with it
+        self.conn.close()
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class WarmProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, except that the kernel process is forked by the run's template
+    (:func:`current`). Everything else (connection file, interrupts, process-group signals, shutdown) is
+    the local provisioner's."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        warm = current()
+        if warm is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        env = kwargs.get("env")
+        env = dict(os.environ if env is None else env)
+        env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launcher sets it
+        try:
+            forked = warm.fork([os.path.expanduser(s) for s in cmd], env, str(kwargs.get("cwd") or os.getcwd()))
+        except RuntimeError as exc:  # the report still runs, on a cold kernel, and its manifest entry says so
+            print(f"leftbehind: {exc}; starting a cold kernel", file=sys.stderr, flush=True)
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = forked  # type: ignore[assignment]  # Popen's interface, as the provisioner uses it
+        self.pid = forked.pid
+        self.pgid = forked.pid  # the kernel started its own session before the template answered
+        self.cwd = kwargs.get("cwd", Path.cwd())
+        return self.connection_info
+
+
+@contextlib.contextmanager
+def template(folder: Path, tag: str, notice: Any = None) -> Iterator[Template | None]:
+    """Run a kernel template for the duration of the block, so that kernels started in it (and in worker
+    processes forked in it) are warm; ``None`` and a one-line ``notice(text)`` where it cannot run."""
+    global _CURRENT
+    why = unavailable()
+    started = None if why else Template(folder, tag)
+    if started is not None and not started.ready:
+        why, started = "the kernel template did not start; using cold kernels", None
+    if why and notice is not None:
+        notice(why)
+    previous, _CURRENT = _CURRENT, started
+    try:
+        yield started
+    finally:
+        _CURRENT = previous
+        if started is not None:
+            started.close()
