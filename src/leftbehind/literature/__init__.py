@@ -8,7 +8,8 @@ bibliography ``references.bib`` is generated from ``studies`` (:func:`build_bibl
 Modules: ``studies`` (the tables, filters, regions, evidence map), ``effect_sizes`` (numbers as printed →
 analysis scale), ``comparability`` (construct, definition and exposure of each row: only like with like), ``analysis``
 (one comparable effect per study, excluded rows with reasons, comparison with reviews, counts), ``trust``
-(the "how far to trust this" panel),
+(the "how far to trust this" panel), ``moderators``
+(meta-regression on one moderator where enough studies allow it),
 ``bibliography`` (citations, BibTeX, reference lists).
 
 Examples
@@ -25,6 +26,7 @@ from .analysis import SCALES, SUBGROUP_COLUMNS, analysis_set, compare_with_revie
 from .bibliography import bibliography_markdown, bibtex, build_bibliography, cite
 from .comparability import EXPOSURES
 from .effect_sizes import effect_sizes, to_smd
+from .moderators import CONTINUOUS_MODERATORS, MODERATORS, ModeratorAnalysis, meta_regression
 from .studies import (
     REGIONS,
     SCOPES,
@@ -67,4 +69,8 @@ __all__ = [
     "compare_with_reviews",
     "SCOPES",
     "SUBGROUP_COLUMNS",
+    "MODERATORS",
+    "CONTINUOUS_MODERATORS",
+    "ModeratorAnalysis",
+    "meta_regression",
 ]
