@@ -22,7 +22,15 @@ True
 
 from __future__ import annotations
 
-from .analysis import SCALES, SUBGROUP_COLUMNS, analysis_set, compare_with_reviews, excluded_rows, summary
+from .analysis import (
+    SCALES,
+    SUBGROUP_COLUMNS,
+    analysis_set,
+    compare_with_reviews,
+    excluded_rows,
+    review_estimates,
+    summary,
+)
 from .bibliography import bibliography_markdown, bibtex, build_bibliography, cite
 from .comparability import EXPOSURES
 from .effect_sizes import effect_sizes, to_smd
@@ -67,6 +75,7 @@ __all__ = [
     "sensitivity_table",
     "EXPOSURES",
     "compare_with_reviews",
+    "review_estimates",
     "SCOPES",
     "SUBGROUP_COLUMNS",
     "MODERATORS",

@@ -18,8 +18,7 @@ import pandas as pd
 
 from .._markup import escape_markdown
 from ..meta import PoolResult, egger_test, format_p
-from .analysis import analysis_set, compare_with_reviews
-from .comparability import with_keys
+from .analysis import analysis_set, compare_with_reviews, review_estimates
 
 #: Fewer studies than this and a small-study (Egger) test cannot tell asymmetry from chance (Cochrane Handbook
 #: 10.4.3.1; Sterne et al. 2011).
@@ -129,19 +128,15 @@ def trust_panel(result: PoolResult, studies: pd.DataFrame, outcome: str) -> str:
 
 def _agreement(result: PoolResult, outcome: str, construct: str | None) -> str:
     f = result.to_frame().iloc[0]
-    table = compare_with_reviews(
-        float(f["estimate"]), float(f["ci_low"]), float(f["ci_high"]), outcome, str(result.measure)
+    est, lo, hi = (float(f[c]) for c in ("estimate", "ci_low", "ci_high"))
+    table = compare_with_reviews(est, lo, hi, outcome, str(result.measure), construct=construct)
+    # a review of another construct (e.g. dental caries beside self-rated health) is not compared
+    n_other = len(review_estimates(outcome)) - len(table)
+    other = (
+        f" {n_other} published estimate{'s' if n_other > 1 else ''} of other constructs not compared."
+        if n_other
+        else ""
     )
-    other = ""
-    if construct is not None and len(table):
-        # a review of another construct (e.g. dental caries beside self-rated health) is not compared
-        keys = with_keys(table.assign(effect_id=table["review_id"], outcome=outcome, measure_detail="", location="",
-                                      comparison_type="left_behind_vs_not", comparison=""))  # fmt: skip
-        same = (keys["construct"] == construct).to_numpy()
-        if (~same).any():
-            n_other = int((~same).sum())
-            other = f" {n_other} published estimate{'s' if n_other > 1 else ''} of other constructs not compared."
-        table = table[same]
     if table.empty:
         what = escape_markdown(outcome.replace("_", " "))
         return f"**Published reviews.** No published pooled estimate of the same construct for {what}.{other}"
