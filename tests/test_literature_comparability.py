@@ -141,11 +141,12 @@ def test_notebook_06_lists_only_reviews_of_the_pooled_construct(outcome, shown):
 
     nb = nbformat.read(NOTEBOOKS / "06_meta_analysis.ipynb", as_version=4)
     (source,) = [c.source for c in nb.cells if c.cell_type == "code" and "compare_with_reviews(" in c.source]
-    s = literature.analysis_set(outcome, "SMD")
+    chosen = literature.selection(outcome, "SMD")
+    s = chosen.pooled
     out: list[object] = []
     for result in (meta.pool(s["yi"], s["vi"], measure="SMD"), None):  # pooled, and not pooled
         ns = {"literature": literature, "Markdown": str, "display": out.append, "result": result, "studies": s,
-              "outcome": outcome, "measure": "SMD"}  # fmt: skip
+              "chosen": chosen, "outcome": outcome, "measure": "SMD"}  # fmt: skip
         exec(source, ns)
         assert len(ns["table"]) == shown
     tables = [o for o in out if not isinstance(o, str)]

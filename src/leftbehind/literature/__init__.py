@@ -25,10 +25,13 @@ from __future__ import annotations
 from .analysis import (
     SCALES,
     SUBGROUP_COLUMNS,
+    Selection,
     analysis_set,
     compare_with_reviews,
     excluded_rows,
+    reselect,
     review_estimates,
+    selection,
     summary,
 )
 from .bibliography import bibliography_markdown, bibtex, build_bibliography, cite
@@ -70,6 +73,9 @@ __all__ = [
     "bibliography_markdown",
     "SCALES",
     "analysis_set",
+    "selection",
+    "reselect",
+    "Selection",
     "excluded_rows",
     "trust_panel",
     "sensitivity_table",

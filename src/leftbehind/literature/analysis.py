@@ -10,6 +10,7 @@ True
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -103,7 +104,10 @@ def analysis_set(
     >>> bool(s["study_id"].is_unique), bool((s["vi"] > 0).all()), s["construct"].nunique()
     (True, True, 1)
     """
-    return _selection(outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary)[0]
+    return selection(
+        outcome, scale, construct=construct, exposure=exposure, adjusted_only=adjusted_only,
+        exclude_derived=exclude_derived, exclude_secondary=exclude_secondary,
+    ).pooled  # fmt: skip
 
 
 def excluded_rows(
@@ -129,16 +133,95 @@ def excluded_rows(
     >>> x.loc[x.effect_id == "pingliang_lbc_diarrhoea", "reason"].item()
     'a different construct (diarrhoea: diarrhoea)'
     """
-    return _selection(outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary)[1]
+    return selection(
+        outcome, scale, construct=construct, exposure=exposure, adjusted_only=adjusted_only,
+        exclude_derived=exclude_derived, exclude_secondary=exclude_secondary,
+    ).excluded  # fmt: skip
 
 
-def _selection(
-    outcome: str, scale: str, construct: str | None, exposure: str, adjusted_only: bool, exclude_derived: bool,
-    exclude_secondary: bool,
-) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+@dataclass(frozen=True)
+class Selection:
+    """One selection of an outcome's effect rows, computed once: what :func:`analysis_set` pools and what
+    :func:`excluded_rows` leaves out (same arguments), with the arguments and the construct chosen.
+
+    Attributes
+    ----------
+    outcome, scale, exposure : str
+        The arguments.
+    construct : str or None
+        The construct pooled: the one asked for, else the default choice; None when no row is eligible.
+    options : dict
+        The sensitivity options (``adjusted_only``, ``exclude_derived``, ``exclude_secondary``).
+    pooled, excluded : pandas.DataFrame
+        The rows of :func:`analysis_set` and of :func:`excluded_rows`.
+    keyed : pandas.DataFrame
+        Every effect row of the outcome with its effect size and comparability keys, for further selections of
+        the same outcome (:func:`~leftbehind.literature.sensitivity_table`) without computing them again.
+    """
+
+    outcome: str
+    scale: str
+    exposure: str
+    construct: str | None
+    options: dict[str, bool]
+    pooled: pd.DataFrame
+    excluded: pd.DataFrame
+    keyed: pd.DataFrame = field(repr=False)
+
+
+def selection(
+    outcome: str,
+    scale: str = "SMD",
+    *,
+    construct: str | None = None,
+    exposure: str = "left_behind_vs_not",
+    adjusted_only: bool = False,
+    exclude_derived: bool = False,
+    exclude_secondary: bool = False,
+) -> Selection:
+    """The pooled rows and the excluded rows of ``outcome`` from one computation (the arguments are those of
+    :func:`analysis_set`): a notebook that shows both computes the selection once and passes it on.
+
+    Examples
+    --------
+    >>> s = selection("physical_health")
+    >>> s.construct, len(s.pooled) + len(s.excluded) == len(s.keyed)
+    ('self_rated_health', True)
+    """
     _check_choice("scale", scale, SCALES)
     _check_choice("exposure", exposure, EXPOSURES)
-    es = with_keys(effect_sizes(effects(outcome=outcome)))
+    keyed = with_keys(effect_sizes(effects(outcome=outcome)))
+    options = {
+        "adjusted_only": adjusted_only,
+        "exclude_derived": exclude_derived,
+        "exclude_secondary": exclude_secondary,
+    }
+    return _select(keyed, outcome, scale, construct, exposure, options)
+
+
+def reselect(base: Selection, **options: bool) -> Selection:
+    """The selection of ``base``'s outcome, scale, exposure and construct with other sensitivity ``options``,
+    from ``base``'s keyed rows (nothing is computed again).
+
+    Examples
+    --------
+    >>> base = selection("anxiety")
+    >>> reselect(base, exclude_derived=True).pooled.equals(analysis_set("anxiety", exclude_derived=True))
+    True
+    """
+    unknown = sorted(set(options) - set(base.options))
+    if unknown:
+        raise ParameterError(f"reselect: unknown option(s) {unknown}; valid: {sorted(base.options)}")
+    merged = {**dict.fromkeys(base.options, False), **options}
+    return _select(base.keyed, base.outcome, base.scale, base.construct, base.exposure, merged)
+
+
+def _select(
+    es: pd.DataFrame, outcome: str, scale: str, construct: str | None, exposure: str, options: dict[str, bool]
+) -> Selection:
+    adjusted_only, exclude_derived, exclude_secondary = (
+        options["adjusted_only"], options["exclude_derived"], options["exclude_secondary"],
+    )  # fmt: skip
     reason = pd.Series("", index=es.index, dtype=object)
 
     def drop(mask: pd.Series, why: pd.Series | str) -> None:
@@ -168,8 +251,12 @@ def _selection(
     if construct is not None:
         drop(es["construct"] != construct, "a different construct (" + es["construct"] + ": " + es["definition"] + ")")
     es_ok = es[reason == ""]
+
+    def done(chosen: pd.DataFrame) -> Selection:
+        return Selection(outcome, scale, exposure, construct, dict(options), chosen, _excluded(es, reason), es)
+
     if es_ok.empty:
-        return es_ok.assign(label=[], year=[], country=[], region=[], migration_scope=[]), _excluded(es, reason)
+        return done(es_ok.assign(label=[], year=[], country=[], region=[], migration_scope=[]))
     chosen = _one_per_study(to_smd(es_ok), scale)
     for r in es_ok.itertuples():
         if r.effect_id not in set(chosen["effect_id"]):
@@ -179,7 +266,7 @@ def _selection(
                 if len(other)
                 else "same children as another pooled study (shared sample)"
             )
-    return chosen, _excluded(es, reason)
+    return done(chosen)
 
 
 def _excluded(es: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:

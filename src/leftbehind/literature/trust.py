@@ -17,8 +17,9 @@ import math
 import pandas as pd
 
 from .._markup import escape_markdown
+from ..errors import ParameterError
 from ..meta import PoolResult, egger_test, format_p
-from .analysis import analysis_set, compare_with_reviews, review_estimates
+from .analysis import Selection, compare_with_reviews, reselect, review_estimates, selection
 
 #: Fewer studies than this and a small-study (Egger) test cannot tell asymmetry from chance (Cochrane Handbook
 #: 10.4.3.1; Sterne et al. 2011).
@@ -166,7 +167,9 @@ SENSITIVITY: dict[str, dict[str, bool]] = {
 }
 
 
-def sensitivity_table(outcome: str, scale: str = "SMD", method: str = "REML", ci: str = "normal") -> pd.DataFrame:
+def sensitivity_table(
+    outcome: str, scale: str = "SMD", method: str = "REML", ci: str = "normal", *, main: Selection | None = None
+) -> pd.DataFrame:
     """The pooled estimate of ``outcome`` under each sensitivity analysis of :data:`SENSITIVITY`, for the
     construct that the main analysis pools, on the reporting scale (ratios for OR).
 
@@ -178,6 +181,9 @@ def sensitivity_table(outcome: str, scale: str = "SMD", method: str = "REML", ci
         Scale of the pooled effect.
     method, ci : str
         Passed to :func:`leftbehind.meta.pool`.
+    main : Selection, optional
+        The main analysis, :func:`~leftbehind.literature.selection` of ``outcome`` and ``scale`` without
+        sensitivity options, when the caller has it already (it is then not computed again).
 
     Returns
     -------
@@ -188,7 +194,7 @@ def sensitivity_table(outcome: str, scale: str = "SMD", method: str = "REML", ci
     Raises
     ------
     leftbehind.errors.LeftbehindError
-        If an argument is not valid.
+        If an argument is not valid, or ``main`` is not the main selection of ``outcome`` on ``scale``.
 
     Examples
     --------
@@ -198,18 +204,16 @@ def sensitivity_table(outcome: str, scale: str = "SMD", method: str = "REML", ci
     """
     from ..meta import pool
 
-    main = analysis_set(outcome, scale)
-    construct = str(main["construct"].iloc[0]) if len(main) else None
+    if main is None:
+        main = selection(outcome, scale)
+    elif (main.outcome, main.scale) != (outcome, scale) or any(main.options.values()):
+        raise ParameterError(
+            f"sensitivity_table: main must be the selection of outcome {outcome!r} on scale {scale!r} without "
+            f"sensitivity options; got outcome {main.outcome!r}, scale {main.scale!r}, options {main.options}"
+        )
     rows = []
     for name, options in SENSITIVITY.items():
-        s = analysis_set(
-            outcome,
-            scale,
-            construct=construct,
-            adjusted_only=options.get("adjusted_only", False),
-            exclude_derived=options.get("exclude_derived", False),
-            exclude_secondary=options.get("exclude_secondary", False),
-        )
+        s = reselect(main, **options).pooled if options else main.pooled
         row: dict[str, object] = {"analysis": name, "k": len(s)}
         if len(s) >= 2:
             f = pool(s["yi"], s["vi"], method=method, ci=ci, measure=scale).to_frame().iloc[0]
