@@ -7,7 +7,8 @@ bibliography ``references.bib`` is generated from ``studies`` (:func:`build_bibl
 
 Modules: ``studies`` (the tables, filters, regions, evidence map), ``effect_sizes`` (numbers as printed →
 analysis scale), ``comparability`` (construct, definition and exposure of each row: only like with like), ``analysis``
-(one comparable effect per study, excluded rows with reasons, comparison with reviews, counts), ``trust``
+(one comparable effect per study, excluded rows with reasons, counts), ``published`` (comparison with the
+published reviews' estimates of the same construct), ``trust``
 (the "how far to trust this" panel), ``moderators``
 (meta-regression on one moderator where enough studies allow it),
 ``bibliography`` (citations, BibTeX, reference lists).
@@ -27,10 +28,8 @@ from .analysis import (
     SUBGROUP_COLUMNS,
     Selection,
     analysis_set,
-    compare_with_reviews,
     excluded_rows,
     reselect,
-    review_estimates,
     selection,
     summary,
 )
@@ -38,6 +37,7 @@ from .bibliography import bibliography_markdown, bibtex, build_bibliography, cit
 from .comparability import EXPOSURES
 from .effect_sizes import effect_sizes, to_smd
 from .moderators import CONTINUOUS_MODERATORS, MODERATORS, ModeratorAnalysis, meta_regression
+from .published import compare_with_reviews, review_estimates
 from .studies import (
     REGIONS,
     SCOPES,

@@ -19,7 +19,8 @@ import pandas as pd
 from .._markup import escape_markdown
 from ..errors import ParameterError
 from ..meta import PoolResult, egger_test, format_p
-from .analysis import Selection, compare_with_reviews, reselect, review_estimates, selection
+from .analysis import Selection, reselect, selection
+from .published import compare_with_reviews, review_estimates
 
 #: Fewer studies than this and a small-study (Egger) test cannot tell asymmetry from chance (Cochrane Handbook
 #: 10.4.3.1; Sterne et al. 2011).
