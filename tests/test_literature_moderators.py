@@ -142,3 +142,15 @@ def test_notebook_06_shows_the_table_and_for_year_the_bubble_plot_when_the_rule_
         plt.close(ns["fig"])
     else:
         assert "fig" not in ns
+
+
+def test_the_plan_check_knows_the_moderators():
+    import dataclasses
+
+    from leftbehind import reports
+
+    plan = {r.name: r for r in reports.load_plan(reports.default_plan_path())}
+    entry = plan["06_meta_depression"]
+    reports.check([dataclasses.replace(entry, parameters={**entry.parameters, "moderator": "region"})])
+    with pytest.raises(ParameterError, match=r'parameter "moderator": "mean_age" is not a valid value.*none, year'):
+        reports.check([dataclasses.replace(entry, parameters={**entry.parameters, "moderator": "mean_age"})])
