@@ -106,3 +106,48 @@ def test_sensitivity_table_pools_each_option_of_the_same_construct():
     derived = t.set_index("analysis").loc["without effects derived by us"]
     assert derived["k"] == len(literature.analysis_set("anxiety", exclude_derived=True)) == 1
     assert derived["note"] == "not pooled: 1 study"
+
+
+@pytest.mark.parametrize("outcome", OUTCOMES)
+def test_reviews_are_compared_only_with_a_pool_of_the_same_construct(outcome):
+    s = literature.analysis_set(outcome)
+    if s.empty:
+        return
+    construct = s["construct"].iloc[0]
+    t = literature.compare_with_reviews(0.2, 0.1, 0.3, outcome, "SMD")
+    keyed = literature.review_estimates(outcome)
+    assert set(t["review_id"]) <= set(keyed.loc[keyed["construct"] == construct, "review_id"])
+    assert len(t) == int((keyed["construct"] == construct).sum())
+
+
+def test_reviews_of_other_constructs_are_left_out_of_the_comparison():
+    # suicidal ideation: qu2021's two suicide-attempt estimates are not set beside a pool of ideation
+    t = literature.compare_with_reviews(1.5, 1.1, 2.0, "suicidal_ideation", "OR")
+    assert not t["outcome_detail"].str.contains("attempt", case=False).any()
+    assert len(t) == len(literature.reviews("suicidal_ideation")) - 2
+    # physical health pools self-rated health: no review of dental caries, illness or injury beside it
+    assert literature.compare_with_reviews(0.2, 0.1, 0.3, "physical_health", "SMD").empty
+    caries = literature.compare_with_reviews(0.2, 0.1, 0.3, "physical_health", "SMD", construct="dental_caries")
+    assert sorted(set(caries["review_id"])) == ["chen2020", "liu2023b"]
+    assert set(literature.review_estimates("physical_health", "dental_caries")["construct"]) == {"dental_caries"}
+
+
+@pytest.mark.parametrize("outcome, shown", [("physical_health", 0), ("suicidal_ideation", 5), ("depression", 6)])
+def test_notebook_06_lists_only_reviews_of_the_pooled_construct(outcome, shown):
+    import nbformat
+
+    from conftest import NOTEBOOKS
+    from leftbehind import meta
+
+    nb = nbformat.read(NOTEBOOKS / "06_meta_analysis.ipynb", as_version=4)
+    (source,) = [c.source for c in nb.cells if c.cell_type == "code" and "compare_with_reviews(" in c.source]
+    chosen = literature.selection(outcome, "SMD")
+    s = chosen.pooled
+    out: list[object] = []
+    for result in (meta.pool(s["yi"], s["vi"], measure="SMD"), None):  # pooled, and not pooled
+        ns = {"literature": literature, "Markdown": str, "display": out.append, "result": result, "studies": s,
+              "chosen": chosen, "outcome": outcome, "measure": "SMD"}  # fmt: skip
+        exec(source, ns)
+        assert len(ns["table"]) == shown
+    tables = [o for o in out if not isinstance(o, str)]
+    assert len(tables) == (2 if shown else 0)

@@ -125,4 +125,5 @@ def test_notebook_06_has_no_branches_over_methods_or_measures_and_no_own_back_tr
     branches = [line for line in text.splitlines() if re.search(r"\b(if|elif)\b.*\b(measure|method|ci)\b", line)]
     assert not branches, branches
     assert "back_transform" not in text and "exp(" not in text
-    assert "excluded_rows" in text and "trust_panel" in text and "for_reading" in text
+    assert "literature.selection(" in text and "chosen.excluded" in text  # excluded rows, with reasons
+    assert "trust_panel" in text and "for_reading" in text

@@ -7,8 +7,10 @@ bibliography ``references.bib`` is generated from ``studies`` (:func:`build_bibl
 
 Modules: ``studies`` (the tables, filters, regions, evidence map), ``effect_sizes`` (numbers as printed →
 analysis scale), ``comparability`` (construct, definition and exposure of each row: only like with like), ``analysis``
-(one comparable effect per study, excluded rows with reasons, comparison with reviews, counts), ``trust``
-(the "how far to trust this" panel),
+(one comparable effect per study, excluded rows with reasons, counts), ``published`` (comparison with the
+published reviews' estimates of the same construct), ``trust``
+(the "how far to trust this" panel), ``moderators``
+(meta-regression on one moderator where enough studies allow it),
 ``bibliography`` (citations, BibTeX, reference lists).
 
 Examples
@@ -21,10 +23,21 @@ True
 
 from __future__ import annotations
 
-from .analysis import SCALES, SUBGROUP_COLUMNS, analysis_set, compare_with_reviews, excluded_rows, summary
+from .analysis import (
+    SCALES,
+    SUBGROUP_COLUMNS,
+    Selection,
+    analysis_set,
+    excluded_rows,
+    reselect,
+    selection,
+    summary,
+)
 from .bibliography import bibliography_markdown, bibtex, build_bibliography, cite
 from .comparability import EXPOSURES
 from .effect_sizes import effect_sizes, to_smd
+from .moderators import CONTINUOUS_MODERATORS, MODERATORS, ModeratorAnalysis, meta_regression
+from .published import compare_with_reviews, review_estimates
 from .studies import (
     REGIONS,
     SCOPES,
@@ -60,11 +73,19 @@ __all__ = [
     "bibliography_markdown",
     "SCALES",
     "analysis_set",
+    "selection",
+    "reselect",
+    "Selection",
     "excluded_rows",
     "trust_panel",
     "sensitivity_table",
     "EXPOSURES",
     "compare_with_reviews",
+    "review_estimates",
     "SCOPES",
     "SUBGROUP_COLUMNS",
+    "MODERATORS",
+    "CONTINUOUS_MODERATORS",
+    "ModeratorAnalysis",
+    "meta_regression",
 ]

@@ -1,5 +1,5 @@
-"""Analysis sets for pooling (one comparable effect per study), the comparison with published reviews, and the
-evidence base in numbers. Public names are re-exported by :mod:`leftbehind.literature`.
+"""Analysis sets for pooling (one comparable effect per study; the pooled and excluded rows of one selection),
+and the evidence base in numbers. Public names are re-exported by :mod:`leftbehind.literature`.
 
 Examples
 --------
@@ -10,15 +10,17 @@ True
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from .. import data
 from ..data.tabular import split_list
+from ..errors import ParameterError
 from .bibliography import cite
 from .comparability import EXPOSURES, with_keys
 from .effect_sizes import effect_sizes, to_smd
-from .studies import _check_choice, _has_numbers, _regions_by_code, effects, reviews
+from .studies import _check_choice, _has_numbers, _regions_by_code, effects
 
 
 def summary() -> dict[str, int]:
@@ -102,7 +104,10 @@ def analysis_set(
     >>> bool(s["study_id"].is_unique), bool((s["vi"] > 0).all()), s["construct"].nunique()
     (True, True, 1)
     """
-    return _selection(outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary)[0]
+    return selection(
+        outcome, scale, construct=construct, exposure=exposure, adjusted_only=adjusted_only,
+        exclude_derived=exclude_derived, exclude_secondary=exclude_secondary,
+    ).pooled  # fmt: skip
 
 
 def excluded_rows(
@@ -128,16 +133,95 @@ def excluded_rows(
     >>> x.loc[x.effect_id == "pingliang_lbc_diarrhoea", "reason"].item()
     'a different construct (diarrhoea: diarrhoea)'
     """
-    return _selection(outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary)[1]
+    return selection(
+        outcome, scale, construct=construct, exposure=exposure, adjusted_only=adjusted_only,
+        exclude_derived=exclude_derived, exclude_secondary=exclude_secondary,
+    ).excluded  # fmt: skip
 
 
-def _selection(
-    outcome: str, scale: str, construct: str | None, exposure: str, adjusted_only: bool, exclude_derived: bool,
-    exclude_secondary: bool,
-) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+@dataclass(frozen=True)
+class Selection:
+    """One selection of an outcome's effect rows, computed once: what :func:`analysis_set` pools and what
+    :func:`excluded_rows` leaves out (same arguments), with the arguments and the construct chosen.
+
+    Attributes
+    ----------
+    outcome, scale, exposure : str
+        The arguments.
+    construct : str or None
+        The construct pooled: the one asked for, else the default choice; None when no row is eligible.
+    options : dict
+        The sensitivity options (``adjusted_only``, ``exclude_derived``, ``exclude_secondary``).
+    pooled, excluded : pandas.DataFrame
+        The rows of :func:`analysis_set` and of :func:`excluded_rows`.
+    keyed : pandas.DataFrame
+        Every effect row of the outcome with its effect size and comparability keys, for further selections of
+        the same outcome (:func:`~leftbehind.literature.sensitivity_table`) without computing them again.
+    """
+
+    outcome: str
+    scale: str
+    exposure: str
+    construct: str | None
+    options: dict[str, bool]
+    pooled: pd.DataFrame
+    excluded: pd.DataFrame
+    keyed: pd.DataFrame = field(repr=False)
+
+
+def selection(
+    outcome: str,
+    scale: str = "SMD",
+    *,
+    construct: str | None = None,
+    exposure: str = "left_behind_vs_not",
+    adjusted_only: bool = False,
+    exclude_derived: bool = False,
+    exclude_secondary: bool = False,
+) -> Selection:
+    """The pooled rows and the excluded rows of ``outcome`` from one computation (the arguments are those of
+    :func:`analysis_set`): a notebook that shows both computes the selection once and passes it on.
+
+    Examples
+    --------
+    >>> s = selection("physical_health")
+    >>> s.construct, len(s.pooled) + len(s.excluded) == len(s.keyed)
+    ('self_rated_health', True)
+    """
     _check_choice("scale", scale, SCALES)
     _check_choice("exposure", exposure, EXPOSURES)
-    es = with_keys(effect_sizes(effects(outcome=outcome)))
+    keyed = with_keys(effect_sizes(effects(outcome=outcome)))
+    options = {
+        "adjusted_only": adjusted_only,
+        "exclude_derived": exclude_derived,
+        "exclude_secondary": exclude_secondary,
+    }
+    return _select(keyed, outcome, scale, construct, exposure, options)
+
+
+def reselect(base: Selection, **options: bool) -> Selection:
+    """The selection of ``base``'s outcome, scale, exposure and construct with other sensitivity ``options``,
+    from ``base``'s keyed rows (nothing is computed again).
+
+    Examples
+    --------
+    >>> base = selection("anxiety")
+    >>> reselect(base, exclude_derived=True).pooled.equals(analysis_set("anxiety", exclude_derived=True))
+    True
+    """
+    unknown = sorted(set(options) - set(base.options))
+    if unknown:
+        raise ParameterError(f"reselect: unknown option(s) {unknown}; valid: {sorted(base.options)}")
+    merged = {**dict.fromkeys(base.options, False), **options}
+    return _select(base.keyed, base.outcome, base.scale, base.construct, base.exposure, merged)
+
+
+def _select(
+    es: pd.DataFrame, outcome: str, scale: str, construct: str | None, exposure: str, options: dict[str, bool]
+) -> Selection:
+    adjusted_only, exclude_derived, exclude_secondary = (
+        options["adjusted_only"], options["exclude_derived"], options["exclude_secondary"],
+    )  # fmt: skip
     reason = pd.Series("", index=es.index, dtype=object)
 
     def drop(mask: pd.Series, why: pd.Series | str) -> None:
@@ -167,8 +251,12 @@ def _selection(
     if construct is not None:
         drop(es["construct"] != construct, "a different construct (" + es["construct"] + ": " + es["definition"] + ")")
     es_ok = es[reason == ""]
+
+    def done(chosen: pd.DataFrame) -> Selection:
+        return Selection(outcome, scale, exposure, construct, dict(options), chosen, _excluded(es, reason), es)
+
     if es_ok.empty:
-        return es_ok.assign(label=[], year=[], country=[], region=[], migration_scope=[]), _excluded(es, reason)
+        return done(es_ok.assign(label=[], year=[], country=[], region=[], migration_scope=[]))
     chosen = _one_per_study(to_smd(es_ok), scale)
     for r in es_ok.itertuples():
         if r.effect_id not in set(chosen["effect_id"]):
@@ -178,7 +266,7 @@ def _selection(
                 if len(other)
                 else "same children as another pooled study (shared sample)"
             )
-    return chosen, _excluded(es, reason)
+    return done(chosen)
 
 
 def _excluded(es: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:
@@ -214,43 +302,3 @@ def _one_per_study(es: pd.DataFrame, scale: str) -> pd.DataFrame:
         label=[f"{cite(s)} ({names.get(c, c)})" for s, c in zip(es["study_id"], first_country)],
     )
     return es.sort_values(["year", "study_id"], na_position="last").reset_index(drop=True)
-
-
-def compare_with_reviews(estimate: float, ci_low: float, ci_high: float, outcome: str, scale: str) -> pd.DataFrame:
-    """Published pooled estimates for ``outcome`` next to ours, with a plain verdict per review row.
-
-    ``estimate``/``ci_*`` are ours on the display scale (an SMD, or an OR — not its log). A review row on the
-    same scale "agrees" when both intervals overlap and point the same way, else "differs"; a row on another
-    scale (e.g. RR against our OR) is compared by direction only; prevalence rows are listed without a verdict.
-
-    Examples
-    --------
-    >>> t = compare_with_reviews(0.2, 0.1, 0.3, "depression", "SMD")
-    >>> t.loc[(t.review_id == "fellmeth2018") & (t.measure == "SMD"), "verdict"].iloc[0]
-    'agrees (intervals overlap, same direction)'
-    """
-    rv = reviews(outcome)
-    null = 0.0 if scale == "SMD" else 1.0
-    ours_side = (estimate > null) - (estimate < null)
-    verdicts = []
-    for r in rv.itertuples():
-        if pd.isna(r.estimate) or r.measure in ("prevalence",) or pd.isna(r.measure):
-            verdicts.append("not comparable (no pooled effect on a comparison scale)")
-            continue
-        r_null = 0.0 if r.measure in ("SMD", "MD") else 1.0
-        side = (r.estimate > r_null) - (r.estimate < r_null)
-        same_scale = (r.measure == scale) or (scale == "OR" and r.measure == "OR")
-        if same_scale and not pd.isna(r.ci_low) and not pd.isna(r.ci_high):
-            overlap = not (ci_high < r.ci_low or r.ci_high < ci_low)
-            verdicts.append(
-                "agrees (intervals overlap, same direction)"
-                if overlap and side == ours_side
-                else "differs (" + ("intervals do not overlap" if not overlap else "opposite direction") + ")"
-            )
-        else:
-            verdicts.append(
-                ("same direction" if side == ours_side else "opposite direction")
-                + f" (the review reports {r.measure}, we pool {scale}: direction only)"
-            )
-    cols = ["review_id", "outcome_detail", "measure", "estimate", "ci_low", "ci_high", "n_studies", "n_children", "i2"]
-    return rv[cols].assign(verdict=verdicts)

@@ -62,6 +62,26 @@ def _construct(outcome: str, detail: str, effect_id: str, rules: pd.DataFrame) -
     return "unclassified", "no construct rule matches this row"
 
 
+def review_keys(rv: pd.DataFrame) -> pd.DataFrame:
+    """``rv`` (rows of the ``reviews`` table) plus ``construct`` and ``definition``, by the same ``constructs``
+    rules as effect rows (each row's outcome, its ``outcome_detail`` and ``review_id``), so that a published
+    pooled estimate is set only beside a pool of the same construct.
+
+    Examples
+    --------
+    >>> from leftbehind.literature import reviews
+    >>> k = review_keys(reviews("physical_health"))
+    >>> sorted(set(k.loc[k.review_id == "liu2023b", "construct"]))
+    ['dental_caries']
+    """
+    rules = data.load("constructs")
+    keys = [
+        _construct(str(o), "" if pd.isna(d) else str(d), str(r), rules)
+        for o, d, r in zip(rv["outcome"], rv["outcome_detail"], rv["review_id"])
+    ]
+    return rv.assign(construct=[k[0] for k in keys], definition=[k[1] for k in keys])
+
+
 def with_keys(es: pd.DataFrame) -> pd.DataFrame:
     """``es`` (effect rows) plus ``construct``, ``definition``, ``exposure_type``, ``derived_by_us``,
     ``secondary_source`` and ``abstract_only``.

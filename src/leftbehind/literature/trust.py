@@ -17,9 +17,10 @@ import math
 import pandas as pd
 
 from .._markup import escape_markdown
+from ..errors import ParameterError
 from ..meta import PoolResult, egger_test, format_p
-from .analysis import analysis_set, compare_with_reviews
-from .comparability import with_keys
+from .analysis import Selection, reselect, selection
+from .published import compare_with_reviews, review_estimates
 
 #: Fewer studies than this and a small-study (Egger) test cannot tell asymmetry from chance (Cochrane Handbook
 #: 10.4.3.1; Sterne et al. 2011).
@@ -129,19 +130,15 @@ def trust_panel(result: PoolResult, studies: pd.DataFrame, outcome: str) -> str:
 
 def _agreement(result: PoolResult, outcome: str, construct: str | None) -> str:
     f = result.to_frame().iloc[0]
-    table = compare_with_reviews(
-        float(f["estimate"]), float(f["ci_low"]), float(f["ci_high"]), outcome, str(result.measure)
+    est, lo, hi = (float(f[c]) for c in ("estimate", "ci_low", "ci_high"))
+    table = compare_with_reviews(est, lo, hi, outcome, str(result.measure), construct=construct)
+    # a review of another construct (e.g. dental caries beside self-rated health) is not compared
+    n_other = len(review_estimates(outcome)) - len(table)
+    other = (
+        f" {n_other} published estimate{'s' if n_other > 1 else ''} of other constructs not compared."
+        if n_other
+        else ""
     )
-    other = ""
-    if construct is not None and len(table):
-        # a review of another construct (e.g. dental caries beside self-rated health) is not compared
-        keys = with_keys(table.assign(effect_id=table["review_id"], outcome=outcome, measure_detail="", location="",
-                                      comparison_type="left_behind_vs_not", comparison=""))  # fmt: skip
-        same = (keys["construct"] == construct).to_numpy()
-        if (~same).any():
-            n_other = int((~same).sum())
-            other = f" {n_other} published estimate{'s' if n_other > 1 else ''} of other constructs not compared."
-        table = table[same]
     if table.empty:
         what = escape_markdown(outcome.replace("_", " "))
         return f"**Published reviews.** No published pooled estimate of the same construct for {what}.{other}"
@@ -171,7 +168,9 @@ SENSITIVITY: dict[str, dict[str, bool]] = {
 }
 
 
-def sensitivity_table(outcome: str, scale: str = "SMD", method: str = "REML", ci: str = "normal") -> pd.DataFrame:
+def sensitivity_table(
+    outcome: str, scale: str = "SMD", method: str = "REML", ci: str = "normal", *, main: Selection | None = None
+) -> pd.DataFrame:
     """The pooled estimate of ``outcome`` under each sensitivity analysis of :data:`SENSITIVITY`, for the
     construct that the main analysis pools, on the reporting scale (ratios for OR).
 
@@ -183,6 +182,9 @@ def sensitivity_table(outcome: str, scale: str = "SMD", method: str = "REML", ci
         Scale of the pooled effect.
     method, ci : str
         Passed to :func:`leftbehind.meta.pool`.
+    main : Selection, optional
+        The main analysis, :func:`~leftbehind.literature.selection` of ``outcome`` and ``scale`` without
+        sensitivity options, when the caller has it already (it is then not computed again).
 
     Returns
     -------
@@ -193,7 +195,7 @@ def sensitivity_table(outcome: str, scale: str = "SMD", method: str = "REML", ci
     Raises
     ------
     leftbehind.errors.LeftbehindError
-        If an argument is not valid.
+        If an argument is not valid, or ``main`` is not the main selection of ``outcome`` on ``scale``.
 
     Examples
     --------
@@ -203,18 +205,16 @@ def sensitivity_table(outcome: str, scale: str = "SMD", method: str = "REML", ci
     """
     from ..meta import pool
 
-    main = analysis_set(outcome, scale)
-    construct = str(main["construct"].iloc[0]) if len(main) else None
+    if main is None:
+        main = selection(outcome, scale)
+    elif (main.outcome, main.scale) != (outcome, scale) or any(main.options.values()):
+        raise ParameterError(
+            f"sensitivity_table: main must be the selection of outcome {outcome!r} on scale {scale!r} without "
+            f"sensitivity options; got outcome {main.outcome!r}, scale {main.scale!r}, options {main.options}"
+        )
     rows = []
     for name, options in SENSITIVITY.items():
-        s = analysis_set(
-            outcome,
-            scale,
-            construct=construct,
-            adjusted_only=options.get("adjusted_only", False),
-            exclude_derived=options.get("exclude_derived", False),
-            exclude_secondary=options.get("exclude_secondary", False),
-        )
+        s = reselect(main, **options).pooled if options else main.pooled
         row: dict[str, object] = {"analysis": name, "k": len(s)}
         if len(s) >= 2:
             f = pool(s["yi"], s["vi"], method=method, ci=ci, measure=scale).to_frame().iloc[0]

@@ -73,6 +73,12 @@ def _subgroup_columns() -> tuple[str, ...]:
     return ("none",) + literature.SUBGROUP_COLUMNS
 
 
+def _moderators() -> tuple[str, ...]:
+    from .. import literature
+
+    return literature.MODERATORS
+
+
 def _scopes() -> tuple[str, ...]:
     from .. import literature
 
@@ -96,6 +102,7 @@ DOMAINS: dict[str, Callable[[], Iterable[Any]]] = {
     "method": _pooling_methods,
     "ci": _ci_methods,
     "subgroup_by": _subgroup_columns,
+    "moderator": _moderators,
     "outcome_domain": _outcome_domains,
     "region": _regions,
     "migration_scope": _scopes,
