@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from leftbehind import data, plots
+from leftbehind import data, literature, plots
 from leftbehind.errors import DataError, ParameterError
 from leftbehind.plots import maps
 
@@ -143,3 +143,21 @@ def test_too_small_to_draw_is_said():
     fig = plots.choropleth(pd.Series({"TON": 40.0, "NPL": 20.0}), "t", "u", "Source: test")
     notes = [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("Too small")]
     assert notes == ["Too small to draw at 1:110m (values in the table): Tonga."]
+
+
+def test_studies_per_country_against_a_hand_count():
+    """issue 14 item 3: distinct studies per ISO3 code, a multi-country study counted for each country."""
+    counts = literature.studies_per_country()
+    # hand count from data/literature/studies.csv (systematic reviews left out):
+    # AGO: cebotari2016, mazzucato2015; ETH: nguyen2016, tesfaw2023; PER: nguyen2016, prpr_peru_lamp;
+    # GEO: antia2023, cebotari2018, gassmann2018
+    assert {c: int(counts[c]) for c in ("AGO", "ETH", "PER", "GEO")} == {"AGO": 2, "ETH": 2, "PER": 2, "GEO": 3}
+    assert counts.index.is_monotonic_increasing and counts.name == "studies" and counts.dtype == "int64"
+    synthetic = pd.DataFrame(
+        {"study_id": ["a", "a", "b", "c"], "countries": ["NPL; IND", "NPL; IND", "NPL", None]}
+    )  # the same study twice, a multi-country study, a study without a country
+    assert literature.studies_per_country(synthetic).to_dict() == {"IND": 1, "NPL": 2}
+    with pytest.raises(ParameterError, match=r"no 'countries' column"):
+        literature.studies_per_country(pd.DataFrame({"study_id": ["a"]}))
+    fig = plots.choropleth(counts, "Studies", "studies", "Source: test", bins=[1, 2, 5, 10, 100])
+    assert _legend(fig)[:2] == ["1", "2–4"] and _fill(fig, "CHN") == maps.class_colours(4)[3]
