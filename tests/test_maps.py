@@ -90,6 +90,8 @@ def test_unknown_codes_and_aggregates_are_refused_by_name():
         plots.choropleth(pd.DataFrame({"geography": ["NPL", "NPL"], "value": [1.0, 2.0]}), "t", "u", "Source: x")
     with pytest.raises(ParameterError, match=r'value 30 of "NPL" is outside the class edges'):
         plots.choropleth(pd.Series({"NPL": 30.0}), "t", "u", "Source: test", bins=[0, 10])
+    with pytest.raises(ParameterError, match=r'values: the value \'n/a\' of "PHL" is not a number'):
+        plots.choropleth(pd.Series({"NPL": 1.0, "PHL": "n/a"}), "t", "u", "Source: test")
     for bad in (True, "5", [3, 1], ["a", "b"]):
         with pytest.raises(ParameterError, match=r"bins"):
             plots.choropleth(pd.Series({"NPL": 1.0}), "t", "u", "Source: test", bins=bad)
@@ -161,3 +163,16 @@ def test_studies_per_country_against_a_hand_count():
         literature.studies_per_country(pd.DataFrame({"study_id": ["a"]}))
     fig = plots.choropleth(counts, "Studies", "studies", "Source: test", bins=[1, 2, 5, 10, 100])
     assert _legend(fig)[:2] == ["1", "2–4"] and _fill(fig, "CHN") == maps.class_colours(4)[3]
+
+
+def test_every_country_at_once():
+    """The all-country data of issue 13, simulated: a value for every country of data/geographies.csv."""
+    countries = data.countries(with_figures=False)
+    values = pd.Series(np.arange(len(countries), dtype=float), index=countries)
+    fig = plots.choropleth(values, "t", "u", "Source: test", bins=7)
+    patches = fig.axes[0].patches
+    assert len(patches) == len(maps.boundaries()) and not [p.get_gid() for p in patches if p.get_hatch()]
+    assert len(_legend(fig)) == 8  # seven classes and "no data"
+    drawn = set(maps.boundaries()["iso3"])
+    note = next(t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("Too small"))
+    assert note.replace("\n", " ").endswith(f"and {len(set(countries) - drawn) - 12} more.")

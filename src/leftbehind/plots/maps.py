@@ -100,7 +100,7 @@ def boundaries() -> Any:
     world = world[world["iso_a3"] != "ATA"].copy()
     declared = world["name"].map(lambda n: CODE_EXCEPTIONS.get(n, (None, ""))[0])
     world["iso3"] = declared.fillna(world["iso_a3"])
-    undeclared = world.loc[world["iso3"].str.fullmatch(r"[A-Z]{3}") != True, "name"]  # noqa: E712
+    undeclared = world.loc[~world["iso3"].astype(str).str.fullmatch(r"[A-Z]{3}"), "name"]
     if len(undeclared):
         raise DataError(
             f"{BOUNDARIES}: unit {undeclared.iloc[0]!r} has no ISO3 code; declare it in "
@@ -125,11 +125,11 @@ def _values(values: pd.Series | pd.DataFrame) -> tuple[pd.Series, bool]:
     if len(duplicated):
         raise ParameterError(f'values: code "{duplicated[0]}" appears more than once; give one value per country')
     counts = pd.api.types.is_integer_dtype(series.dtype)
-    try:
-        return pd.to_numeric(series, errors="raise").astype(float), counts
-    except (TypeError, ValueError):
-        bad = next(v for v in series if pd.to_numeric(pd.Series([v]), errors="coerce").isna().all() and pd.notna(v))
-        raise ParameterError(f"values: {bad!r} is not a number") from None
+    numbers = pd.to_numeric(series, errors="coerce")
+    bad = series[numbers.isna() & series.notna()]
+    if len(bad):
+        raise ParameterError(f'values: the value {bad.iloc[0]!r} of "{bad.index[0]}" is not a number')
+    return numbers.astype(float), counts
 
 
 def _check_codes(codes: Sequence[object]) -> None:
