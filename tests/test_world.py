@@ -109,3 +109,32 @@ def test_notebook_defaults_are_valid(tmp_path):
     defaults = {k: ast.literal_eval(v["default"]) for k, v in declared.items()}
     assert defaults == {"indicator": "remittances_received_pct_gdp", "year": 2020, "edition": "latest"}
     assert len(world.glance(**defaults).frame) > 0
+
+
+def test_world_report_over_poisoned_data_shows_no_live_markup(tmp_path, data_copy):
+    """A country name and a study title carrying markup reach the 08_world report (ranking tables, the region
+    table, the bibliography) only as text."""
+    import csv
+
+    from conftest import REPO, replace_cell
+    from test_reports import _plan
+    from test_security import _assert_no_live_markup
+
+    def row(path: Path, key_field: str, key: str) -> int:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return next(i for i, r in enumerate(csv.DictReader(fh), start=1) if r[key_field] == key)
+
+    geo = data_copy / "geographies.csv"
+    replace_cell(geo, row(geo, "code", "CHN"), "name", "China<img src=x onerror=alert(1)>")
+    studies = data_copy / "literature" / "studies.csv"
+    replace_cell(studies, row(studies, "study_id", "wickramage2015"), "title", "<script>alert(2)</script>")
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    shutil.copy(REPO / "notebooks" / "08_world.ipynb", nbs)
+    plan = _plan(nbs, [{"name": "world", "notebook": "08_world.ipynb", "parameters": {"indicator": "studies"}}])
+    out = tmp_path / "reports"
+    outcomes = reports.run(plan, out, jobs=1, log=lambda line: None)
+    assert [o.status for o in outcomes] == ["ok"], [o.error for o in outcomes]
+    page = (out / "world.html").read_text(encoding="utf-8")
+    _assert_no_live_markup(page)
+    assert "China&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;script&gt;alert(2)&lt;/script&gt;" in page
