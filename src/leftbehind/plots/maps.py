@@ -45,14 +45,17 @@ PROJECTION = "EPSG:8857"
 #: code: name → (the code of data/geographies.csv the unit is drawn as, why). Every other unit joins through
 #: its own ``iso_a3``; a unit coded "-99" that is not listed here stops the map with a DataError.
 CODE_EXCEPTIONS: dict[str, tuple[str, str]] = {
-    "France": ("FRA", 'ISO_A3 "-99" in Natural Earth (its unit leaves out overseas regions); FRA in geopandas\' copy'),
-    "Norway": ("NOR", 'ISO_A3 "-99" in Natural Earth (its unit leaves out Svalbard); NOR in geopandas\' copy'),
+    "France": ("FRA", "ISO_A3 \"-99\" in Natural Earth's file; geopandas' copy has its ADM0_A3, FRA"),
+    "Norway": ("NOR", "ISO_A3 \"-99\" in Natural Earth's file; geopandas' copy has its ADM0_A3, NOR"),
     "Kosovo": ("XKX", "ISO_A3 \"-99\" in Natural Earth; XKX is the World Bank's code and the data package's"),
-    "W. Sahara": ("ESH", "ESH in Natural Earth and the data package; no World Bank figures, so usually no data"),
-    "Somaliland": ("SOM", 'Natural Earth\'s own code "SOL" is not ISO 3166; drawn as Somalia, whose figures cover it'),
+    "W. Sahara": ("ESH", "ESH in Natural Earth and the data package; the World Bank publishes no figures for it"),
+    "Somaliland": (
+        "SOM",
+        'Natural Earth\'s own code "SOL" is not ISO 3166; the UN and the World Bank count it in Somalia',
+    ),
     "N. Cyprus": (
         "CYP",
-        'Natural Earth\'s own code "CYN" is not ISO 3166; drawn as Cyprus, as UN maps draw the island',
+        'Natural Earth\'s own code "CYN" is not ISO 3166; the UN recognises only Cyprus on the island',
     ),
 }
 #: Codes some sources use for a country the data package codes otherwise (for the error message).
