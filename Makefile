@@ -17,7 +17,7 @@ LINT_PATHS := src tests benchmarks
 .PHONY: help setup lint format test test-unit test-notebooks reports briefs lab explore refresh-notebooks build-data check docs bench lock clean
 # Public modules documented in the API reference (make docs)
 API_MODULES := leftbehind leftbehind.data leftbehind.literature leftbehind.meta leftbehind.plots leftbehind.reports \
-	leftbehind.country leftbehind.explore leftbehind.refresh leftbehind.narrative leftbehind.provenance leftbehind.wdi leftbehind.notebooks \
+	leftbehind.country leftbehind.world leftbehind.explore leftbehind.refresh leftbehind.narrative leftbehind.provenance leftbehind.wdi leftbehind.notebooks \
 	leftbehind.errors leftbehind.cli
 
 help: ## List the targets

@@ -4,6 +4,7 @@ recomputed, and figures derived from them deterministically, each row naming its
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import shutil
 import subprocess
@@ -189,3 +190,44 @@ def test_table_is_one_row_per_country_and_ranking_reuses_it():
     assert sorted(ranked["geography"]) == list(wide["geography"])
     assert set(ranked["unit"]) == {"USD billion"}
     assert data.table("remittances_received_usd", 1950).empty
+
+
+BOUNDARIES = "naturalearth/110m_admin_0_countries-5.1.1"
+
+
+def test_boundaries_snapshot_verifies_every_part(tmp_path):
+    """issue 14 item 1: the Natural Earth shapefile's five parts are each checked against the record."""
+    snap = load_snapshot(BOUNDARIES, DATA / "snapshots")
+    assert sorted(p.suffix for p in snap.parts) == [".cpg", ".dbf", ".prj", ".shp", ".shx"]
+    assert snap.meta["licence"]["name"].startswith("Public domain") and snap.meta["format"] == "shapefile"
+    assert snap.meta["read_at"]["path"] == "geopandas/datasets/naturalearth_lowres/"
+    for path, digest in snap.parts.items():  # recomputed here, independently of verify_snapshots
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    root = tmp_path / "snapshots"
+    shutil.copytree(DATA / "snapshots", root)
+    dbf = root / BOUNDARIES / "naturalearth_lowres.dbf"
+    dbf.write_bytes(dbf.read_bytes().replace(b"Kosovo", b"Kosova"))
+    with pytest.raises(DataError, match=r"naturalearth_lowres\.dbf: SHA-256 is [0-9a-f]{64}, but .* records 5cfbcaa2"):
+        verify_snapshots(root)
+    dbf.unlink()
+    with pytest.raises(DataError, match=r"naturalearth_lowres\.dbf: the file named in .* is missing"):
+        load_snapshot(BOUNDARIES, root).read_bytes()
+
+
+def test_write_snapshot_with_parts(tmp_path):
+    meta = json.loads((DATA / "snapshots" / BOUNDARIES / "snapshot.json").read_text(encoding="utf-8"))
+    del meta["sha256"], meta["parts"]
+    snap = write_snapshot("ne", "x", b"shp", meta | {"file": "a.shp"}, tmp_path, parts={"a.dbf": b"dbf"})
+    assert snap.meta["parts"] == {"a.dbf": hashlib.sha256(b"dbf").hexdigest()}
+    assert (tmp_path / "ne" / "x" / "a.dbf").read_bytes() == b"dbf" and verify_snapshots(tmp_path)
+    with pytest.raises(DataError, match=r"a snapshot of ne/x with other bytes exists"):
+        write_snapshot("ne", "x", b"shp", meta | {"file": "a.shp"}, tmp_path, parts={"a.dbf": b"changed"})
+    with pytest.raises(DataError, match=r'snapshot part "\.\." must be'):
+        write_snapshot("ne", "y", b"shp", meta | {"file": "a.shp"}, tmp_path, parts={"..": b"x"})
+
+
+def test_boundaries_give_no_figures(tmp_path):
+    """The boundary snapshot is read by the maps; deriving figures skips it (no derived file from it alone)."""
+    root = tmp_path / "snapshots"
+    shutil.copytree(DATA / "snapshots" / "naturalearth", root / "naturalearth")
+    assert derive.build_derived(tmp_path / "out", root) == []

@@ -64,6 +64,8 @@ CLASSIFICATION_FIELDS = [
     "snapshot",
     "location",
 ]
+#: Parsers of snapshots from which no figures are derived (country boundaries, read by leftbehind.plots.maps).
+NOT_DERIVED = frozenset({"naturalearth_admin0"})
 #: UN M49 codes of aggregates the collection keys by its own codes (countries map through their ISO3 code).
 M49_AGGREGATES = {"900": "WLD"}
 _DEST = r"location code of destination"
@@ -248,6 +250,8 @@ def build_derived(out: Path, root: Path | None = None) -> list[Path]:
         parser = snap.meta["parser"]
         if parser == "wb_class":
             classes += classification_rows(snap)
+        elif parser in NOT_DERIVED:
+            continue
         else:
             figures += PARSERS[parser](snap)
     written = []

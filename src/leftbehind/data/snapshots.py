@@ -2,7 +2,9 @@
 
 ``data/snapshots/<publisher>/<release>/`` holds one file and ``snapshot.json``, a record validated by
 ``data/snapshots/snapshot.schema.json`` (producer, title, edition, citation, download URL, where the copy was
-read, date accessed, licence, SHA-256, format, parser, how it was trimmed). Only :mod:`leftbehind.refresh`
+read, date accessed, licence, SHA-256, format, parser, how it was trimmed). A file that comes in several parts
+(a shapefile's ``.shp``, ``.shx``, ``.dbf``…) names its main file in ``file`` and the others in ``parts``, each
+with its SHA-256; every part is verified. Only :mod:`leftbehind.refresh`
 writes snapshots; this module lists, loads and verifies them, and the builders in :mod:`.derive` turn them
 into figures.
 
@@ -59,8 +61,15 @@ class Snapshot:
 
     @property
     def path(self) -> Path:
-        """The publisher's file."""
+        """The publisher's file (the main one, for a file in several parts)."""
         return self.folder / str(self.meta["file"])
+
+    @property
+    def parts(self) -> dict[Path, str]:
+        """Every stored file of the snapshot, the main one first, with its recorded SHA-256."""
+        out = {self.path: str(self.meta["sha256"])}
+        out.update({self.folder / name: str(digest) for name, digest in sorted(self.meta.get("parts", {}).items())})
+        return out
 
     def read_bytes(self) -> bytes:
         """The file's bytes, after checking them against the recorded SHA-256."""
@@ -137,21 +146,24 @@ def load_snapshot(key: str, root: Path | None = None) -> Snapshot:
 
 
 def _check_digest(snap: Snapshot, blob: bytes | None = None) -> str:
-    if not snap.path.is_file():
-        raise DataError(f"{snap.path}: the file named in {snap.folder / RECORD} is missing")
+    """Check every part of ``snap`` (``blob``: the main file's bytes, if already read); return the main digest."""
     import hashlib
 
-    digest = hashlib.sha256(blob).hexdigest() if blob is not None else sha256_file(snap.path)
-    if digest != snap.meta["sha256"]:
-        raise DataError(
-            f"{snap.path}: SHA-256 is {digest}, but {snap.folder / RECORD} records {snap.meta['sha256']}; "
-            "the file is not the one that was snapshotted (restore it, or refresh to record a new release)"
-        )
-    return digest
+    for i, (path, recorded) in enumerate(snap.parts.items()):
+        if not path.is_file():
+            raise DataError(f"{path}: the file named in {snap.folder / RECORD} is missing")
+        digest = hashlib.sha256(blob).hexdigest() if blob is not None and i == 0 else sha256_file(path)
+        if digest != recorded:
+            raise DataError(
+                f"{path}: SHA-256 is {digest}, but {snap.folder / RECORD} records {recorded}; "
+                "the file is not the one that was snapshotted (restore it, or refresh to record a new release)"
+            )
+    return str(snap.meta["sha256"])
 
 
 def verify_snapshots(root: Path | None = None) -> dict[str, str]:
-    """Recompute every snapshot's SHA-256; return ``{publisher/release: sha256}``.
+    """Recompute the SHA-256 of every snapshot and of each of its parts; return ``{publisher/release: sha256}``
+    (the main file's digest).
 
     Raises
     ------

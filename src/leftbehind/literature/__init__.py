@@ -50,12 +50,14 @@ from .studies import (
     reviews,
     select,
     studies,
+    studies_per_country,
 )
 from .trust import sensitivity_table, trust_panel
 
 __all__ = [
     "REGIONS",
     "studies",
+    "studies_per_country",
     "effects",
     "reviews",
     "outcomes",

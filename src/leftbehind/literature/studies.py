@@ -324,3 +324,40 @@ def direction_table(study_ids: Iterable[str]) -> pd.DataFrame:
     order = [o for o in outcomes()["outcome"] if o in table.index]
     cols = [c for c in ("harm", "no_difference", "benefit", "unclear") if c in table.columns]
     return table.reindex(index=order, columns=cols).fillna(0).astype(int)
+
+
+def studies_per_country(df: pd.DataFrame | None = None) -> pd.Series:
+    """Number of distinct studies per country: a study of several countries counts once for each of them.
+
+    Parameters
+    ----------
+    df
+        Rows of the ``studies`` resource (a :func:`studies` selection); default: every primary study
+        (``studies()``: systematic reviews left out).
+
+    Returns
+    -------
+    pandas.Series
+        Integer counts indexed by ISO3 code (named ``iso3``), sorted by code; countries without a study are
+        absent.
+
+    Examples
+    --------
+    >>> counts = studies_per_country()
+    >>> int(counts["AGO"])  # cebotari2016 (Ghana, Nigeria, Angola) and mazzucato2015 (the same three)
+    2
+    >>> nepal = studies(country="NPL")  # any selection can be counted
+    >>> int(studies_per_country(nepal)["NPL"]) == len(nepal)
+    True
+    """
+    df = studies() if df is None else df
+    missing = [c for c in ("study_id", "countries") if c not in df.columns]
+    if missing:
+        raise ParameterError(
+            f"studies_per_country: the frame has no {missing[0]!r} column (give a studies() selection)"
+        )
+    pairs = {(code, sid) for sid, cell in zip(df["study_id"], df["countries"]) for code in split_list(cell)}
+    counts = pd.Series([code for code, _ in sorted(pairs)], dtype="object").value_counts(sort=False)
+    counts = counts.sort_index().astype("int64").rename("studies")
+    counts.index.name = "iso3"
+    return counts

@@ -5,7 +5,8 @@ carries a source line under the plot area. Functions return the :class:`matplotl
 notebook shows it and a script can save it.
 
 Modules: ``style`` (palette, settings, source line: a leaf), ``charts`` (the notebooks' charts),
-``metaplots`` (forest and funnel plots of a meta-analysis), ``bubble`` (bubble plot of a meta-regression).
+``metaplots`` (forest and funnel plots of a meta-analysis), ``bubble`` (bubble plot of a meta-regression),
+``maps`` (world choropleths from the Natural Earth boundaries snapshot; geopandas is imported only to draw one).
 
 Examples
 --------
@@ -27,6 +28,7 @@ from .charts import (
     revisions,
     timeseries,
 )
+from .maps import choropleth
 from .metaplots import forest_plot, funnel_plot
 from .style import OKABE_ITO, PALETTE, add_source, source_line, source_text, use_style
 
@@ -48,4 +50,5 @@ __all__ = [
     "funnel_plot",
     "bubble_plot",
     "ranking_bars",
+    "choropleth",
 ]

@@ -23,11 +23,18 @@ __all__ = ["write_snapshot", "write_and_derive"]
 
 
 def write_snapshot(
-    publisher: str, release: str, blob: bytes, meta: dict[str, Any], root: Path | None = None
+    publisher: str,
+    release: str,
+    blob: bytes,
+    meta: dict[str, Any],
+    root: Path | None = None,
+    parts: dict[str, bytes] | None = None,
 ) -> Snapshot:
     """Store ``blob`` as ``meta["file"]`` in ``<root>/<publisher>/<release>/`` beside its record.
 
-    ``meta`` holds every field of the schema except ``sha256``, which is computed from ``blob``.
+    ``meta`` holds every field of the schema except ``sha256`` (and ``parts``), computed here from ``blob``
+    (and from ``parts``: the other files of a file in several parts, e.g. a shapefile's ``.shx`` and ``.dbf``,
+    by name).
 
     Raises
     ------
@@ -35,15 +42,18 @@ def write_snapshot(
         When a name is not a safe folder name, the record is not valid against the schema, or a different
         file already sits under the same publisher and release.
     """
-    for what, name in (("publisher", publisher), ("release", release)):
+    named = [("publisher", publisher), ("release", release)] + [("part", name) for name in sorted(parts or {})]
+    for what, name in named:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
             raise DataError(f'snapshot {what} "{name}" must be letters, digits, ".", "_" or "-"')
     root = snapshots_dir() if root is None else Path(root)
     folder = root / publisher / release
     record = dict(meta) | {"sha256": hashlib.sha256(blob).hexdigest()}
+    if parts:
+        record["parts"] = {name: hashlib.sha256(part).hexdigest() for name, part in sorted(parts.items())}
     if (folder / RECORD).exists():
         old = json.loads((folder / RECORD).read_text(encoding="utf-8"))
-        if old.get("sha256") != record["sha256"]:
+        if (old.get("sha256"), old.get("parts")) != (record["sha256"], record.get("parts")):
             raise DataError(
                 f"{folder / RECORD}: a snapshot of {publisher}/{release} with other bytes exists "
                 f"(sha256 {old.get('sha256')}); a new release needs a new release name"
@@ -51,6 +61,8 @@ def write_snapshot(
     text = json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     validate_record(record, folder / RECORD)  # before anything is written
     write_atomic(folder / str(record["file"]), blob)
+    for name, part in sorted((parts or {}).items()):
+        write_atomic(folder / name, part)
     write_atomic(folder / RECORD, text)
     return next(s for s in list_snapshots(root) if s.key == f"{publisher}/{release}")
 

@@ -121,9 +121,22 @@ def _scales() -> tuple[str, ...]:
     return literature.SCALES
 
 
+def _world_indicators() -> list[str]:
+    from .. import world
+
+    return world.world_indicators()
+
+
+def _world_editions() -> list[str]:
+    from .. import world
+
+    return world.world_editions()
+
+
 #: Domains that differ for one notebook (by file stem); they take precedence over :data:`DOMAINS`.
 NOTEBOOK_DOMAINS: dict[str, dict[str, Callable[[], Iterable[Any]]]] = {
     "06_meta_analysis": {"measure": _scales},
+    "08_world": {"indicator": _world_indicators, "edition": _world_editions},
 }
 
 #: Rules across parameters: (description, check on the merged parameters) — merged means the notebook's

@@ -1,0 +1,337 @@
+"""World maps: a choropleth of one value per country, drawn from the Natural Earth boundaries snapshot.
+
+The boundaries are Natural Earth's 1:110m admin-0 countries, kept in the data package as a snapshot
+(``data/snapshots/naturalearth/…``, every part checked against its SHA-256 before it is read; nothing is
+downloaded). Countries join through their ISO3 code; the Natural Earth units whose code is missing or differs
+from the data package's are declared once, in :data:`CODE_EXCEPTIONS`. The map is drawn in the Equal Earth
+projection (equal-area, EPSG:8857), Antarctica left out, values in classed bins of a single-hue blue ramp
+(colour-blind-safe: classes differ in lightness), countries without a value light grey and hatched ("no data"
+in the legend), and a source line under it. geopandas is imported only when a map is drawn.
+
+Examples
+--------
+>>> sorted(code for code, _ in CODE_EXCEPTIONS.values())
+['CYP', 'ESH', 'FRA', 'NOR', 'SOM', 'XKX']
+"""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import LinearSegmentedColormap, to_hex
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path as MplPath
+
+from ..data import geographies
+from ..data.snapshots import load_snapshot
+from ..data.tabular import _record_read
+from ..errors import DataError, ParameterError, choice_error
+from .style import OKABE_ITO, add_source, use_style
+
+__all__ = ["BOUNDARIES", "CODE_EXCEPTIONS", "NO_DATA", "boundaries", "class_edges", "class_colours", "choropleth"]
+
+#: The boundaries snapshot (``publisher/release`` under ``data/snapshots``).
+BOUNDARIES = "naturalearth/110m_admin_0_countries-5.1.1"
+#: Projection of the maps: Equal Earth (Šavrič, Patterson & Jenny 2018), equal-area, for world maps.
+PROJECTION = "EPSG:8857"
+#: Natural Earth units (by their ``name``) whose ISO3 code is missing ("-99") or is not the data package's
+#: code: name → (the code of data/geographies.csv the unit is drawn as, why). Every other unit joins through
+#: its own ``iso_a3``; a unit coded "-99" that is not listed here stops the map with a DataError.
+CODE_EXCEPTIONS: dict[str, tuple[str, str]] = {
+    "France": ("FRA", "ISO_A3 \"-99\" in Natural Earth's file; geopandas' copy has its ADM0_A3, FRA"),
+    "Norway": ("NOR", "ISO_A3 \"-99\" in Natural Earth's file; geopandas' copy has its ADM0_A3, NOR"),
+    "Kosovo": ("XKX", "ISO_A3 \"-99\" in Natural Earth; XKX is the World Bank's code and the data package's"),
+    "W. Sahara": ("ESH", "ESH in Natural Earth and the data package; the World Bank publishes no figures for it"),
+    "Somaliland": (
+        "SOM",
+        'Natural Earth\'s own code "SOL" is not ISO 3166; the UN and the World Bank count it in Somalia',
+    ),
+    "N. Cyprus": (
+        "CYP",
+        'Natural Earth\'s own code "CYN" is not ISO 3166; the UN recognises only Cyprus on the island',
+    ),
+}
+#: Codes some sources use for a country the data package codes otherwise (for the error message).
+OTHER_CODES: dict[str, str] = {"KOS": "XKX", "KSV": "XKX", "SOL": "SOM", "CYN": "CYP", "ROM": "ROU", "ZAR": "COD"}
+#: How a country without a value is drawn: light grey, hatched, named "no data" in the legend.
+NO_DATA: dict[str, Any] = {
+    "facecolor": "#e4e4e4",
+    "edgecolor": "#a8a8a8",
+    "hatch": "///",
+    "linewidth": 0.3,
+    "label": "no data",
+}
+_RAMP = LinearSegmentedColormap.from_list("leftbehind_blues", ["#cfe3f3", OKABE_ITO["blue"], "#002a44"])
+_BORDER = {"edgecolor": "white", "linewidth": 0.3}
+
+
+@functools.lru_cache(maxsize=2)
+def _read(path: str, sha256: str, projection: str) -> Any:
+    """The shapefile at ``path`` (already verified; ``sha256`` keys the cache) in ``projection``."""
+    import geopandas as gpd  # a heavy import: only when a map is drawn
+
+    return gpd.read_file(path, engine="pyogrio").to_crs(projection)
+
+
+def boundaries() -> Any:
+    """The country boundaries as a GeoDataFrame in the map projection: Natural Earth's ``name`` and ``iso_a3``,
+    ``iso3`` (the data package's code, after :data:`CODE_EXCEPTIONS`) and ``geometry``; Antarctica left out.
+
+    Raises
+    ------
+    DataError
+        When a file of the snapshot does not match its recorded SHA-256, or a unit has no ISO3 code and is not
+        declared in :data:`CODE_EXCEPTIONS`.
+
+    Examples
+    --------
+    >>> world = boundaries()
+    >>> world.set_index("name").loc[["France", "Kosovo", "Somaliland"], "iso3"].tolist()
+    ['FRA', 'XKX', 'SOM']
+    """
+    _record_read(BOUNDARIES)
+    snap = load_snapshot(BOUNDARIES)
+    snap.read_bytes()  # checks the SHA-256 of every part, at every map, before anything is drawn
+    world = _read(str(snap.path), str(snap.meta["sha256"]), PROJECTION)
+    world = world[world["iso_a3"] != "ATA"].copy()
+    declared = world["name"].map(lambda n: CODE_EXCEPTIONS.get(n, (None, ""))[0])
+    world["iso3"] = declared.fillna(world["iso_a3"])
+    undeclared = world.loc[~world["iso3"].astype(str).str.fullmatch(r"[A-Z]{3}"), "name"]
+    if len(undeclared):
+        raise DataError(
+            f"{BOUNDARIES}: unit {undeclared.iloc[0]!r} has no ISO3 code; declare it in "
+            "leftbehind.plots.maps.CODE_EXCEPTIONS (the code of data/geographies.csv it is drawn as)"
+        )
+    return world[["name", "iso_a3", "iso3", "geometry"]].reset_index(drop=True)
+
+
+def _values(values: pd.Series | pd.DataFrame) -> tuple[pd.Series, bool]:
+    """A float Series indexed by code from a Series (index = code) or a DataFrame (``geography`` or ``iso3``
+    column, else its index, and a ``value`` column), and whether the values were integers (counts)."""
+    if isinstance(values, pd.DataFrame):
+        if "value" not in values.columns:
+            raise ParameterError(f"values: a DataFrame needs a 'value' column; it has {list(values.columns)}")
+        key = next((c for c in ("geography", "iso3", "code") if c in values.columns), None)
+        series = values.set_index(key)["value"] if key else values["value"]
+    elif isinstance(values, pd.Series):
+        series = values
+    else:
+        raise ParameterError(f"values must be a pandas Series or DataFrame by ISO3 code, got {type(values).__name__}")
+    duplicated = series.index[series.index.duplicated()]
+    if len(duplicated):
+        raise ParameterError(f'values: code "{duplicated[0]}" appears more than once; give one value per country')
+    counts = pd.api.types.is_integer_dtype(series.dtype)
+    numbers = pd.to_numeric(series, errors="coerce")
+    bad = series[numbers.isna() & series.notna()]
+    if len(bad):
+        raise ParameterError(f'values: the value {bad.iloc[0]!r} of "{bad.index[0]}" is not a number')
+    return numbers.astype(float), counts
+
+
+def _check_codes(codes: Sequence[object]) -> None:
+    """Every code must be a country of data/geographies.csv: aggregates are refused, unknown codes named."""
+    geo = geographies().set_index("code")
+    countries = sorted(geo.index[geo["kind"] == "country"])
+    for code in codes:
+        if code in geo.index and geo.loc[code, "kind"] != "country":
+            raise ParameterError(
+                f'values: "{code}" is an aggregate ({geo.loc[code, "name"]}), not a country; a map shows '
+                "countries only (data.table() leaves aggregates out)"
+            )
+        if code not in geo.index:
+            if isinstance(code, str) and code in OTHER_CODES:
+                raise ParameterError(
+                    f'values: "{code}" is not an ISO3 code of the data package; it codes that country '
+                    f'"{OTHER_CODES[code]}"'
+                )
+            raise choice_error("values: code", code, countries, "an ISO3 country code of data/geographies.csv")
+
+
+def class_edges(values: pd.Series, bins: int | Sequence[float] = 5, counts: bool = False) -> list[float]:
+    """Class edges: ``bins`` classes with about as many countries each (quantiles), or the edges given.
+
+    Counts (``counts=True``) get whole-number quantile edges. Classes include their lower edge; the last also
+    its upper edge.
+
+    Raises
+    ------
+    ParameterError
+        For fewer than two edges, edges not increasing, or a value outside the given edges.
+
+    Examples
+    --------
+    >>> class_edges(pd.Series([1.5, 2.0, 3.0, 4.5]), 2)
+    [1.5, 2.5, 4.5]
+    >>> class_edges(pd.Series([1, 2, 3, 4, 10]), 2, counts=True)
+    [1.0, 3.0, 10.0]
+    >>> class_edges(pd.Series([0.5, 7.0]), [0, 5, 10])
+    [0.0, 5.0, 10.0]
+    """
+    present = values.dropna()
+    if isinstance(bins, bool) or not isinstance(bins, int | Sequence) or isinstance(bins, str):
+        raise ParameterError(f"bins must be a number of classes or a list of class edges, got {bins!r}")
+    if isinstance(bins, int):
+        if bins < 1:
+            raise ParameterError(f"bins: {bins} classes; give at least 1, or a list of class edges")
+        if present.empty:
+            return []
+        edges = np.quantile(present.to_numpy(), np.linspace(0, 1, bins + 1))
+        if counts:
+            edges = np.round(edges)
+        return [float(e) for e in np.unique(edges)]
+    try:
+        edges = np.asarray([float(e) for e in bins])
+    except (TypeError, ValueError):
+        raise ParameterError(f"bins: class edges must be numbers, got {list(bins)}") from None
+    if len(edges) < 2 or (np.diff(edges) <= 0).any():
+        raise ParameterError(f"bins: class edges must be at least two increasing numbers, got {list(bins)}")
+    outside = present[(present < edges[0]) | (present > edges[-1])]
+    if len(outside):
+        raise ParameterError(
+            f'bins: the value {outside.iloc[0]:g} of "{outside.index[0]}" is outside the class edges {list(bins)}'
+        )
+    return [float(e) for e in edges]
+
+
+def class_colours(n: int) -> list[str]:
+    """``n`` colours of the sequential ramp, light to dark (hex).
+
+    Examples
+    --------
+    >>> class_colours(1), len(class_colours(5))
+    (['#0072b2'], 5)
+    """
+    if n == 1:
+        return [to_hex(OKABE_ITO["blue"])]
+    return [to_hex(_RAMP(x)) for x in np.linspace(0.0, 1.0, n)]
+
+
+def _fmt(value: float) -> str:
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if abs(value) < 1 else f"{value:.1f}"
+
+
+def _labels(edges: list[float], whole: bool) -> list[str]:
+    if len(edges) == 1:
+        return [_fmt(edges[0])]
+    out = []
+    for i, (lo, hi) in enumerate(zip(edges, edges[1:])):
+        last = i == len(edges) - 2
+        if whole:
+            top = hi if last else hi - 1
+            out.append(_fmt(lo) if top <= lo else f"{_fmt(lo)}–{_fmt(top)}")
+        else:
+            out.append(f"{_fmt(lo)} to {_fmt(hi)}" if last else f"{_fmt(lo)} to under {_fmt(hi)}")
+    return out
+
+
+def _classes(values: pd.Series, edges: list[float]) -> pd.Series:
+    """The class (0-based) of each value; NaN stays NaN."""
+    if len(edges) == 1:
+        return values.where(values.isna(), 0.0)
+    found = np.searchsorted(np.asarray(edges), values.to_numpy(), side="right") - 1
+    found = np.clip(found, 0, len(edges) - 2).astype(float)
+    return pd.Series(np.where(values.isna(), np.nan, found), index=values.index)
+
+
+def _path(geometry: Any) -> MplPath:
+    rings = [ring for part in getattr(geometry, "geoms", [geometry]) for ring in [part.exterior, *part.interiors]]
+    return MplPath.make_compound_path(*[MplPath(np.asarray(r.coords)[:, :2], closed=True) for r in rings])
+
+
+def choropleth(
+    values: pd.Series | pd.DataFrame,
+    title: str,
+    unit: str,
+    source: str,
+    bins: int | Sequence[float] = 5,
+) -> Figure:
+    """A world map of one value per country, in classed bins.
+
+    Parameters
+    ----------
+    values
+        Values by ISO3 code: a Series (index = code) or a DataFrame with ``value`` and ``geography`` (as from
+        :func:`leftbehind.data.table`) or ``iso3``. Missing values (NaN) and countries not given are "no data".
+        Integer values are counts: whole-number classes, labelled "3–4".
+    title
+        What the reader should see.
+    unit
+        The unit of the values, written as the legend's title (e.g. "percent of GDP").
+    source
+        The source line (see :func:`leftbehind.plots.source_line`); every chart carries one.
+    bins
+        Number of classes with about as many countries each (quantiles), or the class edges.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One patch per Natural Earth unit, its ``gid`` the ISO3 code it is drawn as.
+
+    Raises
+    ------
+    ParameterError
+        For a code that is not a country of the data package (naming it, with the closest valid code), an
+        aggregate (``WLD``, ``LMY``…), a value that is not a number, or bad ``bins``.
+
+    Examples
+    --------
+    >>> fig = choropleth(pd.Series({"NPL": 20.0, "PHL": 9.0, "MEX": 4.0}), "Remittances", "percent of GDP",
+    ...                  "Source: test", bins=[0, 10, 25])
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['0 to under 10', '10 to 25', 'no data']
+    >>> choropleth(pd.Series({"NLP": 1.0}), "x", "y", "Source: test")
+    Traceback (most recent call last):
+    ...
+    leftbehind.errors.ParameterError: values: code "NLP" is not an ISO3 country code of data/geographies.csv. Did you mean "NPL"? ...
+    >>> plt.close("all")
+    """
+    series, counts = _values(values)
+    _check_codes(list(series.index))
+    edges = class_edges(series, bins, counts)
+    whole = counts and all(float(e).is_integer() for e in edges)
+    colours = class_colours(max(len(edges) - 1, 1)) if edges else []
+    world = boundaries()
+    classes = _classes(series, edges) if edges else series * np.nan
+    use_style()
+    fig, ax = plt.subplots(figsize=(9.0, 5.0))
+    for row in world.itertuples():
+        cls = classes.get(row.iso3, np.nan)
+        style = dict(NO_DATA) if pd.isna(cls) else {"facecolor": colours[int(cls)], **_BORDER}
+        style.pop("label", None)
+        ax.add_patch(PathPatch(_path(row.geometry), gid=row.iso3, **style))
+    xmin, ymin, xmax, ymax = world.total_bounds
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    handles = [Patch(facecolor=c, edgecolor="none", label=lab) for c, lab in zip(colours, _labels(edges, whole))]
+    handles.append(Patch(**NO_DATA))
+    ax.legend(handles=handles, title=unit, loc="lower left", fontsize=8, title_fontsize=8)
+    ax.set_title(title)
+    _note_small(ax, series, world)
+    fig.tight_layout()
+    add_source(fig, source)
+    return fig
+
+
+def _note_small(ax: Any, series: pd.Series, world: Any) -> None:
+    """Under the map, name the countries with a value that are too small to draw at 1:110m."""
+    unseen = sorted(set(series.dropna().index) - set(world["iso3"]))
+    if not unseen:
+        return
+    names = geographies().set_index("code")["name"]
+    listed = [str(names[c]) for c in unseen]
+    shown = ", ".join(listed[:12]) + (f" and {len(listed) - 12} more" if len(listed) > 12 else "")
+    text = "\n".join(textwrap.wrap(f"Too small to draw at 1:110m (values in the table): {shown}.", 150))
+    ax.text(0.0, -0.01, text, transform=ax.transAxes, ha="left", va="top", fontsize=7, color="#555555")

@@ -1,0 +1,178 @@
+"""World maps (issue 14 items 1-2): the choropleth colours each country by its class, draws missing values as
+"no data", refuses unknown codes and aggregates, joins the units whose codes differ between sources, and reads
+only verified boundaries."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_hex
+
+from leftbehind import data, literature, plots
+from leftbehind.errors import DataError, ParameterError
+from leftbehind.plots import maps
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _patches(fig, code: str) -> list:
+    found = [p for p in fig.axes[0].patches if p.get_gid() == code]
+    assert found, f"no patch drawn for {code}"
+    return found
+
+
+def _fill(fig, code: str) -> str:
+    return to_hex(_patches(fig, code)[0].get_facecolor())
+
+
+def _legend(fig) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+def test_a_country_is_filled_with_the_colour_of_its_bin():
+    values = pd.Series({"NPL": 20.0, "PHL": 9.0, "MEX": 4.0, "IND": 24.9, "BGD": 0.0})
+    fig = plots.choropleth(values, "t", "percent of GDP", "Source: test", bins=[0, 5, 10, 25])
+    blues = maps.class_colours(3)
+    assert len(set(blues)) == 3
+    # by hand: [0, 5) → 0, [5, 10) → 1, [10, 25] → 2
+    expected = {"NPL": 2, "PHL": 1, "MEX": 0, "IND": 2, "BGD": 0}
+    for code, cls in expected.items():
+        assert _fill(fig, code) == blues[cls], code
+        assert not _patches(fig, code)[0].get_hatch()
+    assert _legend(fig) == ["0 to under 5", "5 to under 10", "10 to 25", "no data"]
+    assert fig.axes[0].get_legend().get_title().get_text() == "percent of GDP"
+
+
+def test_quantile_classes_and_counts():
+    values = pd.Series({"NPL": 1, "PHL": 2, "MEX": 3, "IND": 4, "BGD": 10, "PAK": 12})
+    fig = plots.choropleth(values, "t", "studies", "Source: test", bins=3)
+    edges = np.unique(np.round(np.quantile(values.to_numpy(dtype=float), [0, 1 / 3, 2 / 3, 1])))
+    assert maps.class_edges(values.astype(float), 3, counts=True) == list(edges)
+    blues = maps.class_colours(len(edges) - 1)
+    for code, value in values.items():
+        cls = min(int(np.searchsorted(edges, value, side="right")) - 1, len(edges) - 2)
+        assert _fill(fig, code) == blues[cls], code
+    assert _legend(fig)[0] == "1–2" and _legend(fig)[-2].endswith("–12")  # whole-number classes for counts
+
+
+def test_missing_values_are_drawn_as_no_data_and_named_in_the_legend():
+    values = pd.Series({"NPL": 20.0, "IND": float("nan"), "PHL": 3.0})
+    fig = plots.choropleth(values, "t", "percent", "Source: test", bins=2)
+    for code in ("IND", "BRA"):  # a NaN, and a country not given at all
+        patch = _patches(fig, code)[0]
+        assert to_hex(patch.get_facecolor()) == maps.NO_DATA["facecolor"] and patch.get_hatch() == maps.NO_DATA["hatch"]
+    assert _legend(fig)[-1] == "no data"
+    handle = fig.axes[0].get_legend().legend_handles[-1]
+    assert handle.get_hatch() == maps.NO_DATA["hatch"] and to_hex(handle.get_facecolor()) == maps.NO_DATA["facecolor"]
+    assert plots.source_text(fig) == "Source: test"
+    assert "ATA" not in {p.get_gid() for p in fig.axes[0].patches}  # Antarctica is left out
+
+
+def test_unknown_codes_and_aggregates_are_refused_by_name():
+    with pytest.raises(ParameterError, match=r'values: code "XYZ" is not an ISO3 country code'):
+        plots.choropleth(pd.Series({"NPL": 1.0, "XYZ": 2.0}), "t", "u", "Source: test")
+    with pytest.raises(ParameterError, match=r'"NLP" is not .*Did you mean "NPL"\?'):
+        plots.choropleth(pd.Series({"NLP": 1.0}), "t", "u", "Source: test")
+    with pytest.raises(ParameterError, match=r'"KOS" is not an ISO3 code of the data package; .* "XKX"'):
+        plots.choropleth(pd.Series({"KOS": 1.0}), "t", "u", "Source: test")
+    for aggregate in ("WLD", "LMY"):
+        with pytest.raises(ParameterError, match=rf'"{aggregate}" is an aggregate .*not a country'):
+            plots.choropleth(pd.Series({aggregate: 1.0}), "t", "u", "Source: test")
+    with pytest.raises(ParameterError, match=r'code "NPL" appears more than once'):
+        plots.choropleth(pd.DataFrame({"geography": ["NPL", "NPL"], "value": [1.0, 2.0]}), "t", "u", "Source: x")
+    with pytest.raises(ParameterError, match=r'value 30 of "NPL" is outside the class edges'):
+        plots.choropleth(pd.Series({"NPL": 30.0}), "t", "u", "Source: test", bins=[0, 10])
+    with pytest.raises(ParameterError, match=r'values: the value \'n/a\' of "PHL" is not a number'):
+        plots.choropleth(pd.Series({"NPL": 1.0, "PHL": "n/a"}), "t", "u", "Source: test")
+    for bad in (True, "5", [3, 1], ["a", "b"]):
+        with pytest.raises(ParameterError, match=r"bins"):
+            plots.choropleth(pd.Series({"NPL": 1.0}), "t", "u", "Source: test", bins=bad)
+
+
+def test_units_whose_codes_differ_join_through_the_declared_table():
+    world = maps.boundaries()
+    by_name = world.set_index("name")["iso3"]
+    assert by_name["Kosovo"] == "XKX" and by_name["France"] == "FRA" and by_name["Norway"] == "NOR"
+    assert world.set_index("name").loc["Kosovo", "iso_a3"] == "-99"  # Natural Earth's own code, joined by name
+    assert set(maps.CODE_EXCEPTIONS) <= set(world["name"])  # no stale entry in the table
+    countries = set(data.countries(with_figures=False))
+    assert set(world["iso3"]) <= countries  # every unit joins a country of data/geographies.csv
+    values = pd.Series({"XKX": 5.0, "FRA": 1.0, "NOR": 2.0, "SOM": 9.0, "ESH": float("nan")})
+    fig = plots.choropleth(values, "t", "u", "Source: test", bins=[0, 3, 10])
+    blues = maps.class_colours(2)
+    assert [_fill(fig, c) for c in ("XKX", "FRA", "NOR")] == [blues[1], blues[0], blues[0]]
+    assert [to_hex(p.get_facecolor()) for p in _patches(fig, "SOM")] == [blues[1], blues[1]]  # and Somaliland
+    assert _patches(fig, "ESH")[0].get_hatch() == maps.NO_DATA["hatch"]
+
+
+def test_an_undeclared_unit_without_code_stops_the_map(monkeypatch):
+    monkeypatch.delitem(maps.CODE_EXCEPTIONS, "Kosovo")
+    with pytest.raises(DataError, match=r"unit 'Kosovo' has no ISO3 code; declare it in .*CODE_EXCEPTIONS"):
+        maps.boundaries()
+
+
+def test_boundaries_are_verified_before_they_are_drawn(data_copy):
+    folder = data_copy / "snapshots" / maps.BOUNDARIES
+    shp = folder / "naturalearth_lowres.shx"
+    shp.write_bytes(shp.read_bytes()[:-8] + b"\0" * 8)
+    with pytest.raises(DataError, match=r"naturalearth_lowres\.shx: SHA-256 is [0-9a-f]{64}, but .* records 7933917e"):
+        plots.choropleth(pd.Series({"NPL": 1.0}), "t", "u", "Source: test")
+
+
+def test_real_table_is_drawn_and_png_bytes_are_identical():
+    table = data.table("remittances_received_pct_gdp", 2020)
+    pngs = []
+    for _ in range(2):
+        fig = plots.choropleth(table, "Remittances", "percent of GDP", "Source: World Bank")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        pngs.append(buf.getvalue())
+        plt.close(fig)
+    assert pngs[0] == pngs[1]
+    coloured = {p.get_gid() for p in fig.axes[0].patches if not p.get_hatch()}
+    assert coloured == set(table["geography"])  # every country with a value, and only those
+
+
+def test_too_small_to_draw_is_said():
+    fig = plots.choropleth(pd.Series({"TON": 40.0, "NPL": 20.0}), "t", "u", "Source: test")
+    notes = [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("Too small")]
+    assert notes == ["Too small to draw at 1:110m (values in the table): Tonga."]
+
+
+def test_studies_per_country_against_a_hand_count():
+    """issue 14 item 3: distinct studies per ISO3 code, a multi-country study counted for each country."""
+    counts = literature.studies_per_country()
+    # hand count from data/literature/studies.csv (systematic reviews left out):
+    # AGO: cebotari2016, mazzucato2015; ETH: nguyen2016, tesfaw2023; PER: nguyen2016, prpr_peru_lamp;
+    # GEO: antia2023, cebotari2018, gassmann2018
+    assert {c: int(counts[c]) for c in ("AGO", "ETH", "PER", "GEO")} == {"AGO": 2, "ETH": 2, "PER": 2, "GEO": 3}
+    assert counts.index.is_monotonic_increasing and counts.name == "studies" and counts.dtype == "int64"
+    synthetic = pd.DataFrame(
+        {"study_id": ["a", "a", "b", "c"], "countries": ["NPL; IND", "NPL; IND", "NPL", None]}
+    )  # the same study twice, a multi-country study, a study without a country
+    assert literature.studies_per_country(synthetic).to_dict() == {"IND": 1, "NPL": 2}
+    with pytest.raises(ParameterError, match=r"no 'countries' column"):
+        literature.studies_per_country(pd.DataFrame({"study_id": ["a"]}))
+    fig = plots.choropleth(counts, "Studies", "studies", "Source: test", bins=[1, 2, 5, 10, 100])
+    assert _legend(fig)[:2] == ["1", "2–4"] and _fill(fig, "CHN") == maps.class_colours(4)[3]
+
+
+def test_every_country_at_once():
+    """The all-country data of issue 13, simulated: a value for every country of data/geographies.csv."""
+    countries = data.countries(with_figures=False)
+    values = pd.Series(np.arange(len(countries), dtype=float), index=countries)
+    fig = plots.choropleth(values, "t", "u", "Source: test", bins=7)
+    patches = fig.axes[0].patches
+    assert len(patches) == len(maps.boundaries()) and not [p.get_gid() for p in patches if p.get_hatch()]
+    assert len(_legend(fig)) == 8  # seven classes and "no data"
+    drawn = set(maps.boundaries()["iso3"])
+    note = next(t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("Too small"))
+    assert note.replace("\n", " ").endswith(f"and {len(set(countries) - drawn) - 12} more.")

@@ -1,0 +1,140 @@
+"""The world at a glance (issue 14 items 4-5): parameters checked with the valid choices, the ranked frame, the
+distribution by region and income group, and the 08_world plan entries."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from leftbehind import data, literature, reports, world
+from leftbehind.data import derive
+from leftbehind.errors import ParameterError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "snapshots"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("remitances_received_usd", 2020, "latest"),
+            r'indicator "remitances_received_usd" .*Did you mean "remittances_received_usd"',
+        ),
+        (("migrant_stock_share_population", 2020, "latest"), r"not an indicator with values for countries.* Valid: "),
+        (("remittances_received_pct_gdp", 1950, "latest"), r"year 1950: no country has a value .* Valid: .*2020"),
+        (
+            ("remittances_received_pct_gdp", "2020", "latest"),
+            r"year must be a whole number such as 2020, got .2020. \(str\)",
+        ),
+        (("remittances_received_pct_gdp", 2020, "newest"), r'edition "newest" is not an edition of .* Valid: latest'),
+        (("studies", 2020, "wb_mdb_12"), r'edition "wb_mdb_12" is not an edition of the evidence base'),
+        ((None, 2020, "latest"), r"indicator must be a string"),
+    ],
+)
+def test_bad_parameters_name_the_valid_choices(args, message):
+    with pytest.raises(ParameterError, match=message):
+        world.glance(*args)
+
+
+def test_glance_is_the_ranking_with_regions():
+    g = world.glance("remittances_received_pct_gdp", 2020)
+    ranked = data.ranking("remittances_received_pct_gdp", 2020)
+    assert g.frame["geography"].tolist() == ranked["geography"].tolist()
+    assert g.frame["value"].tolist() == ranked["value"].tolist() and g.unit == "percent"
+    assert g.frame["region"].tolist() == [literature.region_of(c) for c in ranked["geography"]]
+    assert not g.income_groups and "income_group" not in g.frame.columns  # no classification in the package yet
+    south_asia = g.frame[g.frame["region"] == "South Asia"]
+    table = world.by_group(g)
+    # computed by hand from the frame: count and median of South Asia
+    assert int(table.loc["South Asia", "countries"]) == len(south_asia)
+    assert table.loc["South Asia", "median"] == pytest.approx(sorted(south_asia["value"])[len(south_asia) // 2])
+    assert table.loc["South Asia", "highest in"] == south_asia.sort_values("value").iloc[-1]["name"]
+    with pytest.raises(ParameterError, match=r"World Bank classification is not in the data package yet"):
+        world.by_group(g, "income_group")
+    assert g.source.startswith("Source: World Bank")
+
+
+def test_income_groups_when_the_classification_exists(data_copy):
+    derive.build_derived(data_copy / "derived", FIXTURES)  # the fixture classification: NPL, PHL, USA
+    g = world.glance("remittances_received_pct_gdp", 2020)
+    assert g.income_groups
+    groups = g.frame.set_index("geography")["income_group"]
+    assert groups["NPL"] == "Lower middle income" and groups["IND"] == ""  # unclassified in the fixture
+    table = world.by_group(g, "income_group")
+    assert list(table.index) == ["Lower middle income"] and int(table["countries"].iloc[0]) == 2
+
+
+def test_studies_glance_counts_the_evidence_base():
+    g = world.glance("studies")
+    counts = literature.studies_per_country()
+    assert dict(zip(g.frame["geography"], g.frame["value"])) == counts.to_dict()
+    assert g.unit == "studies" and g.bins[0] == 1 and g.bins[-1] >= counts.max()
+    assert world.summary_markdown(g).startswith(f"The evidence base holds {len(literature.studies())} primary")
+    assert world.sources_markdown(g).count("\n") + 1 == len(literature.studies())
+
+
+def test_ranking_markdown_escapes_names():
+    frame = pd.DataFrame({"rank": [1, 2], "name": ["<b>A</b>", "[x](javascript:y)"], "value": [3.0, 1.0]})
+    text = world.ranking_markdown(frame, "percent")
+    assert "&lt;b&gt;A&lt;/b&gt;" in text and "\\[x\\](javascript:y)" in text and "<b>" not in text
+
+
+def test_world_plan_entries_and_domains():
+    plan = [r for r in reports.load_plan(reports.default_plan_path()) if r.notebook.stem == "08_world"]
+    assert {r.parameters["indicator"] for r in plan} == {
+        "remittances_received_pct_gdp",
+        "remittances_received_usd",
+        "emigrant_stock",
+        "migrant_stock",
+        "studies",
+    }
+    assert {r.group for r in plan} == {"The world at a glance"}
+    reports.check(plan)
+    bad = [dataclasses.replace(plan[0], parameters={"indicator": "remitances", "edition": "newest"})]
+    with pytest.raises(ParameterError, match=r'parameter "indicator": "remitances" is not a valid value'):
+        reports.check(bad)
+
+
+def test_notebook_defaults_are_valid(tmp_path):
+    import papermill
+
+    nb = Path(__file__).parents[1] / "notebooks" / "08_world.ipynb"
+    shutil.copy(nb, tmp_path)
+    declared = papermill.inspect_notebook(str(tmp_path / nb.name))
+    defaults = {k: ast.literal_eval(v["default"]) for k, v in declared.items()}
+    assert defaults == {"indicator": "remittances_received_pct_gdp", "year": 2020, "edition": "latest"}
+    assert len(world.glance(**defaults).frame) > 0
+
+
+def test_world_report_over_poisoned_data_shows_no_live_markup(tmp_path, data_copy):
+    """A country name and a study title carrying markup reach the 08_world report (ranking tables, the region
+    table, the bibliography) only as text."""
+    import csv
+
+    from conftest import REPO, replace_cell
+    from test_reports import _plan
+    from test_security import _assert_no_live_markup
+
+    def row(path: Path, key_field: str, key: str) -> int:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return next(i for i, r in enumerate(csv.DictReader(fh), start=1) if r[key_field] == key)
+
+    geo = data_copy / "geographies.csv"
+    replace_cell(geo, row(geo, "code", "CHN"), "name", "China<img src=x onerror=alert(1)>")
+    studies = data_copy / "literature" / "studies.csv"
+    replace_cell(studies, row(studies, "study_id", "wickramage2015"), "title", "<script>alert(2)</script>")
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    shutil.copy(REPO / "notebooks" / "08_world.ipynb", nbs)
+    plan = _plan(nbs, [{"name": "world", "notebook": "08_world.ipynb", "parameters": {"indicator": "studies"}}])
+    out = tmp_path / "reports"
+    outcomes = reports.run(plan, out, jobs=1, log=lambda line: None)
+    assert [o.status for o in outcomes] == ["ok"], [o.error for o in outcomes]
+    page = (out / "world.html").read_text(encoding="utf-8")
+    _assert_no_live_markup(page)
+    assert "China&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;script&gt;alert(2)&lt;/script&gt;" in page
