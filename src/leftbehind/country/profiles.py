@@ -16,6 +16,7 @@ from .. import data, literature, meta
 from .._markup import escape_markdown as md
 from ..data.arguments import check_code
 from ..errors import ParameterError
+from .context import figures_used
 from .sentences import fmt_value
 
 #: The labour-sending countries profiled in the report plan (ISO3).
@@ -234,6 +235,7 @@ def sources(iso3: str) -> str:
         data.remittances([iso3], "usd"),
         data.remittances([iso3], "pct_gdp"),
         data.remittances(["LMY"], "pct_gdp"),
+        figures_used(iso3),
     ]
     frames = [f for f in frames if len(f)]
     text = data.sources_markdown(pd.concat(frames)) if frames else "No figures for this country in the data package."
