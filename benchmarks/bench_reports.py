@@ -74,7 +74,13 @@ def _timed(cmd: list[str], sample: bool = False, **kw) -> tuple[float, int]:
 
 
 def _plan_subset(limit: int) -> list[dict]:
-    entries = yaml.safe_load((REPO / "notebooks" / "reports.yaml").read_text(encoding="utf-8"))["reports"]
+    from leftbehind import reports
+
+    plan = reports.load_plan(REPO / "notebooks" / "reports.yaml")  # grids expanded: one entry per report
+    entries = [
+        {"name": r.name, "notebook": r.notebook.name, "title": r.title, "group": r.group, "parameters": r.parameters}
+        for r in plan
+    ]
     first_per_notebook = list({e["notebook"]: e for e in reversed(entries)}.values())[::-1]
     rest = [e for e in entries if e not in first_per_notebook]
     return (first_per_notebook + rest)[:limit]
