@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -371,6 +372,57 @@ def test_grid_over_the_data_package_countries(project, data_copy):
                 [{**entry, "title": "{nom}", "parameters": {"n": 1}, "grid": {"label": {"from": "data.countries"}}}],
             )
         )
+
+
+def test_index_lists_countries_compactly_sorted_with_region_and_income_group(data_copy):
+    """issue 14 item 4: a group of country reports is one table sorted by country name, with region and income
+    group ("–" until the classification is in the data package); other groups keep their thumbnails; the page
+    is the same bytes when rendered again."""
+    from leftbehind.data.derive import CLASSIFICATION_FIELDS
+    from leftbehind.reports.site import render_index
+
+    def entry(name: str, group: str, parameters: dict) -> dict:
+        return {
+            "name": name,
+            "title": name,
+            "group": group,
+            "parameters": parameters,
+            "status": "ok",
+            "error": "",
+            "html": f"{name}.html",
+            "ipynb": None,
+            "failed_ipynb": None,
+            "thumbnail": f"thumbs/{name}.png",
+        }
+
+    manifest = {
+        "leftbehind_version": "0",
+        "reports": [entry(f"p_{c}", "Country profiles", {"country": c}) for c in ("NPL", "KHM", "AFG")]
+        + [entry("map", "Maps", {"region": "all"})],
+    }
+    page = render_index(manifest)
+    assert page == render_index(manifest)
+    rows = re.findall(
+        r'<tr data-search="[^"]*" data-group="Country profiles" data-region="([^"]*)" data-income="([^"]*)">\n<td><a href="([^"]+)"',
+        page,
+    )
+    assert rows == [
+        ("Southern Asia", "–", "p_AFG.html"),
+        ("South-eastern Asia", "–", "p_KHM.html"),
+        ("Southern Asia", "–", "p_NPL.html"),
+    ]
+    assert page.count("<img ") == 1 and 'src="thumbs/map.png"' in page  # thumbnails for the other groups only
+    assert 'name="income"' not in page  # no income-group filter while no income group is known
+    derived = data_copy / "derived"
+    derived.mkdir(exist_ok=True)
+    values = {"code": "NPL", "economy": "Nepal", "region": "South Asia", "income_group": "Lower middle income"}
+    (derived / "classification.csv").write_text(
+        ",".join(CLASSIFICATION_FIELDS) + "\n" + ",".join(values.get(f, "x") for f in CLASSIFICATION_FIELDS) + "\n",
+        encoding="utf-8",
+    )
+    page = render_index(manifest)
+    assert 'data-income="Lower middle income"' in page and "<td>Lower middle income</td>" in page
+    assert '<select name="income"><option value="">all</option><option>Lower middle income</option></select>' in page
 
 
 def test_second_run_is_refused_while_one_holds_the_lock(project):

@@ -19,7 +19,8 @@ from ..errors import ParameterError
 from .context import figures_used
 from .sentences import fmt_value
 
-#: The labour-sending countries profiled in the report plan (ISO3).
+#: The labour-sending countries the collection follows closely (ISO3): the WDI refresh fetches their series and
+#: tests check their coverage. The report plan profiles every country with figures (``data.countries()``).
 PROFILE_COUNTRIES: tuple[str, ...] = (
     "ARM",
     "BGD",
