@@ -127,7 +127,13 @@ def _compute_floor(entries: list[dict], nbs: Path, env: dict[str, str]) -> float
 
 
 def _plan_subset(limit: int) -> list[dict]:
-    entries = yaml.safe_load((REPO / "notebooks" / "reports.yaml").read_text(encoding="utf-8"))["reports"]
+    from leftbehind import reports
+
+    plan = reports.load_plan(REPO / "notebooks" / "reports.yaml")  # grids expanded: one entry per report
+    entries = [
+        {"name": r.name, "notebook": r.notebook.name, "title": r.title, "group": r.group, "parameters": r.parameters}
+        for r in plan
+    ]
     if limit <= 0:
         return entries
     first_per_notebook = list({e["notebook"]: e for e in reversed(entries)}.values())[::-1]

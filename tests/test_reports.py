@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from conftest import REPO
-from leftbehind import reports
+from leftbehind import data, reports
 from leftbehind.errors import ParameterError, PlanError, ReportError
 
 KERNEL = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
@@ -338,6 +339,90 @@ def test_grid_expands_into_safe_deterministic_names(project):
         reports.load_plan(_plan(nbs, [{"name": "p", "notebook": "plot.ipynb", "grid": {"label": ["a b", "a-b"]}}]))
     with pytest.raises(PlanError, match="grid must map exactly one parameter"):
         reports.load_plan(_plan(nbs, [{"name": "p", "notebook": "plot.ipynb", "grid": ["a"]}]))
+
+
+def test_grid_over_the_data_package_countries(project, data_copy):
+    """issue 14 item 3: one entry runs a notebook for every country with figures, titled with its name; a
+    country added to the data package adds a report, and anything but {from: data.countries} is refused."""
+    nbs, _ = project
+    entry = {"name": "p", "notebook": "plot.ipynb", "title": "Profile: {label_name} ({label})"}
+    plan = reports.load_plan(_plan(nbs, [{**entry, "grid": {"label": {"from": "data.countries"}}}]))
+    codes = data.countries()
+    assert [r.name for r in plan] == [f"p_{c}" for c in codes] and len(codes) >= 31
+    assert {r.name: r.title for r in plan}["p_NPL"] == "Profile: Nepal (NPL)"
+    assert all(r.parameters == {"label": c} for r, c in zip(plan, codes))
+    figures = data_copy / "figures.csv"
+    row = next(line for line in figures.read_text(encoding="utf-8").splitlines() if ",NPL," in line)
+    with figures.open("a", encoding="utf-8") as fh:
+        fh.write(row.replace(",NPL,", ",BTN,") + "\n")  # Bhutan gets a figure
+    again = [r.name for r in reports.load_plan(_plan(nbs, [{**entry, "grid": {"label": {"from": "data.countries"}}}]))]
+    assert "p_BTN" in again and len(again) == len(plan) + 1
+    for bad, message in [
+        ({"from": "data.country"}, r'not a valid grid source. Did you mean "data.countries"\? A grid takes a list'),
+        ({"from": "data.countries", "where": "x"}, "with SOURCE one of: data.countries"),
+        ("data.countries", "needs a non-empty list of values or {from: SOURCE}"),
+        ({"from": "os.system"}, "SOURCE one of: data.countries"),
+    ]:
+        with pytest.raises(PlanError, match=message):
+            reports.load_plan(_plan(nbs, [{**entry, "title": "x", "grid": {"label": bad}}]))
+    with pytest.raises(PlanError, match="available: label, label_name, n"):
+        reports.load_plan(
+            _plan(
+                nbs,
+                [{**entry, "title": "{nom}", "parameters": {"n": 1}, "grid": {"label": {"from": "data.countries"}}}],
+            )
+        )
+
+
+def test_index_lists_countries_compactly_sorted_with_region_and_income_group(data_copy):
+    """issue 14 item 4: a group of country reports is one table sorted by country name, with region and income
+    group ("–" until the classification is in the data package); other groups keep their thumbnails; the page
+    is the same bytes when rendered again."""
+    from leftbehind.data.derive import CLASSIFICATION_FIELDS
+    from leftbehind.reports.site import render_index
+
+    def entry(name: str, group: str, parameters: dict) -> dict:
+        return {
+            "name": name,
+            "title": name,
+            "group": group,
+            "parameters": parameters,
+            "status": "ok",
+            "error": "",
+            "html": f"{name}.html",
+            "ipynb": None,
+            "failed_ipynb": None,
+            "thumbnail": f"thumbs/{name}.png",
+        }
+
+    manifest = {
+        "leftbehind_version": "0",
+        "reports": [entry(f"p_{c}", "Country profiles", {"country": c}) for c in ("NPL", "KHM", "AFG")]
+        + [entry("map", "Maps", {"region": "all"})],
+    }
+    page = render_index(manifest)
+    assert page == render_index(manifest)
+    rows = re.findall(
+        r'<tr data-search="[^"]*" data-group="Country profiles" data-region="([^"]*)" data-income="([^"]*)">\n<td><a href="([^"]+)"',
+        page,
+    )
+    assert rows == [
+        ("Southern Asia", "–", "p_AFG.html"),
+        ("South-eastern Asia", "–", "p_KHM.html"),
+        ("Southern Asia", "–", "p_NPL.html"),
+    ]
+    assert page.count("<img ") == 1 and 'src="thumbs/map.png"' in page  # thumbnails for the other groups only
+    assert 'name="income"' not in page  # no income-group filter while no income group is known
+    derived = data_copy / "derived"
+    derived.mkdir(exist_ok=True)
+    values = {"code": "NPL", "economy": "Nepal", "region": "South Asia", "income_group": "Lower middle income"}
+    (derived / "classification.csv").write_text(
+        ",".join(CLASSIFICATION_FIELDS) + "\n" + ",".join(values.get(f, "x") for f in CLASSIFICATION_FIELDS) + "\n",
+        encoding="utf-8",
+    )
+    page = render_index(manifest)
+    assert 'data-income="Lower middle income"' in page and "<td>Lower middle income</td>" in page
+    assert '<select name="income"><option value="">all</option><option>Lower middle income</option></select>' in page
 
 
 def test_second_run_is_refused_while_one_holds_the_lock(project):

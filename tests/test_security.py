@@ -252,3 +252,33 @@ def test_reports_over_poisoned_data_show_no_live_markup(tmp_path, data_copy):
     assert "&lt;script&gt;alert(5)&lt;/script&gt;" in profile
     assert "Sri Lanka&lt;img src=x onerror=alert(10)&gt;" in profile
     assert 'href="https://doi.org/10.1234/%22%3E%3Cimg/src=x/onerror=alert(3)%3E"' in profile
+
+
+def test_index_shows_poisoned_titles_groups_and_country_names_as_text(data_copy):
+    """issue 14 item 4: the index (its search data attributes, filter options and country table included) has
+    one script, its own, and every payload in a title, group, parameter or country name is text."""
+    from leftbehind.reports.site import render_index
+
+    geo = data_copy / "geographies.csv"
+    replace_cell(geo, _row(geo, "code", "NPL"), "name", PAYLOADS[1])
+    replace_cell(geo, _row(geo, "code", "NPL"), "un_region", PAYLOADS[2])
+    entries = [
+        {"name": f"r{i}", "title": p, "group": p, "parameters": {"x": p}, "status": "failed", "error": p}
+        for i, p in enumerate(PAYLOADS)
+    ]
+    entries += [
+        {"name": "c", "title": PAYLOADS[0], "group": "Country profiles", "parameters": {"country": "NPL"}},
+        {"name": "d", "title": "t", "group": "Country profiles", "parameters": {"country": "LKA"}},
+    ]
+    for e in entries:
+        e.update({"html": f"{e['name']}.html", "ipynb": None, "failed_ipynb": None, "error": e.get("error", "")})
+        e.setdefault("status", "ok")
+    page = render_index({"leftbehind_version": "0", "reports": entries})
+    tags = _parse(page).tags
+    assert [t for t, _ in tags].count("script") == 1 and page.count("<script>") == 1
+    _assert_no_live_markup(page.replace(page[page.index("<script>") : page.index("</script>") + 9], ""))
+    text = "".join(_parse(page).text)
+    for payload in (PAYLOADS[0], PAYLOADS[1], PAYLOADS[2]):
+        assert payload in text  # shown as the characters themselves
+    searchable = " ".join(a.get("data-search", "") for _, a in tags)
+    assert PAYLOADS[1].casefold() in searchable  # the attribute holds the text, escaped in the HTML

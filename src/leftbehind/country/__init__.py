@@ -10,12 +10,14 @@ Examples
 >>> p["geography"].unique().tolist()
 ['LKA']
 
-Modules: ``profiles`` (what the data package and the evidence base hold for one country) and ``sentences``
+Modules: ``profiles`` (what the data package and the evidence base hold for one country), ``context`` (the
+country as a destination, and against its region and income group) and ``sentences``
 (Markdown sentences generated from figures; also importable as :mod:`leftbehind.narrative`).
 """
 
 from __future__ import annotations
 
+from .context import briefs_remittances, comparison, destination, rank_among
 from .profiles import (
     PROFILE_COUNTRIES,
     as_of,
@@ -38,4 +40,8 @@ __all__ = [
     "narrative",
     "sources",
     "as_of",
+    "destination",
+    "briefs_remittances",
+    "comparison",
+    "rank_among",
 ]

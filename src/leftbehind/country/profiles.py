@@ -16,9 +16,11 @@ from .. import data, literature, meta
 from .._markup import escape_markdown as md
 from ..data.arguments import check_code
 from ..errors import ParameterError
+from .context import figures_used
 from .sentences import fmt_value
 
-#: The labour-sending countries profiled in the report plan (ISO3).
+#: The labour-sending countries the collection follows closely (ISO3): the WDI refresh fetches their series and
+#: tests check their coverage. The report plan profiles every country with figures (``data.countries()``).
 PROFILE_COUNTRIES: tuple[str, ...] = (
     "ARM",
     "BGD",
@@ -234,6 +236,7 @@ def sources(iso3: str) -> str:
         data.remittances([iso3], "usd"),
         data.remittances([iso3], "pct_gdp"),
         data.remittances(["LMY"], "pct_gdp"),
+        figures_used(iso3),
     ]
     frames = [f for f in frames if len(f)]
     text = data.sources_markdown(pd.concat(frames)) if frames else "No figures for this country in the data package."

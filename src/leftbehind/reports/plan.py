@@ -109,11 +109,11 @@ def load_plan(path: Path) -> list[Report]:
         if not isinstance(params, dict):
             raise PlanError(f"{where}: parameters must be a mapping of name: value")
         expanded = _expand_grid(where, name, params, entry.get("grid"), room=MAX_REPORTS - len(reports))
-        for rname, rparams in expanded:
+        for rname, rparams, labels in expanded:
             if rname in seen and rname != name:
                 raise PlanError(f'{where}: the grid makes report name "{rname}", which is already used')
             seen.add(rname)
-            title = _title(where, str(entry.get("title") or name), rparams)
+            title = _title(where, str(entry.get("title") or name), {**rparams, **labels})
             reports.append(
                 Report(
                     name=rname,
@@ -142,7 +142,8 @@ def _title(where: str, template: str, parameters: dict[str, Any]) -> str:
             out.append(str(parameters[field]))
     except ValueError:
         raise PlanError(
-            f"{where}: title {template!r} must name parameters the entry sets, as {{name}} (no format specification)"
+            f"{where}: title {template!r} must name parameters the entry sets, as {{name}} (no format "
+            f"specification); available: {', '.join(sorted(parameters)) or 'none'}"
         ) from None
     return "".join(out)
 
@@ -153,23 +154,65 @@ def _slug(value: Any) -> str:
     return text or hashlib.sha256(str(value).encode()).hexdigest()[:8]
 
 
+#: What a grid may take its values from instead of a list: ``grid: {country: {from: data.countries}}`` runs
+#: one report per country with figures in the data package (:func:`leftbehind.data.countries`, ISO3 order).
+GRID_SOURCES: tuple[str, ...] = ("data.countries",)
+
+
+def _grid_values(where: str, pname: str, values: Any) -> tuple[list[Any], dict[Any, str]]:
+    """The values of one grid parameter and, for values from :data:`GRID_SOURCES`, their names (shown in a
+    title as ``{<parameter>_name}``). ``values`` is a list, or ``{from: <source>}``.
+
+    Raises
+    ------
+    PlanError
+        For an empty list, or a mapping that is not exactly ``{from: <one of GRID_SOURCES>}``.
+
+    Examples
+    --------
+    >>> values, names = _grid_values("plan", "country", {"from": "data.countries"})
+    >>> "NPL" in values, names["NPL"]
+    (True, 'Nepal')
+    """
+    if isinstance(values, dict):
+        source = values.get("from")
+        if set(values) != {"from"} or source not in GRID_SOURCES:
+            hint = did_you_mean(source, GRID_SOURCES) if isinstance(source, str) else ""
+            raise PlanError(
+                f'{where}: grid parameter "{pname}": {values!r} is not a valid grid source.{hint} A grid takes a '
+                f"list of values or {{from: SOURCE}} with SOURCE one of: {', '.join(GRID_SOURCES)}"
+            )
+        from .. import data
+
+        codes = data.countries()
+        return codes, {code: data.country_name(code) for code in codes}
+    if not isinstance(values, list) or not values:
+        raise PlanError(
+            f'{where}: grid parameter "{pname}" needs a non-empty list of values or {{from: SOURCE}} with SOURCE '
+            f"one of: {', '.join(GRID_SOURCES)}"
+        )
+    return values, {}
+
+
 def _expand_grid(
     where: str, name: str, params: dict[str, Any], grid: Any, room: int = MAX_REPORTS
-) -> list[tuple[str, dict[str, Any]]]:
-    """One (name, parameters) per value of a ``grid: {parameter: [values]}`` entry; the entry itself otherwise.
-    ``room`` is how many more reports the plan may make (:data:`~leftbehind.reports.guards.MAX_REPORTS` in all)."""
+) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
+    """One (name, parameters, title labels) per value of a ``grid: {parameter: [values]}`` (or ``{parameter:
+    {from: SOURCE}}``) entry; the entry itself otherwise. Title labels are ``{"<parameter>_name": name}`` for a
+    value from a source that names its values (:func:`_grid_values`), empty otherwise. ``room`` is how many
+    more reports the plan may make (:data:`~leftbehind.reports.guards.MAX_REPORTS` in all)."""
     too_many = f"{where}: the plan makes more than {MAX_REPORTS} reports, the limit for a plan"
     if grid is None:
         if room < 1:
             raise PlanError(too_many)
-        return [(name, dict(params))]
+        return [(name, dict(params), {})]
     if not isinstance(grid, dict) or len(grid) != 1:
         raise PlanError(
             f"{where}: grid must map exactly one parameter to a list of values, e.g. grid: {{country: [NPL, LKA]}}"
+            f" or grid: {{country: {{from: {GRID_SOURCES[0]}}}}}"
         )
-    ((pname, values),) = grid.items()
-    if not isinstance(values, list) or not values:
-        raise PlanError(f'{where}: grid parameter "{pname}" needs a non-empty list of values')
+    ((pname, given),) = grid.items()
+    values, names = _grid_values(where, str(pname), given)
     if len(values) > room:
         raise PlanError(f'{too_many} (grid parameter "{pname}" has {len(values)} values)')
     out = []
@@ -177,10 +220,11 @@ def _expand_grid(
         rname = f"{name}_{_slug(value)}"
         if not _NAME_RE.match(rname) or ".." in rname:
             raise PlanError(f"{where}: grid value {value!r} does not make a safe report name")
-        out.append((rname, {**params, pname: value}))
-    names = [n for n, _ in out]
-    if len(set(names)) != len(names):
-        raise PlanError(f'{where}: grid values of "{pname}" give the same report name twice: {", ".join(names)}')
+        labels = {f"{pname}_name": names[value]} if value in names else {}
+        out.append((rname, {**params, pname: value}, labels))
+    rnames = [n for n, _, _ in out]
+    if len(set(rnames)) != len(rnames):
+        raise PlanError(f'{where}: grid values of "{pname}" give the same report name twice: {", ".join(rnames)}')
     return out
 
 

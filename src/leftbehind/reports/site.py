@@ -210,15 +210,77 @@ def _write_site(out_dir: Path, manifest: dict[str, Any]) -> None:
             ) from None
 
 
+def _places(entries: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """For each ISO3 code a report of ``entries`` takes as its ``country`` parameter: the country's name, UN M49
+    region and World Bank income group (``"–"`` while the classification is not in the data package or gives
+    none); codes the data package does not know are left out (their reports are listed like any other)."""
+    import pandas as pd
+
+    from .. import data
+    from ..data.classification import classification_table
+    from ..errors import DataError
+
+    geo = data.geographies().set_index("code")
+    try:
+        income = dict(zip(*classification_table()[["code", "income_group"]].T.values))
+    except DataError:
+        income = {}
+    codes = {(e.get("parameters") or {}).get("country") for e in entries}
+    out = {}
+    for code in sorted(c for c in codes if isinstance(c, str) and c in geo.index):
+        region = geo.loc[code, "un_region"]
+        out[code] = {
+            "name": str(geo.loc[code, "name"]),
+            "region": "" if pd.isna(region) else str(region),
+            "income_group": str(income.get(code) or "–"),
+        }
+    return out
+
+
+def _layout(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What the index shows: groups in manifest order, each either a table of countries (every entry of the
+    group has a ``country`` the data package knows; rows sorted by country name) or a list with thumbnails;
+    and the sorted choices of the filters (group, region, income group)."""
+    places = _places(manifest["reports"])
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for entry in manifest["reports"]:
+        code = (entry.get("parameters") or {}).get("country")
+        place = places.get(code) if isinstance(code, str) else None
+        row = {**entry, "place": place, "iso3": code if place else ""}
+        row["search"] = " ".join(
+            str(x)
+            for x in (entry["title"], entry["name"], row["iso3"], *(place.values() if place else ()))
+            if x and x != "–"
+        ).casefold()
+        groups.setdefault(entry["group"], []).append(row)
+    sections: list[dict[str, Any]] = []
+    for group, rows in groups.items():
+        countries = all(r["place"] for r in rows)
+        if countries:
+            rows = sorted(rows, key=lambda r: (r["place"]["name"], r["name"]))
+        sections.append({"group": group, "countries": countries, "entries": rows})
+    places_shown = [r["place"] for rows in groups.values() for r in rows if r["place"]]
+    return {
+        "sections": sections,
+        "groups": list(groups),
+        "regions": sorted({p["region"] for p in places_shown if p["region"]}),
+        "income_groups": sorted({p["income_group"] for p in places_shown if p["income_group"] != "–"}),
+    }
+
+
 def render_index(manifest: dict[str, Any]) -> str:
     """Render ``reports/index.html`` from a manifest (Jinja2, HTML-escaped).
+
+    Country reports (a group whose every report has a ``country`` parameter) are listed in one compact table
+    (name, ISO3, region, income group, link); other groups with their thumbnails. A search box and filters (a
+    few lines of inline JavaScript, no external file) narrow the list; without JavaScript everything is listed.
 
     Examples
     --------
     >>> html = render_index({"leftbehind_version": "0", "reports": [{"name": "a", "title": "<b>A</b>",
     ...     "group": "g", "parameters": {"x": "<script>"}, "status": "ok", "error": "", "html": "a.html",
     ...     "ipynb": "a.ipynb", "failed_ipynb": None, "notebook": "notebooks/a.ipynb"}]})
-    >>> "&lt;script&gt;" in html and "<script>" not in html
+    >>> "&lt;script&gt;" in html and html.count("<script>") == 1  # the page's own script only
     True
     """
     from jinja2 import Environment, PackageLoader, select_autoescape
@@ -230,7 +292,4 @@ def render_index(manifest: dict[str, Any]) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for entry in manifest["reports"]:
-        groups.setdefault(entry["group"], []).append(entry)
-    return env.get_template("index.html.j2").render(groups=groups, manifest=manifest)
+    return env.get_template("index.html.j2").render(manifest=manifest, **_layout(manifest))
