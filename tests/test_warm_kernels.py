@@ -22,7 +22,7 @@ from test_reports import _hashes, _one_step_notebook, _plan
 
 linux_only = pytest.mark.skipif(bool(warm.unavailable()), reason="warm kernels need fork and pidfd_open")
 
-#: A sample of the real plan: one report of each kind of notebook that reads data, pools or draws maps.
+#: A sample of the real plan: a notebook that reads figures and studies, one that pools, one that draws a map.
 SAMPLE = [
     "01_headline_figures",
     "02_labour_migration",
@@ -149,19 +149,28 @@ def test_without_fork_reports_run_cold_with_a_one_line_notice(tmp_path, monkeypa
         warm, "unavailable", lambda: "warm kernels need fork and pidfd_open (Linux); using cold kernels"
     )
     lines: list[str] = []
-    reports.run(_plan(nbs, [{"name": "plain", "notebook": "plain.ipynb"}]), tmp_path / "out", log=lines.append)
+    plan = _plan(nbs, [{"name": "plain", "notebook": "plain.ipynb"}])
+    reports.run(plan, tmp_path / "out", log=lines.append, cold=False)
     assert lines[0] == "warm kernels need fork and pidfd_open (Linux); using cold kernels"
     assert _starts(tmp_path / "out") == {"plain": "cold"}
 
 
-def test_the_start_can_be_chosen_by_environment_and_a_bad_value_is_refused_before_anything_runs(tmp_path, monkeypatch):
+def test_a_small_run_starts_cold_unless_asked_and_the_environment_can_choose(tmp_path, monkeypatch):
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
     _one_step_notebook(nbs / "plain.ipynb", "x: int = 1  # printed", "print(x)")
     plan = _plan(nbs, [{"name": "plain", "notebook": "plain.ipynb"}])
-    monkeypatch.setenv(warm.START_ENV, "cold")
+    monkeypatch.delenv(warm.START_ENV, raising=False)
     reports.run(plan, tmp_path / "out", log=lambda line: None)
-    assert _starts(tmp_path / "out") == {"plain": "cold"}
+    assert _starts(tmp_path / "out") == {"plain": "cold"}  # one report: a template would cost more than it saves
+    if not warm.unavailable():
+        monkeypatch.setenv(warm.START_ENV, "warm")
+        reports.run(plan, tmp_path / "out", log=lambda line: None, force=True)
+        assert _starts(tmp_path / "out") == {"plain": "warm"}
+    monkeypatch.setenv(warm.START_ENV, "cold")
+    four = _plan(nbs, [{"name": f"p{i}", "notebook": "plain.ipynb", "parameters": {"x": i}} for i in range(4)])
+    reports.run(four, tmp_path / "out4", log=lambda line: None)
+    assert set(_starts(tmp_path / "out4").values()) == {"cold"}
     monkeypatch.setenv(warm.START_ENV, "tepid")
     with pytest.raises(
         ParameterError, match=r'LEFTBEHIND_KERNEL_START "tepid" is not a kernel start\. Valid: warm, cold'

@@ -56,6 +56,8 @@ PRELOAD = (
     "leftbehind.literature",
     "leftbehind.plots",
     "leftbehind.country",
+    "leftbehind.world",
+    "geopandas",
 )
 
 #: Environment variables that differ from one report kernel to the next; every other variable must be the

@@ -320,7 +320,7 @@ def _executions(
         return
     from . import warm
 
-    if executor is not None or not warm.wants_warm(cold):
+    if executor is not None or not warm.wants_warm(cold, len(chosen)):
         yield from _started(chosen, workdir, timeout, jobs, executor)
         return
     with contextlib.ExitStack() as running:

@@ -10,7 +10,8 @@ the template for a kernel where the standard one would start a process; papermil
 kernel itself are unchanged, and a report's bytes do not depend on how its kernel started (tested
 against cold kernels).
 
-The template belongs to one run, so it always holds the code, lock and data of that run. Where ``fork``
+The template belongs to one run, so it always holds the code, lock and data of that run; a run of fewer
+than :data:`MIN_REPORTS` reports starts none (it would cost more than it saves) unless asked to. Where ``fork``
 or Linux's ``pidfd_open`` is missing, or the template cannot start, reports run with cold kernels and
 the run says so in one line (:func:`unavailable`). ``--cold`` asks for cold kernels.
 
@@ -68,20 +69,30 @@ def unavailable() -> str:
     return ""
 
 
-def wants_warm(cold: bool | None) -> bool:
-    """Whether a run should try warm kernels: ``not cold`` when the caller says, else :data:`START_ENV`.
+#: Reports a run must execute before it starts a template by itself: the template's imports cost about as
+#: much as two or three cold kernels' own, so a run of fewer reports gains nothing from it.
+MIN_REPORTS = 4
+
+
+def wants_warm(cold: bool | None, reports: int = MIN_REPORTS) -> bool:
+    """Whether a run of ``reports`` executions should fork its kernels from a template: ``not cold`` when the
+    caller says, else what :data:`START_ENV` says, else whether there are at least :data:`MIN_REPORTS`.
 
     Examples
     --------
-    >>> wants_warm(True), wants_warm(False)
-    (False, True)
+    >>> wants_warm(True), wants_warm(False, reports=1), wants_warm(None, reports=40), wants_warm(None, reports=1)
+    (False, True, True, False)
     """
     if cold is not None:
         return not cold
     from ..errors import check_choice
 
-    value = os.environ.get(START_ENV, "").strip() or "warm"
-    return check_choice(f"environment variable {START_ENV}", value, STARTS, "a kernel start", fold=str.lower) == "warm"
+    value = os.environ.get(START_ENV, "").strip()
+    if value:
+        return (
+            check_choice(f"environment variable {START_ENV}", value, STARTS, "a kernel start", fold=str.lower) == "warm"
+        )
+    return reports >= MIN_REPORTS
 
 
 def current() -> Template | None:
