@@ -50,6 +50,8 @@ format: $(STAMP) ## Format the code and apply ruff's safe fixes (then review the
 test: lint ## Run every test: lint first, then unit tests, data-package validation, notebooks (nbval)
 	$(BIN)/frictionless validate data/datapackage.json
 	$(BIN)/python -m pytest tests --doctest-modules src/leftbehind
+	@# kernel lifecycle (interpreter, orphans, signals, deaths) once more with every kernel forked warm
+	LEFTBEHIND_KERNEL_START=warm $(BIN)/python -m pytest -p no:cacheprovider tests/test_report_kernels.py
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 
 reports: docs ## Regenerate every report in notebooks/reports.yaml into reports/ (ARGS="--force --only NAME" to pass options)
