@@ -626,3 +626,15 @@ def test_dask_cluster_gives_the_same_bytes_as_a_local_run(project):
         outcomes = reports.run(plan, out, executor=client.get_executor(), log=lambda line: None)
     assert [o.status for o in outcomes] == ["ok", "ok"]
     assert _hashes(out) == local
+
+
+def test_the_plan_reads_the_countries_as_the_data_package_gives_them():
+    """The grid source ``data.countries`` is read without pandas (a run that finds nothing changed must stay
+    fast); it must give exactly what leftbehind.data gives."""
+    from leftbehind import data
+    from leftbehind.reports.plan import _countries_with_figures
+
+    codes, names = _countries_with_figures()
+    assert codes == data.countries()
+    assert names == {code: data.country_name(code) for code in codes}
+    assert len(codes) >= 30

@@ -60,6 +60,12 @@ def _code_sha256() -> str:
 def _notebook_file_hash(path: Path) -> str:
     """Hash of everything in a notebook file that can reach an executed copy: cells (outputs and execution
     counts excluded, the run replaces them), cell and notebook metadata, format version."""
+    stat = Path(path).stat()
+    return _file_hash(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_hash(path: str, mtime_ns: int, size: int) -> str:  # read once per version of the file
     import nbformat
 
     nb = nbformat.read(path, as_version=4)

@@ -34,6 +34,7 @@ from typing import Any
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
@@ -44,7 +45,16 @@ from traitlets import default
 from .._io import PACKAGE_DIR, REPO_ROOT, data_dir
 from .inputs import _relative
 
-__all__ = ["ENGINE", "KERNEL_ENV", "ReportKernelManager", "mismatch", "record", "runner_answers", "stop_processes"]
+__all__ = [
+    "ENGINE",
+    "KERNEL_ENV",
+    "ReportKernelManager",
+    "WarmProvisioner",
+    "mismatch",
+    "record",
+    "runner_answers",
+    "stop_processes",
+]
 
 #: Environment variable set in every report kernel: ``<run folder name>/<report name>``.
 KERNEL_ENV = "LEFTBEHIND_REPORT_KERNEL"
@@ -94,6 +104,32 @@ class RunnerKernelSpecManager(KernelSpecManager):
         return runner_kernel_spec()
 
 
+class WarmProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, except that the kernel process is forked by the run's template
+    (:func:`.warm.current`). Everything else (connection file, interrupts, process-group signals, shutdown) is
+    the local provisioner's."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        from .warm import current
+
+        warm = current()
+        if warm is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        env = kwargs.get("env")
+        env = dict(os.environ if env is None else env)
+        env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launcher sets it
+        try:
+            forked = warm.fork([os.path.expanduser(s) for s in cmd], env, str(kwargs.get("cwd") or os.getcwd()))
+        except RuntimeError as exc:  # the report still runs, on a cold kernel, and its manifest entry says so
+            print(f"leftbehind: {exc}; starting a cold kernel", file=sys.stderr, flush=True)
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = forked  # type: ignore[assignment]  # Popen's interface, as the provisioner uses it
+        self.pid = forked.pid
+        self.pgid = forked.pid  # the kernel started its own session before the template answered
+        self.cwd = kwargs.get("cwd", Path.cwd())
+        return self.connection_info
+
+
 class ReportKernelManager(AsyncKernelManager):
     """A kernel manager that launches :func:`runner_kernel_spec` whatever kernel name it is given, forked
     from the run's warm template when there is one (:mod:`.warm`)."""
@@ -107,7 +143,7 @@ class ReportKernelManager(AsyncKernelManager):
 
         if self.provisioner is None and warm.current() is not None:
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
-            self.provisioner = warm.WarmProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+            self.provisioner = WarmProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
         return await super()._async_pre_start_kernel(**kw)
 
 

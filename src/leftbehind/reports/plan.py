@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -159,6 +160,26 @@ def _slug(value: Any) -> str:
 GRID_SOURCES: tuple[str, ...] = ("data.countries",)
 
 
+def _countries_with_figures() -> tuple[list[str], dict[str, str]]:
+    """ISO3 codes and names of the countries with figures, as :func:`leftbehind.data.countries` and
+    :func:`leftbehind.data.country_name` give them (a test checks they agree), read with the csv module:
+    deciding that nothing changed must not cost a run the import of pandas."""
+    import csv
+
+    from .._io import data_dir
+
+    folder = data_dir()
+    paths = {
+        r["name"]: folder / r["path"] for r in json.loads((folder / "datapackage.json").read_text("utf-8"))["resources"]
+    }
+    with open(paths["figures"], encoding="utf-8-sig", newline="") as fh:
+        with_figures = {row["geography"] for row in csv.DictReader(fh)}
+    with open(paths["geographies"], encoding="utf-8-sig", newline="") as fh:
+        names = {row["code"]: row["name"] for row in csv.DictReader(fh) if row["kind"] == "country"}
+    codes = sorted(code for code in names if code in with_figures)
+    return codes, {code: names[code] for code in codes}
+
+
 def _grid_values(where: str, pname: str, values: Any) -> tuple[list[Any], dict[Any, str]]:
     """The values of one grid parameter and, for values from :data:`GRID_SOURCES`, their names (shown in a
     title as ``{<parameter>_name}``). ``values`` is a list, or ``{from: <source>}``.
@@ -182,10 +203,7 @@ def _grid_values(where: str, pname: str, values: Any) -> tuple[list[Any], dict[A
                 f'{where}: grid parameter "{pname}": {values!r} is not a valid grid source.{hint} A grid takes a '
                 f"list of values or {{from: SOURCE}} with SOURCE one of: {', '.join(GRID_SOURCES)}"
             )
-        from .. import data
-
-        codes = data.countries()
-        return codes, {code: data.country_name(code) for code in codes}
+        return _countries_with_figures()
     if not isinstance(values, list) or not values:
         raise PlanError(
             f'{where}: grid parameter "{pname}" needs a non-empty list of values or {{from: SOURCE}} with SOURCE '

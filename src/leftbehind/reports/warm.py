@@ -5,7 +5,7 @@ The design (issue 18): one template process per run (:class:`Template`, the prog
 :mod:`leftbehind.reports._template`) imports the heavy modules and parses the data package, then forks a
 new kernel process for every report. Each report therefore starts from the same clean state, a
 copy-on-write copy of the template, and nothing one report does can reach another: no kernel is ever
-reused. The hook is jupyter_client's own: a kernel *provisioner* (:class:`WarmProvisioner`) that asks
+reused. The hook is jupyter_client's own: a kernel *provisioner* (:class:`.kernel.WarmProvisioner`) that asks
 the template for a kernel where the standard one would start a process; papermill, nbclient and the
 kernel itself are unchanged, and a report's bytes do not depend on how its kernel started (tested
 against cold kernels).
@@ -35,15 +35,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.provisioning import LocalProvisioner
-
 from ._template import TAG_ROOM
 
 __all__ = [
     "START_ENV",
     "ForkedKernel",
     "Template",
-    "WarmProvisioner",
     "current",
     "template",
     "unavailable",
@@ -226,30 +223,6 @@ class ForkedKernel:
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
-
-
-class WarmProvisioner(LocalProvisioner):
-    """jupyter_client's local provisioner, except that the kernel process is forked by the run's template
-    (:func:`current`). Everything else (connection file, interrupts, process-group signals, shutdown) is
-    the local provisioner's."""
-
-    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
-        warm = current()
-        if warm is None:
-            return await super().launch_kernel(cmd, **kwargs)
-        env = kwargs.get("env")
-        env = dict(os.environ if env is None else env)
-        env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launcher sets it
-        try:
-            forked = warm.fork([os.path.expanduser(s) for s in cmd], env, str(kwargs.get("cwd") or os.getcwd()))
-        except RuntimeError as exc:  # the report still runs, on a cold kernel, and its manifest entry says so
-            print(f"leftbehind: {exc}; starting a cold kernel", file=sys.stderr, flush=True)
-            return await super().launch_kernel(cmd, **kwargs)
-        self.process = forked  # type: ignore[assignment]  # Popen's interface, as the provisioner uses it
-        self.pid = forked.pid
-        self.pgid = forked.pid  # the kernel started its own session before the template answered
-        self.cwd = kwargs.get("cwd", Path.cwd())
-        return self.connection_info
 
 
 @contextlib.contextmanager
