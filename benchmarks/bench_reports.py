@@ -91,8 +91,8 @@ def _timed(cmd: list[str], sample: bool = False, **kw) -> tuple[float, tuple[int
 
 def _compute_floor(entries: list[dict], nbs: Path, env: dict[str, str]) -> float:
     """Seconds the reports' own cells take in one warm kernel (see (e) in the module docstring)."""
-    import nbformat
     from jupyter_client.manager import start_new_kernel
+    from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     from leftbehind.reports._template import PRELOAD
@@ -116,8 +116,7 @@ def _compute_floor(entries: list[dict], nbs: Path, env: dict[str, str]) -> float
         )
         total = 0.0
         for e in entries:
-            nb = nbformat.read(nbs / e["notebook"], as_version=4)
-            nb = parameterize_notebook(nb, e.get("parameters") or {})
+            nb = parameterize_notebook(load_notebook_node(str(nbs / e["notebook"])), e.get("parameters") or {})
             run("%reset -f")
             total += sum(run(cell.source) for cell in nb.cells if cell.cell_type == "code")
         return total
@@ -174,19 +173,32 @@ def main() -> None:
     env.pop("MPLBACKEND", None)
     env.pop("LEFTBEHIND_KERNEL_START", None)
     env["PYTHONHASHSEED"] = "0"  # as in report kernels
-    result: dict[str, object] = {"reports": len(entries), "jobs": args.jobs}
+
+    def show(**values: object) -> None:  # as soon as measured: a long run that stops later loses nothing
+        for key, value in values.items():
+            print(f"{key:>24}: {value}", flush=True)
+
+    show(reports=len(entries), jobs=args.jobs)
 
     # (b) cold, (w) warm and (c) no-op runs of this runner
     runner = [sys.executable, "-m", "leftbehind", "reports", "--plan", str(nbs / "reports.yaml")]
     runner += ["--out", str(work / "out"), "--jobs", str(args.jobs)]
     cold, cold_peak = _timed(runner + ["--force", "--cold"], sample=True, cwd=REPO, env=env)
-    warm, warm_peak = _timed(runner + ["--force"], sample=True, cwd=REPO, env=env)
-    noop, _ = _timed(runner, cwd=REPO, env=env)
-    compute_floor = _compute_floor(entries, nbs, env) / args.jobs
-    result.update(
+    show(
         cold_s=round(cold, 2),
+        cold_peak_rss_mib=round(cold_peak[0] / 1024),
+        cold_peak_pss_mib=round(cold_peak[1] / 1024),
+    )
+    warm, warm_peak = _timed(runner + ["--force"], sample=True, cwd=REPO, env=env)
+    show(
         warm_s=round(warm, 2),
-        noop_s=round(noop, 2),
+        warm_peak_rss_mib=round(warm_peak[0] / 1024),
+        warm_peak_pss_mib=round(warm_peak[1] / 1024),
+    )
+    noop, _ = _timed(runner, cwd=REPO, env=env)
+    show(noop_s=round(noop, 2))
+    compute_floor = _compute_floor(entries, nbs, env) / args.jobs
+    show(
         compute_floor_s=round(compute_floor, 2),
         warm_over_compute_floor=round(warm / compute_floor, 2),
         warm_over_cold=round(warm / cold, 2),
@@ -200,22 +212,14 @@ def main() -> None:
             nb = json.loads((plain_dir / f"{e['name']}.ipynb").read_text(encoding="utf-8"))
             cells += sum(c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0 for c in nb["cells"])
         floor = (imports * len(entries) + cells) / (os.cpu_count() or 1)
-        result.update(
+        show(
             plain_s=round(plain, 2),
             floor_s=round(floor, 2),
             plain_over_cold=round(plain / cold, 2),
             cold_over_floor=round(cold / floor, 2),
             warm_over_floor=round(warm / floor, 2),
         )
-    result.update(
-        cold_peak_rss_mib=round(cold_peak[0] / 1024),
-        cold_peak_pss_mib=round(cold_peak[1] / 1024),
-        warm_peak_rss_mib=round(warm_peak[0] / 1024),
-        warm_peak_pss_mib=round(warm_peak[1] / 1024),
-        machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-    )
-    for key, value in result.items():
-        print(f"{key:>24}: {value}")
+    show(machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     shutil.rmtree(work, ignore_errors=True)
 
 
