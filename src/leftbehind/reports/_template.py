@@ -188,17 +188,19 @@ def _become_kernel(request: dict[str, Any]) -> None:
         os._exit(code)
 
 
-def _read_request(conn: socket.socket) -> dict[str, Any]:
+def read_message(conn: socket.socket) -> dict[str, Any]:
+    """One message of the template's protocol, a JSON object on one line (requests one way, answers the
+    other); :class:`ConnectionError` when the other end closed first, :class:`ValueError` for anything else."""
     data = b""
     while not data.endswith(b"\n"):
         chunk = conn.recv(65536)
         if not chunk:
-            raise ConnectionError("the requester went away")
+            raise ConnectionError("the other end closed the connection")
         data += chunk
-    request = json.loads(data)
-    if not isinstance(request, dict):
-        raise ValueError("a request is a JSON object")
-    return request
+    message = json.loads(data)
+    if not isinstance(message, dict):
+        raise ValueError(f"a message is a JSON object, not {message!r}")
+    return message
 
 
 def _send(conn: socket.socket, message: dict[str, Any]) -> None:
@@ -266,7 +268,7 @@ def serve(path: str, ready_fd: int) -> None:
             if kind == "listener":
                 conn, _ = listener.accept()
                 try:
-                    request = _read_request(conn)
+                    request = read_message(conn)
                 except (OSError, ValueError) as exc:
                     _send(conn, {"error": f"bad request: {exc}"})
                     conn.close()

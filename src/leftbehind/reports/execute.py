@@ -264,6 +264,16 @@ def _worker_result(report: Report, workdir: Path, exitcode: int | None) -> tuple
     return nb, Outcome(report, "failed", error=error, cell_index=number, cell_source=source)
 
 
+def _preload_executor() -> None:
+    """Import what a worker needs to execute a report (papermill, nbclient, jupyter_client and this package's
+    kernel module, about half a second) in the runner itself: each worker is forked from it per report, and
+    would otherwise import them again for every report."""
+    import nbformat  # noqa: F401
+    import papermill  # noqa: F401
+
+    from . import kernel  # noqa: F401
+
+
 def _in_processes(
     chosen: list[Report], workdir: Path, timeout: int, jobs: int
 ) -> Iterator[tuple[Report, Any, Outcome]]:
@@ -274,6 +284,7 @@ def _in_processes(
 
     from . import kernel
 
+    _preload_executor()  # once here, not in every worker forked from this process
     context = multiprocessing.get_context("fork")
     waiting = list(chosen)
     running: dict[Any, tuple[Report, Any]] = {}

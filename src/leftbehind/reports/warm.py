@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ._template import TAG_ROOM
+from ._template import TAG_ROOM, read_message
 
 __all__ = [
     "START_ENV",
@@ -144,7 +144,7 @@ class Template:
         try:
             conn.connect(self.socket_path)
             conn.sendall(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode("utf-8") + b"\n")
-            reply = _read_line(conn)
+            reply = read_message(conn)
         except (OSError, ValueError) as exc:
             conn.close()
             raise RuntimeError(f"the kernel template did not answer: {exc}") from None
@@ -167,19 +167,6 @@ class Template:
             self.process.wait()
         with contextlib.suppress(OSError):
             os.unlink(self.socket_path)
-
-
-def _read_line(conn: socket.socket, block: bool = True) -> dict[str, Any]:
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = conn.recv(4096)
-        if not chunk:
-            raise ValueError("connection closed")
-        data += chunk
-    message = json.loads(data)
-    if not isinstance(message, dict):
-        raise ValueError(f"unexpected answer {message!r}")
-    return message
 
 
 class ForkedKernel:
@@ -209,7 +196,7 @@ class ForkedKernel:
 
     def _collect(self) -> None:
         try:
-            self.returncode = int(_read_line(self.conn)["exit"])
+            self.returncode = int(read_message(self.conn)["exit"])
         except (OSError, ValueError, KeyError):
             self.returncode = -signal.SIGKILL  # the template is gone, and its kernels with it
         self.conn.close()
