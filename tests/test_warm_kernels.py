@@ -237,6 +237,13 @@ def test_the_template_refuses_other_interpreters_and_environments():
     assert os.environ.get("PATH") is not None  # the test changed nothing of this process
 
 
+def test_the_per_report_variables_are_those_the_runner_sets():
+    from leftbehind.data.tabular import READS_LOG_ENV
+    from leftbehind.reports import _template, kernel
+
+    assert _template.PER_REPORT == (kernel.KERNEL_ENV, READS_LOG_ENV)
+
+
 @linux_only
 def test_a_kernel_that_kills_the_template_fails_alone_and_the_run_goes_on_cold(tmp_path):
     """The template is a warm kernel's parent: a notebook can kill it. Its own report fails, saying its kernel

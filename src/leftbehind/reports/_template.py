@@ -62,7 +62,12 @@ PRELOAD = (
 
 #: Environment variables that differ from one report kernel to the next; every other variable must be the
 #: template's own, since the interpreter and the preloaded modules read them when they started.
-PER_REPORT = ("LEFTBEHIND_REPORT_KERNEL", "LEFTBEHIND_READS_LOG")
+#: Environment variable naming a report kernel's run and report (re-exported as ``kernel.KERNEL_ENV``;
+#: declared here so that this program and the light ``warm`` module need not import the kernel machinery).
+KERNEL_ENV = "LEFTBEHIND_REPORT_KERNEL"
+#: The second is ``leftbehind.data.tabular.READS_LOG_ENV`` (importing it here would import pandas; a test
+#: checks they agree).
+PER_REPORT = (KERNEL_ENV, "LEFTBEHIND_READS_LOG")
 PER_REPORT_PREFIX = "JPY_"
 
 #: Characters the template's own ``LEFTBEHIND_REPORT_KERNEL`` value is padded to, so that each kernel can write
@@ -140,7 +145,7 @@ def retag(tag: str) -> bool:
     """
     import ctypes
 
-    prefix = PER_REPORT[0].encode() + b"="
+    prefix = KERNEL_ENV.encode() + b"="
     new = tag.encode("utf-8")
     try:
         environ = ctypes.POINTER(ctypes.c_void_p).in_dll(ctypes.CDLL(None), "environ")
@@ -168,7 +173,7 @@ def _become_kernel(request: dict[str, Any]) -> None:
         os.dup2(devnull, 0)
         os.close(devnull)
         os.chdir(request["cwd"])
-        retag(request["env"].get(PER_REPORT[0], ""))
+        retag(request["env"].get(KERNEL_ENV, ""))
         os.environ.clear()
         os.environ.update(request["env"])
         random.seed()  # the copy of the template's generator state is not this kernel's

@@ -43,6 +43,7 @@ from traitlets import Any as AnyTrait
 from traitlets import default
 
 from .._io import PACKAGE_DIR, REPO_ROOT, data_dir
+from . import _template
 from .inputs import _relative
 
 __all__ = [
@@ -57,7 +58,7 @@ __all__ = [
 ]
 
 #: Environment variable set in every report kernel: ``<run folder name>/<report name>``.
-KERNEL_ENV = "LEFTBEHIND_REPORT_KERNEL"
+KERNEL_ENV = _template.KERNEL_ENV
 
 #: The papermill engine name under which :class:`ReportEngine` is registered.
 ENGINE = "leftbehind"

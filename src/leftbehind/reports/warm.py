@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ._template import TAG_ROOM, read_message
+from ._template import KERNEL_ENV, TAG_ROOM, read_message
 
 __all__ = [
     "START_ENV",
@@ -106,7 +106,7 @@ class Template:
         ready_r, ready_w = os.pipe()
         env = dict(os.environ)
         # found by kernel.stop_processes(run prefix) on interrupt; room for each kernel's own tag (_template.retag)
-        env["LEFTBEHIND_REPORT_KERNEL"] = tag.ljust(TAG_ROOM, "~")
+        env[KERNEL_ENV] = tag.ljust(TAG_ROOM, "~")
         self.process = subprocess.Popen(
             [
                 sys.executable,
