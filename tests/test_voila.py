@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -61,13 +62,17 @@ def voila_app(tmp_path: Path):
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while True:  # up once it answers over HTTP at all (Voila serves no api/status: 404 counts as up)
         try:
             urllib.request.urlopen(url + "api/status", timeout=2)
+            break
+        except urllib.error.HTTPError:
             break
         except OSError:
             if proc.poll() is not None:
                 pytest.fail(f"voila exited: {proc.stdout.read().decode()[-2000:] if proc.stdout else ''}")
+            if time.monotonic() > deadline:
+                pytest.fail("voila did not answer on its port within 60 s")
             time.sleep(0.5)
     try:
         yield url, proc
