@@ -287,7 +287,8 @@ def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     res = _resource(name)
     file = Path(path) if path is not None else data_dir() / res["path"]
     if path is None:
-        _record_read(name)
+        for read in _with_references(name):
+            _record_read(read)
     try:
         stat = file.stat()
     except OSError as exc:
@@ -303,6 +304,25 @@ def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         _mtime_ns(descriptor_file),
     )
     return frame.copy()
+
+
+def _with_references(name: str) -> list[str]:
+    """``name`` and every resource its foreign keys refer to, transitively: what loading it reads. The first
+    load in a process checks the keys against those resources; later ones (and kernels forked from a process
+    that already loaded it) reuse the check, and must still record the same reads.
+
+    Examples
+    --------
+    >>> _with_references("figures")[:1], "sources" in _with_references("figures")
+    (['figures'], True)
+    """
+    found = [name]
+    for current in found:  # grows while it is read: a breadth-first walk
+        for fk in _resource(current)["schema"].get("foreignKeys", []):
+            ref = fk["reference"].get("resource") or current
+            if ref not in found:
+                found.append(ref)
+    return found
 
 
 @functools.lru_cache(maxsize=64)
