@@ -23,21 +23,25 @@ True
 from __future__ import annotations
 
 import ast
+import asyncio
 import contextlib
 import os
 import platform
 import signal
 import sys
+import time
 import uuid
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
-from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_async, run_sync
 from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import NBClientEngine, papermill_engines
+from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 from papermill.log import logger
 from traitlets import Any as AnyTrait
 from traitlets import default
@@ -49,10 +53,12 @@ from .inputs import _relative
 __all__ = [
     "ENGINE",
     "KERNEL_ENV",
+    "ReportKernelClient",
     "ReportKernelManager",
     "WarmProvisioner",
     "mismatch",
     "record",
+    "running_cell",
     "runner_answers",
     "stop_processes",
 ]
@@ -131,13 +137,67 @@ class WarmProvisioner(LocalProvisioner):
         return self.connection_info
 
 
+class ReportKernelClient(AsyncKernelClient):
+    """jupyter_client's asynchronous client, except for how it ends waiting for a new kernel."""
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        """Wait for the kernel's answer to ``kernel_info`` with IOPub connected, as jupyter_client 8 does; then,
+        where jupyter_client drains IOPub until it has been quiet for 0.2 s (a fixed fifth of a second per
+        report), ask once more and drain up to that request's own ``idle`` status: IOPub is in order, so
+        nothing older than it is left. Falls back to the quiet period if that status does not come."""
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await ensure_async(self.shell_channel.get_msg(timeout=1))
+            except Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply":
+                    try:  # some IOPub message arrives once IOPub is connected; until then, start over
+                        await ensure_async(self.iopub_channel.get_msg(timeout=0.2))
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+        asked = self.kernel_info()
+        await self._drain("shell", lambda m: m["parent_header"].get("msg_id") == asked)
+        await self._drain(
+            "iopub",
+            lambda m: m["parent_header"].get("msg_id") == asked and m["content"].get("execution_state") == "idle",
+        )
+
+    async def _drain(self, channel: str, last: Any) -> None:
+        """Discard messages of ``channel`` up to and including the one ``last`` accepts, or until it has been
+        quiet for 0.2 s."""
+        while True:
+            try:
+                msg = await ensure_async(getattr(self, f"{channel}_channel").get_msg(timeout=0.2))
+            except Empty:
+                return
+            if last(msg):
+                return
+
+    wait_for_ready = _async_wait_for_ready  # the asynchronous client's public name (jupyter_client binds it so)
+
+
 class ReportKernelManager(AsyncKernelManager):
     """A kernel manager that launches :func:`runner_kernel_spec` whatever kernel name it is given, forked
-    from the run's warm template when there is one (:mod:`.warm`)."""
+    from the run's warm template when there is one (:mod:`.warm`), and talks to it with
+    :class:`ReportKernelClient`."""
 
     @default("kernel_spec_manager")
     def _runner_specs(self) -> KernelSpecManager:
         return RunnerKernelSpecManager(parent=self)
+
+    @default("client_factory")
+    def _report_client(self) -> type[ReportKernelClient]:
+        return ReportKernelClient
 
     async def _async_pre_start_kernel(self, **kw: Any) -> Any:
         from . import warm
@@ -146,6 +206,14 @@ class ReportKernelManager(AsyncKernelManager):
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
             self.provisioner = WarmProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
         return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        """Wait for a killed kernel to end, looking after 2, 4, 8 … ms (at most every ``pollinterval`` s) where
+        jupyter_client looks every 100 ms: a kernel killed at the end of its report is gone within a few."""
+        pause = 0.002
+        while await self._async_is_alive():
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, pollinterval)
 
 
 class ReportClient(PapermillNotebookClient):
@@ -198,8 +266,75 @@ class ReportClient(PapermillNotebookClient):
         return answers
 
 
+class ReportExecutionManager(NotebookExecutionManager):
+    """papermill's execution manager, except that it writes the executed notebook when execution starts and
+    ends, and between cells only as often as papermill's ``autosave_cell_every`` allows (every 30 s), where
+    papermill writes it before and after every cell (the JSON of a notebook and its figures, validated and
+    written twice per cell: about 0.4 s per report). What the runner needs meanwhile, the cell being executed
+    should the worker die, goes to a small file beside it (:func:`running_cell`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._between_cells = False
+
+    def save(self, **kwargs: Any) -> None:
+        if not self._between_cells:
+            super().save(**kwargs)
+
+    def _quietly(self, step: Any, *args: Any, **kwargs: Any) -> None:
+        self._between_cells = True
+        try:
+            step(*args, **kwargs)
+        finally:
+            self._between_cells = False
+        self.autosave_cell()
+
+    def cell_start(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+        if self.output_path and cell_index is not None:
+            Path(f"{self.output_path}.cell").write_text(str(cell_index), encoding="utf-8")
+        self._quietly(super().cell_start, cell, cell_index, **kwargs)
+
+    def cell_complete(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+        self._quietly(super().cell_complete, cell, cell_index, **kwargs)
+
+
+def running_cell(output_path: Path) -> int | None:
+    """Index, in the executed notebook at ``output_path``, of the cell its execution started last (``None``
+    before any), as :class:`ReportExecutionManager` records it."""
+    with contextlib.suppress(OSError, ValueError):
+        return int(Path(f"{output_path}.cell").read_text(encoding="utf-8"))
+    return None
+
+
 class ReportEngine(NBClientEngine):
-    """papermill's nbclient engine with :class:`ReportClient` (the rest as in papermill)."""
+    """papermill's nbclient engine with :class:`ReportClient` and :class:`ReportExecutionManager` (the rest as
+    in papermill)."""
+
+    @classmethod
+    def execute_notebook(
+        cls,
+        nb: Any,
+        kernel_name: str,
+        output_path: Any = None,
+        progress_bar: bool = True,
+        log_output: bool = False,
+        autosave_cell_every: int = 30,
+        **kwargs: Any,
+    ) -> Any:
+        nb_man = ReportExecutionManager(
+            nb,
+            output_path=output_path,
+            progress_bar=progress_bar,
+            log_output=log_output,
+            autosave_cell_every=autosave_cell_every,
+        )
+        nb_man.notebook_start()
+        try:
+            cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+        finally:
+            nb_man.cleanup_pbar()
+            nb_man.notebook_complete()
+        return nb_man.nb
 
     @classmethod
     def execute_managed_notebook(
