@@ -24,12 +24,13 @@ Running the plan (:func:`run`, or ``python -m leftbehind reports``):
 
 Modules, one step of the job each: ``guards`` (bounds on plan files, output folders that would overwrite
 sources), ``plan`` (read the plan, expand grids, check parameters), ``domains`` (valid parameter values), ``inspection`` (what a notebook declares),
-``execute`` (a kernel per report, worker processes, what went wrong), ``kernel`` (kernels started with the
+``outcomes`` (what happened to a report), ``execute`` (a kernel per report, worker processes, what went wrong), ``kernel`` (kernels started with the
 runner's own interpreter and asked what they ran; every process they start stopped with them), ``inputs`` (what
 a report depends on: incremental builds), ``notebooks`` (normalise and store notebooks), ``provenance`` (code,
-data and environment of a run), ``publish`` (one report's files, isolated: image checks, HTML, thumbnail,
-writes), ``site`` (provenance header, manifest and index), ``run`` (the whole run: lock, parallel jobs,
-signals).
+data and environment of a run), ``publish`` (one report's files, isolated: image checks, HTML, thumbnail
+rendered by the worker that executed it, written by the runner), ``site`` (provenance header, manifest and
+index), ``warm`` and ``_template`` (kernels forked from a pre-imported template), ``run`` (the whole run: lock,
+parallel jobs, signals).
 
 Examples
 --------
@@ -41,7 +42,7 @@ Examples
 from __future__ import annotations
 
 from .domains import DOMAINS, NOTEBOOK_DOMAINS, RULES
-from .execute import Outcome
+from .outcomes import Outcome
 from .plan import Report, check, default_plan_path, load_plan, select
 from .run import default_output_dir, run
 from .site import render_index

@@ -1,14 +1,13 @@
 """Executing one report: a kernel per report (the runner's own interpreter, see :mod:`.kernel`), its
-environment, what went wrong said plainly (the cell named), HTML exported in this process. Several reports
-run at once each in its own worker process, which an interrupt stops at once. Used by
-:mod:`leftbehind.reports.run`.
+environment, what went wrong said plainly (the cell named). Several reports run at once, each in its own
+worker process, which also renders the report's files (:func:`.publish.render`) and which an interrupt stops
+at once. Used by :mod:`leftbehind.reports.run`.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import dataclasses
 import hashlib
 import os
 import re
@@ -17,48 +16,8 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
+from .outcomes import Outcome, _source_cell_number
 from .plan import Report
-
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    """What happened to one report in a run."""
-
-    report: Report
-    status: str  # "ok" or "failed"
-    error: str = ""
-    cell_index: int | None = None  # 1-based number of the failing cell in the source notebook
-    cell_source: str = ""
-    reads: tuple[str, ...] = ()  # data-package resources the notebook loaded
-    skipped: bool = False  # nothing it depends on changed since its last good run
-    kernel: dict[str, Any] = dataclasses.field(default_factory=dict)  # what the kernel ran (kernel.record)
-
-    def summary(self) -> str:
-        """What went wrong and where, for the run's summary: ``cell 3 ('if fail:'): ValueError: …`` for an
-        exception in a cell; ``cell 3 ('time.sleep(60)') timed out after 45 s``, ``kernel died during cell 3
-        ('os._exit(1)') (exit code 1)``, ``output of cell 3 (…) could not be rendered: …`` otherwise."""
-        if self.cell_index is None:
-            return self.error
-        named = re.compile(rf"\bcell {self.cell_index}\b")
-        where = f"cell {self.cell_index} ({self.cell_source!r})"
-        if named.search(self.error):
-            return named.sub(lambda m: where, self.error, count=1)
-        return f"{where}: {self.error}"
-
-
-def _export_html(nb: Any, title: str, show_code: bool) -> str:
-    from nbconvert import HTMLExporter
-
-    templates = Path(__file__).parent / "templates" / "nbconvert"
-    exporter = HTMLExporter(
-        template_name="leftbehind",
-        extra_template_basedirs=[str(templates)],
-        exclude_input=not show_code,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    return body
 
 
 @contextlib.contextmanager
@@ -93,13 +52,6 @@ def _kernel_environment(reads_log: Path | None = None, tag: str = "") -> Iterato
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-def _source_cell_number(executed: Any, index: int) -> int:
-    """1-based number, in the source notebook, of executed cell ``index`` (papermill's injected-parameters
-    cell is not in the source, so cells after it shift by one)."""
-    injected = [i for i, c in enumerate(executed.cells) if "injected-parameters" in c.metadata.get("tags", [])]
-    return index + 1 - (1 if injected and injected[0] < index else 0)
 
 
 def _kernel_transport(workdir: Path, name: str) -> dict[str, Any]:
@@ -213,16 +165,29 @@ def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]
     return nb, Outcome(report, "ok", reads=tuple(reads), kernel=record)
 
 
-def _execute_job(report: Report, workdir: str, timeout: int) -> tuple[str | None, Outcome]:
-    """Run one report on an executor's worker; the notebook travels back as JSON text."""
+#: What one execution yields: the report, its executed notebook (``None`` once rendered, or if there is none),
+#: its outcome, and its rendered files when the worker rendered them (:class:`.publish.Rendered`).
+Execution = tuple[Report, Any, Outcome, Any]
+
+
+def _execute_job(report: Report, workdir: str, timeout: int, how: Any = None) -> tuple[str | None, Outcome, Any]:
+    """Run one report on a worker (a process of this run or an executor's) and, given ``how`` (a
+    :class:`.publish.Publishing`), render its files there too; the notebook travels back as JSON text only
+    when the runner still needs it (not rendered, or failed)."""
     import nbformat
 
     nb, outcome = _execute(report, Path(workdir), timeout)
-    return (nbformat.writes(nb) if nb is not None else None), outcome
+    rendered = None
+    if how is not None:
+        from .publish import render
+
+        rendered, outcome = render(report, nb, outcome, how)
+    text = nbformat.writes(nb) if nb is not None and rendered is None else None
+    return text, outcome, rendered
 
 
-def _worker(report: Report, workdir: Path, timeout: int) -> None:
-    """Body of a worker process: execute one report, leave the result in the run folder, exit quietly.
+def _worker(report: Report, workdir: Path, timeout: int, how: Any) -> None:
+    """Body of a worker process: execute and render one report, leave the result in the run folder, exit quietly.
 
     Ctrl-C reaches every process of the terminal's group: a worker leaves it to the runner, which stops
     workers and kernels at once. SIGTERM sent to the worker alone stops its kernel and exits."""
@@ -234,13 +199,13 @@ def _worker(report: Report, workdir: Path, timeout: int) -> None:
     signal.signal(signal.SIGINT, lambda signum, frame: None)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
-        text, outcome = _execute_job(report, str(workdir), timeout)
-        write_atomic(workdir / f"{report.name}.result", pickle.dumps((text, outcome)))
+        result = _execute_job(report, str(workdir), timeout, how)
+        write_atomic(workdir / f"{report.name}.result", pickle.dumps(result))
     except BaseException:  # interrupted: the runner reports it
         sys.exit(1)
 
 
-def _worker_result(report: Report, workdir: Path, exitcode: int | None) -> tuple[Any, Outcome]:
+def _worker_result(report: Report, workdir: Path, exitcode: int | None) -> Execution:
     """What a finished worker left; if it died first, a failure saying so (and its kernel is stopped)."""
     import pickle
 
@@ -250,35 +215,35 @@ def _worker_result(report: Report, workdir: Path, exitcode: int | None) -> tuple
 
     result = workdir / f"{report.name}.result"
     if result.exists():
-        text, outcome = pickle.loads(result.read_bytes())
+        text, outcome, rendered = pickle.loads(result.read_bytes())
         result.unlink()
-        return (nbformat.reads(text, as_version=4) if text is not None else None), outcome
+        return report, (nbformat.reads(text, as_version=4) if text is not None else None), outcome, rendered
     kernel.stop_processes(f"{workdir.name}/{report.name}")
     partial = workdir / f"{report.name}.ipynb"
     nb = nbformat.read(partial, as_version=4) if partial.exists() else None
-    cells = nb.cells if nb is not None else []
-    running = [i for i, c in enumerate(cells) if c.metadata.get("papermill", {}).get("status") == "running"]
-    number, source = _cell(nb, running[-1] if running else None)
+    number, source = _cell(nb, kernel.running_cell(partial))
     during = f" during cell {number}" if number is not None else ""
     error = f"the worker process running this report died{during} ({_exit_status(exitcode) or 'no result'})"
-    return nb, Outcome(report, "failed", error=error, cell_index=number, cell_source=source)
+    return report, nb, Outcome(report, "failed", error=error, cell_index=number, cell_source=source), None
 
 
 def _preload_executor() -> None:
-    """Import what a worker needs to execute a report (papermill, nbclient, jupyter_client and this package's
-    kernel module, about half a second) in the runner itself: each worker is forked from it per report, and
-    would otherwise import them again for every report."""
+    """Import what a worker needs to execute and render a report (papermill, nbclient, jupyter_client, this
+    package's kernel module, nbconvert with its templates compiled, Pillow: about a second) in the runner
+    itself: each worker is forked from it per report, and would otherwise do it again for every report."""
     import nbformat  # noqa: F401
     import papermill  # noqa: F401
 
     from . import kernel  # noqa: F401
+    from .publish import preload
+
+    preload()
 
 
-def _in_processes(
-    chosen: list[Report], workdir: Path, timeout: int, jobs: int
-) -> Iterator[tuple[Report, Any, Outcome]]:
-    """Each report in a fresh worker process, ``jobs`` at a time. A worker that dies fails its own report
-    only. Interrupted (or closed early), it kills the workers and every kernel of the run at once."""
+def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, how: Any) -> Iterator[Execution]:
+    """Each report in a fresh worker process, ``jobs`` at a time; a finished worker's place is taken before its
+    result is handed on, so that writing it overlaps the next execution. A worker that dies fails its own
+    report only. Interrupted (or closed early), it kills the workers and every kernel of the run at once."""
     import multiprocessing
     from multiprocessing.connection import wait
 
@@ -288,23 +253,31 @@ def _in_processes(
     context = multiprocessing.get_context("fork")
     waiting = list(chosen)
     running: dict[Any, tuple[Report, Any]] = {}
+
+    def top_up() -> None:
+        while waiting and len(running) < jobs:
+            report = waiting.pop(0)
+            process = context.Process(
+                target=_worker, args=(report, workdir, timeout, how), name=f"report {report.name}"
+            )
+            # no signal may reach the worker before it has set its own handlers
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+            try:
+                process.start()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            running[process.sentinel] = (report, process)
+
     try:
-        while waiting or running:
-            while waiting and len(running) < jobs:
-                report = waiting.pop(0)
-                process = context.Process(target=_worker, args=(report, workdir, timeout), name=f"report {report.name}")
-                # no signal may reach the worker before it has set its own handlers
-                blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-                try:
-                    process.start()
-                finally:
-                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-                running[process.sentinel] = (report, process)
+        top_up()
+        while running:
+            finished = []
             for sentinel in wait(list(running)):
                 report, process = running.pop(sentinel)
                 process.join()
-                nb, outcome = _worker_result(report, workdir, process.exitcode)
-                yield report, nb, outcome
+                finished.append(_worker_result(report, workdir, process.exitcode))
+            top_up()
+            yield from finished
     finally:
         for _, process in running.values():
             process.kill()
@@ -320,49 +293,51 @@ def _executions(
     timeout: int,
     jobs: int | None,
     executor: concurrent.futures.Executor | None,
-    cold: bool | None = None,
     notice: Any = None,
-) -> Generator[tuple[Report, Any, Outcome], None, None]:
+    how: Any = None,
+) -> Generator[Execution, None, None]:
     """Execute the reports, in this process (one job), in worker processes (one kernel per report, each in
-    its own worker process), or on a given executor, yielding each as it finishes. Unless ``cold`` (or
-    on an executor, whose workers may be other machines), each kernel is forked from a warm template
-    (:mod:`.warm`); ``notice`` is told in one line when that cannot be done."""
+    its own worker process), or on a given executor, yielding each as it finishes. Kernels are forked from
+    the run's warm template when it started one (:func:`.warm.template`; never on an executor, whose workers
+    may be other machines), once it is ready; ``notice`` is told in one line if it did not start. Given
+    ``how`` (a :class:`.publish.Publishing`), workers and executors render each report's files where it ran."""
     if not chosen:
         return
     from . import warm
 
-    if executor is not None or not warm.wants_warm(cold, len(chosen)):
-        yield from _started(chosen, workdir, timeout, jobs, executor)
-        return
-    with contextlib.ExitStack() as running:
-        with _kernel_environment():  # the template starts with the environment report kernels get
-            running.enter_context(warm.template(workdir, f"{workdir.name}/~template", notice))
-        yield from _started(chosen, workdir, timeout, jobs, executor)
+    if executor is None:
+        warm.ready(notice)
+    yield from _started(chosen, workdir, timeout, jobs, executor, how)
 
 
 def _started(
-    chosen: list[Report], workdir: Path, timeout: int, jobs: int | None, executor: concurrent.futures.Executor | None
-) -> Generator[tuple[Report, Any, Outcome], None, None]:
+    chosen: list[Report],
+    workdir: Path,
+    timeout: int,
+    jobs: int | None,
+    executor: concurrent.futures.Executor | None,
+    how: Any = None,
+) -> Generator[Execution, None, None]:
     import nbformat
 
     jobs = jobs or os.cpu_count() or 1
     if executor is None and (jobs == 1 or len(chosen) == 1):
         for report in chosen:
             nb, outcome = _execute(report, workdir, timeout)
-            yield report, nb, outcome
+            yield report, nb, outcome, None
         return
     if executor is None:
-        yield from _in_processes(chosen, workdir, timeout, min(jobs, len(chosen)))
+        yield from _in_processes(chosen, workdir, timeout, min(jobs, len(chosen)), how)
         return
-    futures = {executor.submit(_execute_job, r, str(workdir), timeout): r for r in chosen}
+    futures = {executor.submit(_execute_job, r, str(workdir), timeout, how): r for r in chosen}
     try:
         for future in concurrent.futures.as_completed(futures):
             report = futures[future]
             try:
-                text, outcome = future.result()
+                text, outcome, rendered = future.result()
             except Exception as exc:  # a worker died: isolate this report
-                text, outcome = None, Outcome(report, "failed", error=f"{type(exc).__name__}: {exc}")
-            yield report, (nbformat.reads(text, as_version=4) if text is not None else None), outcome
+                text, outcome, rendered = None, Outcome(report, "failed", error=f"{type(exc).__name__}: {exc}"), None
+            yield report, (nbformat.reads(text, as_version=4) if text is not None else None), outcome, rendered
     finally:
         for future in futures:
             future.cancel()

@@ -25,8 +25,6 @@ import copy
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from .._io import write_atomic
 
 __all__ = ["CHECK_TAG", "normalise", "strip_for_storage", "dumps", "write_atomic", "refresh"]
@@ -46,6 +44,7 @@ def normalise(nb: Any, input_path: str | None = None, output_path: str | None = 
 
     Examples
     --------
+    >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
     >>> nb.cells[0].metadata["execution"] = {"iopub.status.busy": "2026-01-01T00:00:00"}
     >>> "execution" in normalise(nb).cells[0].metadata
@@ -78,6 +77,7 @@ def strip_for_storage(nb: Any) -> Any:
 
     Examples
     --------
+    >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(cells=[
     ...     nbformat.v4.new_code_cell("print(1)", outputs=[nbformat.v4.new_output("stream", text="1\\n")]),
     ...     nbformat.v4.new_code_cell("print(2)", metadata={"tags": [CHECK_TAG]},
@@ -104,6 +104,8 @@ def strip_for_storage(nb: Any) -> Any:
 
 def dumps(nb: Any) -> str:
     """Serialise a notebook the same way every time (nbformat 4, sorted keys, trailing newline)."""
+    import nbformat  # imported when first needed: its import takes a second and a half (jsonschema's formats)
+
     return nbformat.writes(nb, version=4) + "\n"
 
 
@@ -115,6 +117,7 @@ def refresh(paths: list[Path], timeout: int = 600) -> list[Path]:
 
     Returns the paths rewritten (those whose stored content changed).
     """
+    import nbformat
     from nbclient import NotebookClient
 
     from .kernel import ReportKernelManager  # this interpreter, not whatever a "python3" kernelspec names

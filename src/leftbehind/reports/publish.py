@@ -1,8 +1,10 @@
 """Publishing one executed report, isolated like its execution: check its image outputs, export the HTML with
-the provenance header, make the thumbnail, then write the files. Whatever goes wrong for one report (an output
-that cannot be rendered, a failing export, a full disk) fails that report with a message naming the cell, or
-else the step, keeps its executed notebook in ``_failed/`` and leaves its last good files in place; the run
-goes on with the others. Used by :mod:`leftbehind.reports.run`.
+the provenance header, make the thumbnail (:func:`render`, done by the worker process that executed the report,
+so that reports render in parallel), then write the files (:func:`publish`, in the runner). Whatever goes wrong
+for one report (an output that cannot be rendered, a failing export, a full disk) fails that report with a
+message naming the cell, or else the step, keeps its executed notebook in ``_failed/`` and leaves its last good
+files in place; the run goes on with the others. Used by :mod:`leftbehind.reports.run` and
+:mod:`leftbehind.reports.execute`.
 
 Examples
 --------
@@ -19,14 +21,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import io
 from pathlib import Path
 from typing import Any
 
 from .._io import write_atomic
-from .execute import Outcome, _export_html, _source_cell_number
 from .inputs import _relative
 from .notebooks import dumps, normalise
+from .outcomes import Outcome, _source_cell_number
 from .plan import Report
 from .site import _with_provenance
 
@@ -118,6 +121,61 @@ def _check_outputs(nb: Any) -> bytes | None:
     return thumb
 
 
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+    """A report's files, made from its executed notebook: what :func:`publish` writes."""
+
+    ipynb: str
+    html: str
+    thumb: bytes | None  # PNG of the first figure, if any
+
+
+@dataclasses.dataclass(frozen=True)
+class Publishing:
+    """How a run renders its reports: its project root, whether code is shown, the provenance of the run."""
+
+    root: Path
+    show_code: bool
+    prov: dict[str, Any]
+
+
+@functools.lru_cache(maxsize=2)
+def _exporter(show_code: bool) -> Any:
+    """The HTML exporter, one per process and ``show_code``: building one compiles its Jinja templates, a
+    third of a second of every export otherwise. Exporting keeps no state between notebooks."""
+    from nbconvert import HTMLExporter
+
+    templates = Path(__file__).parent / "templates" / "nbconvert"
+    return HTMLExporter(
+        template_name="leftbehind",
+        extra_template_basedirs=[str(templates)],
+        exclude_input=not show_code,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+
+
+def _export_html(nb: Any, title: str, show_code: bool) -> str:
+    body, _ = _exporter(show_code).from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body
+
+
+def preload() -> None:
+    """Import and compile what rendering needs (nbconvert and its templates, Pillow), in the runner before it
+    forks its workers: each then renders without importing or compiling them again.
+
+    Examples
+    --------
+    >>> preload()
+    >>> _exporter(False) is _exporter(False)  # built once, then reused
+    True
+    """
+    import nbformat
+    from PIL import Image  # noqa: F401
+
+    _export_html(nbformat.v4.new_notebook(), "", False)
+
+
 def _export(nb: Any, title: str, show_code: bool) -> str:
     """The report's HTML; when the export fails, find the cell it fails on (exporting cells one by one)."""
     try:
@@ -145,16 +203,12 @@ def _save_failed(report: Report, nb: Any, rel_in: str, out_dir: Path) -> str:
     return ""
 
 
-def publish(
-    report: Report, nb: Any, outcome: Outcome, out_dir: Path, root: Path, show_code: bool, prov: dict[str, Any]
-) -> Outcome:
-    """Write one executed report's files (``<name>.ipynb``, ``.html``, ``thumbs/<name>.png``) or, when it
-    failed or cannot be published, its ``_failed/<name>.ipynb``; return its final outcome. Never raises for a
-    problem of this report alone."""
-    rel_in = _relative(report.notebook, root)
+def render(report: Report, nb: Any, outcome: Outcome, how: Publishing) -> tuple[Rendered | None, Outcome]:
+    """The files of one executed report, or ``None`` and the report's failure (an output that cannot be rendered,
+    the cell named; a failing export, the step named). A report that failed to execute is passed through."""
     if outcome.status != "ok":
-        note = _save_failed(report, nb, rel_in, out_dir)
-        return dataclasses.replace(outcome, error=outcome.error + note) if note else outcome
+        return None, outcome
+    rel_in = _relative(report.notebook, how.root)
     step = "preparing the executed notebook"
     try:
         normalise(nb, input_path=rel_in, output_path=f"reports/{report.name}.ipynb")
@@ -162,31 +216,48 @@ def publish(
         step = "checking its image outputs"
         thumb = _check_outputs(nb)
         step = "exporting HTML"
-        html = _export(nb, report.title, show_code)
+        html = _export(nb, report.title, how.show_code)
         step = "adding the provenance header"
-        html = _with_provenance(html, report, rel_in, prov)
+        html = _with_provenance(html, report, rel_in, how.prov)
     except _OutputError as exc:
         number = _source_cell_number(nb, exc.index)
         source = str(nb.cells[exc.index].get("source", ""))
-        failed = Outcome(
+        return None, Outcome(
             report,
             "failed",
             error=f"output of cell {number} could not be rendered: {exc.reason}",
             cell_index=number,
             cell_source=next((ln for ln in source.splitlines() if ln.strip()), ""),
         )
-        return dataclasses.replace(failed, error=failed.error + _save_failed(report, nb, rel_in, out_dir))
     except Exception as exc:
-        failed = Outcome(report, "failed", error=f"{step} failed: {type(exc).__name__}: {_reason(exc)}")
-        return dataclasses.replace(failed, error=failed.error + _save_failed(report, nb, rel_in, out_dir))
+        return None, Outcome(report, "failed", error=f"{step} failed: {type(exc).__name__}: {_reason(exc)}")
+    return Rendered(ipynb, html, thumb), outcome
+
+
+def publish(
+    report: Report,
+    nb: Any,
+    outcome: Outcome,
+    out_dir: Path,
+    how: Publishing,
+    rendered: Rendered | None = None,
+) -> Outcome:
+    """Write one executed report's files (``<name>.ipynb``, ``.html``, ``thumbs/<name>.png``), rendering them
+    first unless ``rendered`` is given, or, when it failed or cannot be published, its
+    ``_failed/<name>.ipynb``; return its final outcome. Never raises for a problem of this report alone."""
+    if rendered is None:
+        rendered, outcome = render(report, nb, outcome, how)
+    if rendered is None or outcome.status != "ok":
+        note = _save_failed(report, nb, _relative(report.notebook, how.root), out_dir)
+        return dataclasses.replace(outcome, error=outcome.error + note) if note else outcome
     target = out_dir / f"{report.name}.ipynb"
     try:
-        write_atomic(target, ipynb)
+        write_atomic(target, rendered.ipynb)
         target = out_dir / f"{report.name}.html"
-        write_atomic(target, html)
+        write_atomic(target, rendered.html)
         target = out_dir / "thumbs" / f"{report.name}.png"
-        if thumb is not None:
-            write_atomic(target, thumb)
+        if rendered.thumb is not None:
+            write_atomic(target, rendered.thumb)
         elif target.exists():
             target.unlink()  # a stale thumbnail of an earlier figure
         target = out_dir / "_failed" / f"{report.name}.ipynb"

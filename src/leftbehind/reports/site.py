@@ -18,8 +18,8 @@ from typing import Any
 from .. import __version__
 from .._io import write_atomic
 from ..errors import ReportError
-from .execute import Outcome
 from .inputs import _inputs, _notebook_source_hash, _relative
+from .outcomes import Outcome
 from .plan import Report
 
 
