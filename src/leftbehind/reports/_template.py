@@ -50,6 +50,7 @@ PRELOAD = (
     "tornado.ioloop",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
+    "ipykernel.debugger",  # debugpy: a tenth of a second of imports in every kernel otherwise
     "leftbehind",
     "leftbehind.data",
     "leftbehind.meta",
@@ -58,6 +59,7 @@ PRELOAD = (
     "leftbehind.country",
     "leftbehind.world",
     "geopandas",
+    "jsonschema",  # snapshot records (maps): its import compiles grammars for two seconds
 )
 
 #: Environment variables that differ from one report kernel to the next; every other variable must be the

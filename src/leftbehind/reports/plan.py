@@ -298,6 +298,7 @@ def check(reports: list[Report]) -> None:
     """
     problems: list[str] = []
     cache: dict[Path, dict[str, dict[str, Any]] | str] = {}
+    choices: dict[Any, list[str]] = {}  # each domain read once per check, however many entries use it
     for r in reports:
         if r.notebook not in cache:
             try:
@@ -332,7 +333,9 @@ def check(reports: list[Report]) -> None:
                 continue
             domain = NOTEBOOK_DOMAINS.get(r.notebook.stem, {}).get(pname) or DOMAINS.get(pname)
             if domain is not None:
-                valid = [str(v) for v in domain()]
+                if domain not in choices:
+                    choices[domain] = [str(v) for v in domain()]
+                valid = choices[domain]
                 values = value if isinstance(value, list) else [value]
                 if not values:
                     problems.append(

@@ -20,12 +20,13 @@ from typing import Any
 
 from .._io import REPO_ROOT
 from ..errors import ReportError
-from .execute import Outcome, _executions
+from .execute import _executions
 from .guards import check_output_dir
 from .inputs import _unchanged
 from .inspection import quiet_inspection
+from .outcomes import Outcome
 from .plan import Report, check, default_plan_path, load_plan, select
-from .publish import publish
+from .publish import Publishing, publish
 from .site import _check_other_plans, _plan_id, _read_manifest, _write_manifest_and_index
 
 __all__ = ["default_output_dir", "run"]
@@ -73,8 +74,8 @@ def run(
         When another run holds the output folder's lock, wait for it instead of failing at once.
     jobs
         Reports executed at once, each kernel in its own worker process (default: the number of cores; at
-        least 1). HTML export and every write happen in this process, each report isolated: one that cannot
-        be exported or written fails alone.
+        least 1). The worker renders its report's files (HTML, thumbnail) and this process writes them, each
+        report isolated: one that cannot be rendered or written fails alone.
     force
         Re-execute every selected report. Without it, a report whose inputs (notebook, parameters, title,
         ``show_code``, the data resources it read, the leftbehind source and templates, the lock file, the
@@ -102,9 +103,9 @@ def run(
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     if jobs is not None and jobs < 1:
         raise ReportError(f"jobs must be at least 1 (reports executed at once), not {jobs}")
-    from .warm import wants_warm
+    from . import warm
 
-    wants_warm(cold)  # a bad LEFTBEHIND_KERNEL_START is refused before anything runs
+    warm.wants_warm(cold)  # a bad LEFTBEHIND_KERNEL_START is refused before anything runs
     plan = load_plan(plan_path)
     check_output_dir(out_dir, plan_path, [r.notebook for r in plan])
     chosen = select(plan, only)
@@ -115,19 +116,39 @@ def run(
 
     prov = {"environment": provenance.environment(), "data_package": provenance.data_package()}
     if force or not (out_dir / "manifest.json").exists():
-        check(chosen)
+        to_check = chosen
     else:  # reports whose inputs are unchanged passed this check when they last ran; check the others
         previous = _read_manifest(out_dir)
-        check(
-            [
-                r
-                for r in chosen
-                if r.name not in previous or not _unchanged(r, previous[r.name], out_dir, prov, show_code, root)
-            ]
-        )
-    with _run_lock(out_dir, wait), _sigterm_as_interrupt():
+        to_check = [
+            r
+            for r in chosen
+            if r.name not in previous or not _unchanged(r, previous[r.name], out_dir, prov, show_code, root)
+        ]
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_sigterm_as_interrupt())  # from here on, a signal stops the run and cleans up
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="leftbehind-run-")))
+        if to_check and executor is None and warm.wants_warm(cold, len(to_check)):
+            from .execute import _kernel_environment
+
+            with _kernel_environment():  # it preloads while the plan is checked (template: same environment)
+                stack.enter_context(warm.template(workdir, f"{workdir.name}/~template", log))
+        check(to_check)
+        stack.enter_context(_run_lock(out_dir, wait))
         return _run_locked(
-            plan, chosen, out_dir, root, show_code, timeout, log, jobs, executor, force, progress, prov, plan_id, cold
+            plan,
+            chosen,
+            out_dir,
+            root,
+            show_code,
+            timeout,
+            log,
+            jobs,
+            executor,
+            force,
+            progress,
+            prov,
+            plan_id,
+            workdir,
         )
 
 
@@ -190,17 +211,18 @@ def _run_locked(
     show_code: bool,
     timeout: int | None,
     log: Callable[[str], None],
-    jobs: int | None = None,
-    executor: concurrent.futures.Executor | None = None,
-    force: bool = False,
-    progress: bool = False,
-    prov: dict[str, Any] | None = None,
-    plan_id: str = "",
-    cold: bool | None = None,
+    jobs: int | None,
+    executor: concurrent.futures.Executor | None,
+    force: bool,
+    progress: bool,
+    prov: dict[str, Any] | None,
+    plan_id: str,
+    workdir: Path,
 ) -> list[Outcome]:
     from . import provenance  # reads versions and git state: only when a run starts
 
     prov = prov or {"environment": provenance.environment(), "data_package": provenance.data_package()}
+    how = Publishing(root, show_code, prov)
     done: dict[str, Outcome] = {}
     previous = _read_manifest(out_dir)
     to_run = []
@@ -220,15 +242,14 @@ def _run_locked(
         log = bar.write
     try:
         with (
-            tempfile.TemporaryDirectory(prefix="leftbehind-run-") as tmp,
             quiet_inspection(),
-            contextlib.closing(_executions(to_run, Path(tmp), timeout or 0, jobs, executor, cold, log)) as executions,
-        ):  # executions closed (workers and kernels stopped) before the temporary folder is removed; 0: no limit
-            for i, (report, nb, outcome) in enumerate(executions, start=1):
+            contextlib.closing(_executions(to_run, workdir, timeout or 0, jobs, executor, log, how)) as executions,
+        ):  # executions closed (workers and kernels stopped) before run() removes its temporary folder; 0: no limit
+            for i, (report, nb, outcome, rendered) in enumerate(executions, start=1):
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix_str(report.name)
-                outcome = publish(report, nb, outcome, out_dir, root, show_code, prov)
+                outcome = publish(report, nb, outcome, out_dir, how, rendered)
                 if outcome.status == "ok":
                     log(f"[{i}/{len(to_run)}] ok      {report.name}")
                 else:

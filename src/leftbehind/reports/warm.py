@@ -31,6 +31,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ __all__ = [
     "ForkedKernel",
     "Template",
     "current",
+    "ready",
     "template",
     "unavailable",
     "wants_warm",
@@ -98,11 +100,13 @@ def current() -> Template | None:
 
 
 class Template:
-    """The template process of one run (see :mod:`leftbehind.reports._template`)."""
+    """The template process of one run (see :mod:`leftbehind.reports._template`). It starts preloading at once;
+    :meth:`await_ready` waits for it to finish (the run checks its plan meanwhile)."""
 
     def __init__(self, folder: Path, tag: str) -> None:
         self.socket_path = str(folder / "warm.sock")
         self.owner = os.getpid()
+        self.ready = False
         ready_r, ready_w = os.pipe()
         env = dict(os.environ)
         # found by kernel.stop_processes(run prefix) on interrupt; room for each kernel's own tag (_template.retag)
@@ -122,13 +126,23 @@ class Template:
             start_new_session=True,  # Ctrl-C is for the runner, which stops the template itself
         )
         os.close(ready_w)
-        try:
-            ready, _, _ = select.select([ready_r], [], [], START_TIMEOUT)
-            self.ready = bool(ready) and os.read(ready_r, 16) == b"ready\n"
-        finally:
-            os.close(ready_r)
-        if not self.ready:
-            self.close()
+        self._ready_pipe: int | None = ready_r
+        self._started = time.monotonic()
+
+    def await_ready(self) -> bool:
+        """Wait until the template has preloaded, at most :data:`START_TIMEOUT` seconds after it started; stop
+        it if it has not. Whether it is ready."""
+        if self._ready_pipe is not None:
+            try:
+                left = max(0.0, START_TIMEOUT - (time.monotonic() - self._started))
+                ready, _, _ = select.select([self._ready_pipe], [], [], left)
+                self.ready = bool(ready) and os.read(self._ready_pipe, 16) == b"ready\n"
+            finally:
+                os.close(self._ready_pipe)
+                self._ready_pipe = None
+            if not self.ready:
+                self.close()
+        return self.ready
 
     def alive(self) -> bool:
         """Started and not known to have stopped (only the process that started it can tell the latter;
@@ -155,6 +169,9 @@ class Template:
 
     def close(self) -> None:
         """Stop the template and every kernel it forked."""
+        if self._ready_pipe is not None:
+            os.close(self._ready_pipe)
+            self._ready_pipe = None
         with contextlib.suppress(OSError):
             if self.process.stdin:
                 self.process.stdin.close()
@@ -214,15 +231,14 @@ class ForkedKernel:
 
 @contextlib.contextmanager
 def template(folder: Path, tag: str, notice: Any = None) -> Iterator[Template | None]:
-    """Run a kernel template for the duration of the block, so that kernels started in it (and in worker
-    processes forked in it) are warm; ``None`` and a one-line ``notice(text)`` where it cannot run."""
+    """Start a kernel template for the duration of the block, in the background: kernels started in the block
+    (and in worker processes forked in it) are warm once :func:`ready` has found it ready. ``None`` and a
+    one-line ``notice(text)`` where it cannot run."""
     global _CURRENT
     why = unavailable()
-    started = None if why else Template(folder, tag)
-    if started is not None and not started.ready:
-        why, started = "the kernel template did not start; using cold kernels", None
     if why and notice is not None:
         notice(why)
+    started = None if why else Template(folder, tag)
     previous, _CURRENT = _CURRENT, started
     try:
         yield started
@@ -230,3 +246,14 @@ def template(folder: Path, tag: str, notice: Any = None) -> Iterator[Template | 
         _CURRENT = previous
         if started is not None:
             started.close()
+
+
+def ready(notice: Any = None) -> Template | None:
+    """This process's template once it has preloaded (waiting for it), or ``None``: there is none, or it did
+    not start in time (``notice`` is then told so in one line, and kernels start cold)."""
+    global _CURRENT
+    if _CURRENT is not None and not _CURRENT.await_ready():
+        _CURRENT = None
+        if notice is not None:
+            notice("the kernel template did not start; using cold kernels")
+    return current()
