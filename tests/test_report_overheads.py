@@ -1,0 +1,157 @@
+"""What a report costs beyond its own cells (issue 18): a kernel that is ready without a fixed wait and leaves no
+stale message behind, the executed notebook written at start and end instead of around every cell, the
+parameter domains read once per check, and a template that preloads while the plan is checked and is gone
+when the check fails."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from queue import Empty
+
+import psutil
+import pytest
+
+from leftbehind import reports
+from leftbehind.errors import ParameterError
+from leftbehind.reports import domains, execute, kernel, warm
+from leftbehind.reports import plan as plan_module
+from test_reports import _one_step_notebook, _plan
+
+linux_only = pytest.mark.skipif(bool(warm.unavailable()), reason="warm kernels need fork and pidfd_open")
+
+
+def test_a_new_kernel_is_ready_with_nothing_stale_on_its_channels(tmp_path):
+    """jupyter_client waits for 0.2 s of quiet on IOPub; ours stops at the idle status of its last kernel_info
+    request. Nothing may be left for the first cell to mistake for its own output."""
+
+    async def start() -> tuple[list[str], list[str], dict]:
+        km = kernel.ReportKernelManager(kernel_name="python3", **execute._kernel_transport(tmp_path, "ready"))
+        await km.start_kernel(cwd=str(tmp_path))
+        kc = km.client()
+        kc.start_channels()
+        try:
+            assert isinstance(kc, kernel.ReportKernelClient)
+            await kc.wait_for_ready(timeout=60)
+            left = {}
+            for channel in ("shell", "iopub"):
+                left[channel] = []
+                while True:
+                    try:
+                        msg = await getattr(kc, f"{channel}_channel").get_msg(timeout=0.3)
+                    except Empty:
+                        break
+                    left[channel].append(msg["msg_type"])
+            msg_id = kc.execute("print(6 * 7)")
+            outputs = []
+            while True:
+                msg = await kc.iopub_channel.get_msg(timeout=30)
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    outputs.append(f"other: {msg['msg_type']}")
+                elif msg["msg_type"] == "stream":
+                    outputs.append(msg["content"]["text"])
+                elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    break
+            reply = await kc.shell_channel.get_msg(timeout=30)
+            return (
+                left["shell"],
+                left["iopub"],
+                {"outputs": outputs, "reply": reply["parent_header"]["msg_id"] == msg_id},
+            )
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    shell, iopub, first = asyncio.run(start())
+    assert shell == [] and iopub == []
+    assert first == {"outputs": ["42\n"], "reply": True}
+
+
+def test_the_executed_notebook_is_written_at_start_and_end_not_around_every_cell(tmp_path, monkeypatch):
+    """papermill writes the whole notebook before and after every cell; the report manager writes it when
+    execution starts and ends, and names the running cell in a small file beside it."""
+    import nbformat
+    import papermill
+    import papermill.engines as engines
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    source = nbs / "cells.ipynb"
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(f"x{i} = {i}\nprint(x{i})") for i in range(8)],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    nbformat.write(nb, source)
+    writes: list[str] = []
+    original = engines.write_ipynb
+
+    def counted(nb: object, path: str) -> None:
+        writes.append(path)
+        original(nb, path)
+
+    monkeypatch.setattr(engines, "write_ipynb", counted)
+    out = tmp_path / "out.ipynb"
+    with execute._kernel_environment():
+        papermill.execute_notebook(
+            str(source),
+            str(out),
+            engine_name=kernel.ENGINE,
+            kernel_name="python3",
+            progress_bar=False,
+            state={},
+            shutdown_kernel="immediate",
+            **execute._kernel_transport(tmp_path, "cells"),
+        )
+    assert len(writes) == 2  # papermill's manager: 18 (start, 8 × 2 around cells, end)
+    executed = nbformat.read(out, as_version=4)
+    assert [c.outputs[0]["text"] for c in executed.cells] == [f"{i}\n" for i in range(8)]
+    assert kernel.running_cell(out) == 7  # the last cell started
+    assert kernel.running_cell(tmp_path / "never.ipynb") is None
+
+
+def test_each_parameter_domain_is_read_once_per_check(tmp_path, monkeypatch):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _one_step_notebook(nbs / "pick.ipynb", 'topic: str = "all"  # a seed topic', "print(topic)")
+    calls = []
+
+    def topics() -> tuple[str, ...]:
+        calls.append(1)
+        return ("all", "health")
+
+    monkeypatch.setitem(domains.DOMAINS, "topic", topics)
+    entries = [{"name": f"t{i}", "notebook": "pick.ipynb", "parameters": {"topic": "health"}} for i in range(6)]
+    plan = plan_module.load_plan(_plan(nbs, entries))
+    plan_module.check(plan)
+    assert len(calls) == 1
+    bad = plan_module.load_plan(
+        _plan(nbs, [*entries, {"name": "x", "notebook": "pick.ipynb", "parameters": {"topic": "wealth"}}])
+    )
+    with pytest.raises(ParameterError, match=r'plan entry "x", parameter "topic": "wealth" is not a valid value'):
+        plan_module.check(bad)
+
+
+@linux_only
+def test_a_plan_that_fails_its_check_leaves_no_template_behind(tmp_path, monkeypatch):
+    """The template starts preloading while the plan is checked: a plan refused by the check stops it."""
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _one_step_notebook(nbs / "plain.ipynb", "x: int = 1  # printed", "print(x)")
+    entries = [{"name": f"p{i}", "notebook": "plain.ipynb", "parameters": {"x": i}} for i in range(4)]
+    entries.append({"name": "bad", "notebook": "plain.ipynb", "parameters": {"x": "one"}})
+    started: list[int] = []
+    real = warm.Template.__init__
+
+    def recorded(self: warm.Template, folder: Path, tag: str) -> None:
+        real(self, folder, tag)
+        started.append(self.process.pid)
+
+    monkeypatch.setattr(warm.Template, "__init__", recorded)
+    with pytest.raises(ParameterError, match=r'plan entry "bad", parameter "x": \'one\' is a str'):
+        reports.run(_plan(nbs, entries), tmp_path / "out", log=lambda line: None, cold=False)
+    assert len(started) == 1  # it did start before the check
+    assert not psutil.pid_exists(started[0]) or psutil.Process(started[0]).status() == psutil.STATUS_ZOMBIE
+    assert not (tmp_path / "out" / "manifest.json").exists()
+    assert warm.current() is None
+    assert os.environ.get(kernel.KERNEL_ENV) is None
