@@ -3,6 +3,7 @@ recomputed, and figures derived from them deterministically, each row naming its
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import json
@@ -231,3 +232,42 @@ def test_boundaries_give_no_figures(tmp_path):
     root = tmp_path / "snapshots"
     shutil.copytree(DATA / "snapshots" / "naturalearth", root / "naturalearth")
     assert derive.build_derived(tmp_path / "out", root) == []
+
+
+def test_the_fast_check_and_jsonschema_agree_on_valid_and_broken_records():
+    """Records are checked by fastjsonschema first (jsonschema's import alone takes 1.5 s) and by jsonschema when
+    that fails: both must agree on what is valid. Every fixture and real record, and for each field of each:
+    removed, emptied, of another type, null; plus an unknown field and a lowercase-only hex digest broken."""
+    import fastjsonschema
+
+    from leftbehind.data import snapshots
+
+    fast, slow = snapshots._fast_validator(), snapshots._validator()
+
+    def fast_ok(record: object) -> bool:
+        try:
+            fast(copy.deepcopy(record))
+            return True
+        except fastjsonschema.JsonSchemaException:
+            return False
+
+    records = [s.meta for s in list_snapshots(FIXTURES) + list_snapshots(DATA / "snapshots")]
+    assert records
+    variants = []
+    for meta in records:
+        variants.append(meta)
+        variants.append({**meta, "unknown_field": 1})
+        variants.append({**meta, "sha256": meta["sha256"].upper()})
+        for key, value in meta.items():
+            variants.append({k: v for k, v in meta.items() if k != key})
+            variants.append({**meta, key: None})
+            variants.append({**meta, key: "" if not isinstance(value, str) else 7})
+            if isinstance(value, str):
+                variants.append({**meta, key: ""})
+                variants.append({**meta, key: value + " trailing"})
+            if isinstance(value, dict):
+                variants.append({**meta, key: {**value, "extra": "x"}})
+                variants.extend({**meta, key: {k: v for k, v in value.items() if k != inner}} for inner in value)
+    verdicts = [(fast_ok(v), slow.is_valid(v)) for v in variants]
+    assert [i for i, (a, b) in enumerate(verdicts) if a != b] == []
+    assert sum(1 for a, _ in verdicts if a) >= len(records) and sum(1 for a, _ in verdicts if not a) > 50

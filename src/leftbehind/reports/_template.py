@@ -59,7 +59,7 @@ PRELOAD = (
     "leftbehind.country",
     "leftbehind.world",
     "geopandas",
-    "jsonschema",  # snapshot records (maps): its import compiles grammars for two seconds
+    "fastjsonschema",  # snapshot records (maps)
 )
 
 #: Environment variables that differ from one report kernel to the next; every other variable must be the
