@@ -141,3 +141,22 @@ def test_missing_data_dir_is_explained(tmp_path, monkeypatch):
     monkeypatch.setattr(_io, "PACKAGE_DIR", tmp_path / "x" / "y")
     with pytest.raises(DataError, match="no data package found"):
         data.data_dir()
+
+
+def test_a_changed_referenced_table_checks_the_foreign_keys_again(data_copy):
+    """A process that loaded figures, then sees sources.csv lose a source that figures cite, must not reuse its
+    earlier check of figures' foreign keys (an analyst's long-lived session; report kernels are new each time)."""
+    import csv
+    import os
+
+    figures = data.load("figures")
+    cited = str(figures["source_id"].iloc[0])
+    path = data_copy / "sources.csv"
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.reader(fh) if r[0] != cited]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # a new version, even on a coarse clock
+    with pytest.raises(DataError, match=rf'data/figures.csv, row \d+, field "source_id": "{cited}" is not a source_id'):
+        data.load("figures")

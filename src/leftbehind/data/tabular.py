@@ -294,7 +294,12 @@ def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     except OSError as exc:
         raise _missing(file, exc) from None
     descriptor_file = data_dir() / "datapackage.json"
-    # Parsed and validated once per version of the file (and of the descriptor); callers get a copy.
+    # the resources its foreign keys are checked against: a new version of one of them means a new check
+    referenced = tuple(
+        (ref, _mtime_ns(data_dir() / _resource(ref)["path"])) for ref in _with_references(name) if ref != name
+    )
+    # Parsed and validated once per version of the file (of the descriptor, of what it refers to); callers get
+    # a copy.
     frame = _load_cached(
         name,
         str(file.resolve()),
@@ -302,6 +307,7 @@ def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         stat.st_size,
         str(descriptor_file),
         _mtime_ns(descriptor_file),
+        referenced,
     )
     return frame.copy()
 
@@ -327,7 +333,13 @@ def _with_references(name: str) -> list[str]:
 
 @functools.lru_cache(maxsize=64)
 def _load_cached(
-    name: str, path: str, mtime_ns: int, size: int, descriptor_path: str, descriptor_mtime_ns: int
+    name: str,
+    path: str,
+    mtime_ns: int,
+    size: int,
+    descriptor_path: str,
+    descriptor_mtime_ns: int,
+    referenced: tuple[tuple[str, int], ...] = (),
 ) -> pd.DataFrame:
     res = _resource(name)
     file = Path(path)
