@@ -6,6 +6,8 @@ when the check fails."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import os
 from pathlib import Path
 from queue import Empty
@@ -155,3 +157,43 @@ def test_a_plan_that_fails_its_check_leaves_no_template_behind(tmp_path, monkeyp
     assert not (tmp_path / "out" / "manifest.json").exists()
     assert warm.current() is None
     assert os.environ.get(kernel.KERNEL_ENV) is None
+
+
+def test_a_notebooks_hashes_read_it_as_nbformat_does(tmp_path):
+    """The incremental-build key hashes a notebook file, and the provenance header each cell's type, source and
+    tags. Read as plain JSON (no nbformat import on a run with nothing to do), both must be what they were read
+    through nbformat: for every notebook of the project and a written one with multi-line sources, tags and a
+    raw cell."""
+    import nbformat
+
+    from conftest import REPO
+    from leftbehind.reports import inputs
+
+    def by_nbformat(path: Path) -> list[list[object]]:
+        nb = nbformat.read(path, as_version=4)
+        return [[c.cell_type, c.source, sorted(c.metadata.get("tags", []))] for c in nb.cells]
+
+    def file_hash_by_nbformat(path: Path) -> str:  # the incremental key's notebook hash, as it was computed
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+        return hashlib.sha256(json.dumps(nb, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+    written = tmp_path / "written.ipynb"
+    nbformat.write(
+        nbformat.v4.new_notebook(
+            cells=[
+                nbformat.v4.new_code_cell("a = 1\nb = 2\n", metadata={"tags": ["parameters", "b-tag"]}),
+                nbformat.v4.new_markdown_cell("# Title\n\ntext"),
+                nbformat.v4.new_raw_cell("raw"),
+            ]
+        ),
+        written,
+    )
+    paths = sorted((REPO / "notebooks").glob("*.ipynb")) + [written]
+    assert len(paths) > 5
+    for path in paths:
+        assert inputs._cell_parts(str(path)) == by_nbformat(path), path.name
+        assert inputs._file_hash(str(path), 0, 0) == file_hash_by_nbformat(path), path.name
+    assert inputs._cell_parts(str(written))[0] == ["code", "a = 1\nb = 2\n", ["b-tag", "parameters"]]

@@ -28,11 +28,15 @@ def _notebook_source_hash(path: Path) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _source_hash(path: str, mtime_ns: int, size: int) -> str:  # read once per version of the file
-    import nbformat
+    return _sha256("\n".join(json.dumps(part) for part in _cell_parts(path)).encode("utf-8"))
 
-    nb = nbformat.read(path, as_version=4)
-    parts = [json.dumps([c.cell_type, c.source, sorted(c.metadata.get("tags", []))]) for c in nb.cells]
-    return _sha256("\n".join(parts).encode("utf-8"))
+
+def _cell_parts(path: str) -> list[list[Any]]:
+    """Each cell's type, source and sorted tags, as nbformat reads them (:func:`_read_v4`)."""
+    return [
+        [cell.get("cell_type"), cell.get("source", ""), sorted((cell.get("metadata") or {}).get("tags", []))]
+        for cell in _read_v4(path)["cells"]
+    ]
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -66,13 +70,27 @@ def _notebook_file_hash(path: Path) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _file_hash(path: str, mtime_ns: int, size: int) -> str:  # read once per version of the file
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
+    nb = _read_v4(path)
+    for cell in nb["cells"]:
         cell.pop("outputs", None)
         cell.pop("execution_count", None)
     return _sha256(json.dumps(nb, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+
+
+def _read_v4(path: str) -> Any:
+    """A notebook as a plain dict, its cell sources joined as nbformat joins them. A version-4 notebook is read
+    as JSON: a run with nothing to do need not import nbformat, which takes from a fifth of a second to a second
+    and a half (jsonschema's format checkers); older versions are converted by nbformat."""
+    with open(path, encoding="utf-8") as fh:
+        raw = json.load(fh)
+    if not isinstance(raw, dict) or raw.get("nbformat") != 4 or not isinstance(raw.get("cells"), list):
+        import nbformat
+
+        raw = json.loads(nbformat.writes(nbformat.read(path, as_version=4)))
+    for cell in raw["cells"]:
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+    return raw
 
 
 def _inputs(report: Report, reads: Iterable[str], prov: dict[str, Any], show_code: bool, root: Path) -> dict[str, Any]:
