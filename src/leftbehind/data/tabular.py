@@ -286,8 +286,9 @@ def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """
     res = _resource(name)
     file = Path(path) if path is not None else data_dir() / res["path"]
+    reads = _with_references(name)
     if path is None:
-        for read in _with_references(name):
+        for read in reads:
             _record_read(read)
     try:
         stat = file.stat()
@@ -295,9 +296,7 @@ def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         raise _missing(file, exc) from None
     descriptor_file = data_dir() / "datapackage.json"
     # the resources its foreign keys are checked against: a new version of one of them means a new check
-    referenced = tuple(
-        (ref, _mtime_ns(data_dir() / _resource(ref)["path"])) for ref in _with_references(name) if ref != name
-    )
+    referenced = tuple((ref, _mtime_ns(data_dir() / _resource(ref)["path"])) for ref in reads if ref != name)
     # Parsed and validated once per version of the file (of the descriptor, of what it refers to); callers get
     # a copy.
     frame = _load_cached(

@@ -20,7 +20,7 @@ from typing import Any
 
 from .._io import REPO_ROOT
 from ..errors import ReportError
-from .execute import _executions
+from .execute import _executions, _kernel_environment
 from .guards import check_output_dir
 from .inputs import _unchanged
 from .inspection import quiet_inspection
@@ -128,8 +128,6 @@ def run(
         stack.enter_context(_sigterm_as_interrupt())  # from here on, a signal stops the run and cleans up
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="leftbehind-run-")))
         if to_check and executor is None and warm.wants_warm(cold, len(to_check)):
-            from .execute import _kernel_environment
-
             with _kernel_environment():  # it preloads while the plan is checked (template: same environment)
                 stack.enter_context(warm.template(workdir, f"{workdir.name}/~template", log))
         check(to_check)
@@ -215,13 +213,10 @@ def _run_locked(
     executor: concurrent.futures.Executor | None,
     force: bool,
     progress: bool,
-    prov: dict[str, Any] | None,
+    prov: dict[str, Any],
     plan_id: str,
     workdir: Path,
 ) -> list[Outcome]:
-    from . import provenance  # reads versions and git state: only when a run starts
-
-    prov = prov or {"environment": provenance.environment(), "data_package": provenance.data_package()}
     how = Publishing(root, show_code, prov)
     done: dict[str, Outcome] = {}
     previous = _read_manifest(out_dir)

@@ -138,8 +138,7 @@ class Template:
                 ready, _, _ = select.select([self._ready_pipe], [], [], left)
                 self.ready = bool(ready) and os.read(self._ready_pipe, 16) == b"ready\n"
             finally:
-                os.close(self._ready_pipe)
-                self._ready_pipe = None
+                self._close_ready_pipe()
             if not self.ready:
                 self.close()
         return self.ready
@@ -150,6 +149,11 @@ class Template:
         return self.ready and (
             self.process.returncode is None if os.getpid() != self.owner else self.process.poll() is None
         )
+
+    def _close_ready_pipe(self) -> None:
+        if self._ready_pipe is not None:
+            os.close(self._ready_pipe)
+            self._ready_pipe = None
 
     def fork(self, argv: list[str], env: dict[str, str], cwd: str) -> ForkedKernel:
         """A new kernel process for ``argv`` (jupyter_client's kernel command), or :class:`RuntimeError`
@@ -169,9 +173,7 @@ class Template:
 
     def close(self) -> None:
         """Stop the template and every kernel it forked."""
-        if self._ready_pipe is not None:
-            os.close(self._ready_pipe)
-            self._ready_pipe = None
+        self._close_ready_pipe()
         with contextlib.suppress(OSError):
             if self.process.stdin:
                 self.process.stdin.close()
