@@ -159,6 +159,40 @@ def test_a_plan_that_fails_its_check_leaves_no_template_behind(tmp_path, monkeyp
     assert os.environ.get(kernel.KERNEL_ENV) is None
 
 
+@linux_only
+def test_the_template_is_started_before_the_runner_imports_the_heavy_modules(tmp_path):
+    """The template preloads on one core while the runner imports the execution machinery and checks the plan on
+    the other: it must be started before the runner has imported pandas, nbformat or jupyter_client (about
+    three seconds of imports that once came first). Seen in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _one_step_notebook(nbs / "plain.ipynb", "x: int = 1  # printed", "print(x)")
+    plan = _plan(nbs, [{"name": f"p{i}", "notebook": "plain.ipynb", "parameters": {"x": i}} for i in range(4)])
+    code = f"""
+import sys
+from pathlib import Path
+from leftbehind import reports
+from leftbehind.reports import warm
+
+class Seen(Exception):
+    pass
+
+def started(self, folder, tag):
+    raise Seen(sorted(m for m in ("pandas", "nbformat", "jupyter_client", "papermill") if m in sys.modules))
+
+warm.Template.__init__ = started
+try:
+    reports.run(Path({str(plan)!r}), Path({str(tmp_path / "out")!r}), log=lambda line: None, cold=False)
+except Seen as exc:
+    print("loaded when the template started:", exc.args[0])
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "loaded when the template started: []", done.stdout + done.stderr
+
+
 def test_a_notebooks_hashes_read_it_as_nbformat_does(tmp_path):
     """The incremental-build key hashes a notebook file, and the provenance header each cell's type, source and
     tags. Read as plain JSON (no nbformat import on a run with nothing to do), both must be what they were read

@@ -25,6 +25,7 @@ from .errors import DataError
 __all__ = [
     "DATA_ENV_VAR",
     "PACKAGE_DIR",
+    "READS_LOG_ENV",
     "REPO_ROOT",
     "data_dir",
     "data_package_hashes",
@@ -35,6 +36,12 @@ __all__ = [
 
 #: Environment variable naming a folder that holds ``datapackage.json`` (overrides the defaults).
 DATA_ENV_VAR = "LEFTBEHIND_DATA_DIR"
+
+#: Environment variable the report runner sets for each report's kernel: a file where
+#: :mod:`leftbehind.data.tabular` records each resource the notebook loads, so that the runner knows which data
+#: files a report depends on (incremental builds). Declared here, not beside its reader, so that the runner
+#: can set it without importing pandas.
+READS_LOG_ENV = "LEFTBEHIND_READS_LOG"
 
 #: The installed ``leftbehind`` package folder.
 PACKAGE_DIR = Path(__file__).resolve().parent

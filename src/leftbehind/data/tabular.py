@@ -23,13 +23,10 @@ from typing import Any
 
 import pandas as pd
 
-from .._io import data_dir, data_source, sha256_file
+from .._io import READS_LOG_ENV, data_dir, data_source, sha256_file
 from ..errors import DataError, did_you_mean
 
 _MISSING = ""
-#: Set by the report runner: a file where each resource a notebook loads is recorded, so that the runner
-#: knows which data files a report depends on (incremental builds).
-READS_LOG_ENV = "LEFTBEHIND_READS_LOG"
 _recorded: set[tuple[str, str]] = set()
 
 

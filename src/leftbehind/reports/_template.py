@@ -35,6 +35,8 @@ import socket
 import sys
 from typing import Any
 
+from leftbehind._io import READS_LOG_ENV
+
 #: Imported before any fork (each is also what a report's first cell would import).
 PRELOAD = (
     "numpy",
@@ -62,14 +64,13 @@ PRELOAD = (
     "fastjsonschema",  # snapshot records (maps)
 )
 
-#: Environment variables that differ from one report kernel to the next; every other variable must be the
-#: template's own, since the interpreter and the preloaded modules read them when they started.
 #: Environment variable naming a report kernel's run and report (re-exported as ``kernel.KERNEL_ENV``;
 #: declared here so that this program and the light ``warm`` module need not import the kernel machinery).
 KERNEL_ENV = "LEFTBEHIND_REPORT_KERNEL"
-#: The second is ``leftbehind.data.tabular.READS_LOG_ENV`` (importing it here would import pandas; a test
-#: checks they agree).
-PER_REPORT = (KERNEL_ENV, "LEFTBEHIND_READS_LOG")
+#: Environment variables that differ from one report kernel to the next (this tag, and the file where the
+#: kernel records the data it reads); every other variable must be the template's own, since the interpreter
+#: and the preloaded modules read them when they started.
+PER_REPORT = (KERNEL_ENV, READS_LOG_ENV)
 PER_REPORT_PREFIX = "JPY_"
 
 #: Characters the template's own ``LEFTBEHIND_REPORT_KERNEL`` value is padded to, so that each kernel can write

@@ -27,9 +27,8 @@ def _kernel_environment(reads_log: Path | None = None, tag: str = "") -> Iterato
     where leftbehind.data records the resources the notebook loads, and the tag that finds the kernel's
     processes (:data:`.kernel.KERNEL_ENV`). Relative PYTHONPATH and LEFTBEHIND_DATA_DIR entries are made
     absolute: the kernel starts in the notebook's folder, and must import what the runner imports."""
-    from .._io import DATA_ENV_VAR
-    from ..data.tabular import READS_LOG_ENV
-    from .kernel import KERNEL_ENV
+    from .._io import DATA_ENV_VAR, READS_LOG_ENV
+    from ._template import KERNEL_ENV  # not from .kernel (jupyter_client) nor .data (pandas): see run()
 
     keys = ("MPLBACKEND", "PYTHONHASHSEED", READS_LOG_ENV, KERNEL_ENV, "PYTHONPATH", DATA_ENV_VAR)
     saved = {k: os.environ.get(k) for k in keys}
@@ -241,7 +240,8 @@ def _preload_executor() -> None:
 
 
 def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, how: Any) -> Iterator[Execution]:
-    """Each report in a fresh worker process, ``jobs`` at a time; a finished worker's place is taken before its
+    """Each report in a fresh worker process (forked from this one, which has imported what they need:
+    :func:`_preload_executor`), ``jobs`` at a time; a finished worker's place is taken before its
     result is handed on, so that writing it overlaps the next execution. A worker that dies fails its own
     report only. Interrupted (or closed early), it kills the workers and every kernel of the run at once."""
     import multiprocessing
@@ -249,7 +249,6 @@ def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, 
 
     from . import kernel
 
-    _preload_executor()  # once here, not in every worker forked from this process
     context = multiprocessing.get_context("fork")
     waiting = list(chosen)
     running: dict[Any, tuple[Report, Any]] = {}
@@ -306,6 +305,7 @@ def _executions(
     from . import warm
 
     if executor is None:
+        _preload_executor()  # once here, not in every worker forked from this process; the template preloads too
         warm.ready(notice)
     yield from _started(chosen, workdir, timeout, jobs, executor, how)
 

@@ -128,7 +128,9 @@ def run(
         stack.enter_context(_sigterm_as_interrupt())  # from here on, a signal stops the run and cleans up
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="leftbehind-run-")))
         if to_check and executor is None and warm.wants_warm(cold, len(to_check)):
-            with _kernel_environment():  # it preloads while the plan is checked (template: same environment)
+            # started first, before this process imports pandas or jupyter_client (checking the plan, preloading
+            # the workers): it preloads on the other core meanwhile, in the kernels' environment
+            with _kernel_environment():
                 stack.enter_context(warm.template(workdir, f"{workdir.name}/~template", log))
         check(to_check)
         stack.enter_context(_run_lock(out_dir, wait))
