@@ -18,7 +18,11 @@ report per notebook first, then more country profiles):
 (e) the compute floor: the notebooks' own cell time in an already-warm process (one kernel that has imported
     what the reports import and read the data package; each report's parameterised cells executed there one
     after another, including rendering figures), summed over the plan and divided by the jobs. No runner can
-    go below it without making the notebooks themselves faster.
+    go below it without making the notebooks themselves faster;
+(f) the runner as it was when issue 18 was filed (commit AS_FILED, the last before warm kernels: its own
+    package, data and runner, extracted with `git archive`), against this runner (warm), both on the reports
+    whose notebooks are byte-identical in both trees (`--as-filed ''` skips it; so does a clone without that
+    commit). `--cold` in (b) is not that runner: it has every per-report fix made since but the warm start.
 
 It prints the times, the ratios, and the peak memory of runs (b) and (w): the largest sum over the runner and
 all its descendants (kernels, workers, template), sampled every 0.1 s, of resident memory (RSS, which counts
@@ -45,6 +49,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+
+#: The last commit before warm kernels: the runner issue 18's "today's runner time" refers to.
+AS_FILED = "e1a89c0"
 
 
 def _field_kib(path: str, field: str) -> int:
@@ -142,6 +149,27 @@ def _plan_subset(limit: int) -> list[dict]:
     return (first_per_notebook + rest)[:limit]
 
 
+def _as_filed_tree(commit: str, work: Path, entries: list[dict]) -> tuple[Path, list[dict]] | None:
+    """Extract ``commit``'s tree into ``work`` and keep the entries whose notebook is byte-identical there;
+    ``None`` when the commit is not in this clone."""
+    import io
+    import tarfile
+
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit], capture_output=True)
+    if archive.returncode != 0:
+        return None
+    tree = work / f"as-filed-{commit}"
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(tree, filter="data")
+    same = [
+        e
+        for e in entries
+        if (tree / "notebooks" / e["notebook"]).is_file()
+        and (tree / "notebooks" / e["notebook"]).read_bytes() == (REPO / "notebooks" / e["notebook"]).read_bytes()
+    ]
+    return tree, same
+
+
 def _plain_way(entries: list[dict], nbs: Path, plain_dir: Path, env: dict[str, str]) -> float:
     plain_dir.mkdir()
     start = time.perf_counter()
@@ -165,6 +193,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="number of reports (default 0: the whole plan)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-plain", action="store_true", help="skip the plain way (a) and the floor (d)")
+    parser.add_argument("--as-filed", default=AS_FILED, metavar="COMMIT", help="the runner of (f); '' skips (f)")
     args = parser.parse_args()
     entries = _plan_subset(args.limit)
     work = Path(tempfile.mkdtemp(prefix="leftbehind-bench-"))
@@ -197,6 +226,30 @@ def main() -> None:
         warm_over_compute_floor=round(warm / compute_floor, 2),
         warm_over_cold=round(warm / cold, 2),
     )
+    tree = _as_filed_tree(args.as_filed, work, entries) if args.as_filed else None
+    if tree is not None:  # (f): the same reports, its runner then the current one, one after the other
+        old_tree, same = tree
+        subset = {"reports": same}
+        (old_tree / "notebooks" / "bench.yaml").write_text(yaml.safe_dump(subset, sort_keys=False), encoding="utf-8")
+        (nbs / "bench-subset.yaml").write_text(yaml.safe_dump(subset, sort_keys=False), encoding="utf-8")
+        old_env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(old_tree / "src"), env.get("PYTHONPATH")]))}
+        as_filed, _ = _timed(
+            [sys.executable, "-m", "leftbehind", "reports", "--plan", str(old_tree / "notebooks" / "bench.yaml")]
+            + ["--out", str(work / "out-as-filed"), "--jobs", str(args.jobs), "--force"],
+            cwd=old_tree,
+            env=old_env,
+        )
+        now = [sys.executable, "-m", "leftbehind", "reports", "--plan", str(nbs / "bench-subset.yaml")]
+        warm_same, _ = _timed(
+            now + ["--out", str(work / "out-subset"), "--jobs", str(args.jobs), "--force"], cwd=REPO, env=env
+        )
+        show(
+            as_filed_commit=args.as_filed,
+            as_filed_reports=len(same),
+            as_filed_s=round(as_filed, 2),
+            warm_same_reports_s=round(warm_same, 2),
+            warm_over_as_filed=round(warm_same / as_filed, 2),
+        )
     for start, flags in (("cold", ["--force", "--cold"]), ("warm", ["--force"])):  # memory, in runs of their own
         _, peak = _timed(runner + flags, sample=True, cwd=REPO, env=env)
         show(**{f"{start}_peak_rss_mib": round(peak[0] / 1024), f"{start}_peak_pss_mib": round(peak[1] / 1024)})
