@@ -29,8 +29,9 @@ def test_a_new_kernel_is_ready_with_nothing_stale_on_its_channels(tmp_path):
     request. Nothing may be left for the first cell to mistake for its own output."""
 
     async def start() -> tuple[list[str], list[str], dict]:
-        km = kernel.ReportKernelManager(kernel_name="python3", **execute._kernel_transport(tmp_path, "ready"))
-        await km.start_kernel(cwd=str(tmp_path))
+        options = execute._kernel_options(tmp_path, "ready")
+        km = kernel.ReportKernelManager(kernel_name="python3", config=options["config"])
+        await km.start_kernel(cwd=str(tmp_path), extra_arguments=options["extra_arguments"])
         kc = km.client()
         kc.start_channels()
         try:
@@ -103,7 +104,7 @@ def test_the_executed_notebook_is_written_at_start_and_end_not_around_every_cell
             progress_bar=False,
             state={},
             shutdown_kernel="immediate",
-            **execute._kernel_transport(tmp_path, "cells"),
+            **execute._kernel_options(tmp_path, "cells"),
         )
     assert len(writes) == 2  # papermill's manager: 18 (start, 8 × 2 around cells, end)
     executed = nbformat.read(out, as_version=4)
@@ -145,8 +146,8 @@ def test_a_plan_that_fails_its_check_leaves_no_template_behind(tmp_path, monkeyp
     started: list[int] = []
     real = warm.Template.__init__
 
-    def recorded(self: warm.Template, folder: Path, tag: str) -> None:
-        real(self, folder, tag)
+    def recorded(self: warm.Template, folder: Path, tag: str, cwd: Path | None = None) -> None:
+        real(self, folder, tag, cwd)
         started.append(self.process.pid)
 
     monkeypatch.setattr(warm.Template, "__init__", recorded)
@@ -180,7 +181,7 @@ from leftbehind.reports import warm
 class Seen(Exception):
     pass
 
-def started(self, folder, tag):
+def started(self, folder, tag, cwd=None):
     raise Seen(sorted(m for m in ("pandas", "nbformat", "jupyter_client", "papermill") if m in sys.modules))
 
 warm.Template.__init__ = started

@@ -65,11 +65,17 @@ def test_a_sample_of_the_plan_is_byte_identical_warm_and_cold(tmp_path):
 
 STATE = textwrap.dedent(
     """
-    import json, os, sys, pathlib
+    import importlib.util, json, os, sys, pathlib
+    import matplotlib
     import pandas as pd
     import leftbehind
     seen = {
         "planted": getattr(leftbehind, "planted", None),
+        "path": sys.path,
+        "matplotlibrc": matplotlib.matplotlib_fname(),
+        "linewidth": matplotlib.rcParams["lines.linewidth"],
+        "probe": importlib.util.find_spec("runner_folder_probe") is not None,
+        "profile": globals().get("FROM_THE_USER_PROFILE"),
         "max_columns": pd.get_option("display.max_columns"),
         "mpl_backend": __import__("matplotlib").get_backend(),
         "env": os.environ.get("LEFTBEHIND_REPORT_KERNEL", "").split("/")[-1],
@@ -87,9 +93,20 @@ STATE = textwrap.dedent(
 
 
 @linux_only
-def test_each_report_starts_from_the_same_clean_state(tmp_path):
+def test_each_report_starts_from_the_same_clean_state(tmp_path, monkeypatch):
     """... leaves it to no other report: each kernel is a new process, forked from the template, with its own
-    session, its report's environment and folder, and what a cold kernel would see."""
+    session, its report's environment and folder, and what a cold kernel would see: the same module path
+    (not the runner's folder, where a module and a matplotlibrc wait), the same matplotlib settings, and
+    nothing of the user's IPython profile (whose startup file would plant a name)."""
+    runner_folder = tmp_path / "elsewhere"
+    runner_folder.mkdir()
+    (runner_folder / "runner_folder_probe.py").write_text("", encoding="utf-8")
+    (runner_folder / "matplotlibrc").write_text("lines.linewidth: 7\n", encoding="utf-8")
+    monkeypatch.chdir(runner_folder)
+    startup = tmp_path / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-plant.py").write_text("FROM_THE_USER_PROFILE = 1\n", encoding="utf-8")
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
     _one_step_notebook(nbs / "state.ipynb", 'which: str = "a"  # report name\nout: str = ""  # result file', STATE)
@@ -114,8 +131,10 @@ def test_each_report_starts_from_the_same_clean_state(tmp_path):
         assert state["planted"] is None  # nothing from the report before
         assert state["env"] == name
         assert state["pgid"] == state["pid"]  # its own process group, as jupyter_client's launcher gives
-        for key in ("max_columns", "mpl_backend", "argv0", "main", "cwd", "planted"):
+        for key in ("max_columns", "mpl_backend", "argv0", "main", "cwd", "planted", "path", "matplotlibrc"):
             assert state[key] == cold[key], key
+        assert (state["linewidth"], state["probe"], state["profile"]) == (cold["linewidth"], False, None)
+    assert cold["linewidth"] != 7  # the runner's folder is not the kernels'; its matplotlibrc is not read
     assert len({state["pid"] for state in seen.values()}) == len(names)
 
 

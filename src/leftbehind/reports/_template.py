@@ -33,6 +33,7 @@ import selectors
 import signal
 import socket
 import sys
+from pathlib import Path
 from typing import Any
 
 from leftbehind._io import READS_LOG_ENV
@@ -107,8 +108,10 @@ def _preload() -> None:
             tabular.load(name)
 
 
-def refusal(request: dict[str, Any], start_env: dict[str, str]) -> str:
-    """Why this template cannot stand in for the requested kernel; ``""`` when it can.
+def refusal(request: dict[str, Any], start_env: dict[str, str], start_cwd: str = "") -> str:
+    """Why this template cannot stand in for the requested kernel; ``""`` when it can. Given ``start_cwd``, the
+    folder the template started in, a kernel must run there too: what is imported reads some files from the
+    working folder (matplotlib a ``matplotlibrc``), as a cold kernel would from its own.
 
     Examples
     --------
@@ -118,6 +121,8 @@ def refusal(request: dict[str, Any], start_env: dict[str, str]) -> str:
     ''
     >>> refusal({"argv": cmd, "env": {"PATH": "/usr/bin"}, "cwd": "."}, env)
     'environment differs from the template: PATH'
+    >>> refusal({"argv": cmd, "env": env, "cwd": "/"}, env, start_cwd="/tmp")
+    "working folder differs from the template's (/tmp): /"
     """
     argv = request.get("argv")
     if not isinstance(argv, list) or argv[: 1 + len(LAUNCHER)] != [sys.executable, *LAUNCHER]:
@@ -125,6 +130,11 @@ def refusal(request: dict[str, Any], start_env: dict[str, str]) -> str:
     env = request.get("env")
     if not isinstance(env, dict):
         return "no environment given"
+    cwd = request.get("cwd")
+    if not isinstance(cwd, str):
+        return "no working folder given"
+    if start_cwd and os.path.realpath(cwd) != os.path.realpath(start_cwd):
+        return f"working folder differs from the template's ({start_cwd}): {cwd}"
 
     def fixed(e: dict[str, str]) -> dict[str, str]:
         return {k: v for k, v in e.items() if k not in PER_REPORT and not k.startswith(PER_REPORT_PREFIX)}
@@ -176,6 +186,8 @@ def _become_kernel(request: dict[str, Any]) -> None:
         os.dup2(devnull, 0)
         os.close(devnull)
         os.chdir(request["cwd"])
+        # what `python -m ipykernel_launcher` starts with: its folder first on the path (the launcher removes it)
+        sys.path.insert(0, os.getcwd())
         retag(request["env"].get(KERNEL_ENV, ""))
         os.environ.clear()
         os.environ.update(request["env"])
@@ -250,7 +262,9 @@ def _kill_group(pid: int) -> None:
 def serve(path: str, ready_fd: int) -> None:
     """Preload, then fork kernels on request until standard input closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner stops this process; Ctrl-C is for the runner
-    start_env = dict(os.environ)
+    start_env, start_cwd = dict(os.environ), os.getcwd()
+    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path(start_cwd)):  # as ipykernel_launcher does:
+        del sys.path[0]  # `-m` put the working folder first on the path; nothing preloaded may come from it
     _preload()
     gc.collect()
     gc.freeze()  # keep the collector off the preloaded objects, so kernels share their pages
@@ -281,7 +295,7 @@ def serve(path: str, ready_fd: int) -> None:
                     _send(conn, {"error": f"bad request: {exc}"})
                     conn.close()
                     continue
-                why = refusal(request, start_env)
+                why = refusal(request, start_env, start_cwd)
                 if why:
                     _send(conn, {"error": why})
                     conn.close()

@@ -53,19 +53,25 @@ def _kernel_environment(reads_log: Path | None = None, tag: str = "") -> Iterato
                 os.environ[key] = value
 
 
-def _kernel_transport(workdir: Path, name: str) -> dict[str, Any]:
+def _kernel_options(workdir: Path, name: str) -> dict[str, Any]:
     """Extra nbclient options: on POSIX, talk to the kernel over Unix-domain sockets in the run's private
     temporary folder instead of loopback TCP ports. No port is opened for other local users, and
     ipykernel no longer warns, once per report, that it is "running over TCP without encryption".
     The socket path is kept short (Unix sockets allow about 100 characters). The connection file is
-    written there too, so an interrupted run leaves nothing in Jupyter's runtime folder."""
+    written there too, so an interrupted run leaves nothing in Jupyter's runtime folder.
+
+    The kernel's IPython folder is the run's own (empty) one too: a report must not depend on whoever runs
+    it, and the user's IPython profile (``~/.ipython`` or ``IPYTHONDIR``) would otherwise run its startup
+    files and apply its ``ipython_kernel_config.py`` in every report kernel."""
     from traitlets.config import Config
 
     tag = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
     options: dict[str, Any] = {"connection_file": str(workdir / f"k{tag}.json")}
     if os.name == "posix":
         options.update({"transport": "ipc", "ip": str(workdir / f"k{tag}")})
-    return {"config": Config({"KernelManager": options})}
+    ipython = workdir / "ipython"
+    (ipython / "profile_default").mkdir(parents=True, exist_ok=True)  # IPython creates a profile, not its folder
+    return {"config": Config({"KernelManager": options}), "extra_arguments": [f"--ipython-dir={ipython}"]}
 
 
 def _exit_status(code: int | None) -> str:
@@ -137,7 +143,7 @@ def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]
                 execution_timeout=timeout,
                 start_timeout=120,
                 shutdown_kernel="immediate",  # outputs are collected by then; a graceful shutdown only waits
-                **_kernel_transport(workdir, report.name),
+                **_kernel_options(workdir, report.name),
             )
     except PapermillExecutionError as exc:
         nb = nbformat.read(out_path, as_version=4)

@@ -10,6 +10,7 @@ Examples
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import sys
@@ -131,7 +132,8 @@ def run(
             # started first, before this process imports pandas or jupyter_client (checking the plan, preloading
             # the workers): it preloads on the other core meanwhile, in the kernels' environment
             with _kernel_environment():
-                stack.enter_context(warm.template(workdir, f"{workdir.name}/~template", log))
+                folder = collections.Counter(r.notebook.parent.resolve() for r in to_check).most_common(1)[0][0]
+                stack.enter_context(warm.template(workdir, f"{workdir.name}/~template", log, cwd=folder))
         check(to_check)
         stack.enter_context(_run_lock(out_dir, wait))
         return _run_locked(

@@ -100,10 +100,11 @@ def current() -> Template | None:
 
 
 class Template:
-    """The template process of one run (see :mod:`leftbehind.reports._template`). It starts preloading at once;
-    :meth:`await_ready` waits for it to finish (the run checks its plan meanwhile)."""
+    """The template process of one run (see :mod:`leftbehind.reports._template`), started in ``cwd``, the folder
+    its kernels run in (it forks no kernel for another). It starts preloading at once; :meth:`await_ready`
+    waits for it to finish (the run checks its plan meanwhile)."""
 
-    def __init__(self, folder: Path, tag: str) -> None:
+    def __init__(self, folder: Path, tag: str, cwd: Path | None = None) -> None:
         self.socket_path = str(folder / "warm.sock")
         self.owner = os.getpid()
         self.ready = False
@@ -123,6 +124,7 @@ class Template:
             stdin=subprocess.PIPE,  # the lifeline: closed, the template stops with every kernel it forked
             pass_fds=(ready_w,),
             env=env,
+            cwd=cwd,  # the kernels' folder: what it imports reads files there as a cold kernel's imports would
             start_new_session=True,  # Ctrl-C is for the runner, which stops the template itself
         )
         os.close(ready_w)
@@ -232,15 +234,15 @@ class ForkedKernel:
 
 
 @contextlib.contextmanager
-def template(folder: Path, tag: str, notice: Any = None) -> Iterator[Template | None]:
+def template(folder: Path, tag: str, notice: Any = None, cwd: Path | None = None) -> Iterator[Template | None]:
     """Start a kernel template for the duration of the block, in the background: kernels started in the block
-    (and in worker processes forked in it) are warm once :func:`ready` has found it ready. ``None`` and a
-    one-line ``notice(text)`` where it cannot run."""
+    (and in worker processes forked in it) in folder ``cwd`` are warm once :func:`ready` has found it ready.
+    ``None`` and a one-line ``notice(text)`` where it cannot run."""
     global _CURRENT
     why = unavailable()
     if why and notice is not None:
         notice(why)
-    started = None if why else Template(folder, tag)
+    started = None if why else Template(folder, tag, cwd)
     previous, _CURRENT = _CURRENT, started
     try:
         yield started
