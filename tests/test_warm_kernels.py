@@ -76,6 +76,7 @@ STATE = textwrap.dedent(
         "linewidth": matplotlib.rcParams["lines.linewidth"],
         "probe": importlib.util.find_spec("runner_folder_probe") is not None,
         "profile": globals().get("FROM_THE_USER_PROFILE"),
+        "environ": sorted(os.environ),
         "max_columns": pd.get_option("display.max_columns"),
         "mpl_backend": __import__("matplotlib").get_backend(),
         "env": os.environ.get("LEFTBEHIND_REPORT_KERNEL", "").split("/")[-1],
@@ -131,7 +132,7 @@ def test_each_report_starts_from_the_same_clean_state(tmp_path, monkeypatch):
         assert state["planted"] is None  # nothing from the report before
         assert state["env"] == name
         assert state["pgid"] == state["pid"]  # its own process group, as jupyter_client's launcher gives
-        for key in ("max_columns", "mpl_backend", "argv0", "main", "cwd", "planted", "path", "matplotlibrc"):
+        for key in ("max_columns", "mpl_backend", "argv0", "main", "cwd", "planted", "path", "matplotlibrc", "environ"):
             assert state[key] == cold[key], key
         assert (state["linewidth"], state["probe"], state["profile"]) == (cold["linewidth"], False, None)
     assert cold["linewidth"] != 7  # the runner's folder is not the kernels'; its matplotlibrc is not read

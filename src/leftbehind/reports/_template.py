@@ -178,8 +178,10 @@ def retag(tag: str) -> bool:
     return False
 
 
-def _become_kernel(request: dict[str, Any]) -> None:
-    """In the forked child: take the request's session, environment, folder and arguments, then run the kernel."""
+def _become_kernel(request: dict[str, Any], preloaded_env: dict[str, str]) -> None:
+    """In the forked child: take the request's session, environment, folder and arguments, then run the kernel.
+    ``preloaded_env`` is what preloading added to the environment (debugpy sets ``PYDEVD_USE_FRAME_EVAL`` when
+    imported): a cold kernel has it from its own imports, so it is added back where the request has none."""
     code = 1
     try:
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -191,6 +193,8 @@ def _become_kernel(request: dict[str, Any]) -> None:
         retag(request["env"].get(KERNEL_ENV, ""))
         os.environ.clear()
         os.environ.update(request["env"])
+        for key, value in preloaded_env.items():
+            os.environ.setdefault(key, value)
         random.seed()  # the copy of the template's generator state is not this kernel's
         sys.argv = ["ipykernel_launcher", *request["argv"][1 + len(LAUNCHER) :]]
         runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
@@ -228,7 +232,7 @@ def _send(conn: socket.socket, message: dict[str, Any]) -> None:
         conn.sendall(json.dumps(message).encode("utf-8") + b"\n")
 
 
-def _fork(request: dict[str, Any], listener: socket.socket, others: list[int]) -> int:
+def _fork(request: dict[str, Any], listener: socket.socket, others: list[int], preloaded_env: dict[str, str]) -> int:
     """Fork a kernel for ``request``; return its pid once it has its own session."""
     sys.stdout.flush()
     sys.stderr.flush()
@@ -245,7 +249,7 @@ def _fork(request: dict[str, Any], listener: socket.socket, others: list[int]) -
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()  # as jupyter_client's launcher does (start_new_session): the kernel's own process group
         os.close(ready_w)
-        _become_kernel(request)
+        _become_kernel(request, preloaded_env)
     os.close(ready_w)
     os.read(ready_r, 1)  # EOF once the child has its own session: its pid is its process group from now on
     os.close(ready_r)
@@ -266,6 +270,7 @@ def serve(path: str, ready_fd: int) -> None:
     if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path(start_cwd)):  # as ipykernel_launcher does:
         del sys.path[0]  # `-m` put the working folder first on the path; nothing preloaded may come from it
     _preload()
+    preloaded_env = {k: v for k, v in os.environ.items() if start_env.get(k) != v}
     gc.collect()
     gc.freeze()  # keep the collector off the preloaded objects, so kernels share their pages
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -302,7 +307,7 @@ def serve(path: str, ready_fd: int) -> None:
                     continue
                 others = [conn.fileno(), sys.stdin.fileno(), sel.fileno()] + [c.fileno() for c, _ in kernels.values()]
                 others += [fd for _, fd in kernels.values()]
-                child = _fork(request, listener, others)
+                child = _fork(request, listener, others, preloaded_env)
                 pidfd = os.pidfd_open(child)
                 kernels[child] = (conn, pidfd)
                 sel.register(pidfd, selectors.EVENT_READ, ("exited", child))
