@@ -77,6 +77,7 @@ STATE = textwrap.dedent(
         "probe": importlib.util.find_spec("runner_folder_probe") is not None,
         "profile": globals().get("FROM_THE_USER_PROFILE"),
         "environ": sorted(os.environ),
+        "random": [__import__("random").random(), __import__("numpy").random.random()],
         "max_columns": pd.get_option("display.max_columns"),
         "mpl_backend": __import__("matplotlib").get_backend(),
         "env": os.environ.get("LEFTBEHIND_REPORT_KERNEL", "").split("/")[-1],
@@ -137,6 +138,8 @@ def test_each_report_starts_from_the_same_clean_state(tmp_path, monkeypatch):
         assert (state["linewidth"], state["probe"], state["profile"]) == (cold["linewidth"], False, None)
     assert cold["linewidth"] != 7  # the runner's folder is not the kernels'; its matplotlibrc is not read
     assert len({state["pid"] for state in seen.values()}) == len(names)
+    for draws in zip(*(state["random"] for state in seen.values())):  # unseeded generators: not the template's
+        assert len(set(draws)) == len(names), draws
 
 
 @linux_only

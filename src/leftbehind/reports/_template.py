@@ -196,6 +196,8 @@ def _become_kernel(request: dict[str, Any], preloaded_env: dict[str, str]) -> No
         for key, value in preloaded_env.items():
             os.environ.setdefault(key, value)
         random.seed()  # the copy of the template's generator state is not this kernel's
+        if "numpy.random" in sys.modules:  # nor is numpy's global generator, seeded when numpy was imported
+            sys.modules["numpy.random"].seed()
         sys.argv = ["ipykernel_launcher", *request["argv"][1 + len(LAUNCHER) :]]
         runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
         code = 0
