@@ -258,12 +258,16 @@ def _select(
     if es_ok.empty:
         return done(es_ok.assign(label=[], year=[], country=[], region=[], migration_scope=[]))
     chosen = _one_per_study(to_smd(es_ok), scale)
-    for r in es_ok.itertuples():
-        if r.effect_id not in set(chosen["effect_id"]):
-            other = chosen.loc[chosen["study_id"] == r.study_id, "effect_id"]
-            reason[r.Index] = (
-                f"another effect of the same study is pooled ({other.iloc[0]})"
-                if len(other)
+    chosen_ids = set(chosen["effect_id"])
+    pooled_of_study: dict[str, str] = {}  # the study's first pooled effect
+    for study_id, effect_id in zip(chosen["study_id"], chosen["effect_id"]):
+        pooled_of_study.setdefault(study_id, effect_id)
+    for index, effect_id, study_id in zip(es_ok.index, es_ok["effect_id"], es_ok["study_id"]):
+        if effect_id not in chosen_ids:
+            other = pooled_of_study.get(study_id)
+            reason[index] = (
+                f"another effect of the same study is pooled ({other})"
+                if other is not None
                 else "same children as another pooled study (shared sample)"
             )
     return done(chosen)

@@ -51,14 +51,29 @@ def exposure_type(comparison_type: object, comparison: object) -> str:
     return next((exp for pattern, exp in _EXPOSURE_RULES if re.search(pattern, text)), kind)
 
 
-def _construct(outcome: str, detail: str, effect_id: str, rules: pd.DataFrame) -> tuple[str, str]:
-    mine = rules[rules["outcome"] == outcome].sort_values("priority")
-    if mine.empty:
+#: One outcome's construct rules in the order they are tried: (pattern, construct, definition).
+_Rules = list[tuple[str, str, str]]
+
+
+def _rules_by_outcome(rules: pd.DataFrame) -> dict[str, _Rules]:
+    """The ``constructs`` table as each outcome's rules in priority order (ties: table order), read once per
+    table rather than filtered and sorted again for every row it classifies."""
+    return {
+        str(outcome): [
+            (str(r.pattern), str(r.construct), str(r.definition)) for r in group.sort_values("priority").itertuples()
+        ]
+        for outcome, group in rules.groupby("outcome", sort=False)
+    }
+
+
+def _construct(outcome: str, detail: str, effect_id: str, rules: dict[str, _Rules]) -> tuple[str, str]:
+    mine = rules.get(outcome)
+    if not mine:
         return outcome, "as defined in the outcome vocabulary (outcomes.csv)"
     text = f"{detail.lower()} {effect_id.lower()}"
-    for r in mine.itertuples():
-        if re.search(str(r.pattern), text):
-            return str(r.construct), str(r.definition)
+    for pattern, construct, definition in mine:
+        if re.search(pattern, text):
+            return construct, definition
     return "unclassified", "no construct rule matches this row"
 
 
@@ -74,7 +89,7 @@ def review_keys(rv: pd.DataFrame) -> pd.DataFrame:
     >>> sorted(set(k.loc[k.review_id == "liu2023b", "construct"]))
     ['dental_caries']
     """
-    rules = data.load("constructs")
+    rules = _rules_by_outcome(data.load("constructs"))
     keys = [
         _construct(str(o), "" if pd.isna(d) else str(d), str(r), rules)
         for o, d, r in zip(rv["outcome"], rv["outcome_detail"], rv["review_id"])
@@ -93,7 +108,7 @@ def with_keys(es: pd.DataFrame) -> pd.DataFrame:
     >>> k.loc[k.effect_id == "pingliang_lbc_diarrhoea", "construct"].item()
     'diarrhoea'
     """
-    rules = data.load("constructs")
+    rules = _rules_by_outcome(data.load("constructs"))
     keys = [
         _construct(str(o), "" if pd.isna(d) else str(d), str(e), rules)
         for o, d, e in zip(es["outcome"], es["outcome_detail"], es["effect_id"])
