@@ -38,6 +38,7 @@ def test_notebook_06_computes_the_selection_once(monkeypatch, params):
 
     monkeypatch.setattr(analysis, "with_keys", counted_keys)
     monkeypatch.setattr(analysis, "_select", counted_select, raising=False)
+    analysis._selection_cached.cache_clear()  # what the notebook computes itself, in a fresh process
     monkeypatch.setattr(IPython.display, "display", lambda *a, **k: None)
     nb = nbformat.read(NOTEBOOKS / "06_meta_analysis.ipynb", as_version=4)
     ns: dict[str, object] = {}
@@ -73,3 +74,36 @@ def test_a_selection_passed_on_must_be_the_main_one():
         literature.sensitivity_table("anxiety", main=literature.reselect(main, adjusted_only=True))
     with pytest.raises(ParameterError, match=r"unknown option\(s\) \['adjusted'\]"):
         literature.reselect(main, adjusted=True)
+
+
+def test_a_cached_selection_records_what_computing_it_read_and_is_a_copy(tmp_path, monkeypatch):
+    """Selections are cached per version of the data package (a country profile asks for each twice; a warm
+    report kernel finds them computed). From the cache, a selection records the same data reads as computed
+    (a report's recorded inputs must not depend on what was cached) and is a copy its caller may change."""
+    from leftbehind.data import tabular
+
+    analysis._selection_cached.cache_clear()
+    reads = {}
+    for name in ("computed", "cached"):
+        log = tmp_path / name
+        monkeypatch.setenv(tabular.READS_LOG_ENV, str(log))
+        chosen = literature.selection("depression")
+        reads[name] = sorted(log.read_text(encoding="utf-8").split())
+        if name == "computed":
+            chosen.pooled["yi"] = 0.0  # changes this copy only
+    assert analysis._selection_cached.cache_info().hits == 1
+    assert reads["computed"] == reads["cached"]
+    assert {"effects", "studies", "constructs"} <= set(reads["computed"])
+    assert (chosen.pooled["yi"] != 0).any()
+
+
+def test_a_new_version_of_the_data_is_selected_again(monkeypatch):
+    from leftbehind.data import tabular
+
+    analysis._selection_cached.cache_clear()
+    literature.selection("anxiety")
+    version = tabular.package_version()
+    changed = (*version[:-1], (version[-1][0], version[-1][1] + 1, version[-1][2]))  # one file touched
+    monkeypatch.setattr(tabular, "package_version", lambda: changed)
+    literature.selection("anxiety")
+    assert analysis._selection_cached.cache_info().misses == 2

@@ -20,7 +20,7 @@ from .._markup import escape_markdown, markdown_link
 from ..errors import ParameterError, check_choice, choice_error
 from .arguments import check_code, check_codes, check_year, check_year_range
 from .classification import filter_codes
-from .tabular import _mtime_ns, _resource, load
+from .tabular import _mtime_ns, _resource, _with_references, load, record_reads
 
 # --- figures, editions, citations ------------------------------------------------------------------
 
@@ -52,6 +52,7 @@ def indicators() -> list[str]:
 def _figures_table() -> pd.DataFrame:
     path = data_dir() / _resource("figures")["path"]
     editions_path = data_dir() / _resource("editions")["path"]
+    record_reads({*_with_references("figures"), *_with_references("editions")})  # cached or not
     return _cached_figures(str(path), _mtime_ns(path), _mtime_ns(editions_path))
 
 

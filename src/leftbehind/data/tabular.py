@@ -11,12 +11,14 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import hashlib
 import json
 import os
 import re
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,14 +30,65 @@ from ..errors import DataError, did_you_mean
 
 _MISSING = ""
 _recorded: set[tuple[str, str]] = set()
+#: Open :func:`reads_collected` blocks: each set receives every resource recorded while it is open.
+_collecting: list[set[str]] = []
 
 
 def _record_read(name: str) -> None:
+    for bucket in _collecting:
+        bucket.add(name)
     log = os.environ.get(READS_LOG_ENV)
     if log and (log, name) not in _recorded:
         _recorded.add((log, name))
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(name + "\n")
+
+
+@contextlib.contextmanager
+def reads_collected() -> Iterator[set[str]]:
+    """The names of the resources read in the block, whether or not a report is recording them: a cache of
+    something derived from the data keeps them beside its value, and records them again (:func:`record_reads`)
+    each time it answers from the cache, so that a report's recorded inputs do not depend on what was cached.
+
+    Examples
+    --------
+    >>> with reads_collected() as names:
+    ...     _ = load("studies")
+    >>> "studies" in names
+    True
+    """
+    bucket: set[str] = set()
+    _collecting.append(bucket)
+    try:
+        yield bucket
+    finally:
+        _collecting.pop()
+
+
+def record_reads(names: Iterable[str]) -> None:
+    """Record ``names`` as read (see :func:`reads_collected`)."""
+    for name in sorted(names):
+        _record_read(name)
+
+
+def package_version() -> tuple[tuple[str, int, int], ...]:
+    """Path, modification time and size of the descriptor and of every resource file: a cache key for what is
+    derived from the whole data package (a new version of any file, or another data folder, is a new key).
+
+    Examples
+    --------
+    >>> package_version() == package_version()
+    True
+    """
+    files = [data_dir() / "datapackage.json"] + [data_dir() / _resource(n)["path"] for n in resource_names()]
+    version = []
+    for file in files:
+        try:
+            stat = file.stat()
+        except OSError as exc:
+            raise _missing(file, exc) from None
+        version.append((str(file), stat.st_mtime_ns, stat.st_size))
+    return tuple(version)
 
 
 def split_list(cell: object) -> list[str]:

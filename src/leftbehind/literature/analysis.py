@@ -9,12 +9,14 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from .. import data
+from ..data import tabular
 from ..data.tabular import split_list
 from ..errors import ParameterError
 from .bibliography import cite
@@ -190,13 +192,42 @@ def selection(
     """
     _check_choice("scale", scale, SCALES)
     _check_choice("exposure", exposure, EXPOSURES)
-    keyed = with_keys(effect_sizes(effects(outcome=outcome)))
-    options = {
-        "adjusted_only": adjusted_only,
-        "exclude_derived": exclude_derived,
-        "exclude_secondary": exclude_secondary,
-    }
-    return _select(keyed, outcome, scale, construct, exposure, options)
+    args = (outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary)
+    computed, reads = _selection_cached(*args, tabular.package_version())
+    tabular.record_reads(reads)  # what computing it read, recorded again when it comes from the cache
+    return replace(
+        computed,
+        options=dict(computed.options),
+        pooled=computed.pooled.copy(),
+        excluded=computed.excluded.copy(),
+        keyed=computed.keyed.copy(),
+    )
+
+
+@functools.lru_cache(maxsize=128)
+def _selection_cached(
+    outcome: str,
+    scale: str,
+    construct: str | None,
+    exposure: str,
+    adjusted_only: bool,
+    exclude_derived: bool,
+    exclude_secondary: bool,
+    version: tuple[tuple[str, int, int], ...],
+) -> tuple[Selection, frozenset[str]]:
+    """A selection and the resources computing it read, once per version of the data package (``version``):
+    a country profile asks for every outcome's selection twice, and a report kernel forked from the warm
+    template finds them computed (:mod:`leftbehind.reports._template` computes the default ones). Callers get
+    copies (:func:`selection`)."""
+    with tabular.reads_collected() as reads:
+        keyed = with_keys(effect_sizes(effects(outcome=outcome)))
+        options = {
+            "adjusted_only": adjusted_only,
+            "exclude_derived": exclude_derived,
+            "exclude_secondary": exclude_secondary,
+        }
+        chosen = _select(keyed, outcome, scale, construct, exposure, options)
+    return chosen, frozenset(reads)
 
 
 def reselect(base: Selection, **options: bool) -> Selection:

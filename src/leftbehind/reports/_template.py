@@ -3,7 +3,8 @@
 Run by :class:`leftbehind.reports.warm.Template` as ``python -Xfrozen_modules=off -m
 leftbehind.reports._template SOCKET READY_FD``, with the environment report kernels get. It imports
 :data:`PRELOAD` (numpy, pandas, matplotlib, scipy, IPython, the kernel machinery, ``leftbehind``) and parses
-every data-package table once, then listens on the Unix socket ``SOCKET``. Each request (one JSON line:
+every data-package table once (and each outcome's default evidence selection, which every country profile
+computes), then listens on the Unix socket ``SOCKET``. Each request (one JSON line:
 the kernel command jupyter_client built, its environment and working folder) is answered by forking: the
 child starts a new session, takes the request's environment, folder and ``sys.argv`` and runs
 ``ipykernel_launcher`` as ``python -m ipykernel_launcher`` would. So every report starts from the same
@@ -106,6 +107,11 @@ def _preload() -> None:
 
         for name in tabular.resource_names():
             tabular.load(name)
+    with contextlib.suppress(Exception):  # what every country profile computes: each outcome's default selection
+        from leftbehind import literature
+
+        for outcome in literature.outcomes()["outcome"]:
+            literature.selection(outcome)
 
 
 def refusal(request: dict[str, Any], start_env: dict[str, str], start_cwd: str = "") -> str:
