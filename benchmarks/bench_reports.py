@@ -16,7 +16,7 @@ report per notebook first, then more country profiles):
     plan and divided by the number of cores (the work the machine cannot avoid, spread over its cores; with
     the default --jobs this is the same as dividing by the number of jobs);
 (e) the compute floor: the notebooks' own cell time in an already-warm process (one kernel that has imported
-    what the reports import and read the data package; each report's parameterised cells executed there one
+    what the template imports and filled the caches it fills; each report's parameterised cells executed there one
     after another, including rendering figures), summed over the plan and divided by the jobs. No runner can
     go below it without making the notebooks themselves faster;
 (f) the runner as it was when issue 18 was filed (commit AS_FILED, the last before warm kernels: its own
@@ -119,9 +119,8 @@ def _compute_floor(entries: list[dict], nbs: Path, env: dict[str, str]) -> float
                 return time.perf_counter() - start
 
     try:
-        run(
-            "import " + ", ".join(PRELOAD) + "\nfrom leftbehind.data import tabular\n"
-            "for _name in tabular.resource_names(): tabular.load(_name)"
+        run(  # the template's warm state: its modules, then its caches (tables parsed, selections computed)
+            "import " + ", ".join(PRELOAD) + "\nfrom leftbehind.reports._template import prime_caches\nprime_caches()"
         )
         total = 0.0
         for e in entries:
