@@ -28,7 +28,7 @@ import pandas as pd
 
 from .._io import data_dir
 from ..errors import ParameterError, choice_error
-from .tabular import _mtime_ns, _record_read, _resource, _with_references, load
+from .tabular import _mtime_ns, _resource, _with_references, load, record_reads
 
 #: Containers accepted where a list of codes is expected (a single string is one code).
 _SEQUENCES = (list, tuple, set, frozenset, pd.Series, pd.Index, np.ndarray)
@@ -37,8 +37,7 @@ _SEQUENCES = (list, tuple, set, frozenset, pd.Series, pd.Index, np.ndarray)
 def _known_codes(countries_only: bool) -> tuple[list[str], frozenset[str]]:
     """The valid codes, sorted and as a set (parsed once per version of the geographies file)."""
     path = data_dir() / _resource("geographies")["path"]
-    for name in _with_references("geographies"):  # what loading it records, whether or not it is cached
-        _record_read(name)
+    record_reads(_with_references("geographies"))  # what loading it records, whether or not it is cached
     return _codes_cached(str(path), _mtime_ns(path), countries_only)
 
 

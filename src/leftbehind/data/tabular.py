@@ -338,8 +338,7 @@ def load(name: str, path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     file = Path(path) if path is not None else data_dir() / res["path"]
     reads = _with_references(name)
     if path is None:
-        for read in reads:
-            _record_read(read)
+        record_reads(reads)
     try:
         stat = file.stat()
     except OSError as exc:
