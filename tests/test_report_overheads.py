@@ -72,11 +72,13 @@ def test_a_new_kernel_is_ready_with_nothing_stale_on_its_channels(tmp_path):
 
 
 def test_the_executed_notebook_is_written_at_start_and_end_not_around_every_cell(tmp_path, monkeypatch):
-    """papermill writes the whole notebook before and after every cell; the report manager writes it when
-    execution starts and ends, and names the running cell in a small file beside it."""
+    """papermill writes the whole notebook before and after every cell, at the end, and once more when its
+    engine is done; the report manager writes it when execution starts and papermill once at the end, and the
+    running cell is named in a small file beside it."""
     import nbformat
     import papermill
     import papermill.engines as engines
+    import papermill.execute as papermill_execute
 
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
@@ -93,7 +95,8 @@ def test_the_executed_notebook_is_written_at_start_and_end_not_around_every_cell
         writes.append(path)
         original(nb, path)
 
-    monkeypatch.setattr(engines, "write_ipynb", counted)
+    monkeypatch.setattr(engines, "write_ipynb", counted)  # the manager's writes
+    monkeypatch.setattr(papermill_execute, "write_ipynb", counted)  # papermill's own, once the engine is done
     out = tmp_path / "out.ipynb"
     with execute._kernel_environment():
         papermill.execute_notebook(
@@ -106,7 +109,7 @@ def test_the_executed_notebook_is_written_at_start_and_end_not_around_every_cell
             shutdown_kernel="immediate",
             **execute._kernel_options(tmp_path, "cells"),
         )
-    assert len(writes) == 2  # papermill's manager: 18 (start, 8 × 2 around cells, end)
+    assert len(writes) == 2  # start and end; papermill's manager: 19 (start, 8 × 2 around cells, end, then papermill)
     executed = nbformat.read(out, as_version=4)
     assert [c.outputs[0]["text"] for c in executed.cells] == [f"{i}\n" for i in range(8)]
     assert kernel.running_cell(out) == 7  # the last cell started
@@ -232,3 +235,45 @@ def test_a_notebooks_hashes_read_it_as_nbformat_does(tmp_path):
         assert inputs._cell_parts(str(path)) == by_nbformat(path), path.name
         assert inputs._file_hash(str(path), 0, 0) == file_hash_by_nbformat(path), path.name
     assert inputs._cell_parts(str(written))[0] == ["code", "a = 1\nb = 2\n", ["b-tag", "parameters"]]
+
+
+def test_a_worker_renders_a_report_without_importing_or_compiling_anything_new(tmp_path):
+    """Each report's worker is forked from the runner after :func:`execute._preload_executor`: what rendering and
+    cleaning up after a report need must be imported and initialised by then (Beautiful Soup's entity table,
+    Pillow's PNG plugin, psutil, ipykernel's kernelspec), or every report pays for it again (about 0.1 s of
+    CPU each). Seen in a fresh interpreter, on a real executed report notebook with figures, tables and prose."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from pathlib import Path
+import nbformat
+from leftbehind.reports import execute, kernel, publish
+from leftbehind.reports.plan import default_plan_path, load_plan
+from leftbehind.reports.outcomes import Outcome
+from leftbehind._io import REPO_ROOT
+
+execute._preload_executor()
+report = next(r for r in load_plan(default_plan_path()) if r.name.startswith("05_"))
+nb = nbformat.read(report.notebook, as_version=4)
+import base64, io
+from PIL import Image
+png = io.BytesIO()
+Image.new("RGB", (640, 480), "white").save(png, format="PNG")
+figure = nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(png.getvalue()).decode()})
+table = nbformat.v4.new_output("execute_result", data={"text/html": "<table><tr><td>&lt;1 &amp; 2</td></tr></table>"},
+    execution_count=1)
+for cell in nb.cells:  # a figure and a table, as an executed profile has
+    if cell.cell_type == "code":
+        cell.outputs = [figure, table]
+how = publish.Publishing(REPO_ROOT, False, {"environment": {"versions": {}, "leftbehind": "x", "git_commit": "x",
+    "lock_sha256": "x"}, "data_package": {"sha256": "x"}})
+before = set(sys.modules)
+rendered, outcome = publish.render(report, nb, Outcome(report, "ok"), how)
+kernel.stop_processes("no such report")
+from bs4.dammit import EntitySubstitution
+print(outcome.status, rendered is not None, sorted(set(sys.modules) - before), EntitySubstitution._CLASS_VARIABLES_POPULATED)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok True [] True", done.stdout + done.stderr

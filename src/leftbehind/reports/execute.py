@@ -129,7 +129,7 @@ def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]
     state: dict[str, Any] = {}
     try:
         with _kernel_environment(reads_log, tag):
-            papermill.execute_notebook(
+            nb = papermill.execute_notebook(
                 str(report.notebook),
                 str(out_path),
                 parameters=report.parameters,
@@ -160,7 +160,6 @@ def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]
         return nb, _failure(report, exc, nb, state, timeout)
     finally:  # the kernel is gone, and so is every process it started (item 4 of issue 17)
         kernel.stop_processes(tag, pgids=(state["pgid"],) if state.get("pgid") else ())
-    nb = nbformat.read(out_path, as_version=4)
     answers = state.get("answers", {})
     wrong = kernel.mismatch(answers, kernel.runner_answers())
     if wrong:
@@ -233,15 +232,18 @@ def _worker_result(report: Report, workdir: Path, exitcode: int | None) -> Execu
 
 
 def _preload_executor() -> None:
-    """Import what a worker needs to execute and render a report (papermill, nbclient, jupyter_client, this
-    package's kernel module, nbconvert with its templates compiled, Pillow: about a second) in the runner
-    itself: each worker is forked from it per report, and would otherwise do it again for every report."""
+    """Import what a worker needs to execute and render a report (papermill, nbclient, jupyter_client, psutil,
+    this package's kernel module, nbconvert with its templates compiled and a sample rendered, Pillow: about a
+    second) in the runner itself: each worker is forked from it per report, and would otherwise do it again
+    for every report."""
     import nbformat  # noqa: F401
     import papermill  # noqa: F401
+    import psutil  # noqa: F401  (kernel.stop_processes, after every report)
 
-    from . import kernel  # noqa: F401
+    from . import kernel
     from .publish import preload
 
+    kernel.runner_kernel_spec()  # imports ipykernel's kernelspec module
     preload()
 
 

@@ -267,35 +267,44 @@ class ReportClient(PapermillNotebookClient):
 
 
 class ReportExecutionManager(NotebookExecutionManager):
-    """papermill's execution manager, except that it writes the executed notebook when execution starts and
-    ends, and between cells only as often as papermill's ``autosave_cell_every`` allows (every 30 s), where
-    papermill writes it before and after every cell (the JSON of a notebook and its figures, validated and
-    written twice per cell: about 0.4 s per report). What the runner needs meanwhile, the cell being executed
-    should the worker die, goes to a small file beside it (:func:`running_cell`)."""
+    """papermill's execution manager, except that it writes the executed notebook when execution starts and,
+    if execution stopped early, when it ends (papermill itself writes it once more after a normal end), and
+    between cells only as often as papermill's ``autosave_cell_every`` allows (every 30 s), where papermill
+    writes it before and after every cell (the JSON of a notebook and its figures, validated and written twice
+    per cell: about 0.4 s per report). What the runner needs meanwhile, the cell being executed should the
+    worker die, goes to a small file beside it (:func:`running_cell`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._between_cells = False
+        self._unsaved = False
 
     def save(self, **kwargs: Any) -> None:
-        if not self._between_cells:
+        if not self._unsaved:
             super().save(**kwargs)
 
     def _quietly(self, step: Any, *args: Any, **kwargs: Any) -> None:
-        self._between_cells = True
+        self._unsaved = True
         try:
             step(*args, **kwargs)
         finally:
-            self._between_cells = False
-        self.autosave_cell()
+            self._unsaved = False
+
+    def notebook_complete(self, save: bool = True, **kwargs: Any) -> None:
+        """Finish the notebook's metadata; write it only when ``save`` (papermill writes it after a normal end)."""
+        if save:
+            super().notebook_complete(**kwargs)
+        else:
+            self._quietly(super().notebook_complete, **kwargs)
 
     def cell_start(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
         if self.output_path and cell_index is not None:
             Path(f"{self.output_path}.cell").write_text(str(cell_index), encoding="utf-8")
         self._quietly(super().cell_start, cell, cell_index, **kwargs)
+        self.autosave_cell()
 
     def cell_complete(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
         self._quietly(super().cell_complete, cell, cell_index, **kwargs)
+        self.autosave_cell()
 
 
 def running_cell(output_path: Path) -> int | None:
@@ -329,11 +338,13 @@ class ReportEngine(NBClientEngine):
             autosave_cell_every=autosave_cell_every,
         )
         nb_man.notebook_start()
+        ended = False
         try:
             cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+            ended = True
         finally:
             nb_man.cleanup_pbar()
-            nb_man.notebook_complete()
+            nb_man.notebook_complete(save=not ended)  # after a normal end, papermill writes the notebook next
         return nb_man.nb
 
     @classmethod
