@@ -277,3 +277,56 @@ print(outcome.status, rendered is not None, sorted(set(sys.modules) - before), E
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "ok True [] True", done.stdout + done.stderr
+
+
+def test_a_report_renders_while_the_next_one_executes_and_no_more_execute_than_jobs(tmp_path, monkeypatch):
+    """A worker tells the runner when its report's kernel is gone; the next report's execution starts then, not
+    once the worker has also rendered the report's files. Executions never overlap beyond ``jobs`` (here 1), and
+    every report still arrives with its rendered files."""
+    import time
+
+    from leftbehind.reports import publish
+    from leftbehind.reports.plan import Report
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _one_step_notebook(nbs / "plain.ipynb", "x: int = 1  # printed", "print(x)")
+    chosen = [Report(f"r{i}", nbs / "plain.ipynb", f"R{i}", {"x": i}, "g") for i in range(3)]
+    stamps = tmp_path / "stamps"
+    stamps.mkdir()
+    execute_original, render_original = execute._execute, publish.render
+
+    def timed_execute(report, workdir, timeout):  # type: ignore[no-untyped-def]
+        start = time.monotonic()
+        result = execute_original(report, workdir, timeout)
+        (stamps / f"{report.name}.execute").write_text(f"{start} {time.monotonic()}")
+        return result
+
+    def slow_render(report, nb, outcome, how):  # type: ignore[no-untyped-def]
+        start = time.monotonic()
+        time.sleep(3)
+        result = render_original(report, nb, outcome, how)
+        (stamps / f"{report.name}.render").write_text(f"{start} {time.monotonic()}")
+        return result
+
+    monkeypatch.setattr(execute, "_execute", timed_execute)
+    monkeypatch.setattr(publish, "render", slow_render)  # workers are forked from this process: they see both
+    how = publish.Publishing(tmp_path, False, {})
+    monkeypatch.setattr(publish, "_with_provenance", lambda html, *args: html)
+    work = tmp_path / "work"
+    work.mkdir()
+    with execute._kernel_environment():
+        done = list(execute._in_processes(chosen, work, 60, 1, how))
+    assert [(r.name, o.status, rendered is not None) for r, _, o, rendered in done] == [
+        ("r0", "ok", True),
+        ("r1", "ok", True),
+        ("r2", "ok", True),
+    ]
+
+    def read(name: str, step: str) -> tuple[float, float]:
+        start, end = (stamps / f"{name}.{step}").read_text().split()
+        return float(start), float(end)
+
+    for before, after in (("r0", "r1"), ("r1", "r2")):
+        assert read(after, "execute")[0] >= read(before, "execute")[1]  # one execution at a time (jobs=1)
+        assert read(after, "execute")[0] < read(before, "render")[1]  # the next one started during the render

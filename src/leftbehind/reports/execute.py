@@ -174,13 +174,18 @@ def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]
 Execution = tuple[Report, Any, Outcome, Any]
 
 
-def _execute_job(report: Report, workdir: str, timeout: int, how: Any = None) -> tuple[str | None, Outcome, Any]:
+def _execute_job(
+    report: Report, workdir: str, timeout: int, how: Any = None, executed: Any = None
+) -> tuple[str | None, Outcome, Any]:
     """Run one report on a worker (a process of this run or an executor's) and, given ``how`` (a
     :class:`.publish.Publishing`), render its files there too; the notebook travels back as JSON text only
-    when the runner still needs it (not rendered, or failed)."""
+    when the runner still needs it (not rendered, or failed). ``executed()``, if given, is called once the
+    report's kernel is gone, before rendering."""
     import nbformat
 
     nb, outcome = _execute(report, Path(workdir), timeout)
+    if executed is not None:
+        executed()
     rendered = None
     if how is not None:
         from .publish import render
@@ -190,8 +195,10 @@ def _execute_job(report: Report, workdir: str, timeout: int, how: Any = None) ->
     return text, outcome, rendered
 
 
-def _worker(report: Report, workdir: Path, timeout: int, how: Any) -> None:
+def _worker(report: Report, workdir: Path, timeout: int, how: Any, executed_fd: int | None = None) -> None:
     """Body of a worker process: execute and render one report, leave the result in the run folder, exit quietly.
+    Once the report's kernel is gone it closes ``executed_fd``, which tells the runner that it may start the
+    next execution while this worker renders.
 
     Ctrl-C reaches every process of the terminal's group: a worker leaves it to the runner, which stops
     workers and kernels at once. SIGTERM sent to the worker alone stops its kernel and exits."""
@@ -202,8 +209,13 @@ def _worker(report: Report, workdir: Path, timeout: int, how: Any) -> None:
 
     signal.signal(signal.SIGINT, lambda signum, frame: None)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+    def executed() -> None:
+        if executed_fd is not None:
+            os.close(executed_fd)
+
     try:
-        result = _execute_job(report, str(workdir), timeout, how)
+        result = _execute_job(report, str(workdir), timeout, how, executed)
         write_atomic(workdir / f"{report.name}.result", pickle.dumps(result))
     except BaseException:  # interrupted: the runner reports it
         sys.exit(1)
@@ -249,9 +261,11 @@ def _preload_executor() -> None:
 
 def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, how: Any) -> Iterator[Execution]:
     """Each report in a fresh worker process (forked from this one, which has imported what they need:
-    :func:`_preload_executor`), ``jobs`` at a time; a finished worker's place is taken before its
-    result is handed on, so that writing it overlaps the next execution. A worker that dies fails its own
-    report only. Interrupted (or closed early), it kills the workers and every kernel of the run at once."""
+    :func:`_preload_executor`), ``jobs`` executing at a time. A worker whose report's kernel is gone renders
+    the report's files while the next report's execution starts in a new worker (at most ``jobs`` more at
+    once), and a finished worker's result is handed on only after the places it left are taken, so that
+    writing its files overlaps the next executions. A worker that dies fails its own report only.
+    Interrupted (or closed early), it kills the workers and every kernel of the run at once."""
     import multiprocessing
     from multiprocessing.connection import wait
 
@@ -259,13 +273,15 @@ def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, 
 
     context = multiprocessing.get_context("fork")
     waiting = list(chosen)
-    running: dict[Any, tuple[Report, Any]] = {}
+    running: dict[Any, tuple[Report, Any]] = {}  # process sentinel -> (report, worker process)
+    executing: dict[int, Any] = {}  # read end of a worker's "executed" pipe -> its process sentinel
 
     def top_up() -> None:
-        while waiting and len(running) < jobs:
+        while waiting and len(executing) < jobs and len(running) < 2 * jobs:
             report = waiting.pop(0)
+            executed_r, executed_w = os.pipe()  # closed by the worker once its kernel is gone (or it is)
             process = context.Process(
-                target=_worker, args=(report, workdir, timeout, how), name=f"report {report.name}"
+                target=_worker, args=(report, workdir, timeout, how, executed_w), name=f"report {report.name}"
             )
             # no signal may reach the worker before it has set its own handlers
             blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
@@ -273,19 +289,34 @@ def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, 
                 process.start()
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                os.close(executed_w)
             running[process.sentinel] = (report, process)
+            executing[executed_r] = process.sentinel
+
+    def executed(fd: int) -> None:
+        del executing[fd]
+        os.close(fd)
 
     try:
         top_up()
         while running:
             finished = []
-            for sentinel in wait(list(running)):
-                report, process = running.pop(sentinel)
+            for ready in wait(list(running) + list(executing)):
+                if ready in executing:  # that worker's kernel is gone: it renders, the next execution may start
+                    executed(ready)
+                    continue
+                if ready not in running:  # the pipe of a worker whose end was seen first in this round
+                    continue
+                report, process = running.pop(ready)
+                for fd in [fd for fd, sentinel in executing.items() if sentinel == ready]:
+                    executed(fd)
                 process.join()
                 finished.append(_worker_result(report, workdir, process.exitcode))
             top_up()
             yield from finished
     finally:
+        for fd in list(executing):
+            executed(fd)
         for _, process in running.values():
             process.kill()
         for _, process in running.values():

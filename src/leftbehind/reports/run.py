@@ -75,8 +75,9 @@ def run(
         When another run holds the output folder's lock, wait for it instead of failing at once.
     jobs
         Reports executed at once, each kernel in its own worker process (default: the number of cores; at
-        least 1). The worker renders its report's files (HTML, thumbnail) and this process writes them, each
-        report isolated: one that cannot be rendered or written fails alone.
+        least 1). The worker renders its report's files (HTML, thumbnail) once its kernel is gone, while the
+        next report executes, and this process writes them, each report isolated: one that cannot be
+        rendered or written fails alone.
     force
         Re-execute every selected report. Without it, a report whose inputs (notebook, parameters, title,
         ``show_code``, the data resources it read, the leftbehind source and templates, the lock file, the
