@@ -86,6 +86,7 @@ STATE = textwrap.dedent(
         "pid": os.getpid(),
         "pgid": os.getpgid(0),
         "cwd": pathlib.Path.cwd().name,
+        "history": get_ipython().history_manager.enabled,  # noqa: F821 (IPython's)
     }
     leftbehind.planted = which  # a report that changes shared module state ...
     pd.set_option("display.max_columns", 3)
@@ -98,8 +99,9 @@ STATE = textwrap.dedent(
 def test_each_report_starts_from_the_same_clean_state(tmp_path, monkeypatch):
     """... leaves it to no other report: each kernel is a new process, forked from the template, with its own
     session, its report's environment and folder, and what a cold kernel would see: the same module path
-    (not the runner's folder, where a module and a matplotlibrc wait), the same matplotlib settings, and
-    nothing of the user's IPython profile (whose startup file would plant a name)."""
+    (not the runner's folder, where a module and a matplotlibrc wait), the same matplotlib settings,
+    nothing of the user's IPython profile (whose startup file would plant a name), and no IPython history
+    database (one file that every kernel of a run would write to at once)."""
     runner_folder = tmp_path / "elsewhere"
     runner_folder.mkdir()
     (runner_folder / "runner_folder_probe.py").write_text("", encoding="utf-8")
@@ -136,6 +138,7 @@ def test_each_report_starts_from_the_same_clean_state(tmp_path, monkeypatch):
         for key in ("max_columns", "mpl_backend", "argv0", "main", "cwd", "planted", "path", "matplotlibrc", "environ"):
             assert state[key] == cold[key], key
         assert (state["linewidth"], state["probe"], state["profile"]) == (cold["linewidth"], False, None)
+        assert state["history"] is cold["history"] is False  # no SQLite history shared by a run's kernels
     assert cold["linewidth"] != 7  # the runner's folder is not the kernels'; its matplotlibrc is not read
     assert len({state["pid"] for state in seen.values()}) == len(names)
     for draws in zip(*(state["random"] for state in seen.values())):  # unseeded generators: not the template's

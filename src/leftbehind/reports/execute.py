@@ -62,7 +62,9 @@ def _kernel_options(workdir: Path, name: str) -> dict[str, Any]:
 
     The kernel's IPython folder is the run's own (empty) one too: a report must not depend on whoever runs
     it, and the user's IPython profile (``~/.ipython`` or ``IPYTHONDIR``) would otherwise run its startup
-    files and apply its ``ipython_kernel_config.py`` in every report kernel."""
+    files and apply its ``ipython_kernel_config.py`` in every report kernel. IPython's history database is
+    off: every kernel of a run would otherwise write each cell to the same SQLite file in that folder, from a
+    thread of its own, for nothing a report reads (the current session's ``In``/``Out`` stay in memory)."""
     from traitlets.config import Config
 
     tag = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
@@ -71,7 +73,10 @@ def _kernel_options(workdir: Path, name: str) -> dict[str, Any]:
         options.update({"transport": "ipc", "ip": str(workdir / f"k{tag}")})
     ipython = workdir / "ipython"
     (ipython / "profile_default").mkdir(parents=True, exist_ok=True)  # IPython creates a profile, not its folder
-    return {"config": Config({"KernelManager": options}), "extra_arguments": [f"--ipython-dir={ipython}"]}
+    return {
+        "config": Config({"KernelManager": options}),
+        "extra_arguments": [f"--ipython-dir={ipython}", "--HistoryManager.enabled=False"],
+    }
 
 
 def _exit_status(code: int | None) -> str:
