@@ -330,3 +330,21 @@ def test_a_report_renders_while_the_next_one_executes_and_no_more_execute_than_j
     for before, after in (("r0", "r1"), ("r1", "r2")):
         assert read(after, "execute")[0] >= read(before, "execute")[1]  # one execution at a time (jobs=1)
         assert read(after, "execute")[0] < read(before, "render")[1]  # the next one started during the render
+
+
+def test_checking_the_plan_loads_neither_scipy_nor_matplotlib():
+    """The runner checks the whole plan while the template preloads on the other core: listing the valid
+    outcomes, pooling methods and world indicators must not import SciPy's statistics or matplotlib (about 1.5 s
+    of a run's start, on the runner's core, which once made the runner, not the template, the last to be ready).
+    Seen in a fresh interpreter, on the project's own plan."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from leftbehind.reports import plan
+plan.check(plan.load_plan(plan.default_plan_path()))
+print(sorted(m for m in ("scipy.stats", "scipy.optimize", "matplotlib", "matplotlib.pyplot") if m in sys.modules))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import MetaAnalysisError, check_choice
 from .estimators import MAXITER as MAXITER
@@ -202,6 +201,8 @@ def _fit(y: np.ndarray, v: np.ndarray, method: str) -> tuple[float, float, float
 
 
 def _pool_arrays(y: np.ndarray, v: np.ndarray, method: str, ci: str, level: float) -> PoolResult:
+    from scipy import stats
+
     k = y.shape[0]
     df = k - 1
     ys, vs, centre, e = standardise(y, v)

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from ..errors import MetaAnalysisError
 from .formatting import fmt, for_reading, format_p
@@ -155,6 +154,8 @@ def _p_matrix(X: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def _root(f: Any) -> float:
     """The root of a decreasing ``f`` on [0, inf), or 0 when ``f(0) <= 0``."""
+    from scipy import optimize
+
     if f(0.0) <= 0:
         return 0.0
     hi = 1.0
@@ -239,6 +240,8 @@ def regress(
     >>> reg.coef_names, reg.QM_df
     (['intrcpt', 'scope[out]'], 1)
     """
+    from scipy import stats
+
     method, ci, level = _check_method(method), _check_ci(ci), _check_level(level)
     y, v, labels, measure = _as_inputs(data)
     mods = pd.DataFrame(moderators).reset_index(drop=True)

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import MetaAnalysisError
 from .validation import RATIO_MEASURES, _check_level, _check_measure
@@ -169,6 +168,8 @@ def effect_from_ci(
     >>> round(yi, 2), round(vi, 4)
     (1.0, 0.2603)
     """
+    from scipy import stats
+
     m = _check_measure(measure)
     level = _check_level(level)
     vals = {"estimate": estimate, "ci_low": ci_low, "ci_high": ci_high}

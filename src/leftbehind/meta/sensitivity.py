@@ -16,7 +16,6 @@ from typing import Any, overload
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import MetaAnalysisError
 from .pooling import EggerResult, PoolResult, _pool_arrays
@@ -373,6 +372,8 @@ def egger_test(
     >>> e.df, round(e.intercept, 3), round(e.pval, 3)
     (2, 2.349, 0.007)
     """
+    from scipy import stats
+
     if isinstance(yi, PoolResult):
         y, v, *_ = _inputs(yi, None, [], "FE", "normal", 0.95)
     else:

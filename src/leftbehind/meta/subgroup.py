@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import MetaAnalysisError, check_choice
 from .formatting import for_reading, format_p
@@ -94,6 +93,8 @@ def fit_subgroups(
     label: str | None = None, measure: str | None = None,
 ) -> SubgroupResult:  # fmt: skip
     """Fit each subgroup of ``df[by]`` (checked by the caller) and test the differences."""
+    from scipy import stats
+
     groups = sorted(df[by].unique(), key=lambda x: (str(type(x)), x))
     if len(groups) < 2:
         raise MetaAnalysisError(f"need at least 2 subgroups in column {by!r}, found {len(groups)}")

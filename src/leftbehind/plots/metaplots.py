@@ -18,7 +18,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Polygon
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
-from scipy import stats
 
 from ..errors import MetaAnalysisError
 from ..meta.pooling import PoolResult
@@ -134,6 +133,8 @@ def forest_plot(
     >>> plt.close("all")  # doctests share one process: close what they open
     >>> fig = forest_plot(pool(y, v, "DL", labels=["A", "B", "C"], measure="RR"))  # the fit alone
     """
+    from scipy import stats
+
     if not isinstance(result, PoolResult):
         raise MetaAnalysisError(f"result must be a PoolResult, got {type(result).__name__}")
     if yi is None and vi is None:
@@ -327,6 +328,8 @@ def funnel_plot(
     >>> import matplotlib.pyplot as plt
     >>> plt.close("all")
     """
+    from scipy import stats
+
     m = _check_measure(measure)
     y, v, _, _, _ = _validate(yi, vi, "FE", "normal", 0.95)
     ratio = m in RATIO_MEASURES

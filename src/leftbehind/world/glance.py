@@ -24,7 +24,6 @@ from .._markup import escape_markdown
 from ..data.arguments import check_year
 from ..data.classification import classification_table
 from ..errors import DataError, ParameterError, check_choice
-from ..plots import source_line
 
 __all__ = [
     "STUDIES",
@@ -163,6 +162,8 @@ def glance(indicator: str = "remittances_received_pct_gdp", year: int = 2020, ed
         frame = frame.assign(rank=frame["rank"].astype("int64"))
         unit = str(frame["unit"].iloc[0])
         title = f"{data.indicator_label(indicator)}, {year}"
+        from ..plots import source_line  # here: the plan check lists indicators without loading matplotlib
+
         source = source_line(data.source_labels(frame))
         bins = 5
     frame = frame[["rank", "geography", "name", "value", "unit"]].reset_index(drop=True)
