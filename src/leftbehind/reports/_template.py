@@ -17,7 +17,8 @@ the other end, so even a runner killed outright takes the template and its kerne
 Not imported by the package: it is a program. Only what ipykernel reads from the environment *at import
 time* is left out of :data:`PRELOAD` (``ipykernel.kernelapp`` reads ``JPY_PARENT_PID`` then), as are
 modules that set themselves up against a running IPython when imported (ipywidgets, matplotlib's inline
-backend), so that a forked kernel behaves exactly as a freshly started one.
+backend), and pyogrio, which sets GDAL's and PROJ's environment variables when imported (a cold kernel has
+them only once it reads a map), so that a forked kernel behaves exactly as a freshly started one.
 """
 
 from __future__ import annotations
@@ -48,6 +49,16 @@ PRELOAD = (
     "matplotlib",
     "matplotlib.pyplot",
     "PIL.Image",
+    "PIL.BmpImagePlugin",  # the image formats Pillow registers when it first reads or writes an image, in its order
+    "PIL.GifImagePlugin",
+    "PIL.JpegImagePlugin",
+    "PIL.PpmImagePlugin",
+    "PIL.PngImagePlugin",
+    "matplotlib.backends.backend_agg",  # what the inline backend draws with (the backend itself is left out)
+    "IPython.core.pylabtools",
+    "pandas.io.formats.string",  # a table's text and HTML display
+    "pandas.io.formats.html",
+    "pandas.core.reshape.reshape",
     "yaml",
     "IPython",
     "zmq",
@@ -62,6 +73,7 @@ PRELOAD = (
     "leftbehind.plots",
     "leftbehind.country",
     "leftbehind.world",
+    "leftbehind.narrative",
     "geopandas",
     "fastjsonschema",  # snapshot records (maps)
 )
