@@ -19,6 +19,11 @@ report per notebook first, then more country profiles):
     what the template imports and filled the caches it fills; each report's parameterised cells executed there one
     after another, including rendering figures), summed over the plan and divided by the jobs. No runner can
     go below it without making the notebooks themselves faster;
+(e2) the same cells measured while every core is busy, as they are in a run: ``jobs`` such kernels at once,
+    each executing every ``jobs``-th report, their cell times summed and divided by the jobs. On a machine
+    whose cores slow each other down (shared caches, memory bandwidth, a host's other guests), (e), measured
+    with the other cores idle, is below what even a runner with no overhead at all could reach; (e2) is the
+    floor such a runner would meet;
 (f) the runner as it was when issue 18 was filed (commit AS_FILED, the last before warm kernels: its own
     package, data and runner, extracted with `git archive`), against this runner (warm), both on the reports
     whose notebooks are byte-identical in both trees (`--as-filed ''` skips it; so does a clone without that
@@ -133,6 +138,17 @@ def _compute_floor(entries: list[dict], nbs: Path, env: dict[str, str]) -> float
         km.shutdown_kernel(now=True)
 
 
+def _compute_floor_busy(entries: list[dict], nbs: Path, env: dict[str, str], jobs: int) -> float:
+    """Seconds the reports' own cells take in ``jobs`` warm kernels working at once, each on every ``jobs``-th
+    report (see (e2) in the module docstring)."""
+    import concurrent.futures
+    import multiprocessing
+
+    groups = [entries[i::jobs] for i in range(jobs)]
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        return sum(pool.map(_compute_floor, groups, [nbs] * jobs, [env] * jobs))
+
+
 def _plan_subset(limit: int) -> list[dict]:
     from leftbehind import reports
 
@@ -225,6 +241,9 @@ def main() -> None:
         warm_over_compute_floor=round(warm / compute_floor, 2),
         warm_over_cold=round(warm / cold, 2),
     )
+    if args.jobs > 1:
+        busy_floor = _compute_floor_busy(entries, nbs, env, args.jobs) / args.jobs
+        show(compute_floor_busy_s=round(busy_floor, 2), warm_over_compute_floor_busy=round(warm / busy_floor, 2))
     tree = _as_filed_tree(args.as_filed, work, entries) if args.as_filed else None
     if tree is not None:  # (f): the same reports, its runner then the current one, one after the other
         old_tree, same = tree
