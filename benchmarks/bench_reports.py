@@ -29,6 +29,11 @@ report per notebook first, then more country profiles):
     whose notebooks are byte-identical in both trees (`--as-filed ''` skips it; so does a clone without that
     commit). `--cold` in (b) is not that runner: it has every per-report fix made since but the warm start.
 
+With ``--pairs N`` it measures only (w) and (e), one after the other, N times, and prints each pair's ratio and
+their median: this machine's speed drifts by a third within minutes (in one run of the bench, (e) took 58.0 s
+and, minutes later, (e2), which a steady machine never runs faster than (e), 41.6 s), so a ratio of two
+measurements taken far apart in time says more of the machine than of the runner.
+
 It prints the times, the ratios, and the peak memory of runs (b) and (w): the largest sum over the runner and
 all its descendants (kernels, workers, template), sampled every 0.1 s, of resident memory (RSS, which counts
 pages that forked kernels share once per process) and of proportional memory (PSS, which splits shared pages
@@ -44,6 +49,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -209,6 +215,13 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-plain", action="store_true", help="skip the plain way (a) and the floor (d)")
     parser.add_argument("--as-filed", default=AS_FILED, metavar="COMMIT", help="the runner of (f); '' skips (f)")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only (w) then (e), alternately, N times: each pair's ratio and the median (see the module docstring)",
+    )
     args = parser.parse_args()
     entries = _plan_subset(args.limit)
     work = Path(tempfile.mkdtemp(prefix="leftbehind-bench-"))
@@ -229,6 +242,16 @@ def main() -> None:
     # (b) cold, (w) warm and (c) no-op runs of this runner
     runner = [sys.executable, "-m", "leftbehind", "reports", "--plan", str(nbs / "reports.yaml")]
     runner += ["--out", str(work / "out"), "--jobs", str(args.jobs)]
+    if args.pairs:
+        ratios = []
+        for i in range(1, args.pairs + 1):
+            warm, _ = _timed(runner + ["--force"], cwd=REPO, env=env)
+            compute_floor = _compute_floor(entries, nbs, env) / args.jobs
+            ratios.append(warm / compute_floor)
+            show(**{f"pair_{i}": f"warm {warm:.2f} s, compute floor {compute_floor:.2f} s, ratio {ratios[-1]:.2f}"})
+        show(median_warm_over_compute_floor=round(statistics.median(ratios), 2))
+        shutil.rmtree(work, ignore_errors=True)
+        return
     cold, _ = _timed(runner + ["--force", "--cold"], cwd=REPO, env=env)
     show(cold_s=round(cold, 2))
     warm, _ = _timed(runner + ["--force"], cwd=REPO, env=env)
