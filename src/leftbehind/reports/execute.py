@@ -248,11 +248,11 @@ def _worker_result(report: Report, workdir: Path, exitcode: int | None) -> Execu
     return report, nb, Outcome(report, "failed", error=error, cell_index=number, cell_source=source), None
 
 
-def _preload_executor() -> None:
+def _preload_executor(show_code: bool = False) -> None:
     """Import what a worker needs to execute and render a report (papermill, nbclient, jupyter_client, psutil,
     this package's kernel module, nbconvert with its templates compiled and a sample rendered, Pillow: about a
     second) in the runner itself: each worker is forked from it per report, and would otherwise do it again
-    for every report."""
+    for every report. ``show_code``: the HTML exporter the run uses (one of two, each compiled when first used)."""
     import nbformat  # noqa: F401
     import papermill  # noqa: F401
     import psutil  # noqa: F401  (kernel.stop_processes, after every report)
@@ -261,7 +261,7 @@ def _preload_executor() -> None:
     from .publish import preload
 
     kernel.runner_kernel_spec()  # imports ipykernel's kernelspec module
-    preload()
+    preload(show_code)
 
 
 def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, how: Any) -> Iterator[Execution]:
@@ -278,8 +278,8 @@ def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, 
 
     context = multiprocessing.get_context("fork")
     waiting = list(chosen)
-    running: dict[Any, tuple[Report, Any]] = {}  # process sentinel -> (report, worker process)
-    executing: dict[int, Any] = {}  # read end of a worker's "executed" pipe -> its process sentinel
+    running: dict[Any, tuple[Report, Any, int]] = {}  # process sentinel -> (report, worker, its "executed" pipe)
+    executing: set[int] = set()  # the "executed" pipes (read ends) of workers whose kernel may still run
 
     def top_up() -> None:
         while waiting and len(executing) < jobs and len(running) < 2 * jobs:
@@ -295,12 +295,13 @@ def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, 
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                 os.close(executed_w)
-            running[process.sentinel] = (report, process)
-            executing[executed_r] = process.sentinel
+            running[process.sentinel] = (report, process, executed_r)
+            executing.add(executed_r)
 
     def executed(fd: int) -> None:
-        del executing[fd]
-        os.close(fd)
+        if fd in executing:
+            executing.remove(fd)
+            os.close(fd)
 
     try:
         top_up()
@@ -312,9 +313,8 @@ def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, 
                     continue
                 if ready not in running:  # the pipe of a worker whose end was seen first in this round
                     continue
-                report, process = running.pop(ready)
-                for fd in [fd for fd, sentinel in executing.items() if sentinel == ready]:
-                    executed(fd)
+                report, process, pipe = running.pop(ready)
+                executed(pipe)
                 process.join()
                 finished.append(_worker_result(report, workdir, process.exitcode))
             top_up()
@@ -322,9 +322,9 @@ def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, 
     finally:
         for fd in list(executing):
             executed(fd)
-        for _, process in running.values():
+        for _, process, _ in running.values():
             process.kill()
-        for _, process in running.values():
+        for _, process, _ in running.values():
             process.join()
         if running:
             kernel.stop_processes(f"{workdir.name}/", prefix=True)
@@ -349,7 +349,8 @@ def _executions(
     from . import warm
 
     if executor is None:
-        _preload_executor()  # once here, not in every worker forked from this process; the template preloads too
+        # once here, not in every worker forked from this process; the template preloads too
+        _preload_executor(how.show_code if how is not None else False)
         warm.ready(notice)
     yield from _started(chosen, workdir, timeout, jobs, executor, how)
 
