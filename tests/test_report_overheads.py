@@ -296,10 +296,16 @@ def test_a_report_renders_while_the_next_one_executes_and_no_more_execute_than_j
     stamps.mkdir()
     execute_original, render_original = execute._execute, publish.render
 
-    def timed_execute(report, workdir, timeout):  # type: ignore[no-untyped-def]
-        start = time.monotonic()
-        result = execute_original(report, workdir, timeout)
-        (stamps / f"{report.name}.execute").write_text(f"{start} {time.monotonic()}")
+    def timed_execute(report, workdir, timeout, kernel_gone=None):  # type: ignore[no-untyped-def]
+        start, gone = time.monotonic(), []
+
+        def told() -> None:  # an execution lasts until its kernel is gone
+            gone.append(time.monotonic())
+            if kernel_gone is not None:
+                kernel_gone()
+
+        result = execute_original(report, workdir, timeout, told)
+        (stamps / f"{report.name}.execute").write_text(f"{start} {gone[0]}")
         return result
 
     def slow_render(report, nb, outcome, how):  # type: ignore[no-untyped-def]
@@ -330,6 +336,64 @@ def test_a_report_renders_while_the_next_one_executes_and_no_more_execute_than_j
     for before, after in (("r0", "r1"), ("r1", "r2")):
         assert read(after, "execute")[0] >= read(before, "execute")[1]  # one execution at a time (jobs=1)
         assert read(after, "execute")[0] < read(before, "render")[1]  # the next one started during the render
+
+
+def test_the_next_execution_may_start_once_the_kernel_is_shut_down_before_the_notebook_is_written(tmp_path):
+    """``kernel_gone`` is called when the report's kernel has been shut down, before papermill writes the executed
+    notebook and before the report's processes are swept: that writing and sweeping overlap the next report's
+    start instead of delaying it. By then no process of the report is left."""
+    import nbformat
+
+    from leftbehind.reports.plan import Report
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _one_step_notebook(nbs / "plain.ipynb", "x: int = 1  # printed", "print(x)")
+    report = Report("gone", nbs / "plain.ipynb", "Gone", {"x": 7}, "g")
+    seen: list[tuple[int, list[int]]] = []
+
+    def kernel_gone() -> None:
+        on_disk = nbformat.read(tmp_path / "gone.ipynb", as_version=4)  # as written when execution started
+        tagged = [
+            p.pid
+            for p in psutil.process_iter()
+            if p.pid != os.getpid() and _environ(p).get(kernel.KERNEL_ENV) == f"{tmp_path.name}/gone"
+        ]
+        seen.append((sum(len(c.get("outputs", [])) for c in on_disk.cells), tagged))
+
+    nb, outcome = execute._execute(report, tmp_path, 60, kernel_gone)
+    assert outcome.status == "ok", outcome.error
+    assert seen and seen[0] == (0, [])  # called once the kernel was gone, before the final write
+    assert [o["text"] for c in nb.cells for o in c.get("outputs", [])] == ["7\n"]
+    assert nbformat.read(tmp_path / "gone.ipynb", as_version=4) == nb  # then written
+
+
+def _environ(process: psutil.Process) -> dict[str, str]:
+    try:
+        return process.environ()
+    except (psutil.Error, OSError):
+        return {}
+
+
+def test_the_running_cell_is_marked_in_place_never_truncated(tmp_path):
+    """The running cell's index is written over the start of a fixed-size file: rewriting a truncated file makes
+    ext4 wait for the disk on close (1 to 3 ms on every cell of every report, with the kernel idle meanwhile)."""
+    import nbformat
+
+    out = tmp_path / "marks.ipynb"
+    manager = kernel.ReportExecutionManager(nbformat.v4.new_notebook(), output_path=str(out), progress_bar=False)
+    inodes, sizes = set(), set()
+    try:
+        for index in (0, 123456, 7):
+            manager._mark(index)
+            mark = Path(f"{out}.cell")
+            inodes.add(mark.stat().st_ino)
+            sizes.add(mark.stat().st_size)
+            assert kernel.running_cell(out) == index
+    finally:
+        manager.close_marks()
+    assert len(inodes) == 1 and sizes == {kernel.CELL_MARK_WIDTH}
+    assert kernel.running_cell(out) == 7
 
 
 def test_checking_the_plan_loads_neither_scipy_nor_matplotlib():

@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 import signal
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,11 @@ def _failure(report: Report, exc: BaseException, nb: Any, state: dict[str, Any],
     return Outcome(report, "failed", error=error, cell_index=number, cell_source=source)
 
 
-def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]:
+def _execute(
+    report: Report, workdir: Path, timeout: int, kernel_gone: Callable[[], None] | None = None
+) -> tuple[Any, Outcome]:
+    """Execute ``report`` in a fresh kernel; ``kernel_gone()``, if given, is called as soon as that kernel is shut
+    down (before the executed notebook is written and the report's processes are swept), possibly twice."""
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -131,7 +135,7 @@ def _execute(report: Report, workdir: Path, timeout: int) -> tuple[Any, Outcome]
     out_path = workdir / f"{report.name}.ipynb"
     reads_log = workdir / f"{report.name}.reads"
     tag = f"{workdir.name}/{report.name}"
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {} if kernel_gone is None else {"kernel_gone": kernel_gone}
     try:
         with _kernel_environment(reads_log, tag):
             nb = papermill.execute_notebook(
@@ -185,11 +189,11 @@ def _execute_job(
     """Run one report on a worker (a process of this run or an executor's) and, given ``how`` (a
     :class:`.publish.Publishing`), render its files there too; the notebook travels back as JSON text only
     when the runner still needs it (not rendered, or failed). ``executed()``, if given, is called once the
-    report's kernel is gone, before rendering."""
+    report's kernel is gone (as soon as it is shut down, and again before rendering: it must bear that)."""
     import nbformat
 
-    nb, outcome = _execute(report, Path(workdir), timeout)
-    if executed is not None:
+    nb, outcome = _execute(report, Path(workdir), timeout, executed)
+    if executed is not None:  # again, in case the kernel never started or its shutdown failed
         executed()
     rendered = None
     if how is not None:
@@ -215,9 +219,13 @@ def _worker(report: Report, workdir: Path, timeout: int, how: Any, executed_fd: 
     signal.signal(signal.SIGINT, lambda signum, frame: None)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
-    def executed() -> None:
-        if executed_fd is not None:
-            os.close(executed_fd)
+    told = executed_fd is None
+
+    def executed() -> None:  # once only: the descriptor's number may belong to another file afterwards
+        nonlocal told
+        if not told:
+            told = True
+            os.close(executed_fd)  # type: ignore[arg-type]
 
     try:
         result = _execute_job(report, str(workdir), timeout, how, executed)
