@@ -15,6 +15,14 @@ DATA = REPO / "data"
 NOTEBOOKS = REPO / "notebooks"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Runs keep their reports' durations (a scheduling hint) in a folder of the test session, not the user's."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LEFTBEHIND_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture
 def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of data/ that leftbehind.data reads instead of the real one (via LEFTBEHIND_DATA_DIR)."""

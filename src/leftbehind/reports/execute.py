@@ -272,14 +272,19 @@ def _preload_executor(show_code: bool = False) -> None:
     preload(show_code)
 
 
-def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, how: Any) -> Iterator[Execution]:
+def _in_processes(
+    chosen: list[Report], workdir: Path, timeout: int, jobs: int, how: Any, timings: dict[str, float] | None = None
+) -> Iterator[Execution]:
     """Each report in a fresh worker process (forked from this one, which has imported what they need:
     :func:`_preload_executor`), ``jobs`` executing at a time. A worker whose report's kernel is gone renders
     the report's files while the next report's execution starts in a new worker (at most ``jobs`` more at
     once), and a finished worker's result is handed on only after the places it left are taken, so that
     writing its files overlaps the next executions. A worker that dies fails its own report only.
-    Interrupted (or closed early), it kills the workers and every kernel of the run at once."""
+    Interrupted (or closed early), it kills the workers and every kernel of the run at once. Given
+    ``timings``, it records there the seconds each report's execution took (from its worker's start to its
+    kernel's end)."""
     import multiprocessing
+    import time
     from multiprocessing.connection import wait
 
     from . import kernel
@@ -288,6 +293,7 @@ def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, 
     waiting = list(chosen)
     running: dict[Any, tuple[Report, Any, int]] = {}  # process sentinel -> (report, worker, its "executed" pipe)
     executing: set[int] = set()  # the "executed" pipes (read ends) of workers whose kernel may still run
+    started: dict[int, tuple[str, float]] = {}  # "executed" pipe -> (its report, when its worker started)
 
     def top_up() -> None:
         while waiting and len(executing) < jobs and len(running) < 2 * jobs:
@@ -305,11 +311,15 @@ def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, 
                 os.close(executed_w)
             running[process.sentinel] = (report, process, executed_r)
             executing.add(executed_r)
+            started[executed_r] = (report.name, time.monotonic())
 
     def executed(fd: int) -> None:
         if fd in executing:
             executing.remove(fd)
             os.close(fd)
+            name, start = started.pop(fd)
+            if timings is not None:
+                timings[name] = time.monotonic() - start
 
     try:
         top_up()
@@ -328,8 +338,9 @@ def _in_processes(chosen: list[Report], workdir: Path, timeout: int, jobs: int, 
             top_up()
             yield from finished
     finally:
-        for fd in list(executing):
-            executed(fd)
+        for fd in list(executing):  # unfinished: not timed
+            executing.remove(fd)
+            os.close(fd)
         for _, process, _ in running.values():
             process.kill()
         for _, process, _ in running.values():
@@ -346,12 +357,14 @@ def _executions(
     executor: concurrent.futures.Executor | None,
     notice: Any = None,
     how: Any = None,
+    timings: dict[str, float] | None = None,
 ) -> Generator[Execution, None, None]:
     """Execute the reports, in this process (one job), in worker processes (one kernel per report, each in
     its own worker process), or on a given executor, yielding each as it finishes. Kernels are forked from
     the run's warm template when it started one (:func:`.warm.template`; never on an executor, whose workers
     may be other machines), once it is ready; ``notice`` is told in one line if it did not start. Given
-    ``how`` (a :class:`.publish.Publishing`), workers and executors render each report's files where it ran."""
+    ``how`` (a :class:`.publish.Publishing`), workers and executors render each report's files where it ran.
+    Given ``timings``, worker processes record there how long each execution took (:func:`_in_processes`)."""
     if not chosen:
         return
     from . import warm
@@ -360,7 +373,7 @@ def _executions(
         # once here, not in every worker forked from this process; the template preloads too
         _preload_executor(how.show_code if how is not None else False)
         warm.ready(notice)
-    yield from _started(chosen, workdir, timeout, jobs, executor, how)
+    yield from _started(chosen, workdir, timeout, jobs, executor, how, timings)
 
 
 def _started(
@@ -370,6 +383,7 @@ def _started(
     jobs: int | None,
     executor: concurrent.futures.Executor | None,
     how: Any = None,
+    timings: dict[str, float] | None = None,
 ) -> Generator[Execution, None, None]:
     import nbformat
 
@@ -380,7 +394,7 @@ def _started(
             yield report, nb, outcome, None
         return
     if executor is None:
-        yield from _in_processes(chosen, workdir, timeout, min(jobs, len(chosen)), how)
+        yield from _in_processes(chosen, workdir, timeout, min(jobs, len(chosen)), how, timings)
         return
     futures = {executor.submit(_execute_job, r, str(workdir), timeout, how): r for r in chosen}
     try:

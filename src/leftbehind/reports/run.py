@@ -21,6 +21,7 @@ from typing import Any
 
 from .._io import REPO_ROOT
 from ..errors import ReportError
+from . import schedule
 from .execute import _executions, _kernel_environment
 from .guards import check_output_dir
 from .inputs import _unchanged
@@ -234,6 +235,10 @@ def _run_locked(
             to_run.append(report)
     if len(done):
         log(f"{len(done)} of {len(chosen)} report(s) unchanged since their last run (use --force to re-run them)")
+    timings: dict[str, float] = {}
+    plan_key = str((root / plan_id).resolve())
+    if executor is None:  # the longest first, by the last run's durations (reports are the same in any order)
+        to_run = schedule.longest_first(to_run, schedule.load(plan_key))
     bar = None
     if progress and to_run:
         from tqdm import tqdm
@@ -243,7 +248,9 @@ def _run_locked(
     try:
         with (
             quiet_inspection(),
-            contextlib.closing(_executions(to_run, workdir, timeout or 0, jobs, executor, log, how)) as executions,
+            contextlib.closing(
+                _executions(to_run, workdir, timeout or 0, jobs, executor, log, how, timings)
+            ) as executions,
         ):  # executions closed (workers and kernels stopped) before run() removes its temporary folder; 0: no limit
             for i, (report, nb, outcome, rendered) in enumerate(executions, start=1):
                 if bar is not None:
@@ -258,6 +265,7 @@ def _run_locked(
     finally:  # even when interrupted: the index and manifest describe what is on disk
         if bar is not None:
             bar.close()
+        schedule.save(plan_key, timings)
         _write_manifest_and_index(
             plan, [done[r.name] for r in chosen if r.name in done], out_dir, root, prov, plan_id, show_code
         )
