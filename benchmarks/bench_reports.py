@@ -9,7 +9,9 @@ report per notebook first, then more country profiles):
     (skipped with --no-plain, and with it the floor (d));
 (b) this runner with cold kernels: `python -m leftbehind reports --force --cold` (a fresh interpreter per
     report, the runner before issue 18);
-(w) this runner as it runs by default: `--force`, each kernel forked from a warm template;
+(w) this runner as it runs by default: `--force`, each kernel forked from a warm template, the longest reports
+    started first by the durations the run before it (b) kept (in --pairs, the first warm run has none yet and
+    starts them in plan order; see leftbehind.reports.schedule);
 (c) this runner with nothing changed (every report skipped);
 (d) the floor: per report, a fresh process importing pandas and matplotlib, plus the notebook's own cell
     execution time as the kernel recorded it (papermill's per-cell durations from run (a)), summed over the
@@ -232,6 +234,7 @@ def main() -> None:
     env.pop("MPLBACKEND", None)
     env.pop("LEFTBEHIND_KERNEL_START", None)
     env["PYTHONHASHSEED"] = "0"  # as in report kernels
+    env["LEFTBEHIND_CACHE"] = str(work / "cache")  # the runs' durations: this benchmark's, not the user's
 
     def show(**values: object) -> None:  # as soon as measured: a long run that stops later loses nothing
         for key, value in values.items():
