@@ -14,6 +14,12 @@ from leftbehind.reports.plan import Report
 from test_reports import _hashes, _one_step_notebook, _plan
 
 
+def _file() -> Path:
+    path = schedule.cache_file()
+    assert path is not None
+    return path
+
+
 def _project(tmp_path: Path) -> tuple[Path, list[dict]]:
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
@@ -53,13 +59,13 @@ def test_a_run_keeps_its_durations_and_the_next_starts_the_longest_first(tmp_pat
 
 def test_a_broken_durations_file_means_plan_order(tmp_path, monkeypatch):
     plan, _ = _project(tmp_path)
-    schedule.cache_file().parent.mkdir(parents=True, exist_ok=True)
-    schedule.cache_file().write_text("{not json", encoding="utf-8")
+    _file().parent.mkdir(parents=True, exist_ok=True)
+    _file().write_text("{not json", encoding="utf-8")
     orders = _started_order(monkeypatch)
     outcomes = reports.run(plan, tmp_path / "reports", jobs=2, force=True, log=lambda line: None)
     assert [o.status for o in outcomes] == ["ok"] * 4
     assert orders == [["r0", "r1", "r2", "r3"]]
-    stored = json.loads(schedule.cache_file().read_text(encoding="utf-8"))  # replaced by a good one
+    stored = json.loads(_file().read_text(encoding="utf-8"))  # replaced by a good one
     assert stored["version"] == schedule.VERSION and sorted(stored["plans"][str(plan.resolve())]) == [
         "r0",
         "r1",
@@ -84,7 +90,21 @@ def test_reports_not_timed_yet_are_estimated_from_their_notebook_or_the_longest(
 def test_the_file_keeps_the_most_recent_plans_only(monkeypatch):
     for i in range(schedule.KEEP_PLANS + 3):
         schedule.save(f"/plans/{i}.yaml", {"r": float(i)})
-    stored = json.loads(schedule.cache_file().read_text(encoding="utf-8"))
+    stored = json.loads(_file().read_text(encoding="utf-8"))
     assert list(stored["plans"])[-1] == f"/plans/{schedule.KEEP_PLANS + 2}.yaml"
     assert "/plans/0.yaml" not in stored["plans"] and len(stored["plans"]) <= schedule.KEEP_PLANS
     assert schedule.load("/plans/5.yaml") == {"r": 5.0}
+
+
+def test_without_any_cache_folder_a_run_keeps_nothing_and_fails_nothing(monkeypatch):
+    """No ``$LEFTBEHIND_CACHE``, no ``$XDG_CACHE_HOME`` and no home folder (a bare container): plan order, quietly."""
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv(schedule.CACHE_ENV)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert schedule.cache_file() is None
+    schedule.save("/plans/p.yaml", {"r": 1.0})
+    assert schedule.load("/plans/p.yaml") == {}

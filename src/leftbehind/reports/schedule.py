@@ -41,18 +41,25 @@ VERSION = 1
 KEEP_PLANS = 20
 
 
-def cache_file() -> Path:
-    """The file where runs keep their reports' durations (it may not exist)."""
+def cache_file() -> Path | None:
+    """The file where runs keep their reports' durations (it may not exist); ``None`` where there is no cache
+    folder (no ``$LEFTBEHIND_CACHE`` nor ``$XDG_CACHE_HOME``, and no home folder)."""
     folder = os.environ.get(CACHE_ENV)
     if not folder:
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        base = os.environ.get("XDG_CACHE_HOME")
+        if not base:
+            try:
+                base = str(Path.home() / ".cache")
+            except RuntimeError:  # no home folder to be found (HOME unset, user not in the password database)
+                return None
         folder = str(Path(base) / "leftbehind")
     return Path(folder) / "report-durations.json"
 
 
 def _read() -> dict[str, dict[str, float]]:
+    path = cache_file()
     try:
-        stored = json.loads(cache_file().read_text(encoding="utf-8"))
+        stored = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
     except (OSError, ValueError):
         return {}
     if not isinstance(stored, dict) or stored.get("version") != VERSION or not isinstance(stored.get("plans"), dict):
@@ -84,9 +91,12 @@ def save(plan: str, durations: Mapping[str, float]) -> None:
     plans[plan] = {**known, **{k: round(float(v), 2) for k, v in durations.items()}}  # now the most recent
     plans = dict(list(plans.items())[-KEEP_PLANS:])
     text = json.dumps({"version": VERSION, "plans": plans}, indent=1) + "\n"
+    path = cache_file()
+    if path is None:
+        return
     with contextlib.suppress(OSError):
-        cache_file().parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(cache_file(), text.encode("utf-8"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text.encode("utf-8"))
 
 
 def longest_first(reports: list[Report], durations: Mapping[str, float]) -> list[Report]:
