@@ -292,8 +292,8 @@ def _in_processes(
     context = multiprocessing.get_context("fork")
     waiting = list(chosen)
     running: dict[Any, tuple[Report, Any, int]] = {}  # process sentinel -> (report, worker, its "executed" pipe)
-    executing: set[int] = set()  # the "executed" pipes (read ends) of workers whose kernel may still run
-    started: dict[int, tuple[str, float]] = {}  # "executed" pipe -> (its report, when its worker started)
+    # the "executed" pipes (read ends) of workers whose kernel may still run -> (their report, when it started)
+    executing: dict[int, tuple[str, float]] = {}
 
     def top_up() -> None:
         while waiting and len(executing) < jobs and len(running) < 2 * jobs:
@@ -310,14 +310,12 @@ def _in_processes(
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                 os.close(executed_w)
             running[process.sentinel] = (report, process, executed_r)
-            executing.add(executed_r)
-            started[executed_r] = (report.name, time.monotonic())
+            executing[executed_r] = (report.name, time.monotonic())
 
     def executed(fd: int) -> None:
         if fd in executing:
-            executing.remove(fd)
+            name, start = executing.pop(fd)
             os.close(fd)
-            name, start = started.pop(fd)
             if timings is not None:
                 timings[name] = time.monotonic() - start
 
@@ -339,7 +337,7 @@ def _in_processes(
             yield from finished
     finally:
         for fd in list(executing):  # unfinished: not timed
-            executing.remove(fd)
+            del executing[fd]
             os.close(fd)
         for _, process, _ in running.values():
             process.kill()
