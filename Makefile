@@ -57,7 +57,9 @@ test: lint ## Run every test: lint first, then unit tests, data-package validati
 reports: docs ## Regenerate every report in notebooks/reports.yaml into reports/ (ARGS="--force --only NAME" to pass options)
 	$(BIN)/python -m leftbehind reports $(ARGS)
 
-build-data: $(STAMP) ## Verify data/snapshots and derive data/derived/ from them (never edit derived files by hand)
+SNAPSHOT_MIRROR ?=
+build-data: $(STAMP) ## Fetch the publishers' files (SNAPSHOT_MIRROR=DIR: from a mirror), verify them, rebuild data/derived/
+	$(BIN)/python -m leftbehind data fetch $(if $(SNAPSHOT_MIRROR),--from "$(SNAPSHOT_MIRROR)",)
 	$(BIN)/python -m leftbehind data build
 
 briefs: $(STAMP) ## Print each country report to an A4 PDF brief, reports/briefs/<ISO3>.pdf (needs Chromium; after make reports)

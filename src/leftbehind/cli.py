@@ -5,6 +5,7 @@ Commands
 reports               run the report plan (``--only NAME``, ``--show-code``, ``--check``, ``--plan``, ``--out``)
 notebooks refresh     re-execute source notebooks and store their key-result outputs
 data refresh          download the WDI remittance series as a new edition (online)
+data fetch            fill the local snapshot store (``--from DIR``: a mirror <publisher>/<release>/<file>)
 data build            verify data/snapshots and derive data/derived/ from them (``make build-data``)
 data validate         load every resource of the data package and report the first problem
 literature summary    counts of the evidence base; ``literature bib`` regenerates references.bib
@@ -81,6 +82,15 @@ def _build_parser() -> argparse.ArgumentParser:
     dat = sub.add_parser("data", help="the data package")
     dat_sub = dat.add_subparsers(dest="action", required=True)
     dat_sub.add_parser("validate", help="load and check every resource and the cross-table rules")
+    fetch = dat_sub.add_parser(
+        "fetch", help="bring each recorded publisher's file into the local store (data/snapshots), SHA-256 checked"
+    )
+    fetch.add_argument(
+        "--from",
+        dest="mirror",
+        type=Path,
+        help="a mirror folder laid out <publisher>/<release>/<file> (default: the publishers' addresses, online)",
+    )
     dat_sub.add_parser("build", help="derive figures and the classification from data/snapshots (data/derived/)")
     dat_sub.add_parser("build-geographies", help="regenerate data/geographies.csv (needs country_converter)")
     dat_sub.add_parser("refresh", help="download the World Development Indicators remittance series as a new edition")
@@ -236,6 +246,12 @@ def _data(args: argparse.Namespace) -> int:
 
         for line in wdi.refresh():
             print(line)
+        return 0
+    if args.action == "fetch":
+        from .refresh.fetch import fetch_snapshots
+
+        for result in fetch_snapshots(args.mirror):
+            print(result)
         return 0
     if args.action == "build":
         from .data import derive
