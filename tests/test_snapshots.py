@@ -51,8 +51,9 @@ def test_a_changed_file_is_named_with_both_digests(tmp_path):
     with pytest.raises(DataError, match=r"CLASS\.csv: SHA-256 is [0-9a-f]{64}, but .*snapshot\.json records 340c698d"):
         verify_snapshots(root)
     snap.path.unlink()
-    with pytest.raises(DataError, match=r"CLASS\.csv: the file named in .* is missing"):
+    with pytest.raises(DataError, match=r"CLASS\.csv: the file named in .* is not in the local store; fetch it"):
         verify_snapshots(root)
+    assert "wb_class/FY2099" not in verify_snapshots(root, only_present=True)
 
 
 def test_a_record_is_checked_against_the_schema(tmp_path):
@@ -89,11 +90,12 @@ def test_write_snapshot_records_the_digest_and_never_overwrites(tmp_path):
 def test_build_is_deterministic_and_rows_name_their_location(tmp_path):
     first = derive.build_derived(tmp_path / "a", FIXTURES)
     second = derive.build_derived(tmp_path / "b", FIXTURES)
-    assert [p.name for p in first] == ["figures.csv", "classification.csv"]
+    assert [p.name for p in first] == ["figures.csv", "sources.csv", "editions.csv", "classification.csv"]
     for a, b in zip(first, second):
         assert a.read_bytes() == b.read_bytes()
     rows = _rows(first[0])
-    assert {r["snapshot"] for r in rows} == set(FIXTURE_KEYS) - {"wb_class/FY2099"}
+    sources = {r["source_id"]: r for r in _rows(first[1])}
+    assert {sources[r["source_id"]]["snapshot"] for r in rows} == set(FIXTURE_KEYS) - {"wb_class/FY2099"}
     # read independently from the fixture: the USA row with origin WORLD, 2020 column of the males group
     table = list(csv.reader((FIXTURES / "undesa/ims_fixture/undesa_ims_destination_origin_fixture.csv").open()))
     usa = next(r for r in table if r[:1] == ["3"])
@@ -103,16 +105,20 @@ def test_build_is_deterministic_and_rows_name_their_location(tmp_path):
     assert got["migrant_stock", "USA", "2020", "male"]["location"].startswith("line 9, column 12 (2020, male)")
     assert got["emigrant_stock", "NPL", "2024", "female"]["value"] == "700000"
     assert ("emigrant_stock", "WLD", "1990", "total") not in got  # WORLD × WORLD is the destination total
-    assert got["remittances_paid_usd", "NPL", "2023", "total"]["unit"] == "USD"
+    assert sources[got["remittances_paid_usd", "NPL", "2023", "total"]["source_id"]]["edition_id"] == "wdi_fixture"
     assert got["remittances_received_usd", "PHL", "2023", "total"]["value"] == "36000000000.25"
-    assert got["remittances_received_pct_gdp", "NPL", "2021", "total"]["location"] == (
-        "series BX.TRF.PWKR.DT.GD.ZS, country NPL, column 2021"
-    )
+    # line 6 of the fixture CSV (four preamble lines, the header, then NPL), the column headed 2021
+    assert got["remittances_received_pct_gdp", "NPL", "2021", "total"]["location"] == "L6:2021"
     indicators = {r["indicator"] for r in _rows(DATA / "indicators.csv")}
     assert {r["indicator"] for r in rows} <= indicators
-    classes = {r["code"]: r for r in _rows(first[1])}
+    classes = {r["code"]: r for r in _rows(first[3])}
     assert sorted(classes) == ["NPL", "PHL", "USA"]  # the aggregates WLD and LIC are not economies
     assert classes["NPL"]["income_group"] == "Lower middle income" and classes["NPL"]["fiscal_year"] == "FY2099"
+    editions = {r["edition_id"]: r for r in _rows(first[2])}
+    assert editions["wdi_fixture"]["released"] == "2099-01-01" and sorted(editions) == [
+        "undesa_ims_fixture",
+        "wdi_fixture",
+    ]
 
 
 def test_malformed_migrant_stock_cell_names_line_and_column(tmp_path):
@@ -123,35 +129,33 @@ def test_malformed_migrant_stock_cell_names_line_and_column(tmp_path):
     meta = {k: v for k, v in snap.meta.items() if k != "sha256"}
     shutil.rmtree(snap.folder)
     write_snapshot("undesa", "ims_fixture", blob, meta, root)
-    with pytest.raises(DataError, match=r'line 9, column "2020": "50.6 m" is not a number'):
+    with pytest.raises(DataError, match=r'line 9, column "2020": "50.6m" is not a number'):
         derive.build_derived(tmp_path / "out", root)
 
 
-def test_data_build_reproduces_the_derived_files(data_copy, tmp_path):
-    """The real package: derived/ is exactly what its snapshots give (none yet: then no derived files)."""
-    expected = derive.build_derived(tmp_path / "real", DATA / "snapshots")
-    for path in expected:
-        assert (DATA / "derived" / path.name).read_bytes() == path.read_bytes(), f"data/derived/{path.name} differs"
-    on_disk = sorted(p.name for p in (DATA / "derived").glob("*.csv")) if (DATA / "derived").is_dir() else []
-    assert on_disk == sorted(p.name for p in expected), "a derived file without its snapshot"
-    # the command on a data package with the fixture snapshots: writes, then rebuilds the same bytes
-    shutil.copytree(FIXTURES, data_copy / "snapshots", dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.py"))
+def test_data_build_command_writes_and_rebuilds_the_same_bytes(data_copy):
+    """The command on a data package whose only snapshots are the fixtures: writes, then rebuilds the same bytes.
+    (The real package's derived tables are rebuilt from the publishers' files in test_derived.py.)"""
+    shutil.rmtree(data_copy / "snapshots")
+    shutil.copytree(FIXTURES, data_copy / "snapshots", ignore=shutil.ignore_patterns("*.py"))
+    shutil.copy(DATA / "snapshots" / "snapshot.schema.json", data_copy / "snapshots")
     env = {"PYTHONPATH": str(REPO / "src"), "LEFTBEHIND_DATA_DIR": str(data_copy), "PATH": "/usr/bin:/bin"}
     cmd = [sys.executable, "-m", "leftbehind", "data", "build"]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     assert "wdi/2099-01-01.BX.TRF.PWKR.CD.DT: sha256 8eda54ce" in out and "wrote" in out
     built = {p.name: p.read_bytes() for p in (data_copy / "derived").glob("*.csv")}
-    assert sorted(built) == ["classification.csv", "figures.csv"]
+    assert sorted(built) == ["classification.csv", "editions.csv", "figures.csv", "sources.csv"]
+    assert not (data_copy / "derived" / "corridors.csv").exists()  # no origin × destination table: removed
     subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     assert {p.name: p.read_bytes() for p in (data_copy / "derived").glob("*.csv")} == built
 
 
 def test_classification_absent_says_so(data_copy):
     """issue 13 item 7: without the World Bank's file the API says what is missing and how to add it."""
-    assert not (data_copy / "derived" / "classification.csv").exists()
+    (data_copy / "derived" / "classification.csv").unlink()
     with pytest.raises(DataError, match=r"World Bank classification is not in the data package yet"):
         data.classification("NPL")
-    with pytest.raises(DataError, match=r"wb_class snapshot .* data build"):
+    with pytest.raises(DataError, match=r"wb_class snapshot, or .* wdi_metadata_country snapshot .* data build"):
         data.countries(income_group="Low income")
     assert "NPL" in data.countries()  # without the filters, as before
 

@@ -43,6 +43,7 @@ from .series import (
     BREAKDOWNS,
     REMITTANCE_MEASURES,
     breakdown,
+    edition_differences,
     indicator_label,
     lmy_remittance_flows,
     ranking,
@@ -86,4 +87,5 @@ __all__ = [
     "ranking_years",
     "table",
     "classification",
+    "edition_differences",
 ]

@@ -17,6 +17,18 @@ from .._io import data_dir, write_atomic
 from ..errors import DataError
 from .tabular import _resource, load, schema
 
+#: Areas that UN DESA and the World Bank both publish figures for but ISO 3166-1 does not list (country_converter
+#: marks them obsolete): code → classification. Their name, region and M49 code come from country_converter.
+EXTRA_AREAS: dict[str, str] = {"CHI": "UN M49 area and World Bank economy (not in ISO 3166-1)"}
+#: M49 codes country_converter lacks, keyed by ISO3 (UN DESA's tables print the code beside the name: Table 1 of
+#: International Migrant Stock 2020 has "China, Taiwan Province of China" as 158; a test checks the name).
+M49_MISSING: dict[str, str] = {"TWN": "158"}
+
+
+def _blank(value: object) -> str:
+    """A missing cell as an empty string (pandas' missing value would be written as "<NA>")."""
+    return "" if value is None or pd.isna(value) else str(value)
+
 
 def build_geographies() -> Path:
     """Regenerate ``geographies.csv`` from country_converter's country table and ``aggregates.csv``.
@@ -28,17 +40,21 @@ def build_geographies() -> Path:
 
     table = Path(country_converter.__file__).parent / "country_data.tsv"
     coco = pd.read_csv(table, sep="\t", keep_default_na=False, dtype=str)
-    coco = coco[(coco["ISO3"].str.fullmatch(r"[A-Z]{3}")) & (coco["obsolete"] == "")]
+    coco = coco[(coco["ISO3"].str.fullmatch(r"[A-Z]{3}")) & ((coco["obsolete"] == "") | coco["ISO3"].isin(EXTRA_AREAS))]
     rows = [
-        [r.ISO3, r.name_short, "country", "ISO 3166-1", r.UNregion, r.continent]
+        [
+            r.ISO3,
+            r.name_short,
+            "country",
+            EXTRA_AREAS.get(r.ISO3, "ISO 3166-1"),
+            r.UNregion,
+            r.continent,
+            M49_MISSING.get(r.ISO3, r.UNcode.lstrip("0")),
+        ]
         for r in coco.sort_values("ISO3").itertuples()
     ]
     agg = load("aggregates")
-    # a missing classification is an empty cell (pandas' missing value would be written as "<NA>")
-    rows += [
-        [r.code, r.name, r.kind, "" if pd.isna(r.classification) else r.classification, "", ""]
-        for r in agg.itertuples()
-    ]
+    rows += [[r.code, r.name, r.kind, _blank(r.classification), "", "", _blank(r.m49)] for r in agg.itertuples()]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([f["name"] for f in schema("geographies")["fields"]])

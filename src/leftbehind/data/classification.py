@@ -1,7 +1,9 @@
 """The World Bank's country classification (income group, region, lending category, fiscal year), read from
-``derived/classification.csv``, which ``python -m leftbehind data build`` derives from a ``wb_class`` snapshot.
+``derived/classification.csv`` (the ``classification`` resource), which ``python -m leftbehind data build``
+derives from a ``wb_class`` snapshot (the CLASS file) or a ``wdi_metadata_country`` one (the Metadata_Country
+file of a WDI bulk download).
 
-Until that snapshot is in the data package, asking for the classification raises a DataError that says so.
+Without such a snapshot, asking for the classification raises a DataError that says so.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import pandas as pd
 from .._io import data_dir
 from ..errors import DataError, check_choice
 from .arguments import check_code
+from .tabular import _resource, load
 
 __all__ = ["classification", "classification_table"]
 
 _MISSING = (
     "the World Bank classification is not in the data package yet ({path} is missing): add the World Bank's "
-    "CLASS file as a wb_class snapshot (data/snapshots/) and run `python -m leftbehind data build`"
+    "CLASS file as a wb_class snapshot, or a WDI bulk download's Metadata_Country file as a wdi_metadata_country "
+    "snapshot (data/snapshots/), and run `python -m leftbehind data build`"
 )
 
 
@@ -29,10 +33,10 @@ def classification_table() -> pd.DataFrame:
     DataError
         When the classification has not been derived yet.
     """
-    path = data_dir() / "derived" / "classification.csv"
+    path = data_dir() / _resource("classification")["path"]
     if not path.is_file():
-        raise DataError(_MISSING.format(path=f"{data_dir().name}/derived/classification.csv"))
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        raise DataError(_MISSING.format(path=f"{data_dir().name}/{_resource('classification')['path']}"))
+    table = load("classification").fillna("").astype(str)
     return table.sort_values(["code", "fiscal_year"]).drop_duplicates("code", keep="last").reset_index(drop=True)
 
 

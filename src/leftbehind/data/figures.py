@@ -49,17 +49,71 @@ def indicators() -> list[str]:
     return load("indicators")["indicator"].tolist()
 
 
+#: The derived resources (``data build``) that the figures, editions and sources are the union of, with their
+#: hand-kept counterparts (``figures``, ``editions``, ``sources``).
+DERIVED = {"figures": "derived_figures", "editions": "derived_editions", "sources": "derived_sources"}
+
+
+def _optional(name: str) -> pd.DataFrame:
+    """Resource ``name``, or an empty frame with its columns when its file is absent (a data package without
+    derived tables, e.g. one built before any snapshot)."""
+    if not (data_dir() / _resource(name)["path"]).is_file():
+        return pd.DataFrame({f["name"]: pd.Series(dtype="string") for f in _resource(name)["schema"]["fields"]})
+    return load(name)
+
+
+def all_editions() -> pd.DataFrame:
+    """Every edition: the hand-kept ``editions`` and those of the derived figures (``derived_editions``; an
+    edition in both is described identically, which ``data validate`` checks)."""
+    eds = pd.concat([load("editions"), _optional("derived_editions")], ignore_index=True)
+    return eds.drop_duplicates("edition_id", keep="first").reset_index(drop=True)
+
+
+def all_sources() -> pd.DataFrame:
+    """Every source: the hand-kept ``sources`` (documents and pages read) and those of the derived figures
+    (``derived_sources``: the publishers' files, and the series computed here)."""
+    derived = _optional("derived_sources")
+    return pd.concat(
+        [load("sources"), derived[[c for c in derived.columns if c in load("sources").columns]]], ignore_index=True
+    )
+
+
+def _reads() -> set[str]:
+    names = {*_with_references("figures"), *_with_references("editions")}
+    for name in DERIVED.values():
+        names.update(_with_references(name))
+    return names
+
+
 def _figures_table() -> pd.DataFrame:
-    path = data_dir() / _resource("figures")["path"]
-    editions_path = data_dir() / _resource("editions")["path"]
-    record_reads({*_with_references("figures"), *_with_references("editions")})  # cached or not
-    return _cached_figures(str(path), _mtime_ns(path), _mtime_ns(editions_path))
+    paths = [data_dir() / _resource(n)["path"] for n in ("figures", "editions", *DERIVED.values())]
+    record_reads(_reads())  # cached or not
+    return _cached_figures(tuple((str(p), _mtime_ns(p) if p.exists() else 0) for p in paths))
 
 
 @functools.lru_cache(maxsize=2)
-def _cached_figures(path: str, mtime: int, ed_mtime: int) -> pd.DataFrame:
-    figs = load("figures")
-    eds = load("editions")[["edition_id", "series", "edition", "released"]]
+def _cached_figures(versions: tuple[tuple[str, int], ...]) -> pd.DataFrame:
+    """Hand-kept and derived figures in one table. A derived figure and a hand-kept one of the same indicator,
+    geography, year, sex and edition agree (a test checks it); the derived one is shown, citing the
+    publisher's file, and the hand-kept row stays in ``figures.csv`` with its quote."""
+    hand = load("figures")
+    derived = _optional("derived_figures")
+    if len(derived):
+        sources = _optional("derived_sources")[["source_id", "edition_id"]]
+        base = load("indicators").set_index("indicator")["base_unit"]
+        derived = derived.merge(sources, on="source_id", how="left", validate="many_to_one")
+        derived = derived.assign(
+            unit=derived["indicator"].map(base).astype("string"),
+            published_unit=pd.NA,
+            note=("derived by code: " + derived["location"]).astype("string"),
+            quote=pd.NA,
+        )
+        key = ["indicator", "geography", "year", "sex", "edition_id"]
+        shadowed = hand.merge(derived[key].drop_duplicates(), on=key, how="left", indicator=True)["_merge"] == "both"
+        hand = hand[~shadowed.to_numpy()]
+        derived = derived[hand.columns]
+    figs = pd.concat([hand, derived], ignore_index=True) if len(derived) else hand
+    eds = all_editions()[["edition_id", "series", "edition", "released"]]
     return figs.merge(eds, on="edition_id", how="left", validate="many_to_one")
 
 
@@ -182,7 +236,7 @@ def editions(indicator: str | None = None) -> pd.DataFrame:
     >>> editions("migrant_workers")["edition_id"].tolist()
     ['ilo_ge_1', 'ilo_ge_2', 'ilo_ge_3', 'ilo_ge_4']
     """
-    eds = load("editions")
+    eds = all_editions()
     if indicator is not None:
         check_choice("indicator", indicator, indicators(), "an indicator of the data package")
         used = set(figures(indicator, sex=None, edition="all")["edition_id"])
@@ -192,12 +246,12 @@ def editions(indicator: str | None = None) -> pd.DataFrame:
 
 def _source_citation(source_id: str, text: Callable[[object], str], link: Callable[[object], str]) -> str:
     """The citation of one source, each data string passed through ``text`` and each address through ``link``."""
-    src = load("sources")
+    src = all_sources()
     row = src[src["source_id"] == source_id]
     if row.empty:
         raise choice_error("source_id", source_id, src["source_id"].tolist(), "a source of the data package")
     r = row.iloc[0]
-    eds = load("editions").set_index("edition_id")
+    eds = all_editions().set_index("edition_id")
     edition = eds.loc[r["edition_id"], "edition"]
     read = "" if r["read_at"] == r["url"] else f"; read at {link(r['read_at'])}"
     return (
@@ -292,7 +346,7 @@ def source_labels(frame: pd.DataFrame) -> list[str]:
     >>> source_labels(lmy_remittance_flows((2012, 2013)))
     ['World Bank / KNOMAD, Migration and Development Briefs 20, 22']
     """
-    eds = load("editions").set_index("edition_id")
+    eds = all_editions().set_index("edition_id")
     by_publisher: dict[str, list[str]] = {}
     for e in dict.fromkeys(frame["edition_id"]):
         by_publisher.setdefault(str(eds.loc[e, "publisher"]), []).append(str(eds.loc[e, "edition"]))

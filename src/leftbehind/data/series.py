@@ -210,3 +210,24 @@ def ranking(indicator: str, year: int, edition: str = "latest") -> pd.DataFrame:
     df = df.sort_values(["value", "geography"], ascending=[False, True])
     df = df.assign(rank=df["value"].rank(method="min", ascending=False).astype("Int64"))
     return df.reset_index(drop=True)
+
+
+def edition_differences(indicator: str, edition: str, other: str) -> pd.DataFrame:
+    """The values of ``indicator`` that both editions give (every geography and year, sex total), side by side:
+    columns geography, year, ``edition``, ``other``, difference (``other`` − ``edition``), in the base unit.
+    How a series computed here compares with the publisher's (``data/VERIFICATION.md`` quotes its spread).
+
+    Examples
+    --------
+    >>> d = edition_differences("remittances_received_pct_gdp", "wdi_2022_02_15", "computed_wdi_2025_07_01_wdi_2024_10_24")
+    >>> len(d) > 6000 and abs(d["difference"]).median() < 0.001
+    True
+    """
+    rows = figures(indicator, edition="all")
+    eds = list(rows["edition_id"].unique())
+    for name, value in (("edition", edition), ("other", other)):
+        check_choice(name, value, eds, f"an edition of {indicator}")
+    a = rows[rows["edition_id"] == edition].set_index(["geography", "year"])["value"].rename(edition)
+    b = rows[rows["edition_id"] == other].set_index(["geography", "year"])["value"].rename(other)
+    both = pd.concat([a, b], axis=1, join="inner").reset_index()
+    return both.assign(difference=both[other] - both[edition])
