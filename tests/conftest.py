@@ -23,11 +23,26 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no
         yield
 
 
+def _not_committed(folder: str, names: list[str]) -> set[str]:
+    """The publishers' files of the local snapshot store (git-ignored: a fresh clone has none), so that a copy
+    of data/ is the same with or without a filled store."""
+    import json
+
+    record = Path(folder) / "snapshot.json"
+    if Path(folder).parent.parent.name != "snapshots" or not record.is_file():
+        return set()
+    meta = json.loads(record.read_text(encoding="utf-8"))
+    if meta.get("committed"):
+        return set()
+    return {n for n in names if n != "snapshot.json"}
+
+
 @pytest.fixture
 def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of data/ that leftbehind.data reads instead of the real one (via LEFTBEHIND_DATA_DIR)."""
+    """A copy of data/ (without the git-ignored publishers' files, as in a fresh clone) that leftbehind.data
+    reads instead of the real one (via LEFTBEHIND_DATA_DIR)."""
     copy = tmp_path / "data"
-    shutil.copytree(DATA, copy)
+    shutil.copytree(DATA, copy, ignore=_not_committed)
     monkeypatch.setenv("LEFTBEHIND_DATA_DIR", str(copy))
     return copy
 

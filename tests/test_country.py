@@ -10,56 +10,57 @@ from leftbehind import country, data
 from leftbehind.country.sentences import fmt_value
 
 
-def _figures() -> list[dict[str, str]]:
-    with open(DATA / "figures.csv", encoding="utf-8", newline="") as fh:
+def _csv(name: str) -> list[dict[str, str]]:
+    with open(DATA / name, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
+def _figures() -> list[dict[str, str]]:
+    """Every figure, read with the csv module: the hand-verified rows, and the derived rows with their source's
+    edition (a derived row replaces the hand row of its indicator, geography, year, sex and edition)."""
+    edition_of = {r["source_id"]: r["edition_id"] for r in _csv("derived/sources.csv")}
+    derived = [dict(r, edition_id=edition_of[r["source_id"]]) for r in _csv("derived/figures.csv")]
+    key = lambda r: (r["indicator"], r["geography"], r["year"], r["sex"], r["edition_id"])  # noqa: E731
+    shadowed = {key(r) for r in derived}
+    return [r for r in _csv("figures.csv") if key(r) not in shadowed] + derived
+
+
 def _released() -> dict[str, str]:
-    with open(DATA / "editions.csv", encoding="utf-8", newline="") as fh:
-        return {r["edition_id"]: r["released"] for r in csv.DictReader(fh)}
+    return {r["edition_id"]: r["released"] for r in _csv("editions.csv") + _csv("derived/editions.csv")}
 
 
-def _latest(rows, indicator, geo, series_prefix=""):
-    """Most recent year's value of the latest edition, computed from the CSV without leftbehind."""
+def _newest(rows, indicator, geo):
+    """The newest year's value of the edition released last for that year, computed without leftbehind."""
     rel = _released()
-    rows = [
-        r
-        for r in rows
-        if r["indicator"] == indicator
-        and r["geography"] == geo
-        and r["sex"] == "total"
-        and r["edition_id"].startswith(series_prefix)
-    ]
-    by_year = {}
-    for r in rows:
-        y = int(r["year"])
-        if y not in by_year or rel[r["edition_id"]] > rel[by_year[y]["edition_id"]]:
-            by_year[y] = r
-    year = max(by_year)
-    return year, float(by_year[year]["value"])
+    rows = [r for r in rows if r["indicator"] == indicator and r["geography"] == geo and r["sex"] == "total"]
+    year = max(int(r["year"]) for r in rows)
+    row = max((r for r in rows if int(r["year"]) == year), key=lambda r: (rel[r["edition_id"]], r["edition_id"]))
+    return year, float(row["value"])
 
 
 def test_narrative_numbers_match_the_figures():
+    """The headline is the newest value the package holds, whatever edition gives it (Tajikistan: 2024)."""
     rows = _figures()
-    for iso in ("NPL", "PHL"):
+    for iso in ("NPL", "PHL", "TJK"):
         text = country.narrative(iso)
-        year, persons = _latest(rows, "emigrant_stock", iso, "undesa")
-        millions = persons / 1e6 if persons > 1000 else persons
-        shown = f"{millions:,.2f}".rstrip("0").rstrip(".") if millions < 10 else f"{millions:,.1f}"
-        assert f"UN DESA counts {shown} million people from {data.country_name(iso)} living abroad in {year}" in text
-        year, pct = _latest(rows, "remittances_received_pct_gdp", iso, "wdi")
-        shown = f"{pct:.1f}" if pct >= 10 else f"{pct:.2f}".rstrip("0").rstrip(".")
-        assert f"{shown} % of GDP in {year}" in text, text
+        year, persons = _newest(rows, "emigrant_stock", iso)
+        shown = fmt_value(persons / 1e6, "million persons")
+        assert f"UN DESA counts {shown} people from {data.country_name(iso)} living abroad in {year}" in text
+        year, pct = _newest(rows, "remittances_received_pct_gdp", iso)
+        assert f"{fmt_value(pct, 'percent')} of GDP in {year}" in text, text
+        year, usd = _newest(rows, "remittances_received_usd", iso)
+        assert f"received {fmt_value(usd / 1e9, 'USD billion')} in {year}" in text, text
+    assert "of GDP in 2024" in country.narrative("TJK")  # the newest year any edition gives
 
 
 def test_profiles_say_what_is_missing():
     egypt = country.narrative("EGY")
     assert "The evidence base holds no study of children left behind in Egypt." in egypt
-    tonga = country.narrative("TON")
-    assert "No UN DESA estimate of emigrants from Tonga in the data package." in tonga
-    assert "No World Development Indicators series for Tonga in the data package." in tonga
-    assert "too thin to pool" in tonga
+    kosovo = country.narrative("XKX")  # UN DESA counts Kosovo's people in Serbia's
+    assert "No UN DESA estimate of emigrants from Kosovo in the data package." in kosovo
+    taiwan = country.narrative("TWN")  # the World Bank publishes no series for Taiwan
+    assert "No series of remittances received by Taiwan in the data package." in taiwan
+    assert "too thin to pool" in country.narrative("TON")
 
 
 def test_every_planned_profile_has_figures_and_sources():
@@ -83,83 +84,73 @@ def test_every_planned_profile_has_figures_and_sources():
 
 
 def test_every_country_with_figures_gets_a_profile_without_error():
-    """The new parts of the profile run for every country of data.countries() (the whole notebook runs for
-    each in `make reports`), and each profile says something about its region and income group, one line each."""
+    """The parts of the profile run for every country of data.countries() (the whole notebook runs for each in
+    `make reports`), and each profile says something about its World Bank region and income group."""
     for iso in data.countries():
         assert country.destination(iso).startswith("- **As a destination.** "), iso
         lines = country.comparison(iso).splitlines()
-        assert len(lines) == 2 and lines[0].startswith("- **Against its region"), iso
+        assert len(lines) == 2 and lines[0].startswith("- **Against its World Bank region"), iso
         assert lines[1].startswith("- **Against its income group"), iso
 
 
 def test_country_without_series_or_studies_says_what_is_missing():
     kosovo = country.narrative("XKX") + "\n" + country.destination("XKX")
     assert "No UN DESA estimate of emigrants from Kosovo in the data package." in kosovo
-    assert "No World Development Indicators series for Kosovo in the data package." in kosovo
     assert "The evidence base holds no study of children left behind in Kosovo." in kosovo
     assert "No UN DESA estimate of international migrants living in Kosovo" in kosovo
-    # what the package does hold for it is shown: the Briefs' figure
-    assert country.briefs_remittances("XKX") == (
-        "- **Remittances (Migration and Development Briefs).** 17 % of GDP in 2010 (Migration and Development Brief 17)."
-    )
+    # what the package does hold for it is shown: the newest value of any edition (WDI, release 2025-07-01)
+    year, usd = _newest(_figures(), "remittances_received_usd", "XKX")
+    assert f"Kosovo received {fmt_value(usd / 1e9, 'USD billion')} in {year}" in kosovo
     assert country.briefs_remittances("NPL") == ""  # WDI has both measures: nothing to add
 
 
 def test_destination_shows_immigrants_and_remittances_paid(data_copy):
-    text = country.destination("NPL")
-    imm = country.immigrants("NPL").iloc[-1]
+    text = country.destination("TWN")
+    imm = country.immigrants("TWN").iloc[-1]
     assert (
-        f"UN DESA counts {fmt_value(imm['value'], 'million persons')} international migrants living in Nepal in {imm['year']}"
+        f"UN DESA counts {fmt_value(imm['value'], 'million persons')} international migrants living in Taiwan in {imm['year']}"
         in text
     )
-    assert "no series of remittances paid by Nepal is in the data package" in text
+    assert "no series of remittances paid by Taiwan is in the data package" in text
     figures = data_copy / "figures.csv"
     with figures.open("a", encoding="utf-8") as fh:  # a WDI figure of remittances paid
         fh.write(
-            "remittances_paid_usd,NPL,2022,total,1234000000,USD,,wdi_bx_trf_pwkr_cd_dt_20250701,wdi_2025_07_01,,a quote\n"
+            "remittances_paid_usd,TWN,2022,total,1234000000,USD,,wdi_bx_trf_pwkr_cd_dt_20250701,wdi_2025_07_01,,a quote\n"
         )
-    text = country.destination("NPL")
-    assert "Nepal paid USD 1.23 billion in remittances in 2022" in text and "no series" not in text
+    text = country.destination("TWN")
+    assert "Taiwan paid USD 1.23 billion in remittances in 2022" in text and "no series" not in text
 
 
-def test_region_comparison_ranks_against_the_region_with_the_same_year():
+def test_region_comparison_ranks_one_year_and_one_edition_of_the_world_bank_region():
     from leftbehind.country.context import COMPARED, rank_among
 
-    south_asia = [
-        c for c in data.countries() if data.geographies().set_index("code").loc[c, "un_region"] == "Southern Asia"
-    ]
-    indicator, unit, series, _ = COMPARED[0]
-    r = rank_among("NPL", south_asia, indicator, unit, series)
-    assert r is not None
-    same_year = data.figures(indicator, geography=south_asia, year=r.year, series=series)["value"]
-    assert r.n == len(same_year) >= 3 and r.rank == 1 + int((same_year > r.value).sum())
-    assert r.median == same_year.median()
+    classes = [r for r in _csv("derived/classification.csv") if r["fiscal_year"] == "FY26"]
+    south_asia = sorted(r["code"] for r in classes if r["region"] == "South Asia")
+    indicator, unit, _ = COMPARED[0]
+    r = rank_among("NPL", south_asia, indicator, unit)
+    assert r is not None and r.year == data.broad_year(indicator)
+    # computed from the CSVs: the peers' values in that year from the one edition that covers most countries
+    edition = data.comparison_edition(indicator, r.year)
+    values = {
+        f["geography"]: float(f["value"])
+        for f in _figures()
+        if f["indicator"] == indicator
+        and f["year"] == str(r.year)
+        and f["edition_id"] == edition
+        and f["sex"] == "total"
+        and f["geography"] in south_asia
+    }
+    assert r.n == len(values) >= 3 and r.rank == 1 + sum(v > values["NPL"] for v in values.values())
     line = country.comparison("NPL").splitlines()[0]
-    assert line.startswith("- **Against its region (Southern Asia).** Remittances received as a share of GDP (WDI): ")
-    assert f"of the {r.n} countries in Southern Asia with a figure for that year in the data package" in line
-    assert rank_among("TON", ["TON", "WSM"], indicator, unit, series) is None  # no WDI series for Tonga
-    assert "so Tonga is not compared with its region yet" in country.comparison("TON")
+    assert line.startswith("- **Against its World Bank region (South Asia).** Remittances received as a share of GDP: ")
+    assert f"of the {r.n} countries of South Asia with a value that year" in line
+    assert rank_among("TWN", ["TWN", "KOR"], indicator, unit) is None  # no WDI series for Taiwan
 
 
-def test_income_group_comparison_when_the_classification_is_there(data_copy):
-    from leftbehind.data.derive import CLASSIFICATION_FIELDS
-
-    assert "is not in the data package yet, so Nepal is not compared" in country.comparison("NPL")
-    derived = data_copy / "derived"
-    derived.mkdir(exist_ok=True)
-    rows = [
-        ("NPL", "Nepal", "South Asia", "Lower middle income"),
-        ("BGD", "Bangladesh", "South Asia", "Lower middle income"),
-        ("PHL", "Philippines", "East Asia & Pacific", "Lower middle income"),
-        ("MEX", "Mexico", "Latin America & Caribbean", "Upper middle income"),
-        ("XKX", "Kosovo", "Europe & Central Asia", ""),
-    ]
-    with (derived / "classification.csv").open("w", encoding="utf-8") as fh:
-        fh.write(",".join(CLASSIFICATION_FIELDS) + "\n")
-        for code, economy, region, group in rows:
-            values = {"code": code, "economy": economy, "region": region, "income_group": group, "fiscal_year": "FY26"}
-            fh.write(",".join(values.get(f, "x") for f in CLASSIFICATION_FIELDS) + "\n")
+def test_income_group_comparison_from_the_classification():
+    classes = {r["code"]: r for r in _csv("derived/classification.csv") if r["fiscal_year"] == "FY26"}
+    assert classes["NPL"]["income_group"] == "Lower middle income"
     line = country.comparison("NPL").splitlines()[1]
     assert line.startswith("- **Against its income group (Lower middle income).** Remittances received as a share")
-    assert "of the 3 countries in Lower middle income with a figure for that year" in line
-    assert "The World Bank gives Kosovo no income group." in country.comparison("XKX")
+    assert classes["ETH"]["income_group"] == ""  # unclassified in FY26
+    assert "The World Bank gives Ethiopia no income group." in country.comparison("ETH")

@@ -101,10 +101,11 @@ def test_units_whose_codes_differ_join_through_the_declared_table():
     world = maps.boundaries()
     by_name = world.set_index("name")["iso3"]
     assert by_name["Kosovo"] == "XKX" and by_name["France"] == "FRA" and by_name["Norway"] == "NOR"
-    assert world.set_index("name").loc["Kosovo", "iso_a3"] == "-99"  # Natural Earth's own code, joined by name
+    assert pd.isna(world.set_index("name").loc["Kosovo", "id"])  # no ISO numeric code: joined by name
+    assert world.set_index("name").loc["Nepal", "id"] == "524"  # the others through their numeric code
     assert set(maps.CODE_EXCEPTIONS) <= set(world["name"])  # no stale entry in the table
     countries = set(data.countries(with_figures=False))
-    assert set(world["iso3"]) <= countries  # every unit joins a country of data/geographies.csv
+    assert set(world["iso3"]) - {""} <= countries  # every unit joins a country of data/geographies.csv
     values = pd.Series({"XKX": 5.0, "FRA": 1.0, "NOR": 2.0, "SOM": 9.0, "ESH": float("nan")})
     fig = plots.choropleth(values, "t", "u", "Source: test", bins=[0, 3, 10])
     blues = maps.class_colours(2)
@@ -115,15 +116,18 @@ def test_units_whose_codes_differ_join_through_the_declared_table():
 
 def test_an_undeclared_unit_without_code_stops_the_map(monkeypatch):
     monkeypatch.delitem(maps.CODE_EXCEPTIONS, "Kosovo")
-    with pytest.raises(DataError, match=r"unit 'Kosovo' has no ISO3 code; declare it in .*CODE_EXCEPTIONS"):
+    with pytest.raises(
+        DataError,
+        match=r"unit 'Kosovo' \(ISO numeric nan\) is no country of data/geographies\.csv; declare it in .*CODE_EXCEPTIONS",
+    ):
         maps.boundaries()
 
 
 def test_boundaries_are_verified_before_they_are_drawn(data_copy):
     folder = data_copy / "snapshots" / maps.BOUNDARIES
-    shp = folder / "naturalearth_lowres.shx"
-    shp.write_bytes(shp.read_bytes()[:-8] + b"\0" * 8)
-    with pytest.raises(DataError, match=r"naturalearth_lowres\.shx: SHA-256 is [0-9a-f]{64}, but .* records 7933917e"):
+    topo = folder / "countries-50m.json"
+    topo.write_bytes(topo.read_bytes().replace(b'"Nepal"', b'"Nepol"'))
+    with pytest.raises(DataError, match=r"countries-50m\.json: SHA-256 is [0-9a-f]{64}, but .* records 04342cdc"):
         plots.choropleth(pd.Series({"NPL": 1.0}), "t", "u", "Source: test")
 
 
@@ -138,13 +142,16 @@ def test_real_table_is_drawn_and_png_bytes_are_identical():
         plt.close(fig)
     assert pngs[0] == pngs[1]
     coloured = {p.get_gid() for p in fig.axes[0].patches if not p.get_hatch()}
-    assert coloured == set(table["geography"])  # every country with a value, and only those
+    drawn = set(maps.boundaries()["iso3"])
+    assert coloured == set(table["geography"]) & drawn  # every country with a value that is drawn, and only those
+    assert len(coloured) >= 190 and set(table["geography"]) - drawn <= {"TUV"}
 
 
 def test_too_small_to_draw_is_said():
-    fig = plots.choropleth(pd.Series({"TON": 40.0, "NPL": 20.0}), "t", "u", "Source: test")
-    notes = [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("Too small")]
-    assert notes == ["Too small to draw at 1:110m (values in the table): Tonga."]
+    fig = plots.choropleth(pd.Series({"TUV": 40.0, "TON": 38.0, "NPL": 20.0}), "t", "u", "Source: test")
+    notes = [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("Not drawn")]
+    assert notes == ["Not drawn at 1:50m (values in the table): Tuvalu."]  # Tonga is drawn at 1:50m
+    assert _patches(fig, "TON")
 
 
 def test_studies_per_country_against_a_hand_count():
@@ -171,8 +178,10 @@ def test_every_country_at_once():
     values = pd.Series(np.arange(len(countries), dtype=float), index=countries)
     fig = plots.choropleth(values, "t", "u", "Source: test", bins=7)
     patches = fig.axes[0].patches
-    assert len(patches) == len(maps.boundaries()) and not [p.get_gid() for p in patches if p.get_hatch()]
+    assert len(patches) == len(maps.boundaries())
+    assert {p.get_gid() for p in patches if p.get_hatch()} == {""}  # only the areas drawn without data
     assert len(_legend(fig)) == 8  # seven classes and "no data"
     drawn = set(maps.boundaries()["iso3"])
-    note = next(t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("Too small"))
-    assert note.replace("\n", " ").endswith(f"and {len(set(countries) - drawn) - 12} more.")
+    note = next(t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("Not drawn"))
+    missing = sorted(data.country_name(c) for c in set(countries) - drawn)
+    assert len(missing) > 12 and note.replace("\n", " ").endswith(f"and {len(missing) - 12} more.")

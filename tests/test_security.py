@@ -146,8 +146,8 @@ def test_package_markdown_escapes_data_strings(data_copy):
     replace_cell(studies, row, "authors", "Wickramage K, <script>alert(2)</script>")
     replace_cell(studies, row, "doi", "")
     replace_cell(studies, row, "url", "javascript:alert(6)")
-    sources = data_copy / "sources.csv"
-    replace_cell(sources, _row(sources, "source_id", "wdi_bx_trf_pwkr_cd_dt_20250701"), "title", "<b onclick=x>T</b>")
+    sources = data_copy / "derived" / "sources.csv"  # the WDI file the remittance figures are derived from
+    replace_cell(sources, _row(sources, "source_id", "wdi_20250701_bx_trf_pwkr_cd_dt"), "title", "<b onclick=x>T</b>")
     bib = literature.bibliography_markdown(["wickramage2015"])
     assert "<img" not in bib and "<script" not in bib and "<javascript" not in bib
     assert "&lt;img src=x onerror=alert(1)&gt;" in bib and bib.endswith(" javascript:alert(6)")
@@ -220,8 +220,8 @@ def test_reports_over_poisoned_data_show_no_live_markup(tmp_path, data_copy):
     row = _row(studies, "study_id", "knipe2019")
     replace_cell(studies, row, "doi", '10.1234/"><img/src=x/onerror=alert(3)>')  # passes the schema pattern
     replace_cell(studies, row, "journal", "[click](javascript:alert(4))")
-    sources = data_copy / "sources.csv"
-    row = _row(sources, "source_id", "wdi_bx_trf_pwkr_cd_dt_20250701")  # cited by the Sri Lanka profile
+    sources = data_copy / "derived" / "sources.csv"
+    row = _row(sources, "source_id", "wdi_20250701_bx_trf_pwkr_cd_dt")  # cited by the Sri Lanka profile
     replace_cell(sources, row, "title", "<script>alert(5)</script>")
     replace_cell(sources, row, "url", 'https://x.org/"><svg/onload=alert(8)>')  # passes the schema pattern
     replace_cell(sources, row, "read_at", "javascript:alert(9)")

@@ -197,44 +197,51 @@ def test_table_is_one_row_per_country_and_ranking_reuses_it():
     assert data.table("remittances_received_usd", 1950).empty
 
 
-BOUNDARIES = "naturalearth/110m_admin_0_countries-5.1.1"
+BOUNDARIES = "world-atlas/2.0.2"
 
 
-def test_boundaries_snapshot_verifies_every_part(tmp_path):
-    """issue 14 item 1: the Natural Earth shapefile's five parts are each checked against the record."""
+def test_boundaries_snapshot_is_committed_and_verified(tmp_path):
+    """The map boundaries are committed (never fetched) and checked against their record before a map is drawn."""
     snap = load_snapshot(BOUNDARIES, DATA / "snapshots")
-    assert sorted(p.suffix for p in snap.parts) == [".cpg", ".dbf", ".prj", ".shp", ".shx"]
-    assert snap.meta["licence"]["name"].startswith("Public domain") and snap.meta["format"] == "shapefile"
-    assert snap.meta["read_at"]["path"] == "geopandas/datasets/naturalearth_lowres/"
-    for path, digest in snap.parts.items():  # recomputed here, independently of verify_snapshots
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    assert snap.meta["committed"] and snap.meta["format"] == "topojson"
+    assert snap.meta["licence"]["name"].startswith("Public domain")
+    assert snap.meta["read_at"]["path"] == "package/countries-50m.json"
+    blob = snap.path.read_bytes()
+    assert hashlib.sha256(blob).hexdigest() == snap.meta["sha256"] and len(blob) == snap.meta["size"]  # recomputed
     root = tmp_path / "snapshots"
-    shutil.copytree(DATA / "snapshots", root)
-    dbf = root / BOUNDARIES / "naturalearth_lowres.dbf"
-    dbf.write_bytes(dbf.read_bytes().replace(b"Kosovo", b"Kosova"))
-    with pytest.raises(DataError, match=r"naturalearth_lowres\.dbf: SHA-256 is [0-9a-f]{64}, but .* records 5cfbcaa2"):
+    shutil.copytree(DATA / "snapshots" / "world-atlas", root / "world-atlas")
+    topo = root / BOUNDARIES / "countries-50m.json"
+    topo.write_bytes(topo.read_bytes().replace(b"Kosovo", b"Kosova"))
+    with pytest.raises(DataError, match=r"countries-50m\.json: SHA-256 is [0-9a-f]{64}, but .* records 04342cdc"):
         verify_snapshots(root)
-    dbf.unlink()
-    with pytest.raises(DataError, match=r"naturalearth_lowres\.dbf: the file named in .* is missing"):
+    topo.unlink()
+    with pytest.raises(
+        DataError, match=r"countries-50m\.json: the file named in .* is missing; it is committed with the package"
+    ):
         load_snapshot(BOUNDARIES, root).read_bytes()
 
 
 def test_write_snapshot_with_parts(tmp_path):
-    meta = json.loads((DATA / "snapshots" / BOUNDARIES / "snapshot.json").read_text(encoding="utf-8"))
-    del meta["sha256"], meta["parts"]
-    snap = write_snapshot("ne", "x", b"shp", meta | {"file": "a.shp"}, tmp_path, parts={"a.dbf": b"dbf"})
+    """A file in several parts (a shapefile's .shp, .dbf…): every part recorded with its SHA-256, and checked."""
+    meta = json.loads((FIXTURES / "wb_class" / "FY2099" / "snapshot.json").read_text(encoding="utf-8"))
+    del meta["sha256"]
+    meta |= {"file": "a.shp", "format": "shapefile", "parser": "naturalearth_admin0"}
+    snap = write_snapshot("ne", "x", b"shp", meta, tmp_path, parts={"a.dbf": b"dbf"})
     assert snap.meta["parts"] == {"a.dbf": hashlib.sha256(b"dbf").hexdigest()}
     assert (tmp_path / "ne" / "x" / "a.dbf").read_bytes() == b"dbf" and verify_snapshots(tmp_path)
+    (tmp_path / "ne" / "x" / "a.dbf").write_bytes(b"changed")
+    with pytest.raises(DataError, match=r"a\.dbf: SHA-256 is [0-9a-f]{64}, but .* records"):
+        verify_snapshots(tmp_path)
     with pytest.raises(DataError, match=r"a snapshot of ne/x with other bytes exists"):
-        write_snapshot("ne", "x", b"shp", meta | {"file": "a.shp"}, tmp_path, parts={"a.dbf": b"changed"})
+        write_snapshot("ne", "x", b"shp", meta, tmp_path, parts={"a.dbf": b"other"})
     with pytest.raises(DataError, match=r'snapshot part "\.\." must be'):
-        write_snapshot("ne", "y", b"shp", meta | {"file": "a.shp"}, tmp_path, parts={"..": b"x"})
+        write_snapshot("ne", "y", b"shp", meta, tmp_path, parts={"..": b"x"})
 
 
 def test_boundaries_give_no_figures(tmp_path):
     """The boundary snapshot is read by the maps; deriving figures skips it (no derived file from it alone)."""
     root = tmp_path / "snapshots"
-    shutil.copytree(DATA / "snapshots" / "naturalearth", root / "naturalearth")
+    shutil.copytree(DATA / "snapshots" / "world-atlas", root / "world-atlas")
     assert derive.build_derived(tmp_path / "out", root) == []
 
 

@@ -48,7 +48,7 @@ def test_wheel_carries_the_data_and_works_outside_the_repository(tmp_path):
         "r = m.pool([0.2, 0.4, 0.3], [0.01, 0.02, 0.015], method='DL')\n"
         "print(round(r.estimate, 4))\n"
         "from leftbehind.plots import maps\n"
-        "print(len(maps.boundaries()))\n"  # the boundary snapshot's five parts ship and verify (issue 14)
+        "print(len(maps.boundaries()))\n"  # the boundary snapshot ships and verifies (issue 14)
     )
     out = subprocess.run(
         [str(python), "-c", code],
@@ -66,4 +66,4 @@ def test_wheel_carries_the_data_and_works_outside_the_repository(tmp_path):
     )
     # DL on (0.2, 0.4, 0.3) with variances (0.01, 0.02, 0.015): tau2 = 0, estimate 60/216.667 = 0.2769
     assert lines[3] == "0.2769"
-    assert lines[4] == "176"  # Natural Earth's 177 units less Antarctica
+    assert lines[4] == "240"  # Natural Earth's 241 units at 1:50m less Antarctica

@@ -25,7 +25,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "snapshots"
             ("remitances_received_usd", 2020, "latest"),
             r'indicator "remitances_received_usd" .*Did you mean "remittances_received_usd"',
         ),
-        (("migrant_stock_share_population", 2020, "latest"), r"not an indicator with values for countries.* Valid: "),
+        (("migrant_workers", 2020, "latest"), r"not an indicator with values for countries.* Valid: "),
         (("remittances_received_pct_gdp", 1950, "latest"), r"year 1950: no country has a value .* Valid: .*2020"),
         (
             ("remittances_received_pct_gdp", "2020", "latest"),
@@ -47,16 +47,35 @@ def test_glance_is_the_ranking_with_regions():
     assert g.frame["geography"].tolist() == ranked["geography"].tolist()
     assert g.frame["value"].tolist() == ranked["value"].tolist() and g.unit == "percent"
     assert g.frame["region"].tolist() == [literature.region_of(c) for c in ranked["geography"]]
-    assert not g.income_groups and "income_group" not in g.frame.columns  # no classification in the package yet
+    assert set(ranked["edition_id"]) == {g.edition}  # one edition for every country compared
+    assert g.title.endswith(f"2020 (the {len(ranked)} countries with a value)")
+    assert g.income_groups and {"wb_region", "income_group"} <= set(g.frame.columns)
+    classes = data.classification_table().set_index("code")
+    assert g.frame.set_index("geography").loc["NPL", "wb_region"] == classes.loc["NPL", "region"] == "South Asia"
     south_asia = g.frame[g.frame["region"] == "South Asia"]
     table = world.by_group(g)
     # computed by hand from the frame: count and median of South Asia
     assert int(table.loc["South Asia", "countries"]) == len(south_asia)
     assert table.loc["South Asia", "median"] == pytest.approx(sorted(south_asia["value"])[len(south_asia) // 2])
     assert table.loc["South Asia", "highest in"] == south_asia.sort_values("value").iloc[-1]["name"]
-    with pytest.raises(ParameterError, match=r"World Bank classification is not in the data package yet"):
-        world.by_group(g, "income_group")
-    assert g.source.startswith("Source: World Bank")
+    low = g.frame[g.frame["income_group"] == "Low income"]
+    by_income = world.by_group(g, "income_group")
+    assert int(by_income.loc["Low income", "countries"]) == len(low)
+    assert by_income.loc["Low income", "highest"] == low["value"].max()
+    assert world.group_caption("wb_region").startswith("Grouped by World Bank regions")
+    assert g.source.startswith("Source: Computed here from World Bank data")
+
+
+def test_default_year_is_the_newest_with_broad_coverage():
+    """2024 holds remittances for about half the countries (early estimates): the default is 2023, and the
+    title says how many countries have a value."""
+    usd = data.figures("remittances_received_usd", edition="wdi_2025_07_01")
+    countries = set(data.geographies().query("kind == 'country'")["code"])
+    per_year = usd[usd["geography"].isin(countries)].groupby("year")["geography"].nunique()
+    assert per_year[2024] < data.BROAD_COVERAGE * per_year.max() <= per_year[2023]
+    g = world.glance("remittances_received_usd", 0)
+    assert (g.year, g.edition) == (2023, "wdi_2025_07_01") and len(g.frame) == per_year[2023]
+    assert g.title == f"Personal remittances received, 2023 (the {per_year[2023]} countries with a value)"
 
 
 def test_income_groups_when_the_classification_exists(data_copy):
@@ -89,6 +108,8 @@ def test_world_plan_entries_and_domains():
     assert {r.parameters["indicator"] for r in plan} == {
         "remittances_received_pct_gdp",
         "remittances_received_usd",
+        "remittances_paid_usd",
+        "remittance_cost_to_country_pct",
         "emigrant_stock",
         "migrant_stock",
         "studies",
@@ -107,7 +128,7 @@ def test_notebook_defaults_are_valid(tmp_path):
     shutil.copy(nb, tmp_path)
     declared = papermill.inspect_notebook(str(tmp_path / nb.name))
     defaults = {k: ast.literal_eval(v["default"]) for k, v in declared.items()}
-    assert defaults == {"indicator": "remittances_received_pct_gdp", "year": 2020, "edition": "latest"}
+    assert defaults == {"indicator": "remittances_received_pct_gdp", "year": 0, "edition": "latest"}
     assert len(world.glance(**defaults).frame) > 0
 
 

@@ -10,14 +10,17 @@ Examples
 >>> p["geography"].unique().tolist()
 ['LKA']
 
-Modules: ``profiles`` (what the data package and the evidence base hold for one country), ``context`` (the
-country as a destination, and against its region and income group) and ``sentences``
+Modules: ``profiles`` (what the data package and the evidence base hold for one country), ``latest`` (the
+newest figures a profile headlines), ``abroad`` (where its emigrants live, where its immigrants come from),
+``context`` (the country as a destination, and against its region and income group) and ``sentences``
 (Markdown sentences generated from figures; also importable as :mod:`leftbehind.narrative`).
 """
 
 from __future__ import annotations
 
+from .abroad import destination_map_frame, destinations, destinations_sentence, destinations_table, origins
 from .context import briefs_remittances, comparison, destination, rank_among
+from .latest import HEADLINE, headline
 from .profiles import (
     PROFILE_COUNTRIES,
     as_of,
@@ -44,4 +47,11 @@ __all__ = [
     "briefs_remittances",
     "comparison",
     "rank_among",
+    "HEADLINE",
+    "headline",
+    "destinations",
+    "origins",
+    "destinations_sentence",
+    "destinations_table",
+    "destination_map_frame",
 ]

@@ -6,8 +6,8 @@ Public names are re-exported by :mod:`leftbehind.country`.
 
 Examples
 --------
->>> print(destination("TON"))
-- **As a destination.** No UN DESA estimate of international migrants living in Tonga, and no series of remittances paid by Tonga, in the data package.
+>>> print(destination("TON")[:78])
+- **As a destination.** UN DESA counts 3,581 international migrants living in
 """
 
 from __future__ import annotations
@@ -37,11 +37,12 @@ __all__ = [
 _WDI = "World Bank World Development Indicators"
 _BRIEFS = "World Bank / KNOMAD Migration and Development Briefs"
 
-#: What a profile compares with the country's region and income group: indicator, unit, series (None: any),
-#: and how a sentence names it.
-COMPARED: tuple[tuple[str, str, str | None, str], ...] = (
-    ("remittances_received_pct_gdp", "percent", _WDI, "remittances received as a share of GDP (WDI)"),
-    ("emigrant_stock", "million persons", None, "emigrants living abroad (UN DESA)"),
+#: What a profile compares with the countries of its World Bank region and income group: indicator, unit shown,
+#: and how a sentence names it. Each comparison uses one year and one edition for every country
+#: (:func:`leftbehind.data.broad_year`, :func:`leftbehind.data.comparison_edition`).
+COMPARED: tuple[tuple[str, str, str], ...] = (
+    ("remittances_received_pct_gdp", "percent", "remittances received as a share of GDP"),
+    ("emigrant_stock", "million persons", "emigrants living abroad"),
 )
 
 
@@ -91,10 +92,8 @@ def briefs_remittances(iso3: str) -> str:
 
     Examples
     --------
-    >>> briefs_remittances("NPL")
-    ''
-    >>> print(briefs_remittances("TON"))
-    - **Remittances (Migration and Development Briefs).** 38 % of GDP in 2024 (People Move blog: remittance estimates, 18 December 2024).
+    >>> briefs_remittances("NPL"), briefs_remittances("TON")  # the WDI files give every economy's series now
+    ('', '')
     """
     check_code("iso3", iso3)
     parts = []
@@ -110,41 +109,50 @@ def briefs_remittances(iso3: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Rank:
-    """Where a country's value stands among a group's values for the same year (1 = highest)."""
+    """Where a country's value stands among a group's values for one year and edition (1 = highest)."""
 
     year: int
     value: float
     rank: int
     n: int
     median: float
+    edition: str = ""
 
 
-def _peer_values(iso3: str, peers: list[str], indicator: str, unit: str, series: str | None) -> pd.DataFrame:
-    """The figures of ``peers`` (and the country) for the year of the country's latest value; empty when the
-    country has none."""
-    own = _latest(data.figures(indicator, geography=iso3, series=series, unit=unit))
-    if own is None:
-        return data.figures(indicator, geography=iso3, series=series, unit=unit)
-    return data.figures(indicator, geography=sorted({*peers, iso3}), year=int(own["year"]), series=series, unit=unit)
+def _peer_values(peers: list[str], indicator: str, unit: str) -> pd.DataFrame:
+    """The values of ``peers`` in the indicator's comparison year (:func:`leftbehind.data.broad_year`), all from
+    that year's comparison edition, in ``unit``."""
+    year = data.broad_year(indicator)
+    frame = data.table(indicator, year)
+    frame = frame[frame["geography"].isin(peers)]
+    if len(frame) and unit != str(frame["unit"].iloc[0]) and unit != "percent":
+        frame = data.figures(
+            indicator,
+            geography=list(frame["geography"]),
+            year=year,
+            edition=str(frame["edition_id"].iloc[0]),
+            unit=unit,
+        )
+    return frame
 
 
-def rank_among(iso3: str, peers: list[str], indicator: str, unit: str, series: str | None = None) -> Rank | None:
-    """The country's latest value of ``indicator`` ranked among the ``peers`` (the country included) that have
-    a value for the same year; ``None`` when the country has no value or no other peer has one that year.
+def rank_among(iso3: str, peers: list[str], indicator: str, unit: str) -> Rank | None:
+    """The country's value of ``indicator`` ranked among the ``peers`` (the country included) that have a value in
+    the indicator's comparison year and edition; ``None`` when the country has none or no other peer has one.
 
     Examples
     --------
-    >>> r = rank_among("NPL", ["NPL", "LKA", "BGD"], "remittances_received_pct_gdp", "percent", _WDI)
+    >>> r = rank_among("NPL", ["NPL", "LKA", "BGD"], "remittances_received_pct_gdp", "percent")
     >>> (r.rank, r.n) if r else None
     (1, 3)
     """
-    frame = _peer_values(check_code("iso3", iso3), peers, indicator, unit, series)
+    frame = _peer_values(sorted({*peers, check_code("iso3", iso3)}), indicator, unit)
     values = frame.set_index("geography")["value"]
-    if len(values) < 2:
+    if iso3 not in values.index or len(values) < 2:
         return None
-    year = int(frame["year"].iloc[0])
+    year, edition = int(frame["year"].iloc[0]), str(frame["edition"].iloc[0])
     rank = int((values > values[iso3]).sum()) + 1
-    return Rank(year=year, value=float(values[iso3]), rank=rank, n=len(values), median=float(values.median()))
+    return Rank(year, float(values[iso3]), rank, len(values), float(values.median()), edition)
 
 
 def region_of(iso3: str) -> str | None:
@@ -197,8 +205,8 @@ def _position(rank: int, n: int) -> str:
 def _rank_sentence(name: str, rank: Rank, what: str, unit: str, group: str) -> str:
     return (
         f"{what[0].upper()}{what[1:]}: {fmt_value(rank.value, unit)} for {name} in {rank.year}, "
-        f"{_position(rank.rank, rank.n)} of the {rank.n} countries in {group} with a figure for that year in the "
-        f"data package (median {fmt_value(rank.median, unit)})."
+        f"{_position(rank.rank, rank.n)} of the {rank.n} countries of {group} with a value that year "
+        f"(median {fmt_value(rank.median, unit)}; {md(rank.edition)})."
     )
 
 
@@ -206,52 +214,50 @@ def _group_line(iso3: str, label: str, group: str, peers: list[str]) -> str:
     name = md(data.country_name(iso3))
     sentences = [
         _rank_sentence(name, r, md(what), unit, md(group))
-        for indicator, unit, series, what in COMPARED
-        if (r := rank_among(iso3, peers, indicator, unit, series)) is not None
+        for indicator, unit, what in COMPARED
+        if (r := rank_among(iso3, peers, indicator, unit)) is not None
     ]
     if not sentences:
         whats = " or ".join(md(what) for *_, what in COMPARED)
-        sentences = [
-            f"The data package holds no figure of {whats} for both {name} and another country in {md(group)} in "
-            f"the same year, so {name} is not compared with its {label} yet."
-        ]
+        sentences = [f"No other country of {md(group)} has a value of {whats} in the year compared."]
     return f"- **Against its {label} ({md(group)}).** " + " ".join(sentences)
 
 
 def _groups(iso3: str) -> tuple[str | None, list[str], str | None, list[str]]:
-    """The country's region and income group (``None`` when unknown) with the countries of each that have
-    figures in the data package."""
-    codes = data.countries()
-    region = region_of(iso3)
-    geo = data.geographies().set_index("code")["un_region"]
-    in_region = [c for c in codes if region is not None and geo.get(c) == region]
-    group = income_group_of(iso3)
-    in_group = data.countries(income_group=group) if group else []
+    """The country's World Bank region and income group (``None`` when the World Bank gives none) with the
+    economies of each."""
+    try:
+        table = classification_table()
+    except DataError:
+        return None, [], None, []
+    row = table[table["code"] == iso3]
+    if row.empty:
+        return None, [], None, []
+    region, group = str(row["region"].iloc[0]) or None, str(row["income_group"].iloc[0]) or None
+    in_region = table.loc[table["region"] == region, "code"].tolist() if region else []
+    in_group = table.loc[table["income_group"] == group, "code"].tolist() if group else []
     return region, in_region, group, in_group
 
 
 def comparison(iso3: str) -> str:
-    """Markdown lines setting the country against the other countries of its region (UN M49 sub-region) and of
-    its World Bank income group in the data package; one plain sentence for what cannot be compared.
+    """Markdown lines setting the country against the other economies of its World Bank region and income
+    group, each indicator in one year and one edition for every country; one plain sentence for what cannot be
+    compared.
 
     Examples
     --------
-    >>> print(comparison("TON").splitlines()[1])
-    - **Against its income group.** The World Bank income classification is not in the data package yet, so Tonga is not compared with the countries of its income group.
+    >>> print(comparison("NPL").splitlines()[0][:61])
+    - **Against its World Bank region (South Asia).** Remittances
     """
     iso3 = check_code("iso3", iso3)
     name = md(data.country_name(iso3))
     region, in_region, group, in_group = _groups(iso3)
+    lines = []
     if region is None:
-        lines = [f"- **Against its region.** The data package gives no region for {name}."]
+        lines.append(f"- **Against its World Bank region.** The World Bank gives {name} no region.")
     else:
-        lines = [_group_line(iso3, "region", region, in_region)]
+        lines.append(_group_line(iso3, "World Bank region", region, in_region))
     if group is None:
-        lines.append(
-            f"- **Against its income group.** The World Bank income classification is not in the data package "
-            f"yet, so {name} is not compared with the countries of its income group."
-        )
-    elif not group:
         lines.append(f"- **Against its income group.** The World Bank gives {name} no income group.")
     else:
         lines.append(_group_line(iso3, "income group", group, in_group))
@@ -265,7 +271,7 @@ def figures_used(iso3: str) -> pd.DataFrame:
     Examples
     --------
     >>> sorted(figures_used("NPL")["indicator"].unique())
-    ['emigrant_stock', 'remittances_received_pct_gdp']
+    ['emigrant_stock', 'remittances_paid_usd', 'remittances_received_pct_gdp']
     """
     iso3 = check_code("iso3", iso3)
     frames = [data.figures("remittances_paid_usd", geography=iso3)]
@@ -274,8 +280,8 @@ def figures_used(iso3: str) -> pd.DataFrame:
             frames.append(data.figures(indicator, geography=iso3, series=_BRIEFS).tail(1))
     _, in_region, _, in_group = _groups(iso3)
     for peers in (in_region, in_group):
-        for indicator, unit, series, _ in COMPARED:
-            frame = _peer_values(iso3, peers, indicator, unit, series)
+        for indicator, unit, _ in COMPARED:
+            frame = _peer_values(sorted({*peers, iso3}), indicator, unit)
             if len(frame) >= 2:
                 frames.append(frame)
     frames = [f for f in frames if len(f)]

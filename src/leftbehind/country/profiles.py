@@ -15,8 +15,9 @@ import pandas as pd
 from .. import data, literature, meta
 from .._markup import escape_markdown as md
 from ..data.arguments import check_code
-from ..errors import ParameterError
+from ..errors import DataError, ParameterError
 from .context import figures_used
+from .latest import headline, headline_value
 from .sentences import fmt_value
 
 #: The labour-sending countries the collection follows closely (ISO3): the WDI refresh fetches their series and
@@ -48,28 +49,34 @@ def _check(iso3: str) -> str:
 
 
 def emigrants(iso3: str) -> pd.DataFrame:
-    """Emigrant stock of a country (persons from it living abroad, UN DESA), latest edition per year, in
-    million persons; empty when the package has none.
+    """Emigrant stock of a country (persons from it living abroad, UN DESA), from the newest revision that gives
+    the country's series (one revision: a line never splices two), in million persons; empty when the package
+    has none.
 
     Examples
     --------
     >>> emigrants("LKA")["unit"].unique().tolist()
     ['million persons']
     """
-    df = data.figures("emigrant_stock", geography=_check(iso3), unit="million persons")
-    return df.assign(label=data.country_name(iso3))
+    df = data.single_edition(
+        data.figures("emigrant_stock", geography=_check(iso3), edition="all", unit="million persons")
+    )
+    return df.assign(label=data.country_name(iso3)).reset_index(drop=True)
 
 
 def immigrants(iso3: str) -> pd.DataFrame:
-    """International migrants living in the country (UN DESA), latest edition per year, million persons.
+    """International migrants living in the country (UN DESA), from the newest revision that gives the country's
+    series, million persons.
 
     Examples
     --------
     >>> len(immigrants("NPL")) > 0
     True
     """
-    df = data.figures("migrant_stock", geography=_check(iso3), unit="million persons")
-    return df.assign(label=data.country_name(iso3))
+    df = data.single_edition(
+        data.figures("migrant_stock", geography=_check(iso3), edition="all", unit="million persons")
+    )
+    return df.assign(label=data.country_name(iso3)).reset_index(drop=True)
 
 
 def remittance_comparison(iso3: str, measure: str = "pct_gdp", years: tuple[int, int] = (2000, 2024)) -> pd.DataFrame:
@@ -124,49 +131,84 @@ def pooled_by_outcome(iso3: str, min_studies: int = 2) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["outcome", "k", "smd", "ci_low", "ci_high", "i2"])
 
 
+def _edition(row: pd.Series) -> str:
+    return md(str(row["edition"]))
+
+
+def _emigrant_line(name: str, iso3: str, latest: pd.DataFrame) -> str:
+    row = headline_value(latest, "emigrant_stock")
+    if row is None:
+        return f"- **Emigrants.** No UN DESA estimate of emigrants from {name} in the data package."
+    year, edition_id = int(row["year"]), str(row["edition_id"])
+    series = data.figures("emigrant_stock", geography=iso3, edition=edition_id, sex=None, unit="million persons")
+    women = series[(series["year"] == year) & (series["sex"] == "female")]
+    first = series[series["sex"] == "total"].sort_values("year").iloc[0]
+    text = f"- **Emigrants.** UN DESA counts {fmt_value(row['value'], 'million persons')} people from {name} living abroad in {year}"
+    if len(women) and row["value"]:
+        text += f", {fmt_value(women['value'].iloc[0] / row['value'] * 100, 'percent')} of them women"
+    if int(first["year"]) < year:
+        text += f", against {fmt_value(first['value'], 'million persons')} in {int(first['year'])} (same revision)"
+    share = headline_value(latest, "emigrant_stock_share_population")
+    if share is not None:
+        text += (
+            f"; in {int(share['year'])} its emigrants were {fmt_value(share['value'], 'percent')} of its population "
+            f"({_edition(share)})"
+        )
+    return text + f" ({_edition(row)})."
+
+
+def _remittance_line(name: str, latest: pd.DataFrame) -> str:
+    parts = []
+    usd = headline_value(latest, "remittances_received_usd")
+    if usd is not None:
+        parts.append(f"{fmt_value(usd['value'], 'USD billion')} in {int(usd['year'])} ({_edition(usd)})")
+    pct = headline_value(latest, "remittances_received_pct_gdp")
+    if pct is not None:
+        year = int(pct["year"])
+        lmy = data.figures("remittances_received_pct_gdp", geography="LMY", year=year, edition=str(pct["edition_id"]))
+        avg = (
+            ""
+            if lmy.empty
+            else f", against {fmt_value(lmy['value'].iloc[0], 'percent')} for low- and middle-income countries as a whole"
+        )
+        parts.append(f"{fmt_value(pct['value'], 'percent')} of GDP in {year}{avg} ({_edition(pct)})")
+    if not parts:
+        return f"- **Remittances.** No series of remittances received by {name} in the data package."
+    text = f"- **Remittances.** {name} received {'; '.join(parts)}"
+    cost = headline_value(latest, "remittance_cost_to_country_pct")
+    if cost is not None:
+        text += (
+            f". Sending USD 200 to {name} cost {fmt_value(cost['value'], 'percent')} of the amount on average in "
+            f"{int(cost['year'])} ({_edition(cost)})"
+        )
+    return text + "."
+
+
+def _class_line(name: str, iso3: str) -> str:
+    try:
+        row = data.classification(iso3)
+    except DataError:
+        return f"- **Income group and region.** The World Bank does not classify {name}."
+    group = md(row["income_group"]) if row["income_group"] else "no income group"
+    return (
+        f"- **Income group and region.** The World Bank classifies {name} as {group}, in its "
+        f"{md(row['region'])} region ({md(row['fiscal_year'])} classification)."
+    )
+
+
 def narrative(iso3: str) -> str:
-    """A short Markdown profile generated from the numbers; each sentence names the figure and its edition.
-    The data's strings (names, editions, outcomes) are escaped: no markup in the data reaches a report as HTML.
+    """A short Markdown profile generated from the numbers: the newest value the data package holds for each
+    figure (:func:`leftbehind.country.latest.headline`), each with its year and edition. The data's strings
+    (names, editions, outcomes) are escaped: no markup in the data reaches a report as HTML.
 
     Examples
     --------
     >>> print(narrative("LKA").splitlines()[0][:44])
-    - **Emigrants.** UN DESA counts 1.78 million
+    - **Emigrants.** UN DESA counts 1.49 million
     """
     name = md(data.country_name(_check(iso3)))
-    lines = []
-    em = emigrants(iso3)
-    if em.empty:
-        lines.append(f"- **Emigrants.** No UN DESA estimate of emigrants from {name} in the data package.")
-    else:
-        last, first = em.iloc[-1], em.iloc[0]
-        change = "" if len(em) < 2 else (f", against {fmt_value(first['value'], 'million persons')} in {first['year']}")
-        lines.append(
-            f"- **Emigrants.** UN DESA counts {fmt_value(last['value'], 'million persons')} people from "
-            f"{name} living abroad in {last['year']}{change} ({md(last['edition'])})."
-        )
-    usd = data.remittances([iso3], "usd")
-    pct = data.remittances([iso3], "pct_gdp")
-    if usd.empty and pct.empty:
-        lines.append(f"- **Remittances.** No World Development Indicators series for {name} in the data package.")
-    else:
-        parts = []
-        if not usd.empty:
-            u = usd.iloc[-1]
-            parts.append(f"{fmt_value(u['value'], 'USD billion')} in {u['year']}")
-        if not pct.empty:
-            p = pct.iloc[-1]
-            lmy = data.remittances(["LMY"], "pct_gdp", (int(p["year"]), int(p["year"])))
-            avg = (
-                ""
-                if lmy.empty
-                else (
-                    f", against {fmt_value(lmy.iloc[0]['value'], 'percent')} for low- and "
-                    f"middle-income countries as a whole"
-                )
-            )
-            parts.append(f"{fmt_value(p['value'], 'percent')} of GDP in {p['year']}{avg}")
-        lines.append(f"- **Remittances.** {name} received {'; '.join(parts)} (World Development Indicators).")
+    latest = headline(iso3)
+    lines = [_emigrant_line(name, iso3, latest), _remittance_line(name, latest), _class_line(name, iso3)]
     st, table = evidence(iso3)
     if st.empty:
         lines.append(f"- **Children left behind.** The evidence base holds no study of children left behind in {name}.")
@@ -217,7 +259,7 @@ def as_of(iso3: str) -> str:
     >>> as_of("NPL") >= "2025"
     True
     """
-    frames = [emigrants(iso3), immigrants(iso3), data.remittances([iso3], "usd"), data.remittances([iso3], "pct_gdp")]
+    frames = [emigrants(iso3), immigrants(iso3), headline(iso3)]
     released = [str(r) for f in frames if len(f) for r in f["released"].dropna()]
     return max(released) if released else ""
 
@@ -236,6 +278,7 @@ def sources(iso3: str) -> str:
         data.remittances([iso3], "usd"),
         data.remittances([iso3], "pct_gdp"),
         data.remittances(["LMY"], "pct_gdp"),
+        headline(iso3),
         figures_used(iso3),
     ]
     frames = [f for f in frames if len(f)]

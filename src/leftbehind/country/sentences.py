@@ -30,6 +30,8 @@ def fmt_value(value: float, unit: str) -> str:
     --------
     >>> fmt_value(169.0, "million persons"), fmt_value(4.9, "percent"), fmt_value(8.1e9, "USD"), fmt_value(25.3, "USD billion")
     ('169 million', '4.9 %', 'USD 8.1 billion', 'USD 25.3 billion')
+    >>> fmt_value(0.003741, "million persons"), fmt_value(0.0452, "USD billion")  # small values in smaller units
+    ('3,741', 'USD 45.2 million')
     """
 
     def num(x: float) -> str:
@@ -42,13 +44,15 @@ def fmt_value(value: float, unit: str) -> str:
         )
 
     if unit == "million persons":
-        return f"{num(value)} million"
+        return f"{num(value)} million" if abs(value) >= 0.1 or value == 0 else f"{value * 1e6:,.0f}"
     if unit == "persons":
         return f"{num(value / 1e6)} million" if value >= 1e6 else f"{value:,.0f}"
     if unit == "percent":
         return f"{num(value)} %"
     if unit == "USD":
         return f"USD {num(value / 1e9)} billion" if value >= 1e9 else f"USD {num(value / 1e6)} million"
+    if unit == "USD billion" and 0 < abs(value) < 0.1:
+        return f"USD {num(value * 1000)} million"
     if unit in ("USD billion", "USD million"):
         return f"USD {num(value)} {unit.split()[1]}"
     return f"{num(value)} {unit}"

@@ -8,7 +8,8 @@ from 1, the header excluded) and the field.
 Modules: ``tabular`` (the descriptor, typed loading, hashes), ``figures`` (figures by edition, geographies,
 citations), ``series`` (breakdowns and remittance series), ``seeds`` (the IOM headline figures),
 ``checks`` (cross-table rules), ``build`` (tables derived by code), ``snapshots`` (publishers' files as read),
-``derive`` (figures derived from snapshots), ``classification`` (the World Bank's income groups and regions).
+``derive`` (the tables derived from snapshots), ``classification`` (the World Bank's income groups and regions),
+``bilateral`` (the corridors: migrants by destination and origin).
 Only ``build`` and ``derive`` write to ``data/``.
 
 Examples
@@ -24,10 +25,13 @@ True
 from __future__ import annotations
 
 from .._io import data_dir
+from .bilateral import OTHER_ORIGIN, corridor_years, corridors, top_destinations, top_origins
 from .build import build_geographies
 from .checks import validate_package
-from .classification import classification
+from .classification import classification, classification_table
 from .figures import (
+    all_editions,
+    all_sources,
     cite,
     countries,
     country_name,
@@ -41,14 +45,18 @@ from .figures import (
 from .seeds import SEED_TOPICS, seed_figures, seed_narrative, seed_sources, seed_table
 from .series import (
     BREAKDOWNS,
+    BROAD_COVERAGE,
     REMITTANCE_MEASURES,
     breakdown,
+    broad_year,
+    comparison_edition,
     edition_differences,
     indicator_label,
     lmy_remittance_flows,
     ranking,
     ranking_years,
     remittances,
+    single_edition,
     table,
 )
 from .tabular import descriptor, file_sha256, load, package_info, resource_names, schema
@@ -87,5 +95,17 @@ __all__ = [
     "ranking_years",
     "table",
     "classification",
+    "classification_table",
     "edition_differences",
+    "all_editions",
+    "all_sources",
+    "corridors",
+    "corridor_years",
+    "top_destinations",
+    "top_origins",
+    "OTHER_ORIGIN",
+    "single_edition",
+    "comparison_edition",
+    "broad_year",
+    "BROAD_COVERAGE",
 ]

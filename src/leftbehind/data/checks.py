@@ -27,6 +27,42 @@ ADDRESS_FIELDS: dict[str, str] = {
 _GITHUB_LOCATOR = re.compile(r"github:[\w.-]+/[\w.-]+/\S+")
 
 
+def present_resources() -> list[str]:
+    """The resources of the descriptor, but for a derived table (``derived/…``) whose file is absent: a data
+    package without snapshots of a kind has no table derived from them (``data build`` removes it)."""
+    return [
+        name
+        for name in resource_names()
+        if not _resource(name)["path"].startswith("derived/") or (data_dir() / _resource(name)["path"]).is_file()
+    ]
+
+
+def check_editions_agree() -> None:
+    """An edition described both by hand (``editions.csv``) and by a snapshot record (``derived/editions.csv``)
+    is described identically.
+
+    Raises
+    ------
+    DataError
+        Naming the edition and the field that differs.
+
+    Examples
+    --------
+    >>> check_editions_agree()
+    """
+    if "derived_editions" not in present_resources():
+        return
+    hand = load("editions").set_index("edition_id")
+    derived = load("derived_editions").set_index("edition_id")
+    for edition in hand.index.intersection(derived.index):
+        for field in hand.columns:
+            if hand.loc[edition, field] != derived.loc[edition, field]:
+                raise DataError(
+                    f'data/editions.csv, edition "{edition}", field "{field}": "{hand.loc[edition, field]}", but the '
+                    f'snapshot records give "{derived.loc[edition, field]}" (data/derived/editions.csv); make them agree'
+                )
+
+
 def check_base_units() -> None:
     """Each figure is stored in its indicator's ``base_unit`` (the indicators resource): one unit per indicator.
 
@@ -62,7 +98,7 @@ def validate_package() -> dict[str, int]:
     >>> validate_package()["figures"] > 250
     True
     """
-    counts = {name: len(load(name)) for name in resource_names()}
+    counts = {name: len(load(name)) for name in present_resources()}
     figs = load("figures")
     src = load("sources").set_index("source_id")["edition_id"]
     shown = _display(data_dir() / _resource("figures")["path"])
@@ -74,6 +110,7 @@ def validate_package() -> dict[str, int]:
             f'source "{figs.loc[i, "source_id"]}" ("{src[figs.loc[i, "source_id"]]}" in sources.csv)'
         )
     check_base_units()
+    check_editions_agree()
     check_plain_text()
     if "studies" in counts:
         check_study_vocabularies()
@@ -138,7 +175,7 @@ def check_plain_text() -> None:
     --------
     >>> check_plain_text()
     """
-    for name in resource_names():
+    for name in present_resources():
         text_fields = [f["name"] for f in schema(name)["fields"] if f.get("type", "string") in ("string", "any")]
         frame = load(name)
         shown = _display(data_dir() / _resource(name)["path"])

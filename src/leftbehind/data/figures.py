@@ -3,8 +3,8 @@ package. Public names are re-exported by :mod:`leftbehind.data`.
 
 Examples
 --------
->>> figures("migrant_stock", geography="WLD", year=2020)["value"].tolist()
-[275000000.0]
+>>> figures("migrant_stock", geography="WLD", year=2020)["value"].tolist()  # UN DESA 2024 revision, summed
+[275284032.0]
 """
 
 from __future__ import annotations
@@ -85,10 +85,30 @@ def _reads() -> set[str]:
     return names
 
 
-def _figures_table() -> pd.DataFrame:
+def _version() -> tuple[tuple[str, int], ...]:
+    """The files the figures table is made of, with their modification times: the key of its caches."""
     paths = [data_dir() / _resource(n)["path"] for n in ("figures", "editions", *DERIVED.values())]
     record_reads(_reads())  # cached or not
-    return _cached_figures(tuple((str(p), _mtime_ns(p) if p.exists() else 0) for p in paths))
+    return tuple((str(p), _mtime_ns(p) if p.exists() else 0) for p in paths)
+
+
+def _figures_table() -> pd.DataFrame:
+    return _cached_figures(_version())
+
+
+@functools.lru_cache(maxsize=2)
+def _series_names(versions: tuple[tuple[str, int], ...]) -> list[str]:
+    return sorted(_cached_figures(versions)["series"].dropna().unique())
+
+
+@functools.lru_cache(maxsize=2)
+def _by_indicator(versions: tuple[tuple[str, int], ...]) -> dict[str, pd.DataFrame]:
+    """The figures table split by indicator, each part sorted as :func:`figures` returns it (geography, year,
+    sex, release): a report asks for one indicator dozens of times, and a part is a small table."""
+    table = _cached_figures(versions).sort_values(
+        ["indicator", "geography", "year", "sex", "released", "edition_id"], kind="stable"
+    )
+    return {str(k): part.reset_index(drop=True) for k, part in table.groupby("indicator", sort=True)}
 
 
 @functools.lru_cache(maxsize=2)
@@ -179,15 +199,17 @@ def figures(
     --------
     >>> latest = figures("migrant_stock", geography="WLD", year=2020)
     >>> latest[["value", "unit", "edition_id"]].to_dict("records")
-    [{'value': 275000000.0, 'unit': 'persons', 'edition_id': 'undesa_ims_2024'}]
-    >>> figures("migrant_stock", geography="WLD", year=2020, unit="million persons")["value"].tolist()
-    [275.0]
+    [{'value': 275284032.0, 'unit': 'persons', 'edition_id': 'undesa_ims_2024'}]
+    >>> figures("migrant_stock", geography="WLD", year=2020, unit="million persons")["value"].round(1).tolist()
+    [275.3]
     >>> figures("migrant_stock", geography="WLD", year=2020, edition="all")["edition_id"].tolist()
     ['undesa_ims_2020', 'undesa_ims_2024']
     """
     check_choice("indicator", indicator, indicators(), "an indicator of the data package")
-    table = _figures_table()
-    df = table[table["indicator"] == indicator]
+    versions = _version()
+    table = _cached_figures(versions)
+    part = _by_indicator(versions).get(indicator)
+    df = part if part is not None else table.head(0)
     if geography is not None:
         df = df[df["geography"].isin(check_codes("geography", geography))]
     if year is not None:
@@ -199,11 +221,10 @@ def figures(
         check_choice("sex", sex, SEXES, "a valid sex")
         df = df[df["sex"] == sex]
     if series is not None:
-        check_choice("series", series, sorted(table["series"].unique()), "a series of the data package")
+        check_choice("series", series, _series_names(versions), "a series of the data package")
         df = df[df["series"] == series]
-    eds = sorted(table.loc[table["indicator"] == indicator, "edition_id"].unique())
+    eds = sorted(part["edition_id"].unique()) if part is not None else []
     edition = check_choice("edition", edition, ["latest", "all"] + eds, f"an edition with {indicator} figures")
-    df = df.sort_values(["geography", "year", "sex", "released", "edition_id"], kind="stable")
     if edition == "latest":
         df = df.drop_duplicates(["indicator", "geography", "year", "sex"], keep="last")
     elif edition != "all":

@@ -9,11 +9,13 @@ Examples
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
 from ..errors import check_choice
 from .arguments import check_codes, check_year, check_year_range
-from .figures import _UNIT_FACTORS, _convert, figures, geographies
+from .figures import _UNIT_FACTORS, _convert, _version, figures, geographies
 from .tabular import load
 
 #: Unit → its family (persons, USD, percent, count), from the conversion table of :func:`figures`.
@@ -75,8 +77,34 @@ _WDI = "World Bank World Development Indicators"
 _BRIEFS = "World Bank / KNOMAD Migration and Development Briefs"
 
 
+def single_edition(frame: pd.DataFrame) -> pd.DataFrame:
+    """For each geography (and sex), the rows of one edition only: the newest release among those that give it
+    values. A line drawn from the result never splices two revisions.
+
+    Examples
+    --------
+    >>> rows = figures("emigrant_stock", geography="CHN", edition="all")
+    >>> single_edition(rows)["edition_id"].unique().tolist()
+    ['undesa_ims_2024']
+    """
+    if frame.empty:
+        return frame
+    newest = (
+        frame.sort_values(["released", "edition_id"], kind="stable").groupby(["geography", "sex"])["edition_id"].last()
+    )
+    keep = frame.set_index(["geography", "sex"]).index.map(newest) == frame["edition_id"].to_numpy()
+    return frame[keep]
+
+
+#: The series remittances received may come from: the World Bank's WDI releases and series computed here from
+#: them (received ÷ GDP).
+WDI_SERIES_NAMES: tuple[str, ...] = (_WDI, f"{_WDI} (computed here)")
+
+
 def remittances(countries: list[str], measure: str = "usd", years: tuple[int, int] = (2000, 2024)) -> pd.DataFrame:
-    """Remittances received by each country from the World Development Indicators (latest WDI release).
+    """Remittances received by each country from the World Development Indicators: for each country the newest
+    release that gives its series (for % of GDP, the series computed here from the newest remittances and GDP
+    releases, where it exists), one edition per country, so that no line splices two releases.
 
     Parameters
     ----------
@@ -95,16 +123,17 @@ def remittances(countries: list[str], measure: str = "usd", years: tuple[int, in
     Examples
     --------
     >>> r = remittances(["NPL"], "pct_gdp", (2019, 2020))
-    >>> r[["label", "year"]].values.tolist()
-    [['Nepal', 2019], ['Nepal', 2020]]
+    >>> r[["label", "year", "edition_id"]].values.tolist()[0]
+    ['Nepal', 2019, 'computed_wdi_2025_07_01_wdi_2024_10_24']
     """
     check_choice("measure", measure, list(REMITTANCE_MEASURES), "a remittance measure")
     countries = check_codes("countries", countries)
     years = check_year_range("years", years)
     indicator, unit = REMITTANCE_MEASURES[measure]
     df = figures(
-        indicator, geography=list(countries), years=years, series=_WDI, unit=unit if measure == "usd" else None
+        indicator, geography=list(countries), years=years, edition="all", unit=unit if measure == "usd" else None
     )
+    df = single_edition(df[df["series"].isin(WDI_SERIES_NAMES)])
     names = geographies().set_index("code")["name"]
     order = {c: i for i, c in enumerate(countries)}
     df = df.assign(label=df["geography"].map(names), _o=df["geography"].map(order))
@@ -144,7 +173,7 @@ def indicator_label(indicator: str) -> str:
 
 
 def _country_figures(indicator: str, edition: str) -> pd.DataFrame:
-    df = figures(indicator, edition=edition)
+    df = figures(indicator, edition="all" if edition == "latest" else edition)
     countries = set(geographies().query("kind == 'country'")["code"])
     return df[df["geography"].isin(countries)]
 
@@ -160,9 +189,70 @@ def ranking_years(indicator: str, edition: str = "latest") -> list[int]:
     return sorted(int(y) for y in _country_figures(indicator, edition)["year"].unique())
 
 
+#: A year has broad coverage when its comparison edition gives values for at least this share of the countries
+#: of the indicator's best-covered year: the default year of a world map or ranking.
+BROAD_COVERAGE = 0.9
+
+
+def _coverage(indicator: str, edition: str) -> pd.DataFrame:
+    """Countries with a value per year and edition (``edition``: one, or ``"latest"`` for all)."""
+    return _cached_coverage(indicator, edition, _version())
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_coverage(indicator: str, edition: str, versions: tuple[tuple[str, int], ...]) -> pd.DataFrame:
+    rows = _country_figures(indicator, edition)
+    counts = rows.groupby(["year", "edition_id", "released"])["geography"].nunique().rename("countries")
+    return counts.reset_index()
+
+
+def comparison_edition(indicator: str, year: int, edition: str = "latest") -> str:
+    """The one edition a comparison of countries in ``year`` uses: ``edition`` itself, or for ``"latest"`` the
+    edition that gives the most countries a value that year (the newest release on a tie).
+
+    Examples
+    --------
+    >>> comparison_edition("remittances_received_pct_gdp", 2020)
+    'computed_wdi_2025_07_01_wdi_2024_10_24'
+    >>> comparison_edition("remittances_received_pct_gdp", 2020, "wdi_2022_02_15")
+    'wdi_2022_02_15'
+    """
+    year = check_year("year", year)
+    if edition != "latest":
+        return edition
+    cov = _coverage(indicator, "latest")
+    cov = cov[cov["year"] == year].sort_values(["countries", "released", "edition_id"])
+    return str(cov["edition_id"].iloc[-1]) if len(cov) else "latest"
+
+
+def broad_year(indicator: str, edition: str = "latest") -> int:
+    """The newest year in which the comparison edition gives values for at least :data:`BROAD_COVERAGE` of the
+    countries of the indicator's best-covered year: the default year of a world map or ranking (the newest
+    year with any value may hold a handful of early estimates).
+
+    Raises
+    ------
+    ParameterError
+        When no country has a value of ``indicator``.
+
+    Examples
+    --------
+    >>> broad_year("remittances_received_usd")  # 2024 holds values for about half the countries
+    2023
+    """
+    cov = _coverage(indicator, edition)
+    if cov.empty:
+        from ..errors import ParameterError
+
+        raise ParameterError(f"no country has a value of {indicator} (edition {edition})")
+    best = cov.groupby("year")["countries"].max()
+    return int(best[best >= BROAD_COVERAGE * best.max()].index.max())
+
+
 def table(indicator: str, year: int, edition: str = "latest") -> pd.DataFrame:
     """One row per country (aggregates excluded) with its value of ``indicator`` in ``year``, in the
-    indicator's base unit, sorted by ISO3 code: the wide view for maps and rankings.
+    indicator's base unit, sorted by ISO3 code: the wide view for maps and rankings. All values come from one
+    edition (:func:`comparison_edition`), so that countries are compared like with like.
 
     Returns
     -------
@@ -174,10 +264,13 @@ def table(indicator: str, year: int, edition: str = "latest") -> pd.DataFrame:
     >>> t = table("remittances_received_pct_gdp", 2020)
     >>> t["geography"].is_unique and t["geography"].is_monotonic_increasing and set(t["unit"]) == {"percent"}
     True
+    >>> t["edition_id"].nunique()
+    1
     """
     year = check_year("year", year)
     df = _country_figures(indicator, edition)
-    df = df[df["year"] == year].sort_values("geography")
+    df = df[(df["year"] == year) & (df["edition_id"] == comparison_edition(indicator, year, edition))]
+    df = df.sort_values("geography")
     if df.empty:
         return df.assign(name=pd.Series(dtype="string")).reset_index(drop=True)
     names = geographies().set_index("code")["name"]
@@ -220,7 +313,7 @@ def edition_differences(indicator: str, edition: str, other: str) -> pd.DataFram
     Examples
     --------
     >>> d = edition_differences("remittances_received_pct_gdp", "wdi_2022_02_15", "computed_wdi_2025_07_01_wdi_2024_10_24")
-    >>> len(d) > 6000 and abs(d["difference"]).median() < 0.001
+    >>> bool(len(d) > 6000 and abs(d["difference"]).median() < 0.001)
     True
     """
     rows = figures(indicator, edition="all")

@@ -1,9 +1,10 @@
 """World maps: a choropleth of one value per country, drawn from the Natural Earth boundaries snapshot.
 
-The boundaries are Natural Earth's 1:110m admin-0 countries, kept in the data package as a snapshot
-(``data/snapshots/naturalearth/…``, every part checked against its SHA-256 before it is read; nothing is
-downloaded). Countries join through their ISO3 code; the Natural Earth units whose code is missing or differs
-from the data package's are declared once, in :data:`CODE_EXCEPTIONS`. The map is drawn in the Equal Earth
+The boundaries are Natural Earth's 1:50m admin-0 countries (241 units, small island states included), as the
+world-atlas package's TopoJSON, kept in the data package as a committed snapshot (``data/snapshots/world-atlas/…``,
+checked against its SHA-256 before it is read; nothing is downloaded). Units join the data package's countries
+through their ISO 3166-1 numeric code (``geographies.m49``); the units without one are declared once, in
+:data:`CODE_EXCEPTIONS`. The map is drawn in the Equal Earth
 projection (equal-area, EPSG:8857), Antarctica left out, values in classed bins of a single-hue blue ramp
 (colour-blind-safe: classes differ in lightness), countries without a value light grey and hatched ("no data"
 in the legend), and a source line under it. geopandas is imported only when a map is drawn.
@@ -11,7 +12,7 @@ in the legend), and a source line under it. geopandas is imported only when a ma
 Examples
 --------
 >>> sorted(code for code, _ in CODE_EXCEPTIONS.values())
-['CYP', 'ESH', 'FRA', 'NOR', 'SOM', 'XKX']
+['', '', 'CYP', 'SOM', 'XKX']
 """
 
 from __future__ import annotations
@@ -38,25 +39,21 @@ from .style import OKABE_ITO, add_source, use_style
 __all__ = ["BOUNDARIES", "CODE_EXCEPTIONS", "NO_DATA", "boundaries", "class_edges", "class_colours", "choropleth"]
 
 #: The boundaries snapshot (``publisher/release`` under ``data/snapshots``).
-BOUNDARIES = "naturalearth/110m_admin_0_countries-5.1.1"
+BOUNDARIES = "world-atlas/2.0.2"
 #: Projection of the maps: Equal Earth (Šavrič, Patterson & Jenny 2018), equal-area, for world maps.
 PROJECTION = "EPSG:8857"
-#: Natural Earth units (by their ``name``) whose ISO3 code is missing ("-99") or is not the data package's
-#: code: name → (the code of data/geographies.csv the unit is drawn as, why). Every other unit joins through
-#: its own ``iso_a3``; a unit coded "-99" that is not listed here stops the map with a DataError.
+#: Natural Earth units (by their ``name``) without an ISO 3166-1 numeric code: name → (the code of
+#: data/geographies.csv the unit is drawn as, or "" for an area drawn without data; why). Every other unit joins
+#: through its numeric code; a unit without one that is not listed here stops the map with a DataError.
 CODE_EXCEPTIONS: dict[str, tuple[str, str]] = {
-    "France": ("FRA", "ISO_A3 \"-99\" in Natural Earth's file; geopandas' copy has its ADM0_A3, FRA"),
-    "Norway": ("NOR", "ISO_A3 \"-99\" in Natural Earth's file; geopandas' copy has its ADM0_A3, NOR"),
-    "Kosovo": ("XKX", "ISO_A3 \"-99\" in Natural Earth; XKX is the World Bank's code and the data package's"),
-    "W. Sahara": ("ESH", "ESH in Natural Earth and the data package; the World Bank publishes no figures for it"),
-    "Somaliland": (
-        "SOM",
-        'Natural Earth\'s own code "SOL" is not ISO 3166; the UN and the World Bank count it in Somalia',
+    "Kosovo": ("XKX", "no ISO numeric code; XKX is the World Bank's code and the data package's"),
+    "Somaliland": ("SOM", "not in ISO 3166; the UN and the World Bank count it in Somalia"),
+    "N. Cyprus": ("CYP", "not in ISO 3166; the UN recognises only Cyprus on the island"),
+    "Indian Ocean Ter.": (
+        "",
+        "Australia's Christmas Island and Cocos Islands, drawn together; no publisher here gives them figures",
     ),
-    "N. Cyprus": (
-        "CYP",
-        'Natural Earth\'s own code "CYN" is not ISO 3166; the UN recognises only Cyprus on the island',
-    ),
+    "Siachen Glacier": ("", "a disputed area with no country code; drawn without data"),
 }
 #: Codes some sources use for a country the data package codes otherwise (for the error message).
 OTHER_CODES: dict[str, str] = {"KOS": "XKX", "KSV": "XKX", "SOL": "SOM", "CYN": "CYP", "ROM": "ROU", "ZAR": "COD"}
@@ -72,44 +69,80 @@ _RAMP = LinearSegmentedColormap.from_list("leftbehind_blues", ["#cfe3f3", OKABE_
 _BORDER = {"edgecolor": "white", "linewidth": 0.3}
 
 
+def _split_antimeridian(geometry: Any) -> Any:
+    """``geometry`` with every polygon that runs across the 180th meridian (its ring jumps from -180 to 180, as
+    parts of Russia and Fiji do in the TopoJSON) cut in two at the meridian, so that no projected ring spans the
+    map."""
+    from shapely import affinity, box, make_valid
+    from shapely.geometry import MultiPolygon, Polygon
+    from shapely.ops import transform
+
+    parts = list(getattr(geometry, "geoms", [geometry]))
+    if all(p.bounds[2] - p.bounds[0] <= 180 for p in parts):
+        return geometry
+    out: list[Any] = []
+    for part in parts:
+        if part.bounds[2] - part.bounds[0] <= 180:
+            out.append(part)
+            continue
+        shifted = make_valid(transform(lambda x, y: (np.where(x < 0, x + 360, x), y), part))
+        for piece, dx in (
+            (shifted.intersection(box(0, -90, 180, 90)), 0),
+            (shifted.intersection(box(180, -90, 540, 90)), -360),
+        ):
+            pieces = [g for g in getattr(piece, "geoms", [piece]) if isinstance(g, Polygon) and not g.is_empty]
+            out += [affinity.translate(g, xoff=dx) for g in pieces]
+    return MultiPolygon(out)
+
+
 @functools.lru_cache(maxsize=2)
 def _read(path: str, sha256: str, projection: str) -> Any:
-    """The shapefile at ``path`` (already verified; ``sha256`` keys the cache) in ``projection``."""
+    """The TopoJSON at ``path`` (already verified; ``sha256`` keys the cache) in ``projection``, its polygons cut
+    at the 180th meridian."""
     import geopandas as gpd  # a heavy import: only when a map is drawn
 
-    return gpd.read_file(path, engine="pyogrio").to_crs(projection)
+    world = gpd.read_file(path, engine="pyogrio", layer="countries").set_crs("EPSG:4326", allow_override=True)
+    world = world[world["name"] != "Antarctica"].copy()  # never drawn: it would fill the map's lower edge
+    world["geometry"] = world.geometry.map(_split_antimeridian)
+    return world.to_crs(projection)
 
 
 def boundaries() -> Any:
-    """The country boundaries as a GeoDataFrame in the map projection: Natural Earth's ``name`` and ``iso_a3``,
-    ``iso3`` (the data package's code, after :data:`CODE_EXCEPTIONS`) and ``geometry``; Antarctica left out.
+    """The country boundaries as a GeoDataFrame in the map projection: Natural Earth's ``name`` and ``id`` (ISO
+    3166-1 numeric), ``iso3`` (the data package's code; "" for an area drawn without data) and ``geometry``;
+    Antarctica left out.
 
     Raises
     ------
     DataError
-        When a file of the snapshot does not match its recorded SHA-256, or a unit has no ISO3 code and is not
-        declared in :data:`CODE_EXCEPTIONS`.
+        When the snapshot does not match its recorded SHA-256, or a unit's code is neither a country of
+        data/geographies.csv nor declared in :data:`CODE_EXCEPTIONS`.
 
     Examples
     --------
     >>> world = boundaries()
-    >>> world.set_index("name").loc[["France", "Kosovo", "Somaliland"], "iso3"].tolist()
-    ['FRA', 'XKX', 'SOM']
+    >>> world.set_index("name").loc[["France", "Kosovo", "Somaliland", "Tonga"], "iso3"].tolist()
+    ['FRA', 'XKX', 'SOM', 'TON']
     """
     _record_read(BOUNDARIES)
     snap = load_snapshot(BOUNDARIES)
-    snap.read_bytes()  # checks the SHA-256 of every part, at every map, before anything is drawn
-    world = _read(str(snap.path), str(snap.meta["sha256"]), PROJECTION)
-    world = world[world["iso_a3"] != "ATA"].copy()
+    snap.read_bytes()  # checks the SHA-256 at every map, before anything is drawn
+    world = _read(str(snap.path), str(snap.meta["sha256"]), PROJECTION).copy()
+    geo = geographies()
+    countries = geo[(geo["kind"] == "country") & geo["m49"].notna()]
+    by_number = dict(zip(countries["m49"].astype(str), countries["code"].astype(str)))
+    numbers = world["id"].fillna("").astype(str).str.lstrip("0")
     declared = world["name"].map(lambda n: CODE_EXCEPTIONS.get(n, (None, ""))[0])
-    world["iso3"] = declared.fillna(world["iso_a3"])
-    undeclared = world.loc[~world["iso3"].astype(str).str.fullmatch(r"[A-Z]{3}"), "name"]
-    if len(undeclared):
+    world["iso3"] = declared.where(declared.notna(), numbers.map(by_number))
+    unknown = world[world["iso3"].isna()]
+    if len(unknown):
+        row = unknown.iloc[0]
         raise DataError(
-            f"{BOUNDARIES}: unit {undeclared.iloc[0]!r} has no ISO3 code; declare it in "
-            "leftbehind.plots.maps.CODE_EXCEPTIONS (the code of data/geographies.csv it is drawn as)"
+            f"{BOUNDARIES}: unit {row['name']!r} (ISO numeric {row['id']!r}) is no country of data/geographies.csv; "
+            'declare it in leftbehind.plots.maps.CODE_EXCEPTIONS (the code it is drawn as, or "")'
         )
-    return world[["name", "iso_a3", "iso3", "geometry"]].reset_index(drop=True)
+    world = world[world["iso3"] != "ATA"]
+    return world[["name", "id", "iso3", "geometry"]].reset_index(drop=True)
 
 
 def _values(values: pd.Series | pd.DataFrame) -> tuple[pd.Series, bool]:
@@ -309,7 +342,9 @@ def choropleth(
         cls = classes.get(row.iso3, np.nan)
         style = dict(NO_DATA) if pd.isna(cls) else {"facecolor": colours[int(cls)], **_BORDER}
         style.pop("label", None)
-        ax.add_patch(PathPatch(_path(row.geometry), gid=row.iso3, **style))
+        patch = PathPatch(_path(row.geometry), gid=row.iso3, transform=ax.transData, **style)
+        patch.set_clip_path(ax.patch)
+        ax.add_artist(patch)  # not add_patch: the limits are set below, and updating them per patch is slow
     xmin, ymin, xmax, ymax = world.total_bounds
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
@@ -326,12 +361,12 @@ def choropleth(
 
 
 def _note_small(ax: Any, series: pd.Series, world: Any) -> None:
-    """Under the map, name the countries with a value that are too small to draw at 1:110m."""
+    """Under the map, name the countries with a value that the boundaries do not draw (none at 1:50m today)."""
     unseen = sorted(set(series.dropna().index) - set(world["iso3"]))
     if not unseen:
         return
     names = geographies().set_index("code")["name"]
     listed = [str(names[c]) for c in unseen]
     shown = ", ".join(listed[:12]) + (f" and {len(listed) - 12} more" if len(listed) > 12 else "")
-    text = "\n".join(textwrap.wrap(f"Too small to draw at 1:110m (values in the table): {shown}.", 150))
+    text = "\n".join(textwrap.wrap(f"Not drawn at 1:50m (values in the table): {shown}.", 150))
     ax.text(0.0, -0.01, text, transform=ax.transAxes, ha="left", va="top", fontsize=7, color="#555555")

@@ -8,7 +8,7 @@ Examples
 --------
 >>> from leftbehind.refresh import wdi
 >>> sorted(wdi.INDICATORS)
-['BM.TRF.PWKR.CD.DT', 'BX.TRF.PWKR.CD.DT', 'BX.TRF.PWKR.DT.GD.ZS']
+['BM.TRF.PWKR.CD.DT', 'BX.TRF.PWKR.CD.DT', 'BX.TRF.PWKR.DT.GD.ZS', 'NY.GDP.MKTP.CD', 'SI.RMT.COST.IB.ZS', 'SI.RMT.COST.OB.ZS']
 """
 
 from __future__ import annotations

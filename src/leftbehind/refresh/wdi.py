@@ -3,10 +3,10 @@
 ``python -m leftbehind data refresh`` downloads personal remittances received (``BX.TRF.PWKR.CD.DT``, current
 US$, and ``BX.TRF.PWKR.DT.GD.ZS``, % of GDP) and paid (``BM.TRF.PWKR.CD.DT``) from the World Bank's API in its
 bulk-download format, and writes them as a **new edition** (``wdi_YYYY_MM_DD``, from the file's "Last Updated
-Date"), with the retrieval date and the file's SHA-256 in the source row. The downloaded CSV itself is kept as a
-snapshot (``data/snapshots/wdi/<date>.<code>/``) and every economy's values are derived from it into
-``data/derived/figures.csv``. Earlier editions stay in place. Offline, it fails with a clear message and changes
-nothing.
+Date"): the downloaded CSV is kept as a snapshot (``data/snapshots/worldbank-wdi/<date>.<code>/``: its record,
+with the retrieval date and the file's SHA-256, and the file in the local store) and every economy's values are
+derived from it into ``data/derived/``. Earlier editions stay in place. Offline, it fails with a clear message
+and changes nothing.
 
 The bulk CSV has four preamble lines (``"Data Source",…``, blank, ``"Last Updated Date",…``, blank), then
 ``"Country Name","Country Code","Indicator Name","Indicator Code","1960",…`` and one row per country.
@@ -21,7 +21,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import hashlib
 import io
@@ -32,9 +31,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import data
-from .._io import write_atomic
 from ..country import PROFILE_COUNTRIES
 from ..data.derive import WDI_SERIES, parse_bulk_csv
+from ..data.snapshots import list_snapshots
 from ..errors import DataError
 from .snapshots import write_and_derive
 
@@ -77,42 +76,28 @@ def _csv_from_zip(blob: bytes, code: str) -> tuple[str, bytes]:
     return names[0], archive.read(names[0])
 
 
-def _append_csv(path: str, header: list[str], new_rows: list[list[str]], key: Callable[[dict[str, str]], Any]) -> str:
-    with open(path, encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    rows += [dict(zip(header, r)) for r in new_rows]
-    rows.sort(key=key)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([[r[h] for h in header] for r in rows])
-    return buf.getvalue()
+def _source_id(code: str, updated: str) -> str:
+    """The id a release's figures cite: ``wdi_<YYYYMMDD>_<series code>``, as the committed records name theirs."""
+    return f"wdi_{updated.replace('-', '')}_{code.lower().replace('.', '_')}"
 
 
 def refresh(
     codes: Iterable[str] = tuple(INDICATORS),
-    countries: Iterable[str] = LABOUR_SENDING,
     fetcher: Callable[[str], bytes] = fetch,
     today: _dt.date | None = None,
 ) -> list[str]:
-    """Download each WDI indicator and add its release as a new edition; return one line per indicator.
+    """Download each WDI series and add its release as a new edition; return one line per series.
 
-    A release already in the package (same edition and source) is skipped. All files are written only after
-    every download and parse succeeded, and the package is validated afterwards; on any failure the data files
-    are left exactly as they were.
+    Each downloaded bulk CSV becomes a snapshot (``data/snapshots/worldbank-wdi/<release>.<code>/``: its record,
+    committed, and the file, in the git-ignored local store), and ``data/derived/`` is rebuilt from every
+    snapshot, so that the new release's figures for every economy appear as an edition of their own. A release
+    already in the package (same source) is skipped. Nothing is written until every download and parse
+    succeeded, and the package is validated afterwards; on any failure the data package is left as it was.
     """
     today = today or _dt.date.today()
-    folder = data.data_dir()
-    paths = {n: folder / f"{n}.csv" for n in ("figures", "sources", "editions")}
-    originals = {n: p.read_bytes() for n, p in paths.items()}
-    sources = data.load("sources")
-    editions = data.load("editions")
-    new_fig: list[list[str]] = []
-    new_src: list[list[str]] = []
-    new_ed: list[list[str]] = []
+    known = {str(s.meta.get("source_id")) for s in list_snapshots()}
     new_snap: list[tuple[str, str, bytes, dict[str, Any]]] = []
     report: list[str] = []
-    wanted = list(countries)
     for code in codes:
         if code not in INDICATORS:
             raise DataError(f'unknown WDI indicator "{code}"; valid: {", ".join(INDICATORS)}')
@@ -120,119 +105,47 @@ def refresh(
         name, raw = _csv_from_zip(blob, code)
         digest = hashlib.sha256(raw).hexdigest()
         updated, table = parse_bulk_csv(raw.decode("utf-8-sig"), name)
-        edition_id = "wdi_" + updated.replace("-", "_")
-        source_id = f"wdi_{code.lower().replace('.', '_')}_{updated.replace('-', '')}"
-        if source_id in set(sources["source_id"]) or source_id in {s[0] for s in new_src}:
+        source_id = _source_id(code, updated)
+        if source_id in known or source_id in {m["source_id"] for *_, m in new_snap}:
             report.append(f"{code}: release {updated} is already in the data package; skipped")
             continue
-        indicator, unit = INDICATORS[code]
-        part = table[(table["indicator_code"] == code) & table["code"].isin(wanted)]
-        for r in part.itertuples():
-            quote = f'"{r.country}","{r.code}",…,"{r.year}": "{r.raw}"'
-            new_fig.append(
-                [
-                    indicator,
-                    r.code,
-                    str(r.year),
-                    "total",
-                    r.raw,
-                    unit,
-                    "",
-                    source_id,
-                    edition_id,
-                    f"WDI bulk download retrieved {today.isoformat()}; file sha256 {digest[:16]}…",
-                    quote,
-                ]
-            )
-        url = f"https://data.worldbank.org/indicator/{code}"
-        new_snap.append(("wdi", f"{updated}.{code}", raw, _snapshot_record(code, name, updated, edition_id, today)))
-        new_src.append(
-            [
-                source_id,
-                edition_id,
-                "World Bank",
-                f"World Development Indicators: {code} ({name})",
-                updated[:4],
-                f"series {code}, bulk CSV, all years",
-                url,
-                "",
-                API_URL.format(code=code),
-                "primary",
-                today.isoformat(),
-            ]
+        part = table[table["indicator_code"] == code]
+        new_snap.append(
+            ("worldbank-wdi", f"{updated}.{code}", raw, _snapshot_record(code, name, updated, source_id, today))
         )
-        if edition_id not in set(editions["edition_id"]) and edition_id not in {e[0] for e in new_ed}:
-            new_ed.append(
-                [
-                    edition_id,
-                    "World Bank World Development Indicators",
-                    "World Bank",
-                    f"World Development Indicators, release of {updated}",
-                    updated,
-                ]
-            )
         report.append(
             f"{code}: release {updated}, {len(part)} values for {part['code'].nunique()} geographies (sha256 {digest})"
         )
-    if not new_src:
+    if not new_snap:
         return report
-    released = dict(zip(editions["edition_id"], editions["released"])) | {e[0]: e[4] for e in new_ed}
-    contents = {
-        "figures": _append_csv(
-            str(paths["figures"]),
-            [f["name"] for f in data.schema("figures")["fields"]],
-            new_fig,
-            key=lambda r: (
-                r["indicator"],
-                r["geography"],
-                int(r["year"]),
-                r["sex"],
-                released.get(r["edition_id"], ""),
-                r["source_id"],
-            ),
-        ),
-        "sources": _append_csv(
-            str(paths["sources"]),
-            [f["name"] for f in data.schema("sources")["fields"]],
-            new_src,
-            key=lambda r: r["source_id"],
-        ),
-        "editions": _append_csv(
-            str(paths["editions"]),
-            [f["name"] for f in data.schema("editions")["fields"]],
-            new_ed,
-            key=lambda r: r["edition_id"],
-        ),
-    }
-    undo: Callable[[], None] | None = None
+    undo = write_and_derive(new_snap)  # the files as downloaded, and every economy derived from them
     try:
-        for n in ("editions", "sources", "figures"):
-            write_atomic(paths[n], contents[n])
-        undo = write_and_derive(new_snap)  # the file as downloaded, and every economy derived from it
         data.validate_package()
     except Exception:
-        for n, p in paths.items():
-            write_atomic(p, originals[n])
-        if undo is not None:
-            undo()
+        undo()
         raise
     return report
 
 
-def _snapshot_record(code: str, name: str, updated: str, edition_id: str, today: _dt.date) -> dict[str, Any]:
+def _snapshot_record(code: str, name: str, updated: str, source_id: str, today: _dt.date) -> dict[str, Any]:
     """The snapshot record of one downloaded bulk CSV (its SHA-256 is added when it is written)."""
     return {
         "producer": "World Bank",
         "title": f"World Development Indicators: {code} ({name})",
-        "edition": f"Last Updated Date {updated}",
-        "edition_id": edition_id,
+        "edition": f"World Development Indicators, release of {updated}",
+        "edition_id": "wdi_" + updated.replace("-", "_"),
+        "series": "World Bank World Development Indicators",
+        "released": updated,
+        "source_id": source_id,
         "citation": f"World Bank ({updated[:4]}). World Development Indicators, series {code}, release of {updated}.",
         "url": API_URL.format(code=code),
+        "member": name,
+        "page": f"https://data.worldbank.org/indicator/{code}",
         "read_at": None,
         "accessed": today.isoformat(),
-        "licence": {"name": "CC-BY-4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
+        "licence": {"name": "CC BY 4.0 (World Bank data)", "url": "https://creativecommons.org/licenses/by/4.0/"},
         "file": name,
         "format": "csv",
         "parser": "wdi_bulk_csv",
-        "trimmed": "the CSV of the downloaded zip, bytes unchanged; the zip's two metadata CSVs are not kept",
+        "trimmed": None,
     }

@@ -37,8 +37,10 @@ h1 { font-size: 16pt; margin: 0 0 4pt; }
 h2 { font-size: 12.5pt; margin: 10pt 0 4pt; break-after: avoid; }
 h3 { font-size: 11pt; break-after: avoid; }
 p, li { line-height: 1.35; }
-img { max-width: 82% !important; max-height: 7.4cm !important; width: auto !important; height: auto !important;
+img { max-width: 72% !important; max-height: 5.2cm !important; width: auto !important; height: auto !important;
       display: block; margin: 2pt auto; break-inside: avoid; }
+table { font-size: 7.5pt; margin: 2pt 0 !important; }
+th, td { padding: 1pt 5pt !important; }
 .jp-OutputArea-output, .jp-RenderedImage, figure { break-inside: avoid; }
 ol { font-size: 7pt; }
 ol li { margin-bottom: 1pt; line-height: 1.25; }

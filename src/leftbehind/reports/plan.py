@@ -172,8 +172,14 @@ def _countries_with_figures() -> tuple[list[str], dict[str, str]]:
     paths = {
         r["name"]: folder / r["path"] for r in json.loads((folder / "datapackage.json").read_text("utf-8"))["resources"]
     }
-    with open(paths["figures"], encoding="utf-8-sig", newline="") as fh:
-        with_figures = {row["geography"] for row in csv.DictReader(fh)}
+    with_figures: set[str] = set()
+    for name in ("figures", "derived_figures"):  # hand-verified and derived figures (absent: none derived)
+        if name not in paths or not paths[name].is_file():
+            continue
+        with open(paths[name], encoding="utf-8-sig", newline="") as fh:
+            rows = csv.reader(fh)
+            column = next(rows).index("geography")
+            with_figures.update(row[column] for row in rows)
     with open(paths["geographies"], encoding="utf-8-sig", newline="") as fh:
         names = {row["code"]: row["name"] for row in csv.DictReader(fh) if row["kind"] == "country"}
     codes = sorted(code for code in names if code in with_figures)

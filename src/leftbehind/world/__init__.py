@@ -1,6 +1,6 @@
 """The world at a glance: one indicator, or the number of studies of children left behind, for every country
-with a value; ranked, grouped by region (and income group once the World Bank classification is in the data
-package), ready for :func:`leftbehind.plots.choropleth` and :func:`leftbehind.plots.ranking_bars` in the
+with a value in one year and one edition; ranked, grouped by region (UN sub-regions, World Bank regions and
+income groups), ready for :func:`leftbehind.plots.choropleth` and :func:`leftbehind.plots.ranking_bars` in the
 ``08_world`` notebook.
 
 Modules: ``glance`` (parameters checked once, the ranked frame, distributions by group, Markdown tables).
@@ -15,10 +15,12 @@ Examples
 from __future__ import annotations
 
 from .glance import (
+    GROUPINGS,
     STUDIES,
     Glance,
     by_group,
     glance,
+    group_caption,
     ranking_markdown,
     sources_markdown,
     summary_markdown,
@@ -31,6 +33,8 @@ __all__ = [
     "Glance",
     "glance",
     "by_group",
+    "GROUPINGS",
+    "group_caption",
     "ranking_markdown",
     "summary_markdown",
     "sources_markdown",

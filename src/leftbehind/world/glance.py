@@ -6,11 +6,15 @@ number of studies of children left behind per country in the evidence base
 (:func:`leftbehind.literature.studies_per_country`). Values are in the ranking's display units (persons in
 millions, US dollars in billions; shares in percent), as :func:`leftbehind.data.ranking` gives them.
 
+Every comparison uses one year and one edition for all countries (:func:`leftbehind.data.comparison_edition`),
+and says how many countries have a value; the default year is the newest with broad coverage
+(:func:`leftbehind.data.broad_year`), not the newest year with any value.
+
 Examples
 --------
 >>> g = glance("remittances_received_pct_gdp", 2020)
->>> g.unit, g.frame.columns[:4].tolist()
-('percent', ['rank', 'geography', 'name', 'value'])
+>>> g.unit, g.frame.columns[:4].tolist(), g.edition
+('percent', ['rank', 'geography', 'name', 'value'], 'computed_wdi_2025_07_01_wdi_2024_10_24')
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ __all__ = [
     "world_editions",
     "glance",
     "by_group",
+    "GROUPINGS",
+    "group_caption",
     "ranking_markdown",
     "summary_markdown",
     "sources_markdown",
@@ -44,11 +50,20 @@ STUDY_EDGES = (1, 2, 3, 5, 10)
 _STUDIES_SOURCE = "Source: leftbehind evidence base (data/literature), primary studies as published"
 
 
+#: The groupings of countries a glance compares, and the caption that says which regions each uses.
+GROUPINGS: dict[str, str] = {
+    "region": "UN geoscheme sub-regions, grouped as in the evidence maps (leftbehind.literature.REGIONS)",
+    "wb_region": "World Bank regions (the classification of the newest WDI release)",
+    "income_group": "World Bank income groups (the classification of the newest WDI release)",
+}
+
+
 @dataclass(frozen=True)
 class Glance:
-    """One indicator for every country with a value: ``frame`` has rank, geography, name, value, unit,
-    region (see :func:`leftbehind.literature.region_of`) and, when the World Bank classification is in the
-    data package, income_group; highest value first."""
+    """One indicator for every country with a value in one year and one edition: ``frame`` has rank,
+    geography, name, value, unit, region (see :func:`leftbehind.literature.region_of`) and, when the World Bank
+    classification is in the data package, wb_region and income_group; highest value first. ``edition`` is the
+    edition all values come from (``"latest"`` only for the studies)."""
 
     indicator: str
     year: int
@@ -86,45 +101,54 @@ def world_editions() -> list[str]:
 
 
 def _check(indicator: object, year: object, edition: object) -> tuple[str, int, str]:
-    """Check the three parameters (ParameterError with the valid choices); return them."""
+    """Check the three parameters (ParameterError with the valid choices); return them, with ``year`` None or 0
+    replaced by the indicator's newest year with broad coverage and ``edition`` by the one edition compared."""
     if not isinstance(indicator, str):
         raise ParameterError(f"indicator must be a string such as {STUDIES!r}, got {indicator!r}")
     check_choice("indicator", indicator, world_indicators(), "an indicator with values for countries")
-    year = check_year("year", year)
     if not isinstance(edition, str):
         raise ParameterError(f'edition must be a string such as "latest", got {edition!r}')
     if indicator == STUDIES:
         check_choice("edition", edition, ["latest"], "an edition of the evidence base (it has one)")
-        return indicator, year, edition
+        return indicator, 0 if year is None else check_year("year", year), edition
     editions = ["latest"] + list(data.editions(indicator)["edition_id"])
     check_choice("edition", edition, editions, f"an edition of {indicator}")
+    year = data.broad_year(indicator, edition) if year is None or year == 0 else check_year("year", year)
     years = data.ranking_years(indicator, edition)
     if year not in years:
         raise ParameterError(
             f"year {year}: no country has a value of {indicator} in that year (edition {edition}). "
             f"Valid: {', '.join(map(str, years))}"
         )
-    return indicator, year, edition
+    return indicator, year, data.comparison_edition(indicator, year, edition)
 
 
 def _regions(codes: pd.Series) -> pd.Series:
     return codes.map(literature.region_of)
 
 
-def _income_groups(codes: pd.Series) -> pd.Series | None:
-    """Each code's World Bank income group, or None when the classification is not in the data package."""
+def _classification(codes: pd.Series) -> pd.DataFrame | None:
+    """Each code's World Bank region and income group, or None when the classification is not in the data
+    package."""
     try:
-        table = classification_table()
+        table = classification_table().set_index("code")
     except DataError:
         return None
-    return codes.map(table.set_index("code")["income_group"]).fillna("")
+    return pd.DataFrame(
+        {
+            "wb_region": codes.map(table["region"]).fillna(""),
+            "income_group": codes.map(table["income_group"]).fillna(""),
+        }
+    )
 
 
-def glance(indicator: str = "remittances_received_pct_gdp", year: int = 2020, edition: str = "latest") -> Glance:
-    """Every country's value of ``indicator`` in ``year`` (``edition``), highest first, with its region.
+def glance(indicator: str = "remittances_received_pct_gdp", year: int | None = None, edition: str = "latest") -> Glance:
+    """Every country's value of ``indicator`` in ``year`` (``edition``), highest first, with its region; all
+    values from one edition: ``edition`` itself, or for ``"latest"`` the edition that gives the most countries a
+    value that year. ``year`` ``None`` (or 0) is the newest year with broad coverage.
 
-    For ``"studies"``, ``year`` is checked but not used (the evidence base is counted as it is) and
-    ``edition`` must be ``"latest"``.
+    For ``"studies"``, ``year`` is not used (the evidence base is counted as it is) and ``edition`` must be
+    ``"latest"``.
 
     Raises
     ------
@@ -161,16 +185,16 @@ def glance(indicator: str = "remittances_received_pct_gdp", year: int = 2020, ed
         frame = rows = data.ranking(indicator, year, edition)
         frame = frame.assign(rank=frame["rank"].astype("int64"))
         unit = str(frame["unit"].iloc[0])
-        title = f"{data.indicator_label(indicator)}, {year}"
+        title = f"{data.indicator_label(indicator)}, {year} (the {len(frame)} countries with a value)"
         from ..plots import source_line  # here: the plan check lists indicators without loading matplotlib
 
         source = source_line(data.source_labels(frame))
         bins = 5
     frame = frame[["rank", "geography", "name", "value", "unit"]].reset_index(drop=True)
     frame = frame.assign(region=_regions(frame["geography"]))
-    groups = _income_groups(frame["geography"])
+    groups = _classification(frame["geography"])
     if groups is not None:
-        frame = frame.assign(income_group=groups)
+        frame = pd.concat([frame, groups], axis=1)
     return Glance(indicator, year, edition, frame, title, unit, source, bins, groups is not None, rows)
 
 
@@ -191,11 +215,24 @@ def summary_markdown(g: Glance) -> str:
         )
     with_studies = int(g.frame["geography"].isin(literature.studies_per_country().index).sum())
     what = escape_markdown(data.indicator_label(g.indicator))
+    edition = escape_markdown(str(data.all_editions().set_index("edition_id").loc[g.edition, "edition"]))
     return (
-        f"{n} countries have a value of *{what}* in {g.year} in the data package (edition: {g.edition}); "
+        f"{n} countries have a value of *{what}* in {g.year} in the data package, all from one edition ({edition}); "
         f"every other country is drawn as no data. {with_studies} of these {n} countries have at least one "
         "study of children left behind in the evidence base."
     )
+
+
+def group_caption(column: str) -> str:
+    """Which grouping of countries a table by ``column`` uses (see :data:`GROUPINGS`).
+
+    Examples
+    --------
+    >>> group_caption("wb_region")
+    'Grouped by World Bank regions (the classification of the newest WDI release).'
+    """
+    check_choice("column", column, list(GROUPINGS), "a grouping of countries")
+    return f"Grouped by {GROUPINGS[column]}."
 
 
 def sources_markdown(g: Glance) -> str:
@@ -212,13 +249,14 @@ def sources_markdown(g: Glance) -> str:
 
 
 def by_group(g: Glance, column: str = "region") -> pd.DataFrame:
-    """The distribution of ``g``'s values within each group (``"region"`` or ``"income_group"``): number of
-    countries with a value, lowest, median and highest value, and the country with the highest.
+    """The distribution of ``g``'s values within each group (``"region"``, ``"wb_region"`` or ``"income_group"``,
+    see :data:`GROUPINGS`): number of countries with a value, lowest, median and highest value, and the country
+    with the highest.
 
     Raises
     ------
     ParameterError
-        For another column, or ``"income_group"`` when the World Bank classification is not in the data package.
+        For another column, or a World Bank grouping when the classification is not in the data package.
 
     Examples
     --------
@@ -226,11 +264,11 @@ def by_group(g: Glance, column: str = "region") -> pd.DataFrame:
     >>> int(t.loc["East and South-East Asia", "countries"]) >= 5
     True
     """
-    check_choice("column", column, ["region", "income_group"], "a grouping of countries")
+    check_choice("column", column, list(GROUPINGS), "a grouping of countries")
     if column not in g.frame.columns:
         raise ParameterError(
-            'column "income_group": the World Bank classification is not in the data package yet (see '
-            "leftbehind.data.classification), so countries cannot be grouped by income"
+            f'column "{column}": the World Bank classification is not in the data package yet (see '
+            "leftbehind.data.classification), so countries cannot be grouped by it"
         )
     frame = g.frame[g.frame[column] != ""]
     grouped = frame.groupby(column, sort=True)["value"]

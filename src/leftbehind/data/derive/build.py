@@ -56,7 +56,7 @@ PARSERS: dict[str, Callable[[Snapshot], list[Figure]]] = {
     "gdidata_wdi": gdidata_wdi_rows,
 }
 #: Parsers of files from which no figures are derived: boundaries (read by the maps) and indicator metadata.
-NOT_DERIVED = frozenset({"naturalearth_admin0", "wdi_metadata_indicator"})
+NOT_DERIVED = frozenset({"naturalearth_admin0", "world_atlas_countries", "wdi_metadata_indicator"})
 SOURCE_FIELDS = [
     "source_id",
     "edition_id",
@@ -218,14 +218,17 @@ def build_derived(out: Path, root: Path | None = None) -> list[Path]:
             continue
         sid = rows[0].source_id
         n, d = sources[num], sources[den]
+        top, bottom = editions[n["edition_id"]]["edition"], editions[d["edition_id"]]["edition"]
         named = (
-            f"{spec.numerator_label}: {editions[n['edition_id']]['edition']}; "
-            f"{spec.denominator_label}: {editions[d['edition_id']]['edition']}"
+            f"computed here from {top}"
+            if top == bottom
+            else f"{spec.numerator_label}: {top}; {spec.denominator_label}: {bottom}"
         )
         publishers = list(dict.fromkeys([n["publisher"], d["publisher"]]))
         publisher = f"Computed here from {' and '.join(publishers)} data"
         when = max(released[n["edition_id"]], released[d["edition_id"]])
-        editions[sid] = dict(zip(EDITION_FIELDS, [sid, "Computed here (leftbehind)", publisher, named, when]))
+        series = f"{editions[n['edition_id']]['series']} (computed here)"
+        editions[sid] = dict(zip(EDITION_FIELDS, [sid, series, publisher, named, when]))
         row = [
             sid,
             sid,

@@ -4,8 +4,8 @@ GDP releases, and emigrants as a percentage of the population of their country f
 
 Examples
 --------
->>> ratio(Decimal("66237847600"), Decimal("1789114556889"), Decimal(100))
-'3.702248'
+>>> ratio(Decimal("66237847600"), Decimal("1789114556889"), Decimal(100))  # 6.62e10 / 1.79e12 = 3.70 %
+'3.70227'
 """
 
 from __future__ import annotations

@@ -1,0 +1,134 @@
+"""Where a country's emigrants live and where its immigrants come from (UN DESA's destination × origin table,
+:mod:`leftbehind.data.corridors`): the tables and sentences of a profile.
+
+Examples
+--------
+>>> t = destinations("NPL", n=3)
+>>> t.columns.tolist()
+['destination', 'name', 'persons', 'share', 'women_share', 'year', 'edition_id', 'source_id']
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import data
+from .._markup import escape_markdown as md
+from ..data import bilateral as od
+from ..data.arguments import check_code
+from ..errors import DataError
+from .sentences import fmt_value
+
+__all__ = ["destinations", "origins", "destinations_sentence", "destinations_table", "destination_map_frame"]
+
+_COLUMNS = ["name", "persons", "share", "women_share", "year", "edition_id", "source_id"]
+
+
+def _with_women(frame: pd.DataFrame, side: str, iso3: str, year: int) -> pd.DataFrame:
+    women = od.corridors(**{side: iso3}, year=year, sex="female")
+    other = "destination" if side == "origin" else "origin"
+    share = women.set_index(other)["persons"] / frame.set_index(other)["persons"] * 100
+    return frame.assign(women_share=frame[other].map(share))
+
+
+def destinations(iso3: str, n: int = 10, year: int | None = None) -> pd.DataFrame:
+    """The ``n`` countries where most people from ``iso3`` live (newest year by default): persons, their share of
+    all the country's emigrants (percent) and the share of women among them (percent; empty where UN DESA gives
+    no count by sex). Empty when the corridors table has none.
+
+    Examples
+    --------
+    >>> destinations("MEX", n=1)[["destination", "name"]].values.tolist()
+    [['USA', 'United States']]
+    """
+    iso3 = check_code("iso3", iso3)
+    try:
+        top = od.top_destinations(iso3, n=n, year=year)
+    except DataError:
+        top = pd.DataFrame(columns=["destination", "destination_name", "persons", "share_of_origin", "year"])
+    if top.empty:
+        return pd.DataFrame(columns=["destination", *_COLUMNS])
+    top = _with_women(top, "origin", iso3, int(top["year"].iloc[0]))
+    top = top.rename(columns={"destination_name": "name", "share_of_origin": "share"})
+    return top[["destination", *_COLUMNS]]
+
+
+def origins(iso3: str, n: int = 10, year: int | None = None) -> pd.DataFrame:
+    """The ``n`` largest origins of the international migrants living in ``iso3`` (UN DESA's "Other" origin
+    ranked under its own label), with their share of all immigrants and the share of women among them.
+
+    Examples
+    --------
+    >>> origins("USA", n=1)["origin"].tolist()
+    ['MEX']
+    """
+    iso3 = check_code("iso3", iso3)
+    try:
+        top = od.top_origins(iso3, n=n, year=year)
+    except DataError:
+        top = pd.DataFrame(columns=["origin", "origin_name", "persons", "share_of_destination", "year"])
+    if top.empty:
+        return pd.DataFrame(columns=["origin", *_COLUMNS])
+    top = _with_women(top, "destination", iso3, int(top["year"].iloc[0]))
+    top = top.rename(columns={"origin_name": "name", "share_of_destination": "share"})
+    return top[["origin", *_COLUMNS]]
+
+
+def destinations_sentence(iso3: str, table: pd.DataFrame) -> str:
+    """One Markdown sentence on where the country's emigrants live, from a :func:`destinations` table.
+
+    Examples
+    --------
+    >>> print(destinations_sentence("NPL", destinations("NPL", n=3)))  # doctest: +ELLIPSIS
+    In 2024, the largest numbers of people from Nepal lived in India (0.66 million, 25.2 % of Nepal's emigrants), ...
+    """
+    name = md(data.country_name(iso3))
+    if table.empty:
+        return f"UN DESA's destination × origin table gives no destination of emigrants from {name}."
+    rows = [
+        f"{md(r.name)} ({fmt_value(r.persons / 1e6, 'million persons')}, {fmt_value(r.share, 'percent')} of {name}'s "
+        f"emigrants)"
+        for r in table.head(3).itertuples()
+    ]
+    listed = ", ".join(rows[:-1]) + (f" and {rows[-1]}" if len(rows) > 1 else rows[0])
+    first = table.iloc[0]
+    edition = data.all_editions().set_index("edition_id").loc[first["edition_id"], "edition"]
+    return f"In {int(first['year'])}, the largest numbers of people from {name} lived in {listed} ({md(edition)})."
+
+
+def destination_map_frame(iso3: str, year: int | None = None) -> pd.DataFrame:
+    """Every destination of the country's emigrants in ``year`` (newest by default), in the shape a choropleth
+    takes (geography, name, value in persons, unit); UN DESA's "Other" has no place on a map and is left out."""
+    iso3 = check_code("iso3", iso3)
+    try:
+        year = od.corridor_years()[-1] if year is None else year
+        frame = od.corridors(origin=iso3, year=year)
+    except DataError:
+        return pd.DataFrame(columns=["geography", "name", "value", "unit"])
+    frame = frame[frame["destination"] != od.OTHER_ORIGIN]
+    return pd.DataFrame(
+        {
+            "geography": frame["destination"],
+            "name": frame["destination_name"],
+            "value": frame["persons"].round().astype("int64"),  # counts: whole-number classes on the map
+            "unit": "persons",
+        }
+    ).reset_index(drop=True)
+
+
+def destinations_table(frame: pd.DataFrame) -> str:
+    """A Markdown table of a :func:`destinations` or :func:`origins` frame: country, persons, share (%) and
+    women (%), numbers right-aligned, "–" where UN DESA gives no count by sex; names escaped.
+
+    Examples
+    --------
+    >>> print(destinations_table(destinations("MEX", n=1)))  # doctest: +ELLIPSIS
+    | country | persons | share (%) | women (%) |
+    |---|---:|---:|---:|
+    | United States | 11,279,561 | 97.3 | 48.7 |
+    """
+    lines = ["| country | persons | share (%) | women (%) |", "|---|---:|---:|---:|"]
+    for r in frame.itertuples():
+        women = "–" if pd.isna(r.women_share) else f"{r.women_share:.1f}"
+        lines.append(f"| {md(str(r.name))} | {r.persons:,.0f} | {r.share:.1f} | {women} |")
+    return "\n".join(lines)
