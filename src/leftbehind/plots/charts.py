@@ -136,6 +136,10 @@ def timeseries(
     dashed
         Labels drawn with a dashed line (e.g. a comparison average).
 
+    A line whose values come from more than one edition (a ``edition_id`` column that changes along the years,
+    as the Migration and Development Briefs' series of estimates does) is never a silent splice: each year where
+    the edition changes is marked with a dotted vertical line, and a note under the chart says so.
+
     Examples
     --------
     >>> frame = pd.DataFrame({"year": [2000, 2001, 2000, 2001], "value": [1.0, 2.0, 2.0, 3.0],
@@ -143,6 +147,11 @@ def timeseries(
     >>> fig = timeseries(frame, "Two series", "Source: test")
     >>> [line.get_label() for line in fig.axes[0].get_lines()], fig.axes[0].get_ylabel()
     (['A', 'B'], 'percent')
+    >>> plt.close(fig)
+    >>> joined = frame.assign(edition_id=["e1", "e2", "e1", "e1"])
+    >>> fig = timeseries(joined, "Two series", "Source: test")
+    >>> [round(m.get_xdata()[0]) for m in fig.axes[0].get_lines() if m.get_gid() == "edition-change"]
+    [2001]
     >>> plt.close(fig)
     """
     use_style()
@@ -168,7 +177,30 @@ def timeseries(
         ax.legend(loc="upper left", fontsize=8, ncol=2 if df[by].nunique() > 5 else 1)
     ax.set_ylim(bottom=0)
     cast(MaxNLocator, ax.xaxis.get_major_locator()).set_params(integer=True)
+    changes = edition_changes(df, by)
+    for year in changes:
+        ax.axvline(year, color="#888888", linestyle=":", linewidth=1, gid="edition-change")
+    if changes:
+        source += f"\nDotted lines: the series moves to another edition in {', '.join(map(str, changes))} (editions named above)."
     return _finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source, xlabel="year")
+
+
+def edition_changes(df: pd.DataFrame, by: str = "label") -> list[int]:
+    """The years at which a line of ``df`` (one per ``by``) moves to another edition (``edition_id``), sorted.
+
+    Examples
+    --------
+    >>> edition_changes(pd.DataFrame({"year": [1, 2, 3], "label": "A", "edition_id": ["a", "a", "b"]}))
+    [3]
+    """
+    if "edition_id" not in df.columns:
+        return []
+    years: set[int] = set()
+    for _, part in df.groupby(by, sort=False):
+        part = part.sort_values("year")
+        moved = part["edition_id"].ne(part["edition_id"].shift()) & part["edition_id"].shift().notna()
+        years.update(int(y) for y in part.loc[moved, "year"])
+    return sorted(years)
 
 
 def revisions(df: pd.DataFrame, title: str, source: str, unit: str | None = None) -> Figure:

@@ -100,7 +100,7 @@ def add_source(fig: Figure, text: str, width: int = 110) -> None:
     'Source: ILO'
     >>> plt.close(fig)
     """
-    wrapped = "\n".join(textwrap.wrap(text, width=width))
+    wrapped = "\n".join(line for paragraph in text.split("\n") for line in textwrap.wrap(paragraph, width=width))
     if not fig.axes:
         fig.text(0.01, 0.01, wrapped, ha="left", va="bottom", fontsize=7.5, color="#555555")
         return
