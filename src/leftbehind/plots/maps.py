@@ -69,13 +69,17 @@ _RAMP = LinearSegmentedColormap.from_list("leftbehind_blues", ["#cfe3f3", OKABE_
 _BORDER = {"edgecolor": "white", "linewidth": 0.3}
 
 
+def _east_of_greenwich(xy: np.ndarray) -> np.ndarray:
+    """Longitudes -180..0 moved to 180..360, latitudes kept: a ring across the 180th meridian made continuous."""
+    return np.where(xy[:, :1] < 0, xy + np.array([360.0, 0.0]), xy)
+
+
 def _split_antimeridian(geometry: Any) -> Any:
     """``geometry`` with every polygon that runs across the 180th meridian (its ring jumps from -180 to 180, as
     parts of Russia and Fiji do in the TopoJSON) cut in two at the meridian, so that no projected ring spans the
     map."""
-    from shapely import affinity, box, make_valid
+    from shapely import affinity, box, make_valid, transform
     from shapely.geometry import MultiPolygon, Polygon
-    from shapely.ops import transform
 
     parts = list(getattr(geometry, "geoms", [geometry]))
     if all(p.bounds[2] - p.bounds[0] <= 180 for p in parts):
@@ -85,7 +89,7 @@ def _split_antimeridian(geometry: Any) -> Any:
         if part.bounds[2] - part.bounds[0] <= 180:
             out.append(part)
             continue
-        shifted = make_valid(transform(lambda x, y: (np.where(x < 0, x + 360, x), y), part))
+        shifted = make_valid(transform(part, _east_of_greenwich))
         for piece, dx in (
             (shifted.intersection(box(0, -90, 180, 90)), 0),
             (shifted.intersection(box(180, -90, 540, 90)), -360),
