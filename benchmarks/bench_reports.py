@@ -6,7 +6,11 @@ Measures, on the first N reports of notebooks/reports.yaml (default: the whole p
 report per notebook first, then more country profiles):
 
 (a) the plain way: `papermill` CLI, then `jupyter nbconvert --to html` CLI, per report, one after another
-    (skipped with --no-plain, and with it the floor (d));
+    (skipped with --no-plain, and with it the floor (d)); on a plan of hundreds of reports this loop takes most
+    of an hour, so it runs on a sample (``--plain-sample N``, default 20: one report per notebook first, then
+    country profiles, as ``--limit`` picks them) and is scaled by the number of reports: per report, the
+    sample's time divided by its size, against the runner's time divided by the plan's size; ``0`` runs it on
+    the whole plan;
 (b) this runner with cold kernels: `python -m leftbehind reports --force --cold` (a fresh interpreter per
     report, the runner before issue 18);
 (w) this runner as it runs by default: `--force`, each kernel forked from a warm template, the longest reports
@@ -216,6 +220,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="number of reports (default 0: the whole plan)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-plain", action="store_true", help="skip the plain way (a) and the floor (d)")
+    parser.add_argument(
+        "--plain-sample",
+        type=int,
+        default=20,
+        metavar="N",
+        help="run the plain way (a) on N reports (one per notebook first) and scale per report; 0: the whole plan",
+    )
     parser.add_argument("--as-filed", default=AS_FILED, metavar="COMMIT", help="the runner of (f); '' skips (f)")
     parser.add_argument(
         "--pairs",
@@ -297,19 +308,27 @@ def main() -> None:
     for start, flags in (("cold", ["--force", "--cold"]), ("warm", ["--force"])):  # memory, in runs of their own
         _, peak = _timed(runner + flags, sample=True, cwd=REPO, env=env)
         show(**{f"{start}_peak_rss_mib": round(peak[0] / 1024), f"{start}_peak_pss_mib": round(peak[1] / 1024)})
-    if not args.no_plain:  # (a) the plain way and (d) the floor
+    if not args.no_plain:  # (a) the plain way and (d) the floor, on a sample scaled to the plan
         plain_dir = work / "plain"
-        plain = _plain_way(entries, nbs, plain_dir, env)
+        sample = _plan_subset(args.plain_sample) if 0 < args.plain_sample < len(entries) else entries
+        plain = _plain_way(sample, nbs, plain_dir, env)
         imports, _ = _timed([sys.executable, "-c", "import pandas, matplotlib.pyplot"], env=env)
         cells = 0.0
-        for e in entries:
+        for e in sample:
             nb = json.loads((plain_dir / f"{e['name']}.ipynb").read_text(encoding="utf-8"))
             cells += sum(c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0 for c in nb["cells"])
-        floor = (imports * len(entries) + cells) / (os.cpu_count() or 1)
+        scale = len(entries) / len(sample)  # the sample's time per report, times the plan's reports
+        floor = (imports * len(sample) + cells) * scale / (os.cpu_count() or 1)
+        plain_per_report, warm_per_report = plain / len(sample), warm / len(entries)
         show(
-            plain_s=round(plain, 2),
+            plain_sample_reports=len(sample),
+            plain_sample_s=round(plain, 2),
+            plain_per_report_s=round(plain_per_report, 3),
+            warm_per_report_s=round(warm_per_report, 3),
+            plain_over_warm_per_report=round(plain_per_report / warm_per_report, 1),
+            plain_scaled_s=round(plain * scale, 2),
             floor_s=round(floor, 2),
-            plain_over_cold=round(plain / cold, 2),
+            plain_over_cold=round(plain * scale / cold, 2),
             cold_over_floor=round(cold / floor, 2),
             warm_over_floor=round(warm / floor, 2),
         )
