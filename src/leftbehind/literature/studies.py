@@ -188,6 +188,43 @@ def studies(
     return df.reset_index(drop=True)
 
 
+#: The bibliographic fields every study of an analysis set has read in a source (issue 28 item 4).
+RECORD_FIELDS: tuple[str, ...] = ("authors", "year", "title", "journal")
+
+
+def record_gaps(df: pd.DataFrame | None = None) -> pd.Series:
+    """For each study, the bibliographic fields of :data:`RECORD_FIELDS` that were not read in a source: empty, or
+    a placeholder such as "[title not read] …" (a description standing in for the title). A study with gaps stays
+    in the evidence base (maps, counts, bibliography) but leaves every pooled analysis, with the gaps as the reason.
+
+    Parameters
+    ----------
+    df
+        Rows of the ``studies`` resource; default: all of them (systematic reviews included).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``study_id``: the missing fields, comma-separated ("" for a complete record).
+
+    Examples
+    --------
+    >>> gaps = record_gaps()
+    >>> gaps["wickramage2015"], gaps["ugadiss_moldova"]
+    ('', 'authors, year, title')
+    """
+    df = data.load("studies") if df is None else df
+    missing = []
+    for _, row in df.iterrows():
+        gone = [
+            name
+            for name in RECORD_FIELDS
+            if pd.isna(row[name]) or not str(row[name]).strip() or str(row[name]).lstrip().startswith("[")
+        ]
+        missing.append(", ".join(gone))
+    return pd.Series(missing, index=pd.Index(df["study_id"], name="study_id"), name="record_gaps", dtype=object)
+
+
 def effects(
     study_ids: Iterable[str] | None = None, outcome: str | None = None, with_numbers: bool = False
 ) -> pd.DataFrame:
