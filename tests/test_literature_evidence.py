@@ -175,3 +175,78 @@ def test_rounded_to_range_end_moves_only_rebuilt_rows_and_orients_them():
     assert low["yi"].tolist() == [-0.3005, 0.5]
     assert low["vi"].iloc[0] == pytest.approx(0.016060, abs=1e-6)
     assert re.fullmatch(r"\d+-\d+", rows["events_lb_range"].iloc[0])
+
+
+def test_fellmeth_2018_holds_all_nine_pooled_estimates_of_its_abstract():
+    """Issue 28 item 5: the abstract's Findings sentence prints nine pooled estimates; each row's numbers are
+    in its quote (with the paper's middle dots), on the outcome the sentence names."""
+    rows = literature.reviews()
+    fel = rows[rows["review_id"] == "fellmeth2018"]
+    got = {(r.outcome, r.measure, r.estimate, r.ci_low, r.ci_high) for r in fel.itertuples()}
+    assert got == {
+        ("depression", "RR", 1.52, 1.27, 1.82),
+        ("depression", "SMD", 0.16, 0.10, 0.21),
+        ("anxiety", "RR", 1.85, 1.36, 2.53),
+        ("anxiety", "SMD", 0.18, 0.11, 0.26),
+        ("suicidal_ideation", "RR", 1.70, 1.28, 2.26),
+        ("conduct_problems", "SMD", 0.16, 0.04, 0.28),
+        ("substance_use", "RR", 1.24, 1.00, 1.52),
+        ("wasting", "RR", 1.13, 1.02, 1.24),
+        ("stunting", "RR", 1.12, 1.00, 1.26),
+    }
+    for r in fel.itertuples():
+        quote = r.quote.replace("·", ".").replace("–", "-")
+        lo_hi = f"{r.ci_low:.2f}-{r.ci_high:.2f}"
+        assert f"{r.estimate:.2f} [" in quote and lo_hi in quote, (r.outcome, r.measure, r.quote)
+    new = fel[fel["outcome"].isin(["conduct_problems", "substance_use"])]
+    assert len(new) == 2 and new["read_at"].str.startswith("https://research-information.bris.ac.uk/").all()
+    assert new["location"].str.contains("checked in the full record by the maintainers").all()
+
+
+def test_review_constructs_follow_the_papers_words():
+    """Issue 28 item 5: chen2020's physical-health estimate is child safety (victimisation and accidental
+    injuries), not dental caries ("accidental" once matched the pattern "dental"); reviews that pool nothing are
+    never set beside a pool; an unintentional-injury meta-analysis is an injury construct."""
+    keyed = literature.review_estimates("physical_health").set_index("review_id")["construct"]
+    assert keyed["chen2020"] == "child_safety" and keyed["liu2023b"] == "dental_caries"
+    assert set(keyed[["racaite2021", "dominguez2022"]]) == {"no_pooled_estimate"}
+    assert set(keyed[["injury_mainland_meta"]]) == {"injury"}
+    ebd = literature.review_estimates("emotional_behavioural_difficulties").set_index("review_id")["construct"]
+    assert ebd["antia2020"] == "no_pooled_estimate" and ebd["chen2020"] == "total_difficulties"
+    # the effect rows keep their constructs: every caries row is still dental caries, no row became a narrative one
+    keyed_rows = literature.selection("physical_health").keyed
+    caries = keyed_rows[keyed_rows["outcome_detail"].str.contains("caries", case=False)]
+    assert set(caries["construct"]) == {"dental_caries"}
+    assert not (keyed_rows["construct"] == "no_pooled_estimate").any()
+
+
+def _in_quote(value: object, quote: str) -> bool:
+    """Whether a number as printed is in the quote (thousands may be printed as 3,359 or 3 359; spaces around
+    comparison signs vary: "p < 0.01", "P<0.01")."""
+    text = re.sub(r"(?<=\d)[ ,](?=\d{3}\b)", "", quote).replace(" ", "")
+    return str(value).replace(" ", "") in text
+
+
+def test_printed_percentages_and_their_group_sizes_are_in_the_quote():
+    """Rule of issue 28: a row whose counts are rebuilt from printed percentages holds numbers read in its source;
+    each of them (percentages, group sizes, chi-square, p) is found in the row's verbatim quote."""
+    rows = literature.effects()
+    rebuilt = rows[rows["pct_lb"].notna() | rows["pct_comp"].notna()]
+    assert len(rebuilt) >= 10
+    for r in rebuilt.itertuples():
+        for field in ("pct_lb", "pct_comp", "total_lb", "total_comp", "chi2", "p_value"):
+            value = getattr(r, field)
+            if not pd.isna(value):
+                assert _in_quote(value, r.quote), (r.effect_id, field, value)
+
+
+def test_secondary_rows_name_the_review_they_were_read_in():
+    rows = literature.effects()
+    secondary = rows[rows["read_in"] == "secondary"]
+    read_in_review = secondary[secondary["read_in_review"].notna()]
+    assert len(read_in_review) >= 5
+    assert set(read_in_review["read_in_review"]) <= set(literature.studies(design="systematic-review")["study_id"])
+    assert read_in_review["location"].str.contains("secondary").all()
+    # flagged for the sensitivity analyses
+    keyed = literature.selection("health_behaviours").keyed.set_index("effect_id")
+    assert keyed.loc[list(set(read_in_review["effect_id"]) & set(keyed.index)), "secondary_source"].all()
