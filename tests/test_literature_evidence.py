@@ -250,3 +250,41 @@ def test_secondary_rows_name_the_review_they_were_read_in():
     # flagged for the sensitivity analyses
     keyed = literature.selection("health_behaviours").keyed.set_index("effect_id")
     assert keyed.loc[list(set(read_in_review["effect_id"]) & set(keyed.index)), "secondary_source"].all()
+
+
+def test_numbers_verified_says_whether_a_study_has_numbers():
+    """A primary study is numbers_verified = yes exactly when one of its effect rows carries numbers (an estimate,
+    2x2 counts, means with SDs and ns, or group sizes with printed percentages)."""
+    from leftbehind.literature.studies import _has_numbers
+
+    eff = literature.effects()
+    with_numbers = set(eff.loc[_has_numbers(eff), "study_id"])
+    for s in literature.studies().itertuples():
+        assert (s.numbers_verified == "yes") == (s.study_id in with_numbers), s.study_id
+
+
+def test_one_count_everywhere():
+    """Issue 28 item 6: the start page, `literature summary`, the evidence map with its default years and the
+    README count the same studies; a year filter says how many undated studies it keeps or leaves out."""
+    import nbformat
+
+    from conftest import NOTEBOOKS, REPO
+
+    count = literature.summary()["studies"]
+    assert count == len(literature.studies())
+    nb = nbformat.read(NOTEBOOKS / "04_evidence_map.ipynb", as_version=4)
+    (params,) = [c.source for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    ns: dict[str, object] = {}
+    exec(params, ns)
+    defaults = {
+        k: ns[k] for k in ("outcome_domain", "region", "migration_scope", "from_year", "to_year", "include_undated")
+    }
+    assert len(literature.select(**defaults)) == count
+    undated = int(literature.studies()["year"].isna().sum())
+    assert f"{undated} without a known publication year are shown" in literature.year_filter_sentence(**defaults)
+    left_out = literature.year_filter_sentence(**{**defaults, "include_undated": False})
+    assert f"and {undated} without a known publication year are left out" in left_out
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert re.search(rf"\*\*{count}\*\* primary studies", readme), "README: the count of studies is not summary()'s"
+    start = nbformat.read(NOTEBOOKS / "00_start_here.ipynb", as_version=4)
+    assert any("counts['studies']" in c.source for c in start.cells if c.cell_type == "code")

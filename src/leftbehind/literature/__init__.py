@@ -57,6 +57,7 @@ from .studies import (
     select,
     studies,
     studies_per_country,
+    year_filter_sentence,
 )
 from .trust import SENSITIVITY, rounded_to_range_end, sensitivity_table, trust_panel
 
@@ -107,4 +108,5 @@ __all__ = [
     "record_gaps",
     "SENSITIVITY",
     "rounded_to_range_end",
+    "year_filter_sentence",
 ]
