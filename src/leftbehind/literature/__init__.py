@@ -59,7 +59,7 @@ from .studies import (
     studies_per_country,
     year_filter_sentence,
 )
-from .trust import SENSITIVITY, rounded_to_range_end, sensitivity_table, trust_panel
+from .trust import SENSITIVITY, measure_note, rounded_to_range_end, sensitivity_table, trust_panel
 
 __all__ = [
     "REGIONS",
@@ -109,4 +109,5 @@ __all__ = [
     "SENSITIVITY",
     "rounded_to_range_end",
     "year_filter_sentence",
+    "measure_note",
 ]

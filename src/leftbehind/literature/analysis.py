@@ -342,6 +342,11 @@ def _select(
         other = _one_per_study(_on_scale(es_ok[~native], other_scale), other_scale)
     else:
         other = combined.iloc[0:0]
+    # a converted effect says so in its label, wherever the combined pool is shown
+    converted = combined["es_measure_read"] != _NATIVE[scale]
+    combined = combined.assign(
+        label=combined["label"].where(~converted, combined["label"] + f", {other_scale} converted to {scale}")
+    )
     if len(own) >= MIN_NATIVE:
         chosen, measure = own, scale
     else:

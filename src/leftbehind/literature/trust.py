@@ -19,7 +19,7 @@ import pandas as pd
 from .._markup import escape_markdown
 from ..errors import ParameterError
 from ..meta import PoolResult, egger_test, format_p
-from .analysis import Selection, reselect, selection
+from .analysis import MIN_NATIVE, Selection, reselect, selection
 from .published import compare_with_reviews, review_estimates
 
 #: Fewer studies than this and a small-study (Egger) test cannot tell asymmetry from chance (Cochrane Handbook
@@ -171,6 +171,65 @@ def _secondary_and_rebuilt(result: PoolResult, studies: pd.DataFrame) -> str:
 def _shown(x: float, decimals: int = 2) -> str:
     """A pooled value on the reporting scale (``PoolResult.to_frame`` gives it there)."""
     return f"{x:.{decimals}f}"
+
+
+def measure_note(chosen: Selection, method: str = "REML", ci: str = "normal") -> str:
+    """What a pool holds, in one Markdown paragraph: one measure (and the other measure's own pool beside it), or
+    both measures combined on one scale with Chinn's conversion, said in so many words (issue 28 item 2).
+
+    Parameters
+    ----------
+    chosen : Selection
+        :func:`~leftbehind.literature.selection` of an outcome on a scale.
+    method, ci : str
+        Passed to :func:`leftbehind.meta.pool` for the other measure's pool.
+
+    Examples
+    --------
+    >>> from leftbehind import literature
+    >>> print(measure_note(literature.selection("suicidal_ideation", "OR")))  # doctest: +ELLIPSIS
+    **One measure.** ... report suicidal ideation as a share above a cut-off: pooled as odds ratios, none converted...
+    """
+    from ..meta import pool
+
+    what = {"SMD": "a score", "OR": "a share above a cut-off"}
+    named = {"SMD": "standardised mean differences", "OR": "odds ratios"}
+    outcome = escape_markdown(chosen.outcome.replace("_", " "))
+    scale, k = chosen.scale, len(chosen.pooled)
+    other_scale = "OR" if scale == "SMD" else "SMD"
+    m = len(chosen.other)
+    if not k:
+        return f"**No pool.** No study has a comparable effect for {outcome}."
+    if chosen.measure == scale:
+        text = f"**One measure.** {_studies(k)} report {outcome} as {what[scale]}: pooled as {named[scale]}, none converted."
+        # (k >= MIN_NATIVE here, so "report")
+        if m >= MIN_NATIVE:
+            row = pool(chosen.other["yi"], chosen.other["vi"], method=method, ci=ci, measure=other_scale)
+            f = row.to_frame().iloc[0]
+            text += (
+                f" {_studies(m)} report it as {what[other_scale]}; pooled on their own scale they give {other_scale} "
+                f"{float(f['estimate']):.2f} ({float(f['ci_low']):.2f} to {float(f['ci_high']):.2f})."
+            )
+        elif m:
+            text += f" 1 study reports it as {what[other_scale]} (too few to pool on its own)."
+        return text + " Both measures together, converted with SMD = ln OR × √3/π, are in the sensitivity table."
+    read = chosen.pooled["es_measure_read"]
+    n_or, n_smd = int((read == "logOR").sum()), int((read == "SMD").sum())
+    native = n_smd if scale == "SMD" else n_or
+    text = (
+        f"**Two measures combined.** {_studies(native)} report{'s' if native == 1 else ''} {outcome} as {what[scale]}, "
+        f"fewer than {MIN_NATIVE}, so "
+        f"this pool puts {n_or} odds ratio{'s' if n_or != 1 else ''} and {n_smd} standardised mean "
+        f"difference{'s' if n_smd != 1 else ''} on the {scale} scale with Chinn's conversion, SMD = ln OR × √3/π; "
+        "each converted study says so in its label."
+    )
+    if m >= MIN_NATIVE:
+        text += f" On one measure, the {other_scale} scale pools {m} studies."
+    return text
+
+
+def _studies(n: int) -> str:
+    return f"{n} {'study' if n == 1 else 'studies'}"
 
 
 def _agreement(result: PoolResult, outcome: str, construct: str | None) -> str:
