@@ -115,3 +115,59 @@ def test_effect_sizes_rebuilds_counts_from_percentages():
     bad = literature.effect_sizes(_row(pct_lb="7.2", total_lb=3359, pct_comp="5.5", total_comp=1667,
                                        chi2="4.854")).iloc[0]  # fmt: skip
     assert math.isnan(bad.yi) and "do not reproduce the printed chi-square 4.854" in bad.es_problem
+
+
+def _rounding_bound(pct: str, n: int) -> float:
+    """How far a log odds changes across the counts consistent with a printed percentage, to first order: the
+    consistent counts give percentages within h of the printed p (h = half a unit of its last decimal), so any
+    two of them differ by at most 2h, and d logit(p) = dp / (p (1 - p)). Ten percent added for the second-order
+    term."""
+    p = float(pct) / 100
+    decimals = len(pct.split(".")[1]) if "." in pct else 0
+    h = 0.5 * 10**-decimals / 100
+    return 1.1 * 2 * h / (p * (1 - p))
+
+
+def test_every_rebuilt_effect_moves_less_than_its_rounding_range_allows():
+    """Issue 28 item 2: for every row with counts rebuilt from printed percentages, both ends of the ranges of
+    consistent counts give log odds ratios within the bound the percentages' rounding allows (the stated
+    tolerance, from the two groups' bounds added), and within 0.15 whatever the bound."""
+    es = literature.effect_sizes(literature.effects())
+    rebuilt = es[es["es_source"] == "percentages"]
+    assert len(rebuilt) >= 8
+    for r in rebuilt.itertuples():
+        bound = _rounding_bound(r.pct_lb, int(r.total_lb)) + _rounding_bound(r.pct_comp, int(r.total_comp))
+        for end in (r.yi_low, r.yi_high):
+            assert abs(end - r.yi) <= min(bound, 0.15), (r.effect_id, end, r.yi, bound)
+        assert r.yi_low <= r.yi <= r.yi_high
+
+
+@pytest.mark.parametrize("outcome", ["depression", "emotional_behavioural_difficulties"])
+def test_pooled_estimate_with_rebuilt_counts_at_either_end(outcome):
+    """The pooled log odds ratio with every rebuilt count at the low (high) end of its range: when the rebuilt rows
+    print one or more decimals (depression), it changes in the third decimal at most; rows printed in whole
+    percentages (adhikari2025, umami2019's 21%) move it by more, bounded by the rows' own bounds, and the sensitivity
+    table shows both ends."""
+    from leftbehind import meta
+
+    s = literature.analysis_set(outcome, "OR")
+    rebuilt = s[s["es_source"] == "percentages"]
+    assert len(rebuilt) >= 1
+    main = meta.pool(s["yi"], s["vi"], method="REML").estimate
+    ends = []
+    for end in ("low", "high"):
+        moved = literature.rounded_to_range_end(s, "OR", end)
+        ends.append(meta.pool(moved["yi"], moved["vi"], method="REML").estimate - main)
+    assert ends[0] <= 0 <= ends[1]
+    whole = any("." not in p for p in [*rebuilt["pct_lb"], *rebuilt["pct_comp"]])
+    if not whole:
+        assert max(abs(d) for d in ends) < 0.005, ends
+    else:
+        bound = max(
+            _rounding_bound(r.pct_lb, int(r.total_lb)) + _rounding_bound(r.pct_comp, int(r.total_comp))
+            for r in rebuilt.itertuples()
+        )
+        assert max(abs(d) for d in ends) <= bound, (ends, bound)
+    table = literature.sensitivity_table(outcome, "OR").set_index("analysis")
+    low, high = (t for t in table.index if t.startswith("rebuilt counts"))
+    assert math.log(table.loc[low, "estimate"]) <= math.log(table.loc[high, "estimate"])
