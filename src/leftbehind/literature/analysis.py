@@ -81,9 +81,9 @@ def analysis_set(
     One measure where it can: when at least :data:`MIN_NATIVE` studies report the construct on ``scale`` itself
     (SMDs of scores, or odds ratios of the share above a cut-off), only those are pooled, and the rows of the
     other measure are listed in :func:`excluded_rows` and pooled on their own scale in
-    :attr:`Selection.other`. Otherwise both measures are pooled together on ``scale``, log ORs and SMDs
-    converted with Chinn's (2000) factor √3/π (SMD = ln OR × √3/π), and :attr:`Selection.measure` says so
-    ("SMD and OR combined"); the combined pool is always in :attr:`Selection.combined` for a sensitivity
+    :attr:`Selection.other`. Otherwise, when some study reports the other measure, both measures are pooled
+    together on ``scale``, log ORs and SMDs converted with Chinn's (2000) factor √3/π (SMD = ln OR × √3/π),
+    :attr:`Selection.measure` says so ("SMD and OR combined") and each converted study's label says so; the combined pool is always in :attr:`Selection.combined` for a sensitivity
     analysis. Log RRs and MDs are left out (no standard conversion). :func:`excluded_rows` lists every other row
     of the outcome with its reason.
 
@@ -347,7 +347,7 @@ def _select(
     combined = combined.assign(
         label=combined["label"].where(~converted, combined["label"] + f", {other_scale} converted to {scale}")
     )
-    if len(own) >= MIN_NATIVE:
+    if len(own) >= MIN_NATIVE or not converted.any():  # one measure (or nothing to convert)
         chosen, measure = own, scale
     else:
         chosen, measure = combined, COMBINED
