@@ -198,7 +198,11 @@ def test_analysis_set_one_effect_per_study_and_sample():
 
 
 def test_depression_pool_by_hand():
-    """Fixed-effect pooling of the depression set, recomputed from the CSV means with plain formulas."""
+    """Fixed-effect pooling of the depression set, recomputed from the CSV numbers with plain formulas: means give
+    Hedges' g; printed percentages of printed group sizes give the nearest whole counts, whose log odds ratio
+    (Woolf) is put on the SMD scale by x sqrt(3)/pi (Chinn 2000), as the combined pool says it does.
+    (Issue 28: anhui_cesdc2008, the second study with means, has no author, year, title or journal read in a
+    source and left the pool, so the SMD pool now holds an odds ratio, converted and labelled as such.)"""
     from leftbehind import meta
 
     s = literature.analysis_set("depression", "SMD")
@@ -206,12 +210,19 @@ def test_depression_pool_by_hand():
     ys, vs = [], []
     for eid in s["effect_id"]:
         e = rows[eid]
-        m1, s1, n1 = float(e["mean_lb"]), float(e["sd_lb"]), int(e["n_lb"])
-        m2, s2, n2 = float(e["mean_comp"]), float(e["sd_comp"]), int(e["n_comp"])
-        sp = math.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))
-        g = (1 - 3 / (4 * (n1 + n2) - 9)) * (m1 - m2) / sp
-        ys.append(g)
-        vs.append((n1 + n2) / (n1 * n2) + g**2 / (2 * (n1 + n2)))
+        if e["mean_lb"]:
+            m1, s1, n1 = float(e["mean_lb"]), float(e["sd_lb"]), int(e["n_lb"])
+            m2, s2, n2 = float(e["mean_comp"]), float(e["sd_comp"]), int(e["n_comp"])
+            sp = math.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))
+            g = (1 - 3 / (4 * (n1 + n2) - 9)) * (m1 - m2) / sp
+            ys.append(g)
+            vs.append((n1 + n2) / (n1 * n2) + g**2 / (2 * (n1 + n2)))
+            continue
+        n1, n2 = int(e["total_lb"]), int(e["total_comp"])
+        a, c = round(float(e["pct_lb"]) * n1 / 100), round(float(e["pct_comp"]) * n2 / 100)
+        log_or = math.log(a * (n2 - c) / ((n1 - a) * c))
+        ys.append(log_or * math.sqrt(3) / math.pi)
+        vs.append((1 / a + 1 / (n1 - a) + 1 / c + 1 / (n2 - c)) * 3 / math.pi**2)
     w = [1 / v for v in vs]
     fe = sum(wi * yi for wi, yi in zip(w, ys)) / sum(w)
     result = meta.pool(s["yi"], s["vi"], method="FE")

@@ -128,7 +128,9 @@ def test_reviews_of_other_constructs_are_left_out_of_the_comparison():
     # physical health pools self-rated health: no review of dental caries, illness or injury beside it
     assert literature.compare_with_reviews(0.2, 0.1, 0.3, "physical_health", "SMD").empty
     caries = literature.compare_with_reviews(0.2, 0.1, 0.3, "physical_health", "SMD", construct="dental_caries")
-    assert sorted(set(caries["review_id"])) == ["chen2020", "liu2023b"]
+    # issue 28 item 5: chen2020's physical-health estimate is child safety ("accidental injuries" once matched
+    # "dental" inside "accidental"); only liu2023b pools dental caries
+    assert sorted(set(caries["review_id"])) == ["liu2023b"]
     assert set(literature.review_estimates("physical_health", "dental_caries")["construct"]) == {"dental_caries"}
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 from .._io import data_dir
 from .._markup import doi_url, find_markup, web_address
 from ..errors import DataError
@@ -114,6 +116,8 @@ def validate_package() -> dict[str, int]:
     check_plain_text()
     if "studies" in counts:
         check_study_vocabularies()
+    if "effects" in counts:
+        check_effect_rows()
     released = load("editions").set_index("edition_id")["released"]
     figs = figs.assign(released=figs["edition_id"].map(released))
     for key, group in figs.groupby(["indicator", "geography", "year", "sex"]):
@@ -147,6 +151,49 @@ def check_study_vocabularies() -> None:
             if c not in iso:
                 raise DataError(
                     f'data/literature/studies.csv, row {i}, field "countries": "{c}" is not an ISO3 country code'
+                )
+
+
+def check_effect_rows() -> None:
+    """Rules across the fields of an effect row (issue 28): a printed percentage is at most 100 and comes with its
+    group's size (so that a count can be rebuilt from it); a row read in a review's table is a ``secondary`` row
+    and names a study of the base whose design is ``systematic-review``.
+
+    Raises
+    ------
+    DataError
+        Naming the file, the row (data rows from 1), the field, the value and what would be valid.
+
+    Examples
+    --------
+    >>> check_effect_rows()
+    """
+    eff = load("effects")
+    designs = load("studies").set_index("study_id")["design"]
+    shown = _display(data_dir() / _resource("effects")["path"])
+    for i, r in enumerate(eff.itertuples(), start=1):
+        for pct, total in (("pct_lb", "total_lb"), ("pct_comp", "total_comp")):
+            value = getattr(r, pct)
+            if pd.isna(value):
+                continue
+            if float(value) > 100:
+                raise DataError(f'{shown}, row {i}, field "{pct}": "{value}" is above 100 (a percentage as printed)')
+            if pd.isna(getattr(r, total)):
+                raise DataError(
+                    f'{shown}, row {i}, field "{total}": empty, but {pct} is "{value}"; a printed percentage needs '
+                    "its group's size as printed, or leave the percentage in the quote only"
+                )
+        review = r.read_in_review
+        if not pd.isna(review):
+            if r.read_in != "secondary":
+                raise DataError(
+                    f'{shown}, row {i}, field "read_in": "{r.read_in}", but read_in_review names the review "{review}"; '
+                    "a row read in a review's table is secondary"
+                )
+            if designs.get(review) != "systematic-review":
+                raise DataError(
+                    f'{shown}, row {i}, field "read_in_review": "{review}" is a study of design '
+                    f'"{designs.get(review)}", not a systematic-review'
                 )
 
 

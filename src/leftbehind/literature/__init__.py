@@ -5,8 +5,9 @@ Four resources of the data package hold it (``data/literature/``): ``studies`` (
 (pooled estimates published by systematic reviews) and ``outcomes`` (the outcome vocabulary). The
 bibliography ``references.bib`` is generated from ``studies`` (:func:`build_bibliography`), never edited.
 
-Modules: ``studies`` (the tables, filters, regions, evidence map), ``effect_sizes`` (numbers as printed →
-analysis scale), ``comparability`` (construct, definition and exposure of each row: only like with like), ``analysis``
+Modules: ``studies`` (the tables, filters, regions, evidence map, record gaps), ``effect_sizes`` (numbers as
+printed → analysis scale), ``percentages`` (counts rebuilt from printed percentages, their rounding ranges and
+the check against a printed chi-square or p value), ``comparability`` (construct, definition and exposure of each row: only like with like), ``analysis``
 (one comparable effect per study, excluded rows with reasons, counts), ``published`` (comparison with the
 published reviews' estimates of the same construct), ``trust``
 (the "how far to trust this" panel), ``moderators``
@@ -24,6 +25,8 @@ True
 from __future__ import annotations
 
 from .analysis import (
+    COMBINED,
+    MIN_NATIVE,
     SCALES,
     SUBGROUP_COLUMNS,
     Selection,
@@ -37,8 +40,10 @@ from .bibliography import bibliography_markdown, bibtex, build_bibliography, cit
 from .comparability import EXPOSURES
 from .effect_sizes import effect_sizes, to_smd
 from .moderators import CONTINUOUS_MODERATORS, MODERATORS, ModeratorAnalysis, meta_regression
+from .percentages import CountRange, RebuiltCounts, counts_from_percentage, rebuild_counts, rounding_range_of_effect
 from .published import compare_with_reviews, review_estimates
 from .studies import (
+    RECORD_FIELDS,
     REGIONS,
     SCOPES,
     direction_table,
@@ -46,13 +51,15 @@ from .studies import (
     effects,
     evidence_map,
     outcomes,
+    record_gaps,
     region_of,
     reviews,
     select,
     studies,
     studies_per_country,
+    year_filter_sentence,
 )
-from .trust import sensitivity_table, trust_panel
+from .trust import SENSITIVITY, measure_note, rounded_to_range_end, sensitivity_table, trust_panel
 
 __all__ = [
     "REGIONS",
@@ -90,4 +97,17 @@ __all__ = [
     "CONTINUOUS_MODERATORS",
     "ModeratorAnalysis",
     "meta_regression",
+    "COMBINED",
+    "MIN_NATIVE",
+    "CountRange",
+    "RebuiltCounts",
+    "counts_from_percentage",
+    "rebuild_counts",
+    "rounding_range_of_effect",
+    "RECORD_FIELDS",
+    "record_gaps",
+    "SENSITIVITY",
+    "rounded_to_range_end",
+    "year_filter_sentence",
+    "measure_note",
 ]

@@ -22,7 +22,7 @@ from ..errors import ParameterError
 from .bibliography import cite
 from .comparability import EXPOSURES, with_keys
 from .effect_sizes import effect_sizes, to_smd
-from .studies import _check_choice, _has_numbers, _regions_by_code, effects
+from .studies import _check_choice, _has_numbers, _regions_by_code, effects, record_gaps
 
 
 def summary() -> dict[str, int]:
@@ -72,11 +72,20 @@ def analysis_set(
 
     Selection: rows whose comparability key (``construct`` + ``definition``, from the ``constructs`` rules)
     and exposure type (:func:`~leftbehind.literature.comparability.exposure_type`) are the same, whose effect
-    size can be computed (:func:`effect_sizes`) as a log OR or SMD; then per study the overall comparison
-    (migrant_parent ``either``/``unspecified``, not a rural/urban/age/sex subset), then adjusted estimates,
-    then the largest sample; and one study per ``shared_sample`` group (studies of the same children). Log ORs
-    and SMDs are converted to the chosen scale with Chinn's (2000) factor √3/π; log RRs and MDs are left out
-    (no standard conversion). :func:`excluded_rows` lists every other row of the outcome with its reason.
+    size can be computed (:func:`effect_sizes`) as a log OR or SMD, and whose study's record is complete
+    (authors, year, title and journal read in a source: :func:`~leftbehind.literature.studies.record_gaps`);
+    then per study the overall comparison (migrant_parent ``either``/``unspecified``, not a
+    rural/urban/age/sex subset), then adjusted estimates, then the largest sample, then an effect measured on
+    ``scale`` itself; and one study per ``shared_sample`` group (studies of the same children).
+
+    One measure where it can: when at least :data:`MIN_NATIVE` studies report the construct on ``scale`` itself
+    (SMDs of scores, or odds ratios of the share above a cut-off), only those are pooled, and the rows of the
+    other measure are listed in :func:`excluded_rows` and pooled on their own scale in
+    :attr:`Selection.other`. Otherwise, when some study reports the other measure, both measures are pooled
+    together on ``scale``, log ORs and SMDs converted with Chinn's (2000) factor √3/π (SMD = ln OR × √3/π),
+    :attr:`Selection.measure` says so ("SMD and OR combined") and each converted study's label says so; the combined pool is always in :attr:`Selection.combined` for a sensitivity
+    analysis. Log RRs and MDs are left out (no standard conversion). :func:`excluded_rows` lists every other row
+    of the outcome with its reason.
 
     Parameters
     ----------
@@ -159,6 +168,16 @@ class Selection:
     keyed : pandas.DataFrame
         Every effect row of the outcome with its effect size and comparability keys, for further selections of
         the same outcome (:func:`~leftbehind.literature.sensitivity_table`) without computing them again.
+    measure : str
+        What ``pooled`` holds: ``scale`` itself ("SMD" or "OR": one measure, like with like) or
+        "SMD and OR combined" (fewer than :data:`MIN_NATIVE` studies report ``scale`` itself, so both measures are
+        pooled on ``scale`` with Chinn's conversion).
+    other : pandas.DataFrame
+        One effect per study of the same construct measured the other way (ORs when ``scale`` is SMD and the
+        other way round), on its own scale: what a report shows beside the pool.
+    combined : pandas.DataFrame
+        One effect per study of both measures on ``scale`` (Chinn's conversion, SMD = ln OR × √3/π): the
+        combined sensitivity pool, labelled as such wherever it is shown.
     """
 
     outcome: str
@@ -169,6 +188,9 @@ class Selection:
     pooled: pd.DataFrame
     excluded: pd.DataFrame
     keyed: pd.DataFrame = field(repr=False)
+    measure: str = ""
+    other: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    combined: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
 
 def selection(
@@ -201,6 +223,8 @@ def selection(
         pooled=computed.pooled.copy(),
         excluded=computed.excluded.copy(),
         keyed=computed.keyed.copy(),
+        other=computed.other.copy(),
+        combined=computed.combined.copy(),
     )
 
 
@@ -247,6 +271,15 @@ def reselect(base: Selection, **options: bool) -> Selection:
     return _select(base.keyed, base.outcome, base.scale, base.construct, base.exposure, merged)
 
 
+#: The fewest studies reporting the asked scale itself for a pool of one measure; with fewer, both measures are
+#: pooled together on the asked scale (Chinn's conversion), and the selection says so.
+MIN_NATIVE = 2
+#: The effect measure that is native to each scale.
+_NATIVE = {"SMD": "SMD", "OR": "logOR"}
+_OTHER_SCALE = {"SMD": "OR", "OR": "SMD"}
+COMBINED = "SMD and OR combined"
+
+
 def _select(
     es: pd.DataFrame, outcome: str, scale: str, construct: str | None, exposure: str, options: dict[str, bool]
 ) -> Selection:
@@ -259,6 +292,8 @@ def _select(
         new = mask & (reason == "")
         reason[new] = why[new] if isinstance(why, pd.Series) else why
 
+    problem = es["es_problem"].fillna("") if "es_problem" in es else pd.Series("", index=es.index)
+    drop(es["yi"].isna() & (problem != ""), "no effect size: " + problem)
     drop(es["yi"].isna(), "no effect size can be computed from the printed numbers")
     drop(
         ~es["es_measure"].isin(["logOR", "SMD"]),
@@ -274,34 +309,68 @@ def _select(
         drop(es["derived_by_us"], "derived by us, not printed (analysis without derived effects)")
     if exclude_secondary:
         drop(es["secondary_source"], "read in a secondary source (analysis without secondary sources)")
-    eligible = es[reason == ""]
+    # a study whose record is incomplete leaves every pool; it does not count towards the default construct
+    gaps = es["study_id"].map(record_gaps()).fillna("")
+    eligible = es[(reason == "") & (gaps == "")]
     if construct is None and not eligible.empty:
         counts = eligible.groupby("construct").agg(studies=("study_id", "nunique"), rows=("effect_id", "size"))
         counts = counts.assign(named=counts.index == outcome)  # ties: the construct the outcome is named for
         construct = str(counts.sort_values(["studies", "named", "rows"], ascending=False, kind="stable").index[0])
     if construct is not None:
         drop(es["construct"] != construct, "a different construct (" + es["construct"] + ": " + es["definition"] + ")")
+    drop(
+        gaps != "",
+        "the study's record is incomplete (" + gaps + " not read in a source): kept in the evidence base, "
+        "left out of pooled analyses",
+    )
     es_ok = es[reason == ""]
 
-    def done(chosen: pd.DataFrame) -> Selection:
-        return Selection(outcome, scale, exposure, construct, dict(options), chosen, _excluded(es, reason), es)
+    def done(chosen: pd.DataFrame, measure: str, other: pd.DataFrame, combined: pd.DataFrame) -> Selection:
+        return Selection(
+            outcome, scale, exposure, construct, dict(options), chosen, _excluded(es, reason), es,
+            measure, other, combined,
+        )  # fmt: skip
 
     if es_ok.empty:
-        return done(es_ok.assign(label=[], year=[], country=[], region=[], migration_scope=[]))
-    chosen = _one_per_study(to_smd(es_ok), scale)
+        empty = es_ok.assign(label=[], year=[], country=[], region=[], migration_scope=[])
+        return done(empty, scale, empty, empty)
+    other_scale = _OTHER_SCALE[scale]
+    combined = _one_per_study(_on_scale(es_ok, scale), scale)
+    native = es_ok["es_measure"] == _NATIVE[scale]
+    own = _one_per_study(_on_scale(es_ok[native], scale), scale) if native.any() else combined.iloc[0:0]
+    if (~native).any():
+        other = _one_per_study(_on_scale(es_ok[~native], other_scale), other_scale)
+    else:
+        other = combined.iloc[0:0]
+    # a converted effect says so in its label, wherever the combined pool is shown
+    converted = combined["es_measure_read"] != _NATIVE[scale]
+    combined = combined.assign(
+        label=combined["label"].where(~converted, combined["label"] + f", {other_scale} converted to {scale}")
+    )
+    if len(own) >= MIN_NATIVE or not converted.any():  # one measure (or nothing to convert)
+        chosen, measure = own, scale
+    else:
+        chosen, measure = combined, COMBINED
     chosen_ids = set(chosen["effect_id"])
     pooled_of_study: dict[str, str] = {}  # the study's first pooled effect
     for study_id, effect_id in zip(chosen["study_id"], chosen["effect_id"]):
         pooled_of_study.setdefault(study_id, effect_id)
+    native_ids = set(es_ok.index[es_ok["es_measure"] == _NATIVE[scale]])
+    other_name = {"SMD": "an SMD (a score)", "OR": "an odds ratio (a share above a cut-off)"}[other_scale]
     for index, effect_id, study_id in zip(es_ok.index, es_ok["effect_id"], es_ok["study_id"]):
-        if effect_id not in chosen_ids:
-            other = pooled_of_study.get(study_id)
+        if effect_id in chosen_ids:
+            continue
+        mine = pooled_of_study.get(study_id)
+        if mine is not None:
+            reason[index] = f"another effect of the same study is pooled ({mine})"
+        elif measure == scale and index not in native_ids:
             reason[index] = (
-                f"another effect of the same study is pooled ({other})"
-                if other is not None
-                else "same children as another pooled study (shared sample)"
+                f"{other_name}: pooled on its own scale ({other_scale}) beside this pool of {scale}s, and with it in "
+                "the combined sensitivity analysis"
             )
-    return done(chosen)
+        else:
+            reason[index] = "same children as another pooled study (shared sample)"
+    return done(chosen, measure, other, combined)
 
 
 def _excluded(es: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:
@@ -309,16 +378,50 @@ def _excluded(es: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:
     return es.loc[reason != "", cols].assign(reason=reason[reason != ""]).reset_index(drop=True)
 
 
-def _one_per_study(es: pd.DataFrame, scale: str) -> pd.DataFrame:
+def _on_scale(es: pd.DataFrame, scale: str) -> pd.DataFrame:
+    """Log ORs and SMDs oriented so that a positive value means worse for left-behind children (as
+    :func:`to_smd`) and on ``scale``: an effect measured on ``scale`` keeps its value, the other measure is
+    converted with Chinn's factor (SMD = ln OR × √3/π); ``es_measure_read`` keeps the measure as computed from the
+    printed numbers."""
+    oriented = to_smd(es.assign(es_measure_read=es["es_measure"]))  # on the SMD scale
     if scale == "OR":
         factor = math.pi / math.sqrt(3)
-        es = es.assign(yi=es["yi"] * factor, vi=es["vi"] * factor**2, es_measure="logOR")
+        was_or = oriented["es_measure_read"] == "logOR"
+        # ln OR back exactly as computed (orientation only), SMDs converted
+        sign = oriented["higher_is_worse"].map(lambda v: 1.0 if v in (True, "yes") else -1.0).astype(float)
+        yi = es.loc[oriented.index, "yi"].astype(float) * sign
+        vi = es.loc[oriented.index, "vi"].astype(float)
+        oriented = oriented.assign(
+            yi=yi.where(was_or, oriented["yi"] * factor),
+            vi=vi.where(was_or, oriented["vi"] * factor**2),
+            es_measure="logOR",
+        )
+    else:
+        was_smd = oriented["es_measure_read"] == "SMD"
+        sign = oriented["higher_is_worse"].map(lambda v: 1.0 if v in (True, "yes") else -1.0).astype(float)
+        yi = es.loc[oriented.index, "yi"].astype(float) * sign
+        oriented = oriented.assign(yi=yi.where(was_smd, oriented["yi"]))
+    return oriented
+
+
+def _one_per_study(es: pd.DataFrame, scale: str) -> pd.DataFrame:
+    """One effect per study, then one study per shared sample, of rows already on ``scale`` (:func:`_on_scale`),
+    with the label, year, country, region and migration scope of each study."""
     detail = es["outcome_detail"].fillna("").str.lower() + " " + es["effect_id"].str.lower()
     subset = detail.map(lambda t: any(h in t for h in _SUBSET_HINTS))
     overall = es["migrant_parent"].fillna("unspecified").isin(["either", "unspecified"])
     n = es[["total_lb", "n_lb"]].astype("Float64").max(axis=1).fillna(0)
-    es = es.assign(_rank_overall=~overall, _rank_subset=subset, _rank_adj=es["adjusted"] != "yes", _rank_n=-n)
-    es = es.sort_values(["study_id", "_rank_overall", "_rank_subset", "_rank_adj", "_rank_n", "effect_id"])
+    foreign = es["es_measure_read"] != _NATIVE[scale] if "es_measure_read" in es else False
+    es = es.assign(
+        _rank_overall=~overall,
+        _rank_subset=subset,
+        _rank_adj=es["adjusted"] != "yes",
+        _rank_n=-n,
+        _rank_foreign=foreign,
+    )
+    es = es.sort_values(
+        ["study_id", "_rank_overall", "_rank_subset", "_rank_adj", "_rank_n", "_rank_foreign", "effect_id"]
+    )
     es = es.drop_duplicates("study_id").drop(columns=[c for c in es.columns if c.startswith("_rank")])
     st = data.load("studies").set_index("study_id")
     # one study per shared sample: the one whose chosen effect has the largest n, else the first by id

@@ -73,7 +73,11 @@ def _study(study_id: str) -> tuple[pd.Series, str, str]:
 
 def _full_citation(r: pd.Series, year: str, authors: str, markdown: bool) -> str:
     """Authors (year). Title. *Journal*. Address — as plain text, or as Markdown with every data string
-    escaped and the address linked only when it is a DOI or an http(s) URL."""
+    escaped and the address linked only when it is a DOI or an http(s) URL. A field that was not read in a source
+    is left out, and the citation ends by naming what is missing ("Record incomplete: …"), never with a
+    placeholder standing in for the field."""
+    from .studies import record_gaps
+
     text = escape_markdown if markdown else str
     if not pd.isna(r["doi"]):
         link = markdown_link(r["doi"]) if markdown else f"https://doi.org/{r['doi']}"
@@ -81,14 +85,17 @@ def _full_citation(r: pd.Series, year: str, authors: str, markdown: bool) -> str
         link = markdown_link(r["url"]) if markdown else str(r["url"])
     else:
         link = ""
+    gaps = record_gaps(r.to_frame().T.assign(study_id=[r.name]))[r.name]
+    title = "" if pd.isna(r["title"]) or "title" in gaps else text(r["title"]) + "."
     parts = [
         p
         for p in (
-            text(authors) if authors else "[authors not verified]",
-            f"({year})",
-            ("[title not verified]" if pd.isna(r["title"]) else text(r["title"])) + ".",
+            text(authors) if authors else text(str(r.name)) + ":",  # the record's id where no author was read
+            f"({year})" if year != "n.d." else "",
+            title,
             "" if pd.isna(r["journal"]) else f"*{text(r['journal'])}*.",
             link,
+            f"Record incomplete: {gaps} not read in a source; left out of pooled analyses." if gaps else "",
         )
         if p
     ]
@@ -117,7 +124,7 @@ def bibtex(study_ids: Iterable[str] | None = None) -> str:
             names = [a.strip() for a in str(r.authors).replace("et al.", "").split(",") if a.strip()]
             more = " and others" if "et al" in str(r.authors) else ""
             fields.append(("author", " and ".join(names) + more))
-        fields.append(("title", "[title not verified]" if pd.isna(r.title) else str(r.title)))
+        fields.append(("title", "Title not read in a source" if pd.isna(r.title) else str(r.title)))
         if not pd.isna(r.journal):
             fields.append(("journal", str(r.journal)))
         if not pd.isna(r.year):

@@ -98,8 +98,10 @@ def review_keys(rv: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_keys(es: pd.DataFrame) -> pd.DataFrame:
-    """``es`` (effect rows) plus ``construct``, ``definition``, ``exposure_type``, ``derived_by_us``,
-    ``secondary_source`` and ``abstract_only``.
+    """``es`` (effect rows) plus ``construct``, ``definition``, ``exposure_type``, ``derived_by_us`` (the row
+    says its numbers were derived by us, or its counts are rebuilt from printed percentages), ``secondary_source``
+    (``read_in`` is secondary: read in a review's table or another reproduction, not the study's own text) and
+    ``abstract_only``.
 
     Examples
     --------
@@ -115,11 +117,15 @@ def with_keys(es: pd.DataFrame) -> pd.DataFrame:
     ]
     text = (es["outcome_detail"].fillna("") + " " + es["measure_detail"].fillna("")).str.lower()
     loc = es["location"].fillna("").str.lower()
+    # counts rebuilt from printed percentages by effect_sizes() are derived by us too, whatever the text says
+    rebuilt = es["es_source"] == "percentages" if "es_source" in es else pd.Series(False, index=es.index)
+    read_in = es["read_in"] if "read_in" in es else pd.Series(pd.NA, index=es.index)
+    secondary = (read_in == "secondary").fillna(False) | loc.map(lambda t: bool(_SECONDARY.search(t)))
     return es.assign(
         construct=[k[0] for k in keys],
         definition=[k[1] for k in keys],
         exposure_type=[exposure_type(t, c) for t, c in zip(es["comparison_type"], es["comparison"])],
-        derived_by_us=text.map(lambda t: bool(_DERIVED.search(t))),
-        secondary_source=loc.map(lambda t: bool(_SECONDARY.search(t))),
+        derived_by_us=text.map(lambda t: bool(_DERIVED.search(t))) | rebuilt.fillna(False).astype(bool),
+        secondary_source=secondary.astype(bool),
         abstract_only=loc.map(lambda t: "abstract" in t and "table" not in t),
     )

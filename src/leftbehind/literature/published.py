@@ -27,7 +27,7 @@ def review_estimates(outcome: str, construct: str | None = None) -> pd.DataFrame
     --------
     >>> r = review_estimates("physical_health", "dental_caries")
     >>> sorted(set(r["review_id"])), sorted(set(r["construct"])), list(r.columns[6:9])
-    (['chen2020', 'liu2023b'], ['dental_caries'], ['outcome', 'construct', 'outcome_detail'])
+    (['liu2023b'], ['dental_caries'], ['outcome', 'construct', 'outcome_detail'])
     """
     rv = reviews(outcome)
     rv.insert(rv.columns.get_loc("outcome") + 1, "construct", review_keys(rv)["construct"])

@@ -188,11 +188,49 @@ def studies(
     return df.reset_index(drop=True)
 
 
+#: The bibliographic fields every study of an analysis set has read in a source (issue 28 item 4).
+RECORD_FIELDS: tuple[str, ...] = ("authors", "year", "title", "journal")
+
+
+def record_gaps(df: pd.DataFrame | None = None) -> pd.Series:
+    """For each study, the bibliographic fields of :data:`RECORD_FIELDS` that were not read in a source: empty, or
+    a placeholder such as "[title not read] …" (a description standing in for the title). A study with gaps stays
+    in the evidence base (maps, counts, bibliography) but leaves every pooled analysis, with the gaps as the reason.
+
+    Parameters
+    ----------
+    df
+        Rows of the ``studies`` resource; default: all of them (systematic reviews included).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``study_id``: the missing fields, comma-separated ("" for a complete record).
+
+    Examples
+    --------
+    >>> gaps = record_gaps()
+    >>> gaps["wickramage2015"], gaps["ugadiss_moldova"]
+    ('', 'authors, year, title')
+    """
+    df = data.load("studies") if df is None else df
+    missing = []
+    for _, row in df.iterrows():
+        gone = [
+            name
+            for name in RECORD_FIELDS
+            if pd.isna(row[name]) or not str(row[name]).strip() or str(row[name]).lstrip().startswith("[")
+        ]
+        missing.append(", ".join(gone))
+    return pd.Series(missing, index=pd.Index(df["study_id"], name="study_id"), name="record_gaps", dtype=object)
+
+
 def effects(
     study_ids: Iterable[str] | None = None, outcome: str | None = None, with_numbers: bool = False
 ) -> pd.DataFrame:
     """Effect rows, optionally for some studies and one outcome; ``with_numbers`` keeps rows that carry an
-    estimate or complete raw data (2×2 counts, or means, SDs and ns of both groups).
+    estimate or complete raw data (2×2 counts, both groups' sizes and printed percentages, or means, SDs and ns
+    of both groups).
 
     Examples
     --------
@@ -215,7 +253,9 @@ def _has_numbers(df: pd.DataFrame) -> pd.Series:
     estimate = df["estimate"].notna() & (df["measure"].fillna("") != "")
     counts = df[["events_lb", "total_lb", "events_comp", "total_comp"]].notna().all(axis=1)
     means = df[["mean_lb", "sd_lb", "n_lb", "mean_comp", "sd_comp", "n_comp"]].notna().all(axis=1)
-    return estimate | counts | means
+    percentages = ["pct_lb", "total_lb", "pct_comp", "total_comp"]
+    printed = df[percentages].notna().all(axis=1) if set(percentages) <= set(df.columns) else False
+    return estimate | counts | means | printed
 
 
 def reviews(outcome: str | None = None) -> pd.DataFrame:
@@ -287,24 +327,72 @@ def select(
     migration_scope: str = "all",
     from_year: int | None = None,
     to_year: int | None = None,
+    include_undated: bool = True,
 ) -> pd.DataFrame:
     """Primary studies chosen the way the evidence-map notebook's parameters choose them (``"all"`` = no filter).
+
+    A study whose publication year is not known cannot be placed in a year range: it is kept unless
+    ``include_undated`` is false, so that the map with its default years counts the same studies as
+    :func:`~leftbehind.literature.summary` (:func:`year_filter_sentence` says how many are kept or left out).
 
     Examples
     --------
     >>> len(select(region="South Asia")) == len(studies(region="South Asia"))
+    True
+    >>> from leftbehind.literature import summary
+    >>> len(select(from_year=1990, to_year=2026)) == summary()["studies"]
     True
     """
     from_year = None if from_year is None else check_year("from_year", from_year)
     to_year = None if to_year is None else check_year("to_year", to_year)
     if from_year is not None and to_year is not None and from_year > to_year:
         raise ParameterError(f"from_year {from_year} is after to_year {to_year}")
-    return studies(
+    if not isinstance(include_undated, bool):
+        raise ParameterError(f"include_undated must be True or False, got {include_undated!r}")
+    chosen = studies(
         domain=None if outcome_domain == "all" else outcome_domain,
         region=None if region == "all" else region,
         scope=None if migration_scope == "all" else migration_scope,
-        from_year=from_year,
-        to_year=to_year,
+    )
+    year = chosen["year"]
+    dated = year.notna()
+    in_range = (
+        dated
+        & (year >= (from_year if from_year is not None else -(10**6)))
+        & (year <= (to_year if to_year is not None else 10**6))
+    )
+    keep = in_range | (~dated & include_undated)
+    return chosen[keep.fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+def year_filter_sentence(
+    outcome_domain: str = "all",
+    region: str = "all",
+    migration_scope: str = "all",
+    from_year: int | None = None,
+    to_year: int | None = None,
+    include_undated: bool = True,
+) -> str:
+    """One sentence on what a year range does to :func:`select` (same arguments): how many studies it keeps, how
+    many dated studies fall outside it, and how many studies without a known year it keeps or leaves out.
+
+    Examples
+    --------
+    >>> print(year_filter_sentence(from_year=2030, to_year=2040, include_undated=False))  # doctest: +ELLIPSIS
+    0 studies shown: ... studies published outside 2030-2040 and ... without a known publication year are left out.
+    """
+    everything = select(outcome_domain, region, migration_scope)
+    shown = select(outcome_domain, region, migration_scope, from_year, to_year, include_undated)
+    undated = int(everything["year"].isna().sum())
+    outside = len(everything) - undated - int(shown["year"].notna().sum())
+    span = f"{from_year if from_year is not None else 'any year'}-{to_year if to_year is not None else 'today'}"
+    plural = "study" if len(shown) == 1 else "studies"
+    if include_undated:
+        what = f"{undated} without a known publication year are shown (include_undated)"
+        return f"{len(shown)} {plural} shown: {outside} studies published outside {span} are left out; {what}."
+    return (
+        f"{len(shown)} {plural} shown: {outside} studies published outside {span} and {undated} without a known "
+        "publication year are left out."
     )
 
 

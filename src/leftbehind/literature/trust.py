@@ -6,8 +6,8 @@ Examples
 >>> from leftbehind import literature, meta
 >>> s = literature.analysis_set("depression")
 >>> fit = meta.pool(s["yi"], s["vi"], labels=s["label"], measure="SMD")
->>> print(trust_panel(fit, s, "depression").splitlines()[0])
-- **Size.** 2 studies, 2,103 children in the compared groups (sample sizes recorded for 2 of 2 studies).
+>>> print(trust_panel(fit, s, "depression").splitlines()[0])  # doctest: +ELLIPSIS
+- **Size.** ... studies, ... children in the compared groups (sample sizes recorded for ... of ... studies).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pandas as pd
 from .._markup import escape_markdown
 from ..errors import ParameterError
 from ..meta import PoolResult, egger_test, format_p
-from .analysis import Selection, reselect, selection
+from .analysis import MIN_NATIVE, Selection, reselect, selection
 from .published import compare_with_reviews, review_estimates
 
 #: Fewer studies than this and a small-study (Egger) test cannot tell asymmetry from chance (Cochrane Handbook
@@ -99,7 +99,7 @@ def trust_panel(result: PoolResult, studies: pd.DataFrame, outcome: str) -> str:
     if "abstract_only" in studies:
         lines.append(
             f"**Reading.** {_share(studies['abstract_only'], k)} pooled effects were read only in an abstract, "
-            "not in the full text."
+            "not in the full text" + _secondary_and_rebuilt(result, studies) + "."
         )
     else:
         lines.append("**Reading.** Whether effects were read only in abstracts is not recorded for these rows.")
@@ -126,6 +126,110 @@ def trust_panel(result: PoolResult, studies: pd.DataFrame, outcome: str) -> str:
     construct = str(studies["construct"].iloc[0]) if "construct" in studies and len(studies) else None
     lines.append(_agreement(result, outcome, construct))
     return "\n".join(f"- {line}" for line in lines)
+
+
+def _secondary_and_rebuilt(result: PoolResult, studies: pd.DataFrame) -> str:
+    """The rest of the reading sentence: how many pooled effects were read in a secondary source (a published
+    review's table) and the pool without them; how many have counts rebuilt from printed percentages and how far
+    the ends of their rounding ranges move the pooled estimate. Empty for rows that do not record these."""
+    from ..meta import pool
+
+    text = ""
+    k, scale = result.k, str(result.measure)
+    if "secondary_source" in studies:
+        secondary = studies["secondary_source"].fillna(False).astype(bool).to_numpy()
+        n = int(secondary.sum())
+        if n == 0:
+            text += "; none was read in a secondary source"
+        else:
+            text += f"; {_share(pd.Series(secondary), k)} were read in a secondary source (a published review's table)"
+            rest = studies[~secondary]
+            if len(rest) >= 2:
+                f = pool(rest["yi"], rest["vi"], method=result.method, ci=result.ci_method, measure=scale)
+                row = f.to_frame().iloc[0]
+                text += (
+                    f", and without them {len(rest)} studies give {_shown(float(row['estimate']))} "
+                    f"({_shown(float(row['ci_low']))} to {_shown(float(row['ci_high']))})"
+                )
+            else:
+                text += f", and without them {len(rest)} {'study remains' if len(rest) == 1 else 'studies remain'}"
+    if "es_source" in studies and (studies["es_source"] == "percentages").any():
+        rebuilt = int((studies["es_source"] == "percentages").sum())
+        ends = []
+        for end in ("low", "high"):
+            moved = rounded_to_range_end(studies, scale, end)
+            fit = pool(moved["yi"], moved["vi"], method=result.method, ci=result.ci_method, measure=scale)
+            ends.append(fit.to_frame().iloc[0]["estimate"])
+        text += (
+            f"; {rebuilt} of {k} have counts rebuilt from printed percentages, and with every such count at either "
+            f"end of its rounding range the pooled estimate runs from {_shown(float(ends[0]), 3)} to "
+            f"{_shown(float(ends[1]), 3)} ({scale})"
+        )
+    return text
+
+
+def _shown(x: float, decimals: int = 2) -> str:
+    """A pooled value on the reporting scale (``PoolResult.to_frame`` gives it there)."""
+    return f"{x:.{decimals}f}"
+
+
+def measure_note(chosen: Selection, method: str = "REML", ci: str = "normal") -> str:
+    """What a pool holds, in one Markdown paragraph: one measure (and the other measure's own pool beside it), or
+    both measures combined on one scale with Chinn's conversion, said in so many words (issue 28 item 2).
+
+    Parameters
+    ----------
+    chosen : Selection
+        :func:`~leftbehind.literature.selection` of an outcome on a scale.
+    method, ci : str
+        Passed to :func:`leftbehind.meta.pool` for the other measure's pool.
+
+    Examples
+    --------
+    >>> from leftbehind import literature
+    >>> print(measure_note(literature.selection("suicidal_ideation", "OR")))  # doctest: +ELLIPSIS
+    **One measure.** ... report suicidal ideation as a share above a cut-off: pooled as odds ratios, none converted...
+    """
+    from ..meta import pool
+
+    what = {"SMD": "a score", "OR": "a share above a cut-off"}
+    named = {"SMD": "standardised mean differences", "OR": "odds ratios"}
+    outcome = escape_markdown(chosen.outcome.replace("_", " "))
+    scale, k = chosen.scale, len(chosen.pooled)
+    other_scale = "OR" if scale == "SMD" else "SMD"
+    m = len(chosen.other)
+    if not k:
+        return f"**No pool.** No study has a comparable effect for {outcome}."
+    if chosen.measure == scale:
+        text = f"**One measure.** {_studies(k)} report {outcome} as {what[scale]}: pooled as {named[scale]}, none converted."
+        # (k >= MIN_NATIVE here, so "report")
+        if m >= MIN_NATIVE:
+            row = pool(chosen.other["yi"], chosen.other["vi"], method=method, ci=ci, measure=other_scale)
+            f = row.to_frame().iloc[0]
+            text += (
+                f" {_studies(m)} report it as {what[other_scale]}; pooled on their own scale they give {other_scale} "
+                f"{float(f['estimate']):.2f} ({float(f['ci_low']):.2f} to {float(f['ci_high']):.2f})."
+            )
+        elif m:
+            text += f" 1 study reports it as {what[other_scale]} (too few to pool on its own)."
+        return text + " Both measures together, converted with SMD = ln OR × √3/π, are in the sensitivity table."
+    read = chosen.pooled["es_measure_read"]
+    n_or, n_smd = int((read == "logOR").sum()), int((read == "SMD").sum())
+    native = n_smd if scale == "SMD" else n_or
+    text = (
+        f"**Two measures combined.** {_studies(native)} report{'s' if native == 1 else ''} {outcome} as {what[scale]}, "
+        f"fewer than {MIN_NATIVE}, so "
+        f"this pool puts {n_or} odds ratio{'s' if n_or != 1 else ''} and {n_smd} standardised mean "
+        f"difference{'s' if n_smd != 1 else ''} on the {scale} scale with Chinn's conversion, SMD = ln OR × √3/π; "
+        "each converted study says so in its label."
+    )
+    if m >= MIN_NATIVE:
+        text += f" On one measure, the {other_scale} scale pools {m} studies."
+    return text
+
+
+def _studies(n: int) -> str:
+    return f"{n} {'study' if n == 1 else 'studies'}"
 
 
 def _agreement(result: PoolResult, outcome: str, construct: str | None) -> str:
@@ -159,12 +263,19 @@ def _agreement(result: PoolResult, outcome: str, construct: str | None) -> str:
     return text + "." + other
 
 
-#: The sensitivity analyses a reader expects, as options of :func:`analysis_set`.
+#: The sensitivity analyses a reader expects: options of :func:`analysis_set` (computed by
+#: :func:`~leftbehind.literature.reselect`), and three computed from the main selection itself (``combined``: the
+#: pool of both measures on one scale; ``rounding``: counts rebuilt from percentages at either end of their
+#: rounding ranges). Effects derived by us include counts rebuilt from printed percentages; secondary sources
+#: include study-level numbers read in a published review's table.
 SENSITIVITY: dict[str, dict[str, bool]] = {
     "all comparable rows": {},
     "adjusted estimates only": {"adjusted_only": True},
     "without effects derived by us": {"exclude_derived": True},
     "without secondary sources": {"exclude_secondary": True},
+    "ORs and SMDs combined on one scale (SMD = ln OR × √3/π)": {"combined": True},
+    "rebuilt counts at the ends of their rounding ranges: smallest effects": {"rounding_low": True},
+    "rebuilt counts at the ends of their rounding ranges: largest effects": {"rounding_high": True},
 }
 
 
@@ -214,13 +325,69 @@ def sensitivity_table(
         )
     rows = []
     for name, options in SENSITIVITY.items():
-        s = reselect(main, **options).pooled if options else main.pooled
+        note = ""
+        if "combined" in options:
+            s = main.combined
+            if main.measure != scale:
+                note = "the main pool is this combined pool (fewer than 2 studies report the scale itself)"
+        elif "rounding_low" in options or "rounding_high" in options:
+            s = rounded_to_range_end(main.pooled, scale, "low" if "rounding_low" in options else "high")
+            rebuilt = int((main.pooled["es_source"] == "percentages").sum()) if "es_source" in main.pooled else 0
+            note = f"{rebuilt} of {len(s)} effects rebuilt from printed percentages" if len(s) else ""
+        else:
+            s = reselect(main, **options).pooled if options else main.pooled
         row: dict[str, object] = {"analysis": name, "k": len(s)}
         if len(s) >= 2:
             f = pool(s["yi"], s["vi"], method=method, ci=ci, measure=scale).to_frame().iloc[0]
-            row.update({c: float(f[c]) for c in ("estimate", "ci_low", "ci_high", "I2")}, note="")
+            row.update({c: float(f[c]) for c in ("estimate", "ci_low", "ci_high", "I2")}, note=note)
         else:
             row.update({c: float("nan") for c in ("estimate", "ci_low", "ci_high", "I2")})
             row["note"] = f"not pooled: {len(s)} {'study' if len(s) == 1 else 'studies'}"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def rounded_to_range_end(pooled: pd.DataFrame, scale: str, end: str) -> pd.DataFrame:
+    """The pooled rows with every effect whose counts were rebuilt from printed percentages moved to one end of
+    its rounding range: ``"low"`` the smallest effect the consistent counts give (once oriented so that positive
+    means worse for left-behind children), ``"high"`` the largest; other rows unchanged. On the SMD scale the log odds ratio is converted as in the pool (× √3/π); its
+    variance is the one of the counts at that end.
+
+    Parameters
+    ----------
+    pooled : pandas.DataFrame
+        Rows of :func:`~leftbehind.literature.analysis_set` (columns ``es_source``, ``yi_low``, ``yi_high``,
+        ``events_lb_range``, ``events_comp_range``, ``total_lb``, ``total_comp``, ``higher_is_worse``).
+    scale : {"SMD", "OR"}
+        The scale of ``pooled``.
+    end : {"low", "high"}
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> row = pd.DataFrame({"es_source": ["percentages"], "yi": [0.29], "vi": [0.016], "yi_low": [0.2801],
+    ...     "yi_high": [0.3005], "events_lb_range": ["241-243"], "events_comp_range": ["91-92"],
+    ...     "total_lb": [3359], "total_comp": [1667], "higher_is_worse": ["yes"]})
+    >>> float(rounded_to_range_end(row, "OR", "high")["yi"].iloc[0])
+    0.3005
+    """
+    from .percentages import log_odds_ratio
+
+    if end not in ("low", "high"):
+        raise ParameterError(f'end "{end}" is not valid. Valid: low, high')
+    out = pooled.copy()
+    if out.empty or "es_source" not in out:
+        return out
+    factor = 1.0 if scale == "OR" else math.sqrt(3) / math.pi
+    for index, row in out[out["es_source"] == "percentages"].iterrows():
+        (a_low, a_high), (c_low, c_high) = (
+            (int(x) for x in str(row[col]).split("-")) for col in ("events_lb_range", "events_comp_range")
+        )
+        sign = 1.0 if row["higher_is_worse"] in (True, "yes") else -1.0
+        # the end of the raw log OR range that gives the smallest (largest) effect once oriented
+        raw_low = (end == "low") == (sign > 0)
+        a, c = (a_low, c_high) if raw_low else (a_high, c_low)
+        _, v = log_odds_ratio(a, int(row["total_lb"]), c, int(row["total_comp"]))
+        out.loc[index, "yi"] = sign * float(row["yi_low" if raw_low else "yi_high"]) * factor
+        out.loc[index, "vi"] = v * factor**2
+    return out
