@@ -18,7 +18,14 @@ newest figures a profile headlines), ``abroad`` (where its emigrants live, where
 
 from __future__ import annotations
 
-from .abroad import destination_map_frame, destinations, destinations_sentence, destinations_table, origins
+from .abroad import (
+    destination_map_frame,
+    destinations,
+    destinations_over_time,
+    destinations_sentence,
+    destinations_table,
+    origins,
+)
 from .context import briefs_remittances, comparison, destination, rank_among
 from .latest import HEADLINE, headline
 from .profiles import (
@@ -54,4 +61,5 @@ __all__ = [
     "destinations_sentence",
     "destinations_table",
     "destination_map_frame",
+    "destinations_over_time",
 ]

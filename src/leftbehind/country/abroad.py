@@ -19,7 +19,14 @@ from ..data.arguments import check_code
 from ..errors import DataError
 from .sentences import fmt_value
 
-__all__ = ["destinations", "origins", "destinations_sentence", "destinations_table", "destination_map_frame"]
+__all__ = [
+    "destinations",
+    "origins",
+    "destinations_sentence",
+    "destinations_table",
+    "destination_map_frame",
+    "destinations_over_time",
+]
 
 _COLUMNS = ["name", "persons", "share", "women_share", "year", "edition_id", "source_id"]
 
@@ -132,3 +139,32 @@ def destinations_table(frame: pd.DataFrame) -> str:
         women = "–" if pd.isna(r.women_share) else f"{r.women_share:.1f}"
         lines.append(f"| {md(str(r.name))} | {r.persons:,.0f} | {r.share:.1f} | {women} |")
     return "\n".join(lines)
+
+
+def destinations_over_time(iso3: str, n: int = 5) -> pd.DataFrame:
+    """The people from ``iso3`` living in each of its ``n`` largest destinations of the newest year, in every year
+    of the corridors table (one revision, 1990 onwards), in million persons: a frame for
+    :func:`leftbehind.plots.timeseries` (``label`` the destination, ``edition_id`` the revision, so that a change
+    of revision would be marked). Empty when the corridors table has none.
+
+    Examples
+    --------
+    >>> t = destinations_over_time("NPL", n=2)
+    >>> sorted(t["label"].unique()), int(t["year"].min())
+    (['India', 'Malaysia'], 1990)
+    """
+    top = destinations(iso3, n=n)
+    if top.empty:
+        return pd.DataFrame(columns=["year", "value", "unit", "label", "edition_id", "source_id"])
+    frame = od.corridors(origin=iso3)
+    frame = frame[frame["destination"].isin(top["destination"])]
+    return pd.DataFrame(
+        {
+            "year": frame["year"],
+            "value": frame["persons"] / 1e6,
+            "unit": "million persons",
+            "label": frame["destination_name"],
+            "edition_id": frame["edition_id"],
+            "source_id": frame["source_id"],
+        }
+    ).reset_index(drop=True)

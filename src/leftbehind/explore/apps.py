@@ -205,6 +205,29 @@ def indicator(name: str = "remittances_received_pct_gdp", year: int | None = Non
     )
 
 
+def corridors(iso3: str = "NPL", direction: str = "emigrants") -> Explorer:
+    """Pick a country, a direction (where its people live, or where its immigrants come from), a year and a sex,
+    and see its largest corridors.
+
+    Examples
+    --------
+    >>> app = corridors()
+    >>> app.set(direction="immigrants")
+    >>> app.sections[0].content.startswith("In 2024, UN DESA counts")
+    True
+    """
+    names = data.geographies().set_index("code")["name"]
+    options = [(f"{names[c]} ({c})", c) for c in data.countries(with_figures=True)]
+    years = data.corridor_years()
+    controls = {
+        "country": _dropdown("Country", sorted(options), iso3),
+        "direction": _dropdown("Show", [(label, key) for key, label in views.DIRECTIONS.items()], direction),
+        "year": widgets.SelectionSlider(description="Year", options=years, value=years[-1]),
+        "sex": _dropdown("Sex", [("women and men", "total"), ("women", "female"), ("men", "male")], "total"),
+    }
+    return Explorer("Migration corridors", controls, views.corridors_view)
+
+
 def evidence() -> Explorer:
     """Filter the evidence base on children left behind and see the evidence map and the studies.
 

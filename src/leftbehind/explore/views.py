@@ -29,6 +29,8 @@ __all__ = [
     "indicator_years",
     "evidence_view",
     "meta_view",
+    "DIRECTIONS",
+    "corridors_view",
 ]
 
 EVIDENCE_SOURCE = "Source: leftbehind evidence base (data/literature), studies as published"
@@ -163,6 +165,67 @@ def indicator_view(indicator: str, year: int, edition: str = "latest", top: int 
         columns={"name": "country", "geography": "code"}
     )
     return [summary, _fig("chart", chart), Section("table", "table", table)]
+
+
+# --- corridors -----------------------------------------------------------------------------------------
+
+#: What the corridors explorer shows for a country: where its people live, or where its immigrants come from.
+DIRECTIONS: dict[str, str] = {
+    "emigrants": "where its people live (destinations)",
+    "immigrants": "where its immigrants come from (origins)",
+}
+
+
+def corridors_view(
+    country: str, direction: str = "emigrants", year: int = 0, sex: str = "total", top: int = 10
+) -> list[Section]:
+    """A country's corridors in ``year`` (0: the newest): a sentence, a bar chart and a table of its ``top``
+    destinations (``direction="emigrants"``) or origins (``"immigrants"``), each with its share and the share
+    of women.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown code, direction, year or sex (with the valid choices).
+
+    Examples
+    --------
+    >>> [s.label for s in corridors_view("NPL")]
+    ['summary', 'chart', 'table']
+    """
+    check_choice("direction", direction, list(DIRECTIONS), "a direction of the corridors")
+    from ..world.corridors import corridor_year
+
+    year = corridor_year(year)
+    side, other = ("origin", "destination") if direction == "emigrants" else ("destination", "origin")
+    rows = data.corridors(**{side: country}, year=year, sex=sex)
+    name = data.country_name(country)
+    if rows.empty:
+        return [
+            _md(
+                "summary",
+                f"UN DESA's table gives no corridor {'from' if side == 'origin' else 'to'} {sentences.escape_markdown(name)} in {year}.",
+            )
+        ]
+    head = rows.head(top)
+    total = rows["persons"].sum()
+    what = "people from" if side == "origin" else "international migrants living in"
+    summary = _md(
+        "summary",
+        f"In {year}, UN DESA counts **{sentences.fmt_value(total, 'persons')}** {what} {sentences.escape_markdown(name)} "
+        f"({sex}), in {len(rows)} {'destinations' if side == 'origin' else 'origins'}.",
+    )
+    chart = plots.ranking_bars(
+        head.assign(name=head[f"{other}_name"], value=head["persons"] / 1e6),
+        title=f"{name}: {DIRECTIONS[direction]}, {year}",
+        unit="million persons",
+        source=plots.source_line(data.source_labels(head)),
+    )
+    table = head[[f"{other}_name", "persons", "share_of_origin" if side == "origin" else "share_of_destination"]]
+    table = table.rename(
+        columns={f"{other}_name": other, "share_of_origin": "share (%)", "share_of_destination": "share (%)"}
+    )
+    return [summary, _fig("chart", chart), Section("table", "table", table.round(1).reset_index(drop=True))]
 
 
 # --- evidence ------------------------------------------------------------------------------------------

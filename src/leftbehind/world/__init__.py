@@ -3,7 +3,8 @@ with a value in one year and one edition; ranked, grouped by region (UN sub-regi
 income groups), ready for :func:`leftbehind.plots.choropleth` and :func:`leftbehind.plots.ranking_bars` in the
 ``08_world`` notebook.
 
-Modules: ``glance`` (parameters checked once, the ranked frame, distributions by group, Markdown tables).
+Modules: ``glance`` (parameters checked once, the ranked frame, distributions by group, Markdown tables) and
+``corridors`` (the largest and fastest-growing migration corridors, and corridors between regions).
 
 Examples
 --------
@@ -14,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+from . import corridors
 from .glance import (
     GROUPINGS,
     STUDIES,
@@ -29,6 +31,7 @@ from .glance import (
 )
 
 __all__ = [
+    "corridors",
     "STUDIES",
     "Glance",
     "glance",
