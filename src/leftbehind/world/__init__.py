@@ -31,7 +31,6 @@ from .glance import (
 )
 
 __all__ = [
-    "corridors",
     "STUDIES",
     "Glance",
     "glance",
