@@ -60,8 +60,6 @@ def test_gaps_named_in_the_issue_are_filled_from_the_source_or_explained():
     assert st["penboon_nd"]["year"] == "2019" and "would be penboon2019" in st["penboon_nd"]["notes"]
     # still unverifiable: empty, and the notes say it was looked for
     for sid, field in (
-        ("yulin2023", "authors"),
-        ("yulin2023", "journal"),
         ("anhui_cdi", "authors"),
         ("anhui_cdi", "journal"),
         ("pingliang_lbc", "authors"),
