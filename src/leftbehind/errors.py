@@ -26,7 +26,8 @@ def did_you_mean(value: object, valid: Iterable[object], sentence: bool = True) 
     """The closest valid choice as a hint for an error message, or ``""`` when none is close.
 
     A choice that differs only in case comes first (``"wld"`` → ``"WLD"``), then one with the same letters in
-    another order (``"NLP"`` → ``"NPL"``), then the closest spelling.
+    another order (``"NLP"`` → ``"NPL"``), then the choices that begin with the value (``"remittances"`` → the
+    ``remittances_*`` indicators, up to four), then the closest spelling.
     ``sentence=True`` gives ``' Did you mean "x"?'`` (after a full stop); ``False`` gives ``'; did you mean "x"?'``.
 
     Examples
@@ -35,6 +36,8 @@ def did_you_mean(value: object, valid: Iterable[object], sentence: bool = True) 
     ' Did you mean "remittances"?'
     >>> did_you_mean("wld", ["WBG", "WLD"]), did_you_mean("NLP", ["NZL", "NPL"])
     (' Did you mean "WLD"?', ' Did you mean "NPL"?')
+    >>> did_you_mean("remittances", ["migrant_stock", "remittances_paid_usd", "remittances_received_usd"])
+    ' Did you mean "remittances_paid_usd" or "remittances_received_usd"?'
     >>> did_you_mean("xyz", ["remittances"], sentence=False)
     ''
     """
@@ -45,10 +48,12 @@ def did_you_mean(value: object, valid: Iterable[object], sentence: bool = True) 
     same_case = [c for c in choices if c.casefold() == text]
     same_letters = [c for c in choices if sorted(c.casefold()) == sorted(text)]
     close = same_case[:1] or difflib.get_close_matches(str(value), same_letters, n=1, cutoff=0)
+    close = close or ([c for c in choices if c.casefold().startswith(text)][:4] if len(text) >= 3 else [])
     close = close or difflib.get_close_matches(str(value), choices, n=1)
     if not close:
         return ""
-    return f' Did you mean "{close[0]}"?' if sentence else f'; did you mean "{close[0]}"?'
+    named = " or ".join(f'"{c}"' for c in close)
+    return f" Did you mean {named}?" if sentence else f"; did you mean {named}?"
 
 
 def choice_error(

@@ -81,6 +81,10 @@ def check_codes(what: str, value: Any, countries_only: bool = False) -> list[str
     Traceback (most recent call last):
     ...
     leftbehind.errors.ParameterError: geography "NLP" is not a country or aggregate code. Did you mean "NPL"? Valid: ...
+    >>> check_codes("country", "Nepal")
+    Traceback (most recent call last):
+    ...
+    leftbehind.errors.ParameterError: country "Nepal" is a name; give its code: "NPL"
     """
     if isinstance(value, str):
         codes = [value]
@@ -98,8 +102,18 @@ def check_codes(what: str, value: Any, countries_only: bool = False) -> list[str
         if not isinstance(code, str):
             raise ParameterError(f"{what}: each code must be a string, got {code!r} ({type(code).__name__})")
         if code not in known:
+            named = _code_of_name(code, known)
+            if named is not None:
+                raise ParameterError(f'{what} "{code}" is a name; give its code: "{named}"')
             raise choice_error(what, code, valid, how)
     return codes
+
+
+def _code_of_name(name: str, known: frozenset[str]) -> str | None:
+    """The code of the geography whose name is ``name`` (case and surrounding spaces ignored), or None."""
+    geo = load("geographies")
+    hit = geo[(geo["name"].str.casefold() == name.strip().casefold()) & geo["code"].isin(known)]
+    return None if hit.empty else str(hit["code"].iloc[0])
 
 
 def check_code(what: str, value: Any, countries_only: bool = False) -> str:

@@ -82,6 +82,30 @@ def _model_line(r: Any) -> str:
     return f"{kind}; k = {r.k}; test: {test}"
 
 
+def few_studies_note(r: Any) -> str:
+    """Why a Hartung-Knapp-Sidik-Jonkman interval from very few studies is wide: its t quantile with k - 1
+    degrees of freedom (12.71 for 95 % at k = 2, against 1.96 for the normal); ``""`` for other fits or k > 3.
+
+    Examples
+    --------
+    >>> from leftbehind.meta import pool
+    >>> few_studies_note(pool([0.2, 0.4], [0.01, 0.02], method="REML", ci="hksj"))
+    'with k = 2 the HKSJ interval uses a t distribution with 1 degree of freedom (t = 12.71 for 95%, against 1.96 for a normal interval), so it is very wide: read it as "too few studies to tell", not as evidence of no effect.'
+    """
+    if r.ci_method != "hksj" or r.k > 3:
+        return ""
+    from scipy import stats
+
+    df = r.k - 1
+    level = f"{100 * r.level:g}%"
+    t, z = stats.t.ppf(0.5 + r.level / 2, df), stats.norm.ppf(0.5 + r.level / 2)
+    return (
+        f"with k = {r.k} the HKSJ interval uses a t distribution with {df} degree{'s' if df != 1 else ''} of freedom "
+        f"(t = {t:.2f} for {level}, against {z:.2f} for a normal interval), so it is very wide: read it as "
+        '"too few studies to tell", not as evidence of no effect.'
+    )
+
+
 def summary_text(r: Any) -> str:
     """The text of :meth:`PoolResult.summary` (see there)."""
     pct = f"{100 * r.level:g}%"
@@ -101,6 +125,9 @@ def summary_text(r: Any) -> str:
     ]
     if r.method != "FE":
         lines.append(f"  {pct} prediction interval [{fmt(r.pi_low, 4)}, {fmt(r.pi_high, 4)}]")
+    note = few_studies_note(r)
+    if note:
+        lines.append(f"  Note: {note}")
     if r.measure in _RATIOS:
         e = {c: math.exp(getattr(r, c)) if math.isfinite(getattr(r, c)) else float("nan") for c in EFFECT_COLUMNS}
         lines += ["", f"Pooled effect (ratio scale: {measure})"]
