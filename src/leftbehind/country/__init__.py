@@ -38,6 +38,8 @@ from .profiles import (
     pooled_by_outcome,
     remittance_comparison,
     sources,
+    studies_in_print_note,
+    study_sources,
 )
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
     "pooled_by_outcome",
     "narrative",
     "sources",
+    "study_sources",
+    "studies_in_print_note",
     "as_of",
     "destination",
     "briefs_remittances",

@@ -264,13 +264,16 @@ def as_of(iso3: str) -> str:
     return max(released) if released else ""
 
 
-def sources(iso3: str) -> str:
-    """Markdown list of every source behind the profile: the data package's sources, then the studies.
+def sources(iso3: str, studies: bool = True) -> str:
+    """Markdown list of every source behind the profile: the data package's sources, then (``studies``) the
+    studies (see :func:`study_sources`).
 
     Examples
     --------
     >>> "World Development Indicators" in sources("NPL")
     True
+    >>> "**Studies**" in sources("NPL", studies=False)
+    False
     """
     frames = [
         emigrants(iso3),
@@ -283,7 +286,36 @@ def sources(iso3: str) -> str:
     ]
     frames = [f for f in frames if len(f)]
     text = data.sources_markdown(pd.concat(frames)) if frames else "No figures for this country in the data package."
+    return text + ("\n\n" + study_sources(iso3) if studies and study_sources(iso3) else "")
+
+
+#: The class of text shown only when a report is printed (its brief): the report template hides it on screen.
+PRINT_ONLY = "lb-print-only"
+
+
+def studies_in_print_note(iso3: str) -> str:
+    """A paragraph for the printed brief, which leaves the bibliography of studies out (it would double its
+    length): how many studies the web report lists. ``""`` when the country has none.
+
+    Examples
+    --------
+    >>> studies_in_print_note("LKA")  # doctest: +ELLIPSIS
+    '\\n\\n<p class="lb-print-only">The ... studies from Sri Lanka are listed in the web version of this report.</p>'
+    """
     st, _ = evidence(iso3)
-    if len(st):
-        text += "\n\n**Studies**\n\n" + literature.bibliography_markdown(st["study_id"])
-    return text
+    if st.empty:
+        return ""
+    name = md(data.country_name(iso3))
+    return f'\n\n<p class="{PRINT_ONLY}">The {len(st)} stud{"y" if len(st) == 1 else "ies"} from {name} are listed in the web version of this report.</p>'
+
+
+def study_sources(iso3: str) -> str:
+    """The studies from the country, as a Markdown bibliography under a "Studies" heading; ``""`` for none.
+
+    Examples
+    --------
+    >>> study_sources("LKA").startswith("**Studies**")
+    True
+    """
+    st, _ = evidence(iso3)
+    return "**Studies**\n\n" + literature.bibliography_markdown(st["study_id"]) if len(st) else ""

@@ -32,23 +32,32 @@ __all__ = ["PRINT_CSS", "chromium", "write_briefs"]
 PRINT_CSS = """
 @page { size: A4; }
 html, body { background: white !important; }
-body { font-size: 9pt; }
+body { font-size: 8.5pt; }
 h1 { font-size: 16pt; margin: 0 0 4pt; }
-h2 { font-size: 12.5pt; margin: 10pt 0 4pt; break-after: avoid; }
+h2 { font-size: 11.5pt; margin: 6pt 0 2pt; break-after: avoid; }
 h3 { font-size: 11pt; break-after: avoid; }
-p, li { line-height: 1.35; }
-img { max-width: 72% !important; max-height: 5.2cm !important; width: auto !important; height: auto !important;
+p, li { line-height: 1.3; }
+img { max-width: 58% !important; max-height: 3.9cm !important; width: auto !important; height: auto !important;
       display: block; margin: 2pt auto; break-inside: avoid; }
 table { font-size: 7.5pt; margin: 2pt 0 !important; }
 th, td { padding: 1pt 5pt !important; }
-.jp-OutputArea-output, .jp-RenderedImage, figure { break-inside: avoid; }
-ol { font-size: 7pt; }
-ol li { margin-bottom: 1pt; line-height: 1.25; }
+/* text may break across pages (JupyterLab keeps whole cells together), charts and tables not */
+.jp-Cell, .jp-Cell-outputWrapper, .jp-Cell-inputWrapper, .jp-OutputArea-child, .jp-OutputArea-output {
+  break-inside: auto !important; }
+.jp-RenderedImage, figure, table { break-inside: avoid !important; }
+.celltag_web-only { display: none !important; }
+/* charts two to a row: a cell whose only output is a chart takes half the width */
+.jp-Cell.jp-CodeCell:has(.jp-RenderedImage):not(:has(.jp-RenderedMarkdown)):not(:has(table)) {
+  display: inline-block; width: 49.5%; vertical-align: top; }
+.jp-Cell.jp-CodeCell:has(.jp-RenderedImage):not(:has(.jp-RenderedMarkdown)):not(:has(table)) img {
+  max-width: 100% !important; max-height: 5.6cm !important; }
+ol { font-size: 6.5pt; columns: 2; column-gap: 14pt; }
+ol li { margin-bottom: 1pt; line-height: 1.25; overflow-wrap: anywhere; }
 details.leftbehind-provenance { font-size: 6.5pt; color: #555; margin: 0 0 6pt; }
 a { color: #0072B2; text-decoration: none; }
 """
 
-_MARGINS: Any = {"top": "1.6cm", "bottom": "1.5cm", "left": "1.4cm", "right": "1.4cm"}  # Playwright's PdfMargins
+_MARGINS: Any = {"top": "1.4cm", "bottom": "1.3cm", "left": "1.3cm", "right": "1.3cm"}  # Playwright's PdfMargins
 _SMALL = "font-family: sans-serif; font-size: 7.5pt; color: #555; width: 100%; padding: 0 1.4cm;"
 _ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip

@@ -139,6 +139,10 @@ class Publishing:
     prov: dict[str, Any]
 
 
+#: The cell tag of cells shown in JupyterLab but left out of the HTML reports and briefs (README: "Add a notebook").
+NOTEBOOK_ONLY = "notebook-only"
+
+
 @functools.lru_cache(maxsize=2)
 def _exporter(show_code: bool) -> Any:
     """The HTML exporter, one per process and ``show_code``: building one compiles its Jinja templates, a
@@ -146,9 +150,10 @@ def _exporter(show_code: bool) -> Any:
     notebook once, after all its preprocessors, not after each of them (eleven validations of the whole notebook
     fewer per report; the notebook was validated when its ``.ipynb`` was written, just before)."""
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     templates = Path(__file__).parent / "templates" / "nbconvert"
-    return HTMLExporter(
+    exporter = HTMLExporter(
         template_name="leftbehind",
         extra_template_basedirs=[str(templates)],
         exclude_input=not show_code,
@@ -156,6 +161,9 @@ def _exporter(show_code: bool) -> Any:
         exclude_output_prompt=True,
         optimistic_validation=True,
     )
+    # cells for JupyterLab users only (the parameters' documentation) are left out of published pages
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={NOTEBOOK_ONLY}), enabled=True)
+    return exporter
 
 
 def _export_html(nb: Any, title: str, show_code: bool) -> str:
