@@ -173,8 +173,10 @@ def _problem(name: str, value: Any, controls: dict[str, widgets.ValueWidget]) ->
         return None if isinstance(value, bool) else f'{name} "{value}" is not True or False'
     if isinstance(control, (widgets.IntText, widgets.BoundedIntText, widgets.IntSlider)):
         low, high = getattr(control, "min", None), getattr(control, "max", None)
-        span = f" from {low} to {high}" if low is not None and high is not None else ""
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or (span and not low <= value <= high):
+        bounded = low is not None and high is not None
+        span = f" from {low} to {high}" if bounded else ""
+        whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        if not whole or (bounded and not low <= value <= high):
             return f'{name} "{value}" is not a whole number{span}'
         return None
     if isinstance(control, (widgets.Text, widgets.Combobox)):
