@@ -279,4 +279,6 @@ def test_short_citation_names_a_study_without_verified_authors():
     assert rows["mou2009"]["title"].startswith("[title not read]") and rows["mou2009"]["authors"].startswith("Mou J")
     assert literature.cite("mou2009") == "Mou et al. 2009"  # the authors read stand, the unread title does not
     # records completed in issue 28 from the sources their notes name
-    assert literature.cite("sichuan_lbc2018") == "Tang et al. 2018" and literature.cite("yulin2023") == "Liu et al. 2023"
+    assert (
+        literature.cite("sichuan_lbc2018") == "Tang et al. 2018" and literature.cite("yulin2023") == "Liu et al. 2023"
+    )
