@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import shutil
 import signal
 import sys
@@ -200,8 +201,8 @@ def _country_reports(out_dir: Path, only: Iterable[str] | None) -> list[dict[str
 @contextlib.contextmanager
 def _own_session() -> Iterator[None]:
     """Playwright's driver, and the Chromium it starts, in a session of their own (``PLAYWRIGHT_NODEJS_PATH``,
-    Playwright's documented way to name the Node.js it runs, set to a two-line launcher that calls ``setsid``
-    before it runs Node.js): Ctrl-C at the terminal then reaches this process only, instead of killing the
+    Playwright's documented way to name the Node.js it runs, set to a small launcher that calls ``setsid``
+    and then runs Node.js in its place): Ctrl-C at the terminal then reaches this process only, instead of killing the
     browser in the middle of a call. The driver still ends with this process (its pipe closes)."""
     import playwright
 
@@ -211,8 +212,9 @@ def _own_session() -> Iterator[None]:
         return
     with tempfile.TemporaryDirectory(prefix="leftbehind-briefs-") as folder:
         launcher = Path(folder) / "node"
-        launcher.write_text(
-            f"#!{sys.executable}\nimport os, sys\nos.setsid()\nos.execv({node!r}, [{node!r}, *sys.argv[1:]])\n",
+        code = "import os, sys\ntry:\n    os.setsid()\nexcept OSError:\n    pass\nos.execv(sys.argv[1], sys.argv[1:])"
+        launcher.write_text(  # sh, not a "#!python" line: an interpreter path with spaces would break that
+            f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -I -S -c {shlex.quote(code)} {shlex.quote(node)} "$@"\n',
             encoding="utf-8",
         )
         launcher.chmod(0o700)
