@@ -80,9 +80,8 @@ lab: $(STAMP) ## Open JupyterLab at the front door, notebooks/00_start_here.ipyn
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 EXPLORE_PORT ?= 8866
-explore: $(STAMP) ## Serve the start notebook and its explorers as a web app on 127.0.0.1 (Voila; EXPLORE_PORT=8866)
-	$(BIN)/voila notebooks/00_start_here.ipynb --no-browser --port=$(EXPLORE_PORT) --Voila.ip=127.0.0.1 \
-		--VoilaConfiguration.file_allowlist='[".*\.png"]' --show_tracebacks=False
+explore: $(STAMP) ## Serve the explorers as a web app on 127.0.0.1, for you only: open the address it prints, with its token (EXPLORE_PORT=8866)
+	$(BIN)/python -m leftbehind explore --port=$(EXPLORE_PORT)
 
 refresh-notebooks: $(STAMP) ## Re-execute notebooks and store their key-result outputs (after a deliberate change)
 	$(BIN)/python -m leftbehind notebooks refresh

@@ -6,14 +6,22 @@ Needs Debian's ``chromium`` (``.ci/run`` installs it); skipped with a clear reas
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
+import psutil
 import pytest
 from pypdf import PdfReader
 
 from conftest import REPO
 from leftbehind import country, reports
+from leftbehind.errors import ReportError
 from leftbehind.reports.briefs import write_briefs
 from test_browser import CHROMIUM
 from test_reports import _plan
@@ -77,3 +85,103 @@ def test_briefs_are_byte_identical_when_printed_again(profiles):
     write_briefs(profiles, force=True, log=lambda line: None)
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (profiles / "briefs").iterdir()}
     assert after == before
+
+
+# --- what Chromium may do while it prints (issue 29, item 7) ---------------------------------------------
+
+
+@pytest.fixture
+def reports_copy(profiles, tmp_path):
+    """A copy of the printed reports folder, to tamper with."""
+    out = tmp_path / "reports"
+    shutil.copytree(profiles, out, ignore=shutil.ignore_patterns("briefs"))
+    return out
+
+
+def _entries(out):
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _set_entries(out, manifest):
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_a_brief_shows_no_file_and_runs_no_script_the_report_points_at(reports_copy, tmp_path):
+    """A report with frames and an object pointing at files outside the reports folder, and a script: the
+    brief shows none of the files and the script does not run (before: both files and "SCRIPT-RAN" printed)."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-BESIDE-THE-REPORTS", encoding="utf-8")
+    page = reports_copy / "profile_LKA.html"
+    html = page.read_text(encoding="utf-8")
+    body = html.index(">", html.index("<body")) + 1
+    planted = (
+        f'<iframe src="{secret.as_uri()}" width="600" height="60"></iframe>'
+        '<iframe src="../secret.txt" width="600" height="60"></iframe>'
+        f'<object data="{secret.as_uri()}" width="600" height="60"></object>'
+        '<p id="js">SCRIPT-DID-NOT-RUN</p><script>document.getElementById("js").textContent = "SCRIPT-RAN";</script>'
+    )
+    page.write_text(html[:body] + planted + html[body:], encoding="utf-8")
+    write_briefs(reports_copy, only=["LKA"], log=lambda line: None)
+    text = _text(reports_copy / "briefs" / "LKA.pdf")
+    assert "Sri Lanka" in text and "SCRIPT-DID-NOT-RUN" in text
+    assert "SECRET" not in text and "SCRIPT-RAN" not in text
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"html": "/etc/passwd"}, r'field "html": "/etc/passwd" is not the name of a report in this folder'),
+        ({"html": "../elsewhere/profile_LKA.html"}, r'field "html": "../elsewhere/profile_LKA.html" is not the name'),
+        ({"html": "linked.html"}, r'field "html": "linked.html" leads out of reports/'),
+        ({"html": "missing.html"}, r'field "html": "missing.html" is not a file in reports/'),
+        ({"parameters": {"country": "../../../tmp/x"}}, r'parameter "country": "../../../tmp/x" is not an ISO3 code'),
+    ],
+)
+def test_a_tampered_manifest_entry_prints_nothing(reports_copy, tmp_path, change, message):
+    """The manifest's paths must lead to a report inside the reports folder (before: "/etc/passwd" was printed
+    into a brief), and the country name the PDF is written under must be an ISO3 code."""
+    (tmp_path / "outside.html").write_text("<p>OUTSIDE</p>", encoding="utf-8")
+    (reports_copy / "linked.html").symlink_to(tmp_path / "outside.html")
+    manifest = _entries(reports_copy)
+    entry = next(e for e in manifest["reports"] if (e.get("parameters") or {}).get("country") == "LKA")
+    entry.update(change)
+    _set_entries(reports_copy, manifest)
+    with pytest.raises(ReportError, match=r"reports/manifest.json, report \d+ \(\"profile_LKA\"\): " + message):
+        write_briefs(reports_copy, log=lambda line: None)
+    assert not (reports_copy / "briefs").exists() and not (tmp_path / "x.pdf").exists()
+
+
+def test_ctrl_c_during_briefs_ends_cleanly(reports_copy):
+    """Ctrl-C at the terminal (SIGINT to the whole process group) while briefs print: exit code 130, one line
+    saying so, no TargetClosedError or "Future exception was never retrieved", no browser left running, no
+    partial file (before: the browser died mid-call and both errors were printed, exit code 1)."""
+    manifest = _entries(reports_copy)
+    lka = next(e for e in manifest["reports"] if (e.get("parameters") or {}).get("country") == "LKA")
+    codes = ["NPL", "IND", "BGD", "PAK", "PHL", "IDN", "VNM", "MEX", "GTM", "HND", "SLV", "NIC", "KGZ", "TJK"]
+    manifest["reports"] += [lka | {"name": f"copy_{c}", "parameters": {"country": c}} for c in codes]
+    _set_entries(reports_copy, manifest)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "leftbehind", "briefs", "--out", str(reports_copy)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a terminal's process group of its own: Ctrl-C reaches every process in it
+    )
+    try:
+        first = proc.stdout.readline() if proc.stdout else ""
+        assert first.startswith("brief "), first
+        family = psutil.Process(proc.pid).children(recursive=True)
+        assert any("chrom" in p.name() for p in family), [p.name() for p in family]
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, (out, err)
+    assert err.strip() == "interrupted", err
+    assert "interrupted: " in out and "brief(s) written" in out
+    deadline = time.monotonic() + 10
+    while any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in family) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not list(reports_copy.rglob("*.partial")) and not list(reports_copy.rglob("*.tmp"))

@@ -346,3 +346,140 @@ def test_the_spread_quoted_in_verification_is_the_computed_one():
     assert f"the 99th percentile {gap.quantile(0.99):.2f} points" in note
     worst = d.loc[gap.idxmax()]
     assert (worst["geography"], f"{gap.max():.1f}") == ("YEM", "21.6") and "Yemen 1990–1995, up to 21.6" in note
+
+
+# --- every derived value checked before anything is written (issue 29, item 5) ---------------------------
+
+
+def _built_before(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
+    """The fixtures built once into ``out``: what a failed build must leave as it was."""
+    out = tmp_path / "out"
+    derive.build_derived(out, FIXTURES)
+    return out, {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+def _unchanged(out: Path, before: dict[str, bytes]) -> bool:
+    return {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_percentage_above_100_where_none_can_be_is_refused(tmp_path):
+    """A remittance cost of 124.1 % of the amount sent (the fixture's series renamed to the cost series)."""
+    out, before = _built_before(tmp_path)
+    root = _fixture_copy(tmp_path / "a", "wdi/2099-01-01.BX.TRF.PWKR.DT.GD.ZS", b'"24.1"', b'"124.1"')
+    snap = load_snapshot("wdi/2099-01-01.BX.TRF.PWKR.DT.GD.ZS", root)
+    meta = {k: v for k, v in snap.meta.items() if k != "sha256"}
+    blob = snap.read_bytes().replace(b"BX.TRF.PWKR.DT.GD.ZS", b"SI.RMT.COST.IB.ZS")
+    shutil.rmtree(snap.folder)
+    write_snapshot(snap.publisher, snap.release, blob, meta, root)
+    with pytest.raises(DataError, match=r'line 6, column "2021": "124.1" is above 100, which '
+                       r"remittance_cost_to_country_pct \(in percent of a whole it is part of\) cannot be"):  # fmt: skip
+        derive.build_derived(out, root)
+    assert _unchanged(out, before)
+    # the remittances themselves, as a share of GDP, may exceed 100 (a few small economies' do)
+    root = _fixture_copy(tmp_path / "b", "wdi/2099-01-01.BX.TRF.PWKR.DT.GD.ZS", b'"24.1"', b'"124.1"')
+    derive.build_derived(tmp_path / "b" / "out", root)
+
+
+@pytest.mark.parametrize(
+    ("change", "to", "message"),
+    [
+        (b"Nepal,NPL", b"<b>Nepal</b>,NPL", r'row 1 \(wb_class/FY2099, line 2\), field "economy": "<b>Nepal</b>" '
+         r'contains markup'),
+        (b"Nepal,NPL", b'"Nepal | 1.23 | ",NPL', r'row 1 \(wb_class/FY2099, line 2\), field "economy": "Nepal \| 1.23 '
+         r'\| " contains a pipe'),
+        (b"Philippines,PHL", b"Philippines,PHX", r'row 2 \(wb_class/FY2099, line 3\), field "code": "PHX" is not a '
+         r'code in geographies.csv; did you mean "PHL"\?'),
+    ],
+)  # fmt: skip
+def test_a_classification_row_is_checked_before_it_is_written(tmp_path, change, to, message):
+    """Markup or a pipe in an economy's name, a code that is neither a country nor a declared aggregate: each
+    was written to derived/classification.csv before."""
+    out, before = _built_before(tmp_path)
+    root = _fixture_copy(tmp_path / "a", "wb_class/FY2099", change, to)
+    with pytest.raises(DataError, match=r"out/classification.csv \(as built, not written\), " + message):
+        derive.build_derived(out, root)
+    assert _unchanged(out, before)
+
+
+def _gdidata_store(tmp_path: Path, frame: pd.DataFrame) -> Path:
+    """The fixtures and a gdidata destination x origin table made of ``frame``."""
+    import pyreadr
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    blob_path = tmp_path / "undesa_stocks.rda"
+    pyreadr.write_rdata(str(blob_path), frame, df_name="undesa_stocks")
+    real = load_snapshot("iom-gdidata/0.3.21/undesa_stocks.rda", DATA / "snapshots").meta
+    meta = {k: v for k, v in real.items() if k not in ("sha256", "size")} | {"source_id": "gdidata_fixture"}
+    root = tmp_path / "snapshots"
+    shutil.copytree(FIXTURES, root, ignore=shutil.ignore_patterns("*.py"))
+    write_snapshot("gdi", "fixture", blob_path.read_bytes(), meta, root)
+    return root
+
+
+_STOCKS = {"geo": ["IND", "QAT", "QAT"], "t": [2024.0] * 3, "from": ["NPL", "NPL", "OOO"],
+           "sex": ["female", "male", "male"], "n": [100.0, 50.0, 5.0]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("n", 50.5, r'undesa_stocks\.rda, row 2, column n: "50\.5" is not a whole number'),  # was cut to 50
+        ("n", float("nan"), r'row 2, column n: "nan" is not a whole number'),  # was a bare IntCastingNaNError
+        ("t", 2024.5, r'row 2, column t: "2024\.5" is not a whole number'),  # was cut to 2024
+        ("from", "XYZ", r'corridors.csv \(as built, not written\), row \d, field "origin": "XYZ" is neither a code '
+         r"of geographies.csv nor UN DESA's \"Other\" origin \(OOO\)"),
+        ("geo", "ZZZ", r'corridors.csv \(as built, not written\), row \d, field "destination": "ZZZ" is not a code '
+         r"in geographies.csv"),
+    ],
+)  # fmt: skip
+def test_a_corridor_that_is_no_count_of_known_places_is_refused(tmp_path, column, value, message):
+    out, before = _built_before(tmp_path)
+    frame = pd.DataFrame(_STOCKS)
+    frame.loc[1, column] = value
+    root = _gdidata_store(tmp_path, frame)
+    derive.build_derived(tmp_path / "good", _gdidata_store(tmp_path / "g", pd.DataFrame(_STOCKS)))  # builds
+    with pytest.raises(DataError, match=message):
+        derive.build_derived(out, root)
+    assert _unchanged(out, before)
+
+
+def test_the_tables_as_built_are_checked_against_their_schema(tmp_path):
+    """The check ``data build`` makes before writing: the derived tables' keys, foreign keys and bounds, as in
+    datapackage.json, each failure naming the row and where it came from."""
+    out, _ = _built_before(tmp_path)
+    texts = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()}
+    derive.check_tables(texts, out)  # the fixtures' own tables pass
+    first = texts["figures.csv"].splitlines()[1]
+    cases = [
+        ({"figures.csv": texts["figures.csv"] + first + "\n"}, r"figures.csv \(as built, not written\), row \d+ "
+         r'\(undesa_ims_fixture_destination_origin, line 8, .*\), field "indicator\+geography\+year\+sex\+source_id": '
+         r"duplicate key \(indicator=emigrant_stock, geography=NPL, year=1990, sex=female, .*first seen in row 1"),
+        ({"figures.csv": texts["figures.csv"].replace(",2022,", ",2222,", 1)}, r'field "year": 2222 is above the '
+         r"maximum 2100"),
+        ({"sources.csv": texts["sources.csv"].replace("wdi_fixture", "wdi_fixture_other", 1)},
+         r'field "source_id": "wdi_fixture\w*" is not a source_id in derived/sources.csv'),
+        ({"figures.csv": texts["figures.csv"].replace(",NPL,", ",<b>,", 1)}, r'field "geography": "<b>" does not '
+         r"match the pattern"),
+    ]  # fmt: skip
+    for change, message in cases:
+        with pytest.raises(DataError, match=message):
+            derive.check_tables(texts | change, out)
+
+
+def test_geographies_are_checked_before_they_are_written(data_copy, tmp_path, monkeypatch):
+    """data build-geographies reads country_converter's table: a name with a pipe in it (or markup) stops it,
+    and geographies.csv stays as it was (it was written before)."""
+    import country_converter
+
+    table = Path(country_converter.__file__).parent / "country_data.tsv"
+    copy = tmp_path / "coco"
+    copy.mkdir()
+    text = table.read_text(encoding="utf-8")
+    assert "\nNepal\t" in text
+    (copy / "country_data.tsv").write_text(text.replace("\nNepal\t", "\nNepal | 1.23 | \t", 1), encoding="utf-8")
+    monkeypatch.setattr(country_converter, "__file__", str(copy / "__init__.py"))
+    before = (data_copy / "geographies.csv").read_bytes()
+    with pytest.raises(DataError, match=r'geographies.csv \(as built, not written\), row \d+, field "name": '
+                       r'"Nepal \| 1.23 \| " contains a pipe'):  # fmt: skip
+        data.build_geographies()
+    assert (data_copy / "geographies.csv").read_bytes() == before

@@ -14,6 +14,7 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
@@ -185,6 +186,8 @@ def _row(path: Path, key_field: str, key: str) -> int:
         ("sources.csv", "read_at", "vbscript:msgbox(1)", "a script URL"),
         ("seed_figures.csv", "url", "file:///etc/passwd", "is not an http:// or https:// URL"),
         ("geographies.csv", "name", "Nepal<svg onload=alert(1)>", 'an HTML tag ("<s")'),
+        ("geographies.csv", "name", "Kyrgyzstan | 1.23 | ", 'contains a pipe ("|"), which would end a table cell'),
+        ("literature/studies.csv", "journal", "A | B", "contains a pipe"),
     ],
 )
 def test_validate_rejects_markup_and_non_web_addresses(data_copy, file, field, value, message):
@@ -282,3 +285,125 @@ def test_index_shows_poisoned_titles_groups_and_country_names_as_text(data_copy)
         assert payload in text  # shown as the characters themselves
     searchable = " ".join(a.get("data-search", "") for _, a in tags)
     assert PAYLOADS[1].casefold() in searchable  # the attribute holds the text, escaped in the HTML
+
+
+# --- table cells (issue 29, item 3) ----------------------------------------------------------------------
+
+#: Strings that would add, end or split a cell or a row of a Markdown table if put into it unescaped.
+CELL_PAYLOADS = [
+    "Kyrgyzstan | 1.23 | ",  # the red team's: injects 1.23 as the value of its row
+    "a \\| b",  # a backslash that would undo the escape of the pipe
+    "ends in a backslash\\",  # ... or escape the cell's closing pipe
+    "|---|---|",
+    "Nepal\n| 9 | injected | 9.99 |",  # a line break that would start a row of its own
+]
+
+
+class _Cells(HTMLParser):
+    """The text of each cell of each row (``th`` and ``td``) of the tables of a page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _table_rows(markdown: str) -> list[list[str]]:
+    parser = _Cells()
+    parser.feed(markdown2html_mistune(markdown))
+    return parser.rows
+
+
+@pytest.mark.parametrize("payload", CELL_PAYLOADS)
+def test_a_data_string_stays_in_its_table_cell_in_every_table_the_package_builds(payload):
+    """Each builder of a Markdown table, given a name holding the payload: the rendered table has as many cells
+    in each row as in its header, the name's cell shows the name (line breaks as a space) and the numbers stay
+    in their own cells."""
+    from leftbehind.country.abroad import destinations_table
+    from leftbehind.world import corridors, ranking_markdown
+
+    inner = re.sub(r"\s*\n\s*", " ", payload)  # line breaks as a space; a cell's own spaces are not shown
+    shown = inner.strip()
+    tables = {
+        "ranking": (
+            ranking_markdown(pd.DataFrame({"rank": [1, 2], "name": [payload, "B"], "value": [5.0, 4.0]}), "percent"),
+            [["rank", "country", "percent"], ["1", shown, "5.00"], ["2", "B", "4.00"]],
+        ),
+        "destinations": (
+            destinations_table(
+                pd.DataFrame({"name": [payload], "persons": [1200.0], "share": [60.0], "women_share": [float("nan")]})
+            ),
+            [["country", "persons", "share (%)", "women (%)"], [shown, "1,200", "60.0", "–"]],
+        ),
+        "corridors": (
+            corridors.corridors_markdown(
+                pd.DataFrame(
+                    {"origin_name": [payload], "destination_name": ["C"], "persons": [10.0], "share_of_origin": [2.5]}
+                )
+            ),
+            [
+                ["rank", "corridor", "persons", "share of the origin's emigrants (%)"],
+                ["1", f"{inner} → C".strip(), "10", "2.5"],
+            ],
+        ),
+        "corridors grown": (
+            corridors.corridors_markdown(
+                pd.DataFrame(
+                    {
+                        "origin_name": ["C"],
+                        "destination_name": [payload],
+                        "persons": [30.0],
+                        "since": [1990],
+                        "before": [10.0],
+                        "growth": [20.0],
+                        "growth_pct": [200.0],
+                    }
+                ),
+                growth=True,
+            ),
+            [
+                ["rank", "corridor", "1990", "persons", "growth", "growth (%)"],
+                ["1", f"C → {inner}".strip(), "10", "30", "20", "200"],
+            ],
+        ),
+        "region pairs": (
+            corridors.region_pairs_markdown(
+                pd.DataFrame([[2.0e6, 0.0]], index=pd.Index([payload]), columns=pd.Index(["Asia", payload]))
+            ),
+            [["from \\ to (million persons)", "Asia", shown], [shown, "2.0", "–"]],
+        ),
+    }
+    for name, (markdown, expected) in tables.items():
+        assert _table_rows(markdown) == expected, f"{name}:\n{markdown}"
+
+
+def test_validate_rejects_a_line_break_in_a_name(data_copy):
+    replace_cell(data_copy / "geographies.csv", 3, "name", "Nepal\n| 1 | 2 |")
+    with pytest.raises(
+        DataError, match=r'data/geographies.csv, row 3, field "name": "Nepal\\n\| 1 \| 2 \|" contains a line break'
+    ):
+        data.validate_package()
+
+
+def test_validate_accepts_a_pipe_in_a_quote_of_a_publishers_table():
+    """The prose fields quote tables (``"Region | 2017 ... 2023e"``); the real package holds such quotes."""
+    from leftbehind.data.checks import check_plain_text
+
+    quotes = data.load("figures")["quote"].dropna()
+    assert quotes.str.contains("|", regex=False).any()
+    check_plain_text()

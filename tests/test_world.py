@@ -133,8 +133,8 @@ def test_notebook_defaults_are_valid(tmp_path):
 
 
 def test_world_report_over_poisoned_data_shows_no_live_markup(tmp_path, data_copy):
-    """A country name and a study title carrying markup reach the 08_world report (ranking tables, the region
-    table, the bibliography) only as text."""
+    """A country name and a study title carrying markup, and a country name carrying table cells, reach the
+    08_world report (ranking tables, the region table, the bibliography) only as text."""
     import csv
 
     from conftest import REPO, replace_cell
@@ -147,6 +147,7 @@ def test_world_report_over_poisoned_data_shows_no_live_markup(tmp_path, data_cop
 
     geo = data_copy / "geographies.csv"
     replace_cell(geo, row(geo, "code", "CHN"), "name", "China<img src=x onerror=alert(1)>")
+    replace_cell(geo, row(geo, "code", "MEX"), "name", "Mexico | 1.23 | ")  # issue 29 item 3: 16 studies, rank 2
     studies = data_copy / "literature" / "studies.csv"
     replace_cell(studies, row(studies, "study_id", "wickramage2015"), "title", "<script>alert(2)</script>")
     nbs = tmp_path / "notebooks"
@@ -159,3 +160,11 @@ def test_world_report_over_poisoned_data_shows_no_live_markup(tmp_path, data_cop
     page = (out / "world.html").read_text(encoding="utf-8")
     _assert_no_live_markup(page)
     assert "China&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    # the pipe stays in its cell of the "Highest" table: Mexico's row shows its own count, not an injected 1.23
+    from test_security import _Cells
+
+    cells = _Cells()
+    cells.feed(page)
+    mexico = [r for r in cells.rows if any(c.startswith("Mexico") for c in r)]
+    assert mexico[0] == ["2", "Mexico | 1.23 |", "16"], mexico
+    assert all("Mexico | 1.23 |" in r for r in mexico), mexico  # the tables by region too: one cell

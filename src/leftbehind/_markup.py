@@ -4,8 +4,10 @@ A data file takes contributions and a plan takes parameters, so either may hold 
 ``<img onerror=…>`` or a ``javascript:`` link. Jupyter and nbconvert render a Markdown output's raw HTML as
 live HTML, and link whatever a Markdown link points at. So every string that is not the package's own
 Markdown goes through :func:`escape_markdown` before it is put into Markdown, and every address through
-:func:`markdown_link`, which links only ``http(s)`` URLs and DOIs. Plain-text functions (``cite``, chart
-labels, printed tables) are not escaped: they never reach a Markdown renderer.
+:func:`markdown_link`, which links only ``http(s)`` URLs and DOIs. The same rule holds in a table cell: a ``|``
+is escaped too, so a name such as ``"Kyrgyzstan | 1.23 | "`` stays one cell instead of adding cells to its
+row; every Markdown table is built by :func:`markdown_table`, which escapes each cell. Plain-text functions
+(``cite``, chart labels, printed tables) are not escaped: they never reach a Markdown renderer.
 
 :func:`find_markup` and :func:`web_address` are what ``python -m leftbehind data validate`` rejects with
 (the second line of defence; escaping at render time is the first).
@@ -23,12 +25,15 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
-__all__ = ["doi_url", "escape_markdown", "find_markup", "markdown_link", "web_address"]
+__all__ = ["doi_url", "escape_markdown", "find_markup", "markdown_link", "markdown_table", "web_address"]
 
-# HTML's three (entities, tags) and the characters that open Markdown syntax whose content is not
-# escaped again (links and images, code spans, math) or that would undo an escape (the backslash).
+# HTML's three (entities, tags), the characters that open Markdown syntax whose content is not
+# escaped again (links and images, code spans, math) or that would undo an escape (the backslash), and the
+# pipe, which ends a table cell (GitHub-flavoured Markdown, and nbconvert's and mistune's table plugin, read
+# "\|" as a pipe inside the cell; outside a table it is the pipe itself).
 _ESCAPES = {
     "&": "&amp;",
     "<": "&lt;",
@@ -38,8 +43,9 @@ _ESCAPES = {
     "[": "\\[",
     "]": "\\]",
     "$": "\\$",
+    "|": "\\|",
 }
-_SPECIAL = re.compile(r"[&<>\\`\[\]$]")
+_SPECIAL = re.compile(r"[&<>\\`\[\]$|]")
 _LINE_BREAK = re.compile(r"\s*[\r\n\v\f\x85\u2028\u2029]\s*")
 
 # An absolute http(s) URL with a host and nothing an autolink or an HTML attribute could end on.
@@ -60,10 +66,11 @@ _MARKUP = (
 def escape_markdown(value: object) -> str:
     """``value`` as Markdown text that renders as exactly these characters and never as HTML or a link.
 
-    Escapes ``&``, ``<`` and ``>`` as HTML entities, and the backslash, the backtick, ``[``, ``]`` and ``$``
-    with a backslash (no link, image, code span or math can start in the text); line breaks become a space, so
-    that the text stays inside the list item or sentence it is put in. Everything else is kept: the reader
-    sees the same text as before ("Migration & health" renders as "Migration & health").
+    Escapes ``&``, ``<`` and ``>`` as HTML entities, and the backslash, the backtick, ``[``, ``]``, ``$`` and
+    ``|`` with a backslash (no link, image, code span or math can start in the text, and no table cell can
+    end in it); line breaks become a space, so that the text stays inside the list item, sentence or table row
+    it is put in. Everything else is kept: the reader sees the same text as before ("Migration & health"
+    renders as "Migration & health"). One rule for every context: a sentence, a list item, a table cell.
 
     Examples
     --------
@@ -73,6 +80,8 @@ def escape_markdown(value: object) -> str:
     '\\\\[x\\\\](javascript:alert(1))'
     >>> escape_markdown("a\\n\\n<script>b")
     'a &lt;script&gt;b'
+    >>> escape_markdown("Kyrgyzstan | 1.23 | ")
+    'Kyrgyzstan \\\\| 1.23 \\\\| '
     """
     text = _LINE_BREAK.sub(" ", "" if value is None else str(value))
     return _SPECIAL.sub(lambda m: _ESCAPES[m.group(0)], text)
@@ -126,6 +135,37 @@ def markdown_link(value: object) -> str:
     """
     address = web_address(value)
     return f"<{address}>" if address is not None else escape_markdown(value)
+
+
+def markdown_table(header: Sequence[object], rows: Iterable[Sequence[object]], align: str) -> str:
+    """A Markdown table (GitHub-flavoured) whose every cell, header included, is :func:`escape_markdown`'s
+    text: a cell is what it holds, whatever a data string in it contains.
+
+    ``align`` gives each column's alignment, one letter a column: ``l`` (left) or ``r`` (right, for numbers).
+    Numbers are formatted by the caller (a string such as ``"1,234"`` comes out as it went in).
+
+    Raises
+    ------
+    ValueError
+        When a row, or ``align``, does not have one entry per column of ``header``.
+
+    Examples
+    --------
+    >>> print(markdown_table(["rank", "country", "percent"], [[1, "Kyrgyzstan | 1.23 | ", "2.50"]], "rlr"))
+    | rank | country | percent |
+    |---:|---|---:|
+    | 1 | Kyrgyzstan \\| 1.23 \\| | 2.50 |
+    """
+    width = len(header)
+    if len(align) != width or set(align) - {"l", "r"}:
+        raise ValueError(f'align "{align}": one letter, l or r, for each of the {width} columns')
+    lines = ["| " + " | ".join(escape_markdown(c) for c in header) + " |"]
+    lines.append("|" + "".join("---:|" if a == "r" else "---|" for a in align))
+    for number, row in enumerate(rows, start=1):
+        if len(row) != width:
+            raise ValueError(f"row {number} has {len(row)} cells, the header {width}")
+        lines.append("| " + " | ".join(escape_markdown(c).strip() for c in row) + " |")
+    return "\n".join(lines)
 
 
 def find_markup(text: str) -> str | None:

@@ -10,6 +10,7 @@ data build            verify data/snapshots and derive data/derived/ from them (
 data validate         load every resource of the data package and report the first problem
 literature summary    counts of the evidence base; ``literature bib`` regenerates references.bib
 briefs                print each country report to reports/briefs/<ISO3>.pdf (``--only``, ``--force``)
+explore               serve the explorers as a web app on 127.0.0.1 with a token (``--port``, ``--cull-after``)
 
 Errors are one line naming the file, option or report (``--debug`` shows the traceback); exit codes: 0 ok,
 1 failure (a bad plan, a failed report, a folder that cannot be written), 2 usage error (an option's value:
@@ -99,11 +100,22 @@ def _build_parser() -> argparse.ArgumentParser:
     lit_sub = lit.add_subparsers(dest="action", required=True)
     lit_sub.add_parser("summary", help="count studies, effect rows, countries and reviews")
     lit_sub.add_parser("bib", help="regenerate data/literature/references.bib from studies.csv")
+    exp = sub.add_parser(
+        "explore", help="serve the start notebook's explorers as a web app on 127.0.0.1, for you only (Voila)"
+    )
+    exp.add_argument("--port", type=_count(1), default=8866, help="port on 127.0.0.1 (default 8866)")
+    exp.add_argument(
+        "--cull-after",
+        type=_count(1),
+        default=None,
+        metavar="SECONDS",
+        help="shut down a kernel no page is connected to after this many seconds idle (default 300)",
+    )
     brief = sub.add_parser("briefs", help="print each country report to an A4 PDF brief (needs Chromium)")
     brief.add_argument("--out", type=Path, help="reports folder (default: reports/)")
     brief.add_argument("--only", action="append", metavar="NAME", help="a report name or ISO3 code (repeatable)")
     brief.add_argument("--force", action="store_true", help="print again even briefs that match their report")
-    for command in (rep, nbs, dat, lit, brief):
+    for command in (rep, nbs, dat, lit, brief, exp):
         command.add_argument("--debug", action="store_true", help="on an error, show the full traceback")
     return parser
 
@@ -148,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
             return _data(args)
         if args.command == "literature":
             return _literature(args)
+        if args.command == "explore":
+            from .explore.serve import CULL_AFTER, serve
+
+            serve(port=args.port, cull_after=args.cull_after or CULL_AFTER)
+            return 0
         if args.command == "briefs":
             from .reports.briefs import write_briefs
 

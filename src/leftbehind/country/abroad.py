@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import data
 from .._markup import escape_markdown as md
+from .._markup import markdown_table
 from ..data import bilateral as od
 from ..data.arguments import check_code
 from ..errors import DataError
@@ -134,11 +135,11 @@ def destinations_table(frame: pd.DataFrame) -> str:
     |---|---:|---:|---:|
     | United States | 11,279,561 | 97.3 | 48.7 |
     """
-    lines = ["| country | persons | share (%) | women (%) |", "|---|---:|---:|---:|"]
-    for r in frame.itertuples():
-        women = "–" if pd.isna(r.women_share) else f"{r.women_share:.1f}"
-        lines.append(f"| {md(str(r.name))} | {r.persons:,.0f} | {r.share:.1f} | {women} |")
-    return "\n".join(lines)
+    rows = [
+        (r.name, f"{r.persons:,.0f}", f"{r.share:.1f}", "–" if pd.isna(r.women_share) else f"{r.women_share:.1f}")
+        for r in frame.itertuples()
+    ]
+    return markdown_table(["country", "persons", "share (%)", "women (%)"], rows, "lrrr")
 
 
 def destinations_over_time(iso3: str, n: int = 5) -> pd.DataFrame:

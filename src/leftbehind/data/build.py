@@ -57,11 +57,29 @@ def build_geographies() -> Path:
     rows += [[r.code, r.name, r.kind, _blank(r.classification), "", "", _blank(r.m49)] for r in agg.itertuples()]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([f["name"] for f in schema("geographies")["fields"]])
+    header = [f["name"] for f in schema("geographies")["fields"]]
+    writer.writerow(header)
     writer.writerows(rows)
     out = data_dir() / _resource("geographies")["path"]
+    _check_before_writing("geographies", header, rows, out)
     write_atomic(out, buf.getvalue())
     return out
+
+
+def _check_before_writing(name: str, header: list[str], rows: list[list[str]], out: Path) -> None:
+    """The rows of resource ``name`` checked as ``data validate`` will check them (schema, plain text) before
+    ``out`` is replaced: a country_converter release with a broken row leaves the table as it was."""
+    from .checks import text_problem
+    from .tabular import check_rows
+
+    shown = f"{out.name} (as built, not written)"
+    check_rows(name, header, rows, shown)
+    text = {f["name"] for f in schema(name)["fields"] if f.get("type", "string") in ("string", "any")}
+    for i, row in enumerate(rows, start=1):
+        for field, value in zip(header, row):
+            problem = text_problem(field, value) if field in text and value else None
+            if problem is not None:
+                raise DataError(f'{shown}, row {i}, field "{field}": {problem}')
 
 
 def _scaled(value: str, factor: Decimal) -> str:

@@ -8,6 +8,7 @@ True
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
@@ -27,6 +28,16 @@ ADDRESS_FIELDS: dict[str, str] = {
     "doi": "a DOI (10.<registrant>/<suffix>)",
 }
 _GITHUB_LOCATOR = re.compile(r"github:[\w.-]+/[\w.-]+/\S+")
+
+#: Text fields that are prose, by field name in any resource: quotes of a publisher's table, notes, definitions,
+#: a regular expression. They may hold a ``|`` (a quoted table row) or a line break. Every other text field is
+#: a name, label, code or unit that a report may put in a table cell, a heading or a list item, so it holds
+#: neither: a ``|`` ends a Markdown table cell and a line break ends the row (reports escape both anyway; this
+#: keeps such strings out of the data package, as :func:`check_plain_text` does for markup).
+PROSE_FIELDS: frozenset[str] = frozenset(
+    {"quote", "note", "notes", "definition", "verification", "verified_from", "outcome_detail", "pattern"}
+)
+_CELL_BREAKER = re.compile(r"[|\r\n\v\f\x85\u2028\u2029]")
 
 
 def present_resources() -> list[str]:
@@ -208,8 +219,9 @@ def _address_problem(field: str, value: str) -> bool:
 
 def check_plain_text() -> None:
     """Every text cell of every resource is plain text, with no markup (HTML tags, event-handler attributes,
-    ``javascript:``/``vbscript:``/``data:`` URLs, character references, Markdown links), and every address
-    field (:data:`ADDRESS_FIELDS`) holds an http(s) URL or a DOI. Reports escape what they show anyway;
+    ``javascript:``/``vbscript:``/``data:`` URLs, character references, Markdown links); no text cell but the
+    prose fields (:data:`PROSE_FIELDS`) holds a ``|`` or a line break, which would change a table; and every
+    address field (:data:`ADDRESS_FIELDS`) holds an http(s) URL or a DOI. Reports escape what they show anyway;
     this keeps such strings out of the data package. A lone ``<`` before a digit or a space ("<5 years") is
     plain text.
 
@@ -228,16 +240,38 @@ def check_plain_text() -> None:
         shown = _display(data_dir() / _resource(name)["path"])
         for field in text_fields:
             for index, cell in frame[field].dropna().items():
-                i, value = int(index) + 1, str(cell)
-                markup = find_markup(value)
-                if markup is not None:
-                    raise DataError(
-                        f'{shown}, row {i}, field "{field}": "{value}" contains markup: {markup}. '
-                        "Text in the data package is plain text: write the characters themselves, with no HTML, "
-                        "character references or Markdown links"
-                    )
-                if field in ADDRESS_FIELDS and _address_problem(field, value):
-                    raise DataError(
-                        f'{shown}, row {i}, field "{field}": "{value}" is not {ADDRESS_FIELDS[field]} '
-                        "(no spaces, quotes or angle brackets)"
-                    )
+                problem = text_problem(field, str(cell))
+                if problem is not None:
+                    raise DataError(f'{shown}, row {int(index) + 1}, field "{field}": {problem}')
+
+
+def text_problem(field: str, value: str) -> str | None:
+    """What is wrong with ``value`` as the text of field ``field`` of the data package (markup, a ``|`` or a
+    line break outside :data:`PROSE_FIELDS`, an address that an address field may not hold), starting with the
+    value itself, or ``None``: the rule of :func:`check_plain_text`, for one cell (``data build`` checks the
+    tables it derives with it before writing them).
+
+    Examples
+    --------
+    >>> text_problem("name", "Côte d'Ivoire"), text_problem("quote", "Region | 2017")
+    (None, None)
+    >>> text_problem("name", "Kyrgyzstan | 1.23")  # doctest: +ELLIPSIS
+    '"Kyrgyzstan | 1.23" contains a pipe ("|"), which would end a table cell or row where a report shows it...'
+    """
+    markup = find_markup(value)
+    if markup is not None:
+        return (
+            f'"{value}" contains markup: {markup}. Text in the data package is plain text: write the characters '
+            "themselves, with no HTML, character references or Markdown links"
+        )
+    breaker = None if field in PROSE_FIELDS else _CELL_BREAKER.search(value)
+    if breaker is not None:
+        what = "a pipe" if breaker.group(0) == "|" else "a line break"
+        return (
+            f"{json.dumps(value, ensure_ascii=False)} contains {what} ({json.dumps(breaker.group(0))}), which would "
+            'end a table cell or row where a report shows it. A name, label, code or unit is one line without "|" '
+            f'(write "/" or "," instead); only the prose fields ({", ".join(sorted(PROSE_FIELDS))}) may hold them'
+        )
+    if field in ADDRESS_FIELDS and _address_problem(field, value):
+        return f'"{value}" is not {ADDRESS_FIELDS[field]} (no spaces, quotes or angle brackets)'
+    return None

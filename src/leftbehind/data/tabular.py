@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -393,8 +393,38 @@ def _load_cached(
     file = Path(path)
     shown = _display(file)
     fields = res["schema"]["fields"]
-    names = [f["name"] for f in fields]
     header, rows = _read_rows(file, shown)
+    columns = check_rows(name, header, rows, shown)
+    frame = pd.DataFrame(
+        {f["name"]: pd.Series(columns[f["name"]], dtype=_DTYPES.get(f.get("type", "string"), "object")) for f in fields}
+    )
+    return frame
+
+
+def check_rows(
+    name: str,
+    header: list[str],
+    rows: list[list[str]],
+    shown: str,
+    references: Mapping[str, Mapping[str, list[Any]]] | None = None,
+    context: Callable[[int], str] | None = None,
+) -> dict[str, list[Any]]:
+    """The rows of a CSV file of resource ``name`` checked against its schema (header, types, constraints,
+    unique fields, primary key, foreign keys), as parsed columns: what :func:`load` reads a file with, and what
+    ``data build`` checks the tables it derives with before it writes any.
+
+    ``references`` gives the columns of resources that are checked with this one and not yet on disk (a foreign
+    key to one of them is checked against these); ``context`` a few words on data row ``i`` for the message
+    (where the row came from).
+
+    Raises
+    ------
+    DataError
+        Naming ``shown``, the row (data rows from 1) and the field.
+    """
+    res = _resource(name)
+    fields = res["schema"]["fields"]
+    names = [f["name"] for f in fields]
     if header != names:
         missing = [n for n in names if n not in header]
         extra = [h for h in header if h not in names]
@@ -409,39 +439,44 @@ def _load_cached(
         )
         raise DataError(f"{shown}, header: {detail}. Expected: {','.join(names)}")
 
+    def row(i: int) -> str:
+        return f"{shown}, row {i}{context(i) if context is not None else ''}"
+
     columns: dict[str, list[Any]] = {n: [] for n in names}
-    for i, row in enumerate(rows, start=1):
-        if len(row) != len(names):
-            raise DataError(f"{shown}, row {i}: {len(row)} values where the header has {len(names)} columns")
-        for field, raw in zip(fields, row):
+    # a value seen before in a field is that field's value again: codes, years and ids repeat down a column
+    parsed: list[dict[str, Any]] = [{} for _ in fields]
+    for i, cells in enumerate(rows, start=1):
+        if len(cells) != len(names):
+            raise DataError(f"{row(i)}: {len(cells)} values where the header has {len(names)} columns")
+        for field, raw, known in zip(fields, cells, parsed):
             fname = field["name"]
+            if raw in known:
+                columns[fname].append(known[raw])
+                continue
             constraints = field.get("constraints", {})
             if raw == _MISSING:
                 if constraints.get("required"):
-                    raise DataError(f'{shown}, row {i}, field "{fname}": a value is required but the cell is empty')
+                    raise DataError(f'{row(i)}, field "{fname}": a value is required but the cell is empty')
                 columns[fname].append(None)
                 continue
             try:
                 value = _parse(raw, field.get("type", "string"))
                 _check_constraints(value, raw, constraints)
             except ValueError as exc:
-                raise DataError(f'{shown}, row {i}, field "{fname}": {exc}') from None
+                raise DataError(f'{row(i)}, field "{fname}": {exc}') from None
+            known[raw] = value
             columns[fname].append(value)
 
     for field in fields:
         if field.get("constraints", {}).get("unique"):
-            _check_unique(shown, [field["name"]], columns)
+            _check_unique(shown, [field["name"]], columns, row)
     pkey = res["schema"].get("primaryKey")
     if pkey:
-        _check_unique(shown, [pkey] if isinstance(pkey, str) else list(pkey), columns)
+        _check_unique(shown, [pkey] if isinstance(pkey, str) else list(pkey), columns, row)
 
     for fk in res["schema"].get("foreignKeys", []):
-        _check_foreign_key(shown, name, fk, columns)
-
-    frame = pd.DataFrame(
-        {f["name"]: pd.Series(columns[f["name"]], dtype=_DTYPES.get(f.get("type", "string"), "object")) for f in fields}
-    )
-    return frame
+        _check_foreign_key(name, fk, columns, references or {}, row)
+    return columns
 
 
 def _key_values(name: str, field: str) -> set[Any]:
@@ -449,20 +484,31 @@ def _key_values(name: str, field: str) -> set[Any]:
     return set(load(name)[field].dropna().tolist())
 
 
-def _check_foreign_key(shown: str, name: str, fk: dict[str, Any], columns: dict[str, list[Any]]) -> None:
+def _check_foreign_key(
+    name: str,
+    fk: dict[str, Any],
+    columns: dict[str, list[Any]],
+    references: Mapping[str, Mapping[str, list[Any]]],
+    row: Callable[[int], str],
+) -> None:
     field = fk["fields"] if isinstance(fk["fields"], str) else fk["fields"][0]
     ref = fk["reference"]
     ref_res = ref.get("resource") or name
     ref_field = ref["fields"] if isinstance(ref["fields"], str) else ref["fields"][0]
-    valid = _key_values(ref_res, ref_field) if ref_res != name else set(columns[ref_field])
+    if ref_res == name:
+        valid = set(columns[ref_field])
+    elif ref_res in references:
+        valid = set(references[ref_res][ref_field])
+    else:
+        valid = _key_values(ref_res, ref_field)
     ref_file = _resource(ref_res)["path"]
     for i, value in enumerate(columns[field], start=1):
         if value is not None and value not in valid:
             hint = did_you_mean(value, sorted(map(str, valid)), sentence=False)
-            raise DataError(f'{shown}, row {i}, field "{field}": "{value}" is not a {ref_field} in {ref_file}{hint}')
+            raise DataError(f'{row(i)}, field "{field}": "{value}" is not a {ref_field} in {ref_file}{hint}')
 
 
-def _check_unique(shown: str, key: list[str], columns: dict[str, list[Any]]) -> None:
+def _check_unique(shown: str, key: list[str], columns: dict[str, list[Any]], row: Callable[[int], str]) -> None:
     seen: dict[tuple[Any, ...], int] = {}
     for i, values in enumerate(zip(*(columns[k] for k in key)), start=1):
         if any(v is None for v in values):
@@ -470,7 +516,7 @@ def _check_unique(shown: str, key: list[str], columns: dict[str, list[Any]]) -> 
         if values in seen:
             label = ", ".join(f"{k}={v}" for k, v in zip(key, values))
             raise DataError(
-                f'{shown}, row {i}, field "{"+".join(key)}": duplicate key ({label}); first seen in row {seen[values]}'
+                f'{row(i)}, field "{"+".join(key)}": duplicate key ({label}); first seen in row {seen[values]}'
             )
         seen[values] = i
 

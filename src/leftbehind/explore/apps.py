@@ -3,7 +3,9 @@ redrawn in place whenever a control changes.
 
 Each app is an :class:`Explorer` (an ``ipywidgets.VBox``): show it as the last expression of a cell in
 JupyterLab or Voila. From code, ``app.set(country="NPL")`` changes controls with the same checks a person's
-choice gets; a value that is not valid is explained in the app's message line, never raised as a traceback.
+choice gets; a value that is not valid (not one of the choices, not a whole number in the control's range, not
+True or False) is explained in the app's message line, never raised as a traceback, and so is a value given
+when the app is made (``meta_analysis("bogus")``): the app opens with its defaults and says why.
 
 Examples
 --------
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import html
 import io
+import numbers
 import re
 from collections.abc import Callable
 from typing import Any
@@ -70,9 +73,18 @@ class Explorer(widgets.VBox):
         Name → widget; each name is a keyword argument of ``view``.
     view
         A function of :mod:`leftbehind.explore.views` returning the sections to show.
+    requested
+        Values asked for when the app was made (``meta_analysis("anxiety")``), set after the controls were built
+        with valid defaults: a value that is not valid is explained in :attr:`message`, as by :meth:`set`.
     """
 
-    def __init__(self, title: str, controls: dict[str, widgets.ValueWidget], view: Callable[..., list[views.Section]]):
+    def __init__(
+        self,
+        title: str,
+        controls: dict[str, widgets.ValueWidget],
+        view: Callable[..., list[views.Section]],
+        requested: dict[str, Any] | None = None,
+    ):
         self.controls = controls
         self.view = view
         self.sections: list[views.Section] = []
@@ -87,26 +99,36 @@ class Explorer(widgets.VBox):
                 self.body,
             ]
         )
+        problems = []
+        for name, value in (requested or {}).items():  # before the first drawing: the view is drawn once
+            problem = _problem(name, value, controls)
+            if problem is None:
+                controls[name].value = value
+            else:
+                problems.append(problem)
         for control in controls.values():
             control.observe(self._changed, names="value")
         self.refresh()
+        if problems:
+            self._say(" ".join(problems) + " (shown instead: the explorer's default)")
 
     def values(self) -> dict[str, Any]:
         """The controls' current values, by name."""
         return {name: control.value for name, control in self.controls.items()}
 
     def set(self, **values: Any) -> None:
-        """Set controls by name, as a person would; an invalid value is explained in :attr:`message`."""
+        """Set controls by name, as a person would; an invalid value is explained in :attr:`message`, and then no
+        control changes (all the values are checked before any is set)."""
         for name, value in values.items():
-            if name not in self.controls:
-                self._say(str(choice_error("control", name, list(self.controls), "a control of this explorer")))
+            problem = _problem(name, value, self.controls)
+            if problem is not None:
+                self._say(problem)
                 return
-            control = self.controls[name]
-            options = _option_values(control)
-            if options is not None and value not in options:
-                self._say(str(choice_error(name, value, [str(o) for o in options], "one of the choices")))
-                return
-            control.value = value
+        if all(self.controls[name].value == value for name, value in values.items()):
+            self.refresh()  # nothing changes: the view stays, and an earlier message goes
+            return
+        for name, value in values.items():
+            self.controls[name].value = value
 
     def heading_text(self) -> str:
         """The text of the view's first heading (e.g. the country's name), for a quick check."""
@@ -136,6 +158,32 @@ class Explorer(widgets.VBox):
         self.refresh()
 
 
+def _problem(name: str, value: Any, controls: dict[str, widgets.ValueWidget]) -> str | None:
+    """Why ``value`` cannot be set on the control ``name`` (one sentence naming both and what would do), or
+    ``None``: what a widget would refuse with a bare ``TraitError`` or quietly clamp into its bounds."""
+    if name not in controls:
+        return str(choice_error("control", name, list(controls), "a control of this explorer"))
+    control = controls[name]
+    options = _option_values(control)
+    if options is not None:
+        if isinstance(value, bool) or value not in options:
+            return str(choice_error(name, value, [str(o) for o in options], "one of the choices"))
+        return None
+    if isinstance(control, widgets.Checkbox):
+        return None if isinstance(value, bool) else f'{name} "{value}" is not True or False'
+    if isinstance(control, (widgets.IntText, widgets.BoundedIntText, widgets.IntSlider)):
+        low, high = getattr(control, "min", None), getattr(control, "max", None)
+        bounded = low is not None and high is not None
+        span = f" from {low} to {high}" if bounded else ""
+        whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        if not whole or (bounded and not low <= value <= high):
+            return f'{name} "{value}" is not a whole number{span}'
+        return None
+    if isinstance(control, (widgets.Text, widgets.Combobox)):
+        return None if isinstance(value, str) else f'{name} "{value}" is not text'
+    return None
+
+
 def _option_values(control: widgets.Widget) -> list[Any] | None:
     if isinstance(control, (widgets.Dropdown, widgets.SelectionSlider)):
         return [o[1] if isinstance(o, tuple) else o for o in control.options]
@@ -162,14 +210,15 @@ def country(iso3: str = "LKA") -> Explorer:
     options = [f"{names[c]} ({c})" for c in data.countries(with_figures=False)]
     selector = widgets.Combobox(
         description="Country",
-        value=f"{names[iso3]} ({iso3})" if iso3 in names.index else iso3,
+        value=f"{names['LKA']} (LKA)",
         options=sorted(options),
         placeholder="type a name or an ISO3 code",
         ensure_option=False,
         continuous_update=False,  # redraw on Enter or when the box loses focus, not on every keystroke
         style={"description_width": "initial"},
     )
-    return Explorer("Country profile", {"country": selector}, _country_view)
+    shown = f"{names[iso3]} ({iso3})" if isinstance(iso3, str) and iso3 in names.index else iso3
+    return Explorer("Country profile", {"country": selector}, _country_view, {"country": shown})
 
 
 def _country_view(country: str) -> list[views.Section]:
@@ -187,10 +236,11 @@ def indicator(name: str = "remittances_received_pct_gdp", year: int | None = Non
     >>> app.sections[0].label
     'summary'
     """
-    years = views.indicator_years(name)
-    chosen = year if year is not None else (years[-1] if years else 2020)
+    default = "remittances_received_pct_gdp"
+    years = views.indicator_years(default)
+    chosen = years[-1] if years else 2020
     labels = [(data.indicator_label(i), i) for i in data.indicators()]
-    pick = _dropdown("Indicator", labels, name)
+    pick = _dropdown("Indicator", labels, default)
     slider = widgets.SelectionSlider(description="Year", options=years or [chosen], value=chosen)
     editions = _dropdown("Edition", ["latest", "all"], "latest")
 
@@ -200,8 +250,12 @@ def indicator(name: str = "remittances_received_pct_gdp", year: int | None = Non
         slider.value = new[-1]
 
     pick.observe(update_years, names="value")
+    requested: dict[str, Any] = {"indicator": name} if year is None else {"indicator": name, "year": year}
     return Explorer(
-        "Indicators by country", {"indicator": pick, "year": slider, "edition": editions}, views.indicator_view
+        "Indicators by country",
+        {"indicator": pick, "year": slider, "edition": editions},
+        views.indicator_view,
+        requested,
     )
 
 
@@ -220,12 +274,12 @@ def corridors(iso3: str = "NPL", direction: str = "emigrants") -> Explorer:
     options = [(f"{names[c]} ({c})", c) for c in data.countries(with_figures=True)]
     years = data.corridor_years()
     controls = {
-        "country": _dropdown("Country", sorted(options), iso3),
-        "direction": _dropdown("Show", [(label, key) for key, label in views.DIRECTIONS.items()], direction),
+        "country": _dropdown("Country", sorted(options), "NPL"),
+        "direction": _dropdown("Show", [(label, key) for key, label in views.DIRECTIONS.items()], "emigrants"),
         "year": widgets.SelectionSlider(description="Year", options=years, value=years[-1]),
         "sex": _dropdown("Sex", [("women and men", "total"), ("women", "female"), ("men", "male")], "total"),
     }
-    return Explorer("Migration corridors", controls, views.corridors_view)
+    return Explorer("Migration corridors", controls, views.corridors_view, {"country": iso3, "direction": direction})
 
 
 def evidence() -> Explorer:
@@ -265,10 +319,10 @@ def meta_analysis(outcome: str = "depression") -> Explorer:
     True
     """
     controls = {
-        "outcome": _dropdown("Outcome", literature.outcomes()["outcome"].tolist(), outcome),
+        "outcome": _dropdown("Outcome", literature.outcomes()["outcome"].tolist(), "depression"),
         "measure": _dropdown("Scale", list(literature.SCALES), "SMD"),
         "method": _dropdown("τ² method", list(meta.METHODS), "REML"),
         "ci": _dropdown("Interval", list(meta.CI_METHODS), "normal"),
         "subgroup_by": _dropdown("Subgroups", ["none", *literature.SUBGROUP_COLUMNS], "none"),
     }
-    return Explorer("Meta-analysis", controls, views.meta_view)
+    return Explorer("Meta-analysis", controls, views.meta_view, {"outcome": outcome})

@@ -120,19 +120,42 @@ class RegressionResult:
         return f"<div><p>{head}</p>{for_reading(self.to_frame()).to_html(index=False)}</div>"
 
 
+#: Moderators whose columns, each scaled to unit length, leave a singular value below this fraction of the
+#: largest are collinear or nearly so: the tolerance of R's ``qr()``, which ``lm`` and metafor use to find
+#: redundant predictors (metafor drops them with a warning; here the model is refused, naming them).
+_COLLINEAR_TOL = 1e-7
+
+
 def design_matrix(moderators: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """Intercept, continuous columns as they are, categorical columns as dummies (first level = reference;
-    levels in category order for a pandas Categorical, else sorted)."""
+    levels in category order for a pandas Categorical, else sorted).
+
+    Raises
+    ------
+    MetaAnalysisError
+        A moderator with missing or infinite values (their positions named), a single level, a name that gives
+        a coefficient name twice (``intrcpt`` is the intercept's), or moderators that are collinear or nearly
+        so (:data:`_COLLINEAR_TOL`).
+    """
     cols: list[np.ndarray] = [np.ones(len(moderators))]
     names = ["intrcpt"]
     for name in moderators.columns:
         s = moderators[name]
+        if isinstance(s, pd.DataFrame):
+            raise MetaAnalysisError(f"moderator {name!r} is given {s.shape[1]} times: give each moderator once")
         if s.isna().any():
             raise MetaAnalysisError(
-                f"moderator {name!r} has missing values at position(s) {list(np.flatnonzero(s.isna()))}"
+                f"moderator {name!r} has missing values at position(s) {[int(i) for i in np.flatnonzero(s.isna())]}"
             )
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            cols.append(s.to_numpy(dtype=float))
+            values = s.to_numpy(dtype=float)
+            infinite = np.flatnonzero(~np.isfinite(values))
+            if len(infinite):
+                raise MetaAnalysisError(
+                    f"moderator {name!r} has values that are not finite numbers at position(s) {[int(i) for i in infinite]} "
+                    f"({', '.join(str(values[i]) for i in infinite[:5])}): give finite numbers"
+                )
+            cols.append(values)
             names.append(str(name))
             continue
         levels = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.unique(), key=str)
@@ -141,15 +164,91 @@ def design_matrix(moderators: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
         for lv in levels[1:]:
             cols.append((s == lv).to_numpy(dtype=float))
             names.append(f"{name}[{lv}]")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        why = "the intercept's name" if "intrcpt" in twice else "also the name of another moderator's coefficient"
+        raise MetaAnalysisError(
+            f"the coefficient name(s) {twice} would be given twice ({why}): rename the moderator(s) "
+            f"{[str(c) for c in moderators.columns]}"
+        )
     X = np.column_stack(cols)
-    if np.linalg.matrix_rank(X) < X.shape[1]:
-        raise MetaAnalysisError(f"the moderators {names[1:]} are collinear (the design matrix is not of full rank)")
+    weak = _collinear(X)
+    if weak is not None:
+        raise MetaAnalysisError(
+            f"the moderators {names[1:]} are collinear or nearly so (the design matrix's columns, scaled to unit "
+            f"length, have a singular value of {weak:.1e}, below {_COLLINEAR_TOL:g}): their effects cannot be told "
+            "apart; drop or combine moderators"
+        )
     return X, names
 
 
-def _p_matrix(X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    WX = X * w[:, None]
-    return np.diag(w) - WX @ np.linalg.solve(X.T @ WX, WX.T)
+def _collinear(X: np.ndarray) -> float | None:
+    """The smallest singular value of ``X`` with its columns scaled to unit length, relative to the largest, when
+    it is below :data:`_COLLINEAR_TOL` (or a column is all zero), else ``None``."""
+    norms = _norms(X)
+    if not norms.all():
+        return 0.0
+    sv = np.linalg.svd(X / norms, compute_uv=False)
+    ratio = float(sv[-1] / sv[0])
+    return ratio if ratio < _COLLINEAR_TOL else None
+
+
+def _norms(X: np.ndarray) -> np.ndarray:
+    """The Euclidean length of each column, without overflow for values whose squares exceed the float range."""
+    top = np.abs(X).max(axis=0)
+    safe = np.where(top > 0, top, 1.0)
+    return top * np.linalg.norm(X / safe, axis=0)
+
+
+@dataclass(frozen=True)
+class _Wls:
+    """Weighted least squares of ``y`` on ``X`` with weights ``w``, in O(k p²) time and O(k p) memory: from the
+    thin SVD of ``sqrt(w) X`` with its columns scaled to unit length, never the k × k matrix
+    ``P = W - W X (X'WX)⁻¹ X'W`` of the formulas. With ``e = sqrt(w) (y - X b)`` and the leverages ``h``
+    (the diagonal of the hat matrix): ``y'Py = e'e``, ``Py = sqrt(w) e`` and ``tr(P) = Σ w (1 - h)``.
+
+    The coefficients and their covariance ``(X'WX)⁻¹`` are kept for the scaled columns too (``b_s``,
+    ``cov_s``; ``b = b_s / scale``), so that standard errors and tests stay in range for moderators measured in
+    very large or very small units."""
+
+    b_s: np.ndarray
+    cov_s: np.ndarray
+    scale: np.ndarray
+    e: np.ndarray
+    h: np.ndarray
+    w: np.ndarray
+
+    @classmethod
+    def fit(cls, X: np.ndarray, w: np.ndarray, y: np.ndarray) -> _Wls:
+        sw = np.sqrt(w)
+        A = X * sw[:, None]
+        scale = _norms(A)
+        if not scale.all():
+            raise MetaAnalysisError("a moderator is zero for every study with a weight: drop it")
+        U, sv, Vt = np.linalg.svd(A / scale, full_matrices=False)
+        if sv[-1] <= sv[0] * max(A.shape) * np.finfo(float).eps:
+            raise MetaAnalysisError(
+                "the weighted design matrix is singular at these weights (moderators collinear once weighted by "
+                "the studies' precision): drop or combine moderators"
+            )
+        z = sw * y
+        Uz = U.T @ z
+        V = Vt.T
+        return cls(b_s=V @ (Uz / sv), cov_s=(V / sv**2) @ V.T, scale=scale, e=z - U @ Uz,
+                   h=np.einsum("ij,ij->i", U, U), w=w)  # fmt: skip
+
+    @property
+    def b(self) -> np.ndarray:
+        return self.b_s / self.scale
+
+    def yPy(self) -> float:
+        return float(self.e @ self.e)
+
+    def trace_p(self) -> float:
+        return float(self.w @ (1.0 - self.h))
+
+    def Py(self) -> np.ndarray:
+        return np.sqrt(self.w) * self.e
 
 
 def _root(f: Any) -> float:
@@ -171,16 +270,15 @@ def _tau2(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str) -> float:
     if method == "FE":
         return 0.0
     if method == "DL":
-        w = 1.0 / v
-        P = _p_matrix(X, w)
-        return max(0.0, (float(y @ P @ y) - (k - p)) / float(np.trace(P)))
+        fit = _Wls.fit(X, 1.0 / v, y)
+        return max(0.0, (fit.yPy() - (k - p)) / fit.trace_p())
     if method == "PM":
-        return _root(lambda t: float(y @ _p_matrix(X, 1.0 / (v + t)) @ y) - (k - p))
+        return _root(lambda t: _Wls.fit(X, 1.0 / (v + t), y).yPy() - (k - p))
 
     def score(t: float) -> float:
-        P = _p_matrix(X, 1.0 / (v + t))
-        Py = P @ y
-        return float(Py @ Py - np.trace(P))
+        fit = _Wls.fit(X, 1.0 / (v + t), y)
+        Py = fit.Py()
+        return float(Py @ Py) - fit.trace_p()
 
     return _root(score)
 
@@ -230,8 +328,13 @@ def regress(
     Raises
     ------
     MetaAnalysisError
-        If the inputs are invalid, a moderator has missing values or the wrong length, the design is
-        collinear, or k - p < 1.
+        If the inputs are invalid, a moderator has missing or infinite values or the wrong length, a moderator's
+        name repeats a coefficient name (``intrcpt``), the design is collinear or nearly so, or k - p < 1.
+
+    Notes
+    -----
+    Computed from the thin SVD of the weighted design (O(k p²) time, O(k p) memory), never a k × k matrix:
+    k = 100,000 studies fit in a few tens of MB.
 
     Examples
     --------
@@ -252,32 +355,31 @@ def regress(
     if k - p < 1:
         raise MetaAnalysisError(f"too few studies for {p} coefficients: k = {k}, need k > p")
     tau2 = _tau2(y, v, X, method)
-    w = 1.0 / (v + tau2)
-    XtWX_inv = np.linalg.inv(X.T @ (X * w[:, None]))
-    b = XtWX_inv @ (X.T @ (w * y))
-    P_fe = _p_matrix(X, 1.0 / v)
-    QE = float(y @ P_fe @ y)
-    vb = XtWX_inv
+    fit = _Wls.fit(X, 1.0 / (v + tau2), y)
+    b = fit.b
+    fe = _Wls.fit(X, 1.0 / v, y)
+    QE = fe.yPy()
+    vb_s = fit.cov_s  # of the scaled coefficients fit.b_s: the tests below do not depend on the scale
     if ci == "hksj":
-        vb = vb * float(y @ _p_matrix(X, w) @ y) / (k - p)
-    se = np.sqrt(np.diag(vb))
-    stat = b / se
+        vb_s = vb_s * fit.yPy() / (k - p)
+    se = np.sqrt(np.diag(vb_s)) / fit.scale
+    stat = fit.b_s / np.sqrt(np.diag(vb_s))
     m = p - 1
+    QM = float(fit.b_s[1:] @ np.linalg.solve(vb_s[1:, 1:], fit.b_s[1:])) if m else float("nan")
     if ci == "hksj":
         crit = float(stats.t.isf((1 - level) / 2, k - p))
         pv = 2 * stats.t.sf(np.abs(stat), k - p)
-        QM = float(b[1:] @ np.linalg.solve(vb[1:, 1:], b[1:])) / m if m else float("nan")
+        QM = QM / m if m else QM
         QMp = float(stats.f.sf(QM, m, k - p)) if m else float("nan")
     else:
         crit = float(stats.norm.isf((1 - level) / 2))
         pv = 2 * stats.norm.sf(np.abs(stat))
-        QM = float(b[1:] @ np.linalg.solve(vb[1:, 1:], b[1:])) if m else float("nan")
         QMp = float(stats.chi2.sf(QM, m)) if m else float("nan")
     if method == "FE":
         I2 = max(0.0, 100 * (QE - (k - p)) / QE) if QE > 0 else 0.0
         H2, R2 = QE / (k - p), float("nan")
     else:
-        vt = (k - p) / float(np.trace(P_fe))
+        vt = (k - p) / fe.trace_p()
         I2, H2 = 100 * tau2 / (vt + tau2), tau2 / vt + 1
         tau2_re = pool(y, v, method=method).tau2
         R2 = max(0.0, 100 * (tau2_re - tau2) / tau2_re) if tau2_re > 0 else float("nan")

@@ -8,17 +8,35 @@ regenerating gives the same bytes; a brief whose report did not change is not pr
 each brief.
 
 Needs the system's Chromium (Debian's ``chromium``), driven by Playwright, which never downloads a browser.
+
+What Chromium may do (issue 29, item 7): each report is read by this module, from a path that ``manifest.json``
+gives and that resolves to a regular ``.html`` file inside the reports folder, and served to Chromium at an
+address of its own (``http://brief.invalid/<name>.html``) with JavaScript off; every other request the page
+makes is refused, and a page at an ``http`` address cannot load ``file:`` ones (an ``<iframe
+src="file:///etc/hostname">`` stays empty). Reports embed their charts (``data:`` images) and load nothing else.
+Chromium and Playwright's driver run in a session of their own, so that Ctrl-C reaches only this process,
+which finishes the brief it is printing, closes the browser and stops (exit code 130). Chromium's sandbox is
+used where it can run; as root it cannot, and Chromium runs with ``--no-sandbox`` (the page still runs no
+script and reads no file).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import io
 import json
 import logging
+import os
+import re
+import shlex
 import shutil
-from collections.abc import Callable, Iterable
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +77,12 @@ a { color: #0072B2; text-decoration: none; }
 
 _MARGINS: Any = {"top": "1.4cm", "bottom": "1.3cm", "left": "1.3cm", "right": "1.3cm"}  # Playwright's PdfMargins
 _SMALL = "font-family: sans-serif; font-size: 7.5pt; color: #555; width: 100%; padding: 0 1.4cm;"
-_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+_ARGS = ["--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-extensions",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+#: The address each report is served at while it is printed: a reserved domain (RFC 2606) that no resolver
+#: answers, requests to which never leave Playwright's route (:func:`_serve`).
+_ORIGIN = "http://brief.invalid/"
+_ISO3 = re.compile(r"[A-Z]{3}")
 
 
 def chromium() -> str:
@@ -119,12 +141,45 @@ def _recorded_hash(path: Path) -> str | None:
         return None
 
 
-def _offline(route: Any) -> None:
-    """Reports load nothing from the internet; a brief must not either."""
-    if route.request.url.startswith(("file:", "data:")):
-        route.continue_()
-    else:
-        route.abort()
+def _serve(name: str, body: bytes) -> Callable[[Any], None]:
+    """Playwright's route for a page that is the report ``body`` at ``_ORIGIN + name``, and nothing else: every
+    other request (a file, another page, the internet) is refused."""
+    address = _ORIGIN + name
+
+    def route(route: Any) -> None:
+        if route.request.url == address:
+            route.fulfill(status=200, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+        else:
+            route.abort()
+
+    return route
+
+
+def _with_print_css(page: bytes) -> bytes:
+    """The report with :data:`PRINT_CSS` at the end of its head (JavaScript is off: no script can add it)."""
+    style = f"<style>{PRINT_CSS}</style>".encode()
+    at = page.find(b"</head>")
+    return page[:at] + style + page[at:] if at >= 0 else style + page
+
+
+def _entry_problem(out_dir: Path, entry: dict[str, Any]) -> str | None:
+    """What is wrong with a manifest entry of a country report, or ``None``: its ``html`` must be a regular
+    ``.html`` file inside ``out_dir`` (no absolute path, no ``..``, no link out of the folder), its country an
+    ISO3 code, its name and title text."""
+    rel, iso3 = entry.get("html"), (entry.get("parameters") or {}).get("country")
+    if not isinstance(iso3, str) or not _ISO3.fullmatch(iso3):
+        return f'parameter "country": {json.dumps(iso3)} is not an ISO3 code (three capital letters)'
+    if not isinstance(entry.get("name"), str) or not isinstance(entry.get("title"), str):
+        return 'fields "name" and "title" must be text'
+    if not isinstance(rel, str) or not rel.endswith(".html") or Path(rel).is_absolute() or ".." in Path(rel).parts:
+        return f'field "html": {json.dumps(rel)} is not the name of a report in this folder (<name>.html)'
+    root = out_dir.resolve()
+    path = (out_dir / rel).resolve()
+    if path.parent != root:
+        return f'field "html": {json.dumps(rel)} leads out of {out_dir.name}/ (to {path})'
+    if not path.is_file():
+        return f'field "html": {json.dumps(rel)} is not a file in {out_dir.name}/'
+    return None
 
 
 def _country_reports(out_dir: Path, only: Iterable[str] | None) -> list[dict[str, Any]]:
@@ -134,14 +189,111 @@ def _country_reports(out_dir: Path, only: Iterable[str] | None) -> list[dict[str
         raise ReportError(f"{out_dir.name}/manifest.json: cannot be read ({exc}); run `make reports` first") from None
     wanted = set(only or [])
     chosen = []
-    for entry in manifest.get("reports", []):
+    for i, entry in enumerate(manifest.get("reports", []), start=1):
+        if not isinstance(entry, dict):
+            continue
         iso3 = (entry.get("parameters") or {}).get("country")
-        if not isinstance(iso3, str) or entry.get("status") != "ok" or not entry.get("html"):
+        if iso3 is None or entry.get("status") != "ok" or not entry.get("html"):
             continue
-        if wanted and entry["name"] not in wanted and iso3 not in wanted:
+        if wanted and entry.get("name") not in wanted and iso3 not in wanted:
             continue
+        problem = _entry_problem(out_dir, entry)
+        if problem is not None:
+            raise ReportError(
+                f"{out_dir.name}/manifest.json, report {i} ({json.dumps(entry.get('name'))}): {problem}; nothing "
+                "was printed (run `make reports` to write the manifest again)"
+            )
         chosen.append(entry)
     return chosen
+
+
+@contextlib.contextmanager
+def _own_session() -> Iterator[None]:
+    """Playwright's driver, and the Chromium it starts, in a session of their own (``PLAYWRIGHT_NODEJS_PATH``,
+    Playwright's documented way to name the Node.js it runs, set to a small launcher that calls ``setsid``
+    and then runs Node.js in its place): Ctrl-C at the terminal then reaches this process only, instead of killing the
+    browser in the middle of a call. The driver still ends with this process (its pipe closes)."""
+    import playwright
+
+    node = os.environ.get("PLAYWRIGHT_NODEJS_PATH") or str(Path(playwright.__file__).parent / "driver" / "node")
+    if os.name != "posix" or not Path(node).is_file():
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="leftbehind-briefs-") as folder:
+        launcher = Path(folder) / "node"
+        code = "import os, sys\ntry:\n    os.setsid()\nexcept OSError:\n    pass\nos.execv(sys.argv[1], sys.argv[1:])"
+        launcher.write_text(  # sh, not a "#!python" line: an interpreter path with spaces would break that
+            f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -I -S -c {shlex.quote(code)} {shlex.quote(node)} "$@"\n',
+            encoding="utf-8",
+        )
+        launcher.chmod(0o700)
+        before = os.environ.get("PLAYWRIGHT_NODEJS_PATH")
+        os.environ["PLAYWRIGHT_NODEJS_PATH"] = str(launcher)
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("PLAYWRIGHT_NODEJS_PATH", None)
+            else:
+                os.environ["PLAYWRIGHT_NODEJS_PATH"] = before
+
+
+@contextlib.contextmanager
+def _interrupt_after_each_brief() -> Iterator[Callable[[], bool]]:
+    """While briefs print, Ctrl-C (SIGINT) is noted rather than raised in the middle of a browser call; the loop
+    asks after each brief and stops. A second Ctrl-C raises at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    asked: list[int] = []
+
+    def note(signum: int, frame: Any) -> None:
+        if asked:
+            raise KeyboardInterrupt
+        asked.append(signum)
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield lambda: bool(asked)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _launch(pw: Any, log: Callable[[str], None]) -> Any:
+    """Chromium with its sandbox where it can run (not as root), else without it, saying so once."""
+    executable = chromium()
+    if os.name == "posix" and os.geteuid() != 0:
+        try:
+            return pw.chromium.launch(executable_path=executable, args=_ARGS, handle_sigint=False)
+        except Exception as exc:  # Playwright's Error: typically "No usable sandbox!"
+            if "sandbox" not in str(exc).lower():
+                raise
+            log("Chromium's sandbox cannot run here; printing without it (JavaScript off, no file readable)")
+    return pw.chromium.launch(executable_path=executable, args=[*_ARGS, "--no-sandbox"], handle_sigint=False)
+
+
+def _print(context: Any, entry: dict[str, Any], page_bytes: bytes) -> bytes:
+    """The PDF of one report: served as the only page Chromium may load (:func:`_serve`), printed to A4."""
+    from .. import country
+
+    iso3, name = entry["parameters"]["country"], Path(entry["html"]).name
+    as_of = country.as_of(iso3)
+    page = context.new_page()
+    try:
+        page.route("**/*", _serve(name, _with_print_css(page_bytes)))
+        page.goto(_ORIGIN + name, wait_until="load")
+        page.emulate_media(media="print")
+        stamp = f"data as of {as_of}" if as_of else "no dated figures in the data package"
+        header = f'<div style="{_SMALL}">{html.escape(str(entry["title"]))} · {html.escape(stamp)}</div>'
+        footer = (
+            f'<div style="{_SMALL}">leftbehind {__version__} · {html.escape(str(entry["name"]))} · page '
+            '<span class="pageNumber"></span> of <span class="totalPages"></span></div>'
+        )
+        pdf: bytes = page.pdf(format="A4", print_background=True, display_header_footer=True,
+                              header_template=header, footer_template=footer, margin=_MARGINS)  # fmt: skip
+        return pdf
+    finally:
+        page.close()
 
 
 def write_briefs(
@@ -175,42 +327,36 @@ def write_briefs(
     written: list[Path] = []
     todo = []
     for entry in entries:
-        source = out_dir / entry["html"]
-        sha = hashlib.sha256(source.read_bytes()).hexdigest()
+        source = (out_dir / entry["html"]).resolve()  # inside out_dir: checked by _country_reports
+        page_bytes = source.read_bytes()
+        sha = hashlib.sha256(page_bytes).hexdigest()
         target = out_dir / "briefs" / f"{entry['parameters']['country']}.pdf"
         if not force and target.is_file() and _recorded_hash(target) == sha:
             continue
-        todo.append((entry, source, sha, target))
+        todo.append((entry, page_bytes, sha, target))
+    interrupted = False
     if todo:
         from playwright.sync_api import sync_playwright
 
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium(), args=_ARGS)
+        with _own_session(), _interrupt_after_each_brief() as asked, sync_playwright() as pw:
+            browser = _launch(pw, log)
             try:
-                for entry, source, sha, target in todo:
+                context = browser.new_context(java_script_enabled=False, accept_downloads=False)
+                for entry, page_bytes, sha, target in todo:
+                    if asked():
+                        interrupted = True
+                        break
+                    pdf = _print(context, entry, page_bytes)
                     as_of = country.as_of(entry["parameters"]["country"])
-                    title = str(entry["title"])
-                    page = browser.new_page()
-                    try:
-                        page.route("**/*", _offline)
-                        page.goto(source.as_uri(), wait_until="load")
-                        page.add_style_tag(content=PRINT_CSS)
-                        page.emulate_media(media="print")
-                        stamp = f"data as of {as_of}" if as_of else "no dated figures in the data package"
-                        header = f'<div style="{_SMALL}">{html.escape(title)} · {html.escape(stamp)}</div>'
-                        footer = (
-                            f'<div style="{_SMALL}">leftbehind {__version__} · {html.escape(entry["name"])} · page '
-                            '<span class="pageNumber"></span> of <span class="totalPages"></span></div>'
-                        )
-                        pdf = page.pdf(format="A4", print_background=True, display_header_footer=True,
-                                       header_template=header, footer_template=footer, margin=_MARGINS)  # fmt: skip
-                    finally:
-                        page.close()
-                    write_atomic(target, _fix(pdf, title, as_of, sha))
+                    write_atomic(target, _fix(pdf, str(entry["title"]), as_of, sha))
                     written.append(target)
                     log(f"brief   {target.relative_to(out_dir).as_posix()}")
             finally:
                 browser.close()
+    if interrupted:
+        log(f"interrupted: {len(written)} brief(s) written; the others are as they were")
+        relink_briefs(out_dir)
+        raise KeyboardInterrupt
     relink_briefs(out_dir)
     log(f"{len(written)} brief(s) written, {len(entries) - len(written)} up to date, in {out_dir.name}/briefs/")
     return written

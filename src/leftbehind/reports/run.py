@@ -29,7 +29,7 @@ from .inspection import quiet_inspection
 from .outcomes import Outcome
 from .plan import Report, check, default_plan_path, load_plan, select
 from .publish import Publishing, publish
-from .site import _check_other_plans, _plan_id, _read_manifest, _write_manifest_and_index
+from .site import _check_other_plans, _plan_id, _read_manifest, _write_manifest_and_index, failed_folder
 
 __all__ = ["default_output_dir", "run"]
 
@@ -275,7 +275,7 @@ def _run_locked(
         lines = [f"{len(failures)} of {len(outcomes)} report(s) failed:"]
         for o in failures:
             lines.append(f"  {o.report.name} ({o.report.notebook_label}), {o.summary()}")
-        lines.append("Earlier good reports were left in place; failed executions are in reports/_failed/.")
+        lines.append(f"Earlier good reports were left in place; failed executions are in {failed_folder(out_dir)}.")
         err = ReportError("\n".join(lines))
         err.outcomes = outcomes  # type: ignore[attr-defined]
         raise err

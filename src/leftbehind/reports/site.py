@@ -88,6 +88,22 @@ def _notebook_hash_or(path: Path, fallback: Any) -> Any:
         return fallback
 
 
+def failed_folder(out_dir: Path) -> str:
+    """Where a run into ``out_dir`` keeps its failed executions, as its user finds it: relative to the current
+    folder when inside it (``reports/_failed/``), else the absolute path (``--out`` elsewhere).
+
+    Examples
+    --------
+    >>> failed_folder(Path("reports")), failed_folder(Path("/srv/site"))
+    ('reports/_failed/', '/srv/site/_failed/')
+    """
+    folder = Path(out_dir).absolute() / "_failed"
+    try:
+        return folder.relative_to(Path.cwd()).as_posix() + "/"
+    except ValueError:
+        return folder.as_posix() + "/"
+
+
 def _files(out_dir: Path, name: str) -> dict[str, str | None]:
     """Links of a report to the files that are on disk now (None for each that is not)."""
     paths = {

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import data, literature
-from .._markup import escape_markdown
+from .._markup import escape_markdown, markdown_table
 from ..data.arguments import check_year
 from ..data.classification import classification_table
 from ..errors import DataError, ParameterError, check_choice
@@ -301,7 +301,5 @@ def ranking_markdown(frame: pd.DataFrame, unit: str) -> str:
     |---:|---|---:|
     | 1 | A &amp; B | 2.50 |
     """
-    lines = [f"| rank | country | {escape_markdown(unit)} |", "|---:|---|---:|"]
-    for row in frame.itertuples():
-        lines.append(f"| {int(row.rank)} | {escape_markdown(row.name)} | {_number(float(row.value), unit)} |")
-    return "\n".join(lines)
+    rows = [(int(row.rank), row.name, _number(float(row.value), unit)) for row in frame.itertuples()]
+    return markdown_table(["rank", "country", unit], rows, "rlr")

@@ -26,6 +26,7 @@ from .build import (
     TABLES,
     build_data,
     build_derived,
+    check_tables,
     classification_rows,
 )
 from .common import FIGURE_FIELDS, Figure
@@ -55,6 +56,7 @@ __all__ = [
     "gdidata_stock_rows",
     "gdidata_corridors",
     "classification_rows",
+    "check_tables",
     "build_derived",
     "build_data",
 ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "CORRIDOR_FIELDS",
     "TABLES",
     "classification_rows",
+    "check_tables",
     "build_derived",
     "build_data",
 ]
@@ -217,6 +219,9 @@ def build_derived(out: Path, root: Path | None = None) -> list[Path]:
         if not rows:
             continue
         sid = rows[0].source_id
+        if sid in sources or sid in editions:  # never silently take the place of a record's source or edition
+            taken = sources.get(sid, {}).get("snapshot") or editions.get(sid, {}).get("edition")
+            raise DataError(f"the computed series {spec.indicator} is cited as {sid}, which {taken} already is")
         n, d = sources[num], sources[den]
         top, bottom = editions[n["edition_id"]]["edition"], editions[d["edition_id"]]["edition"]
         named = (
@@ -246,24 +251,106 @@ def build_derived(out: Path, root: Path | None = None) -> list[Path]:
         ]
         sources[sid] = dict(zip(SOURCE_FIELDS, row))
         figures += rows
+    figures.sort(key=lambda f: (f.indicator, f.geography, f.year, f.sex, f.source_id))
+    classes.sort(key=lambda r: (r["code"], r["snapshot"]))
+    tables: dict[str, list[list[Any]]] = {
+        "figures.csv": [list(f) for f in figures],
+        "sources.csv": [[r[f] for f in SOURCE_FIELDS] for _, r in sorted(sources.items())],
+        "editions.csv": [[r[f] for f in EDITION_FIELDS] for _, r in sorted(editions.items())],
+        "classification.csv": [[r[f] for f in CLASSIFICATION_FIELDS] for r in classes],
+        "corridors.csv": _corridor_rows(od_tables, edition_of, released),
+    }
+    fields = {
+        "figures.csv": FIGURE_FIELDS,
+        "sources.csv": SOURCE_FIELDS,
+        "editions.csv": EDITION_FIELDS,
+        "classification.csv": CLASSIFICATION_FIELDS,
+        "corridors.csv": CORRIDOR_FIELDS,
+    }
+    texts = {name: _csv(fields[name], rows) for name, rows in tables.items() if rows}
+    check_tables(texts, out)
     written = []
-
-    def write(name: str, fields: list[str], rows: list[list[Any]]) -> None:
+    for name in TABLES:  # only once every table passed: a build that fails leaves the tables as they were
         path = out / name
-        if rows:
-            write_atomic(path, _csv(fields, rows))
+        if name in texts:
+            write_atomic(path, texts[name])
             written.append(path)
         elif path.exists():
             path.unlink()
-
-    figures.sort(key=lambda f: (f.indicator, f.geography, f.year, f.sex, f.source_id))
-    write("figures.csv", FIGURE_FIELDS, [list(f) for f in figures])
-    write("sources.csv", SOURCE_FIELDS, [[r[f] for f in SOURCE_FIELDS] for _, r in sorted(sources.items())])
-    write("editions.csv", EDITION_FIELDS, [[r[f] for f in EDITION_FIELDS] for _, r in sorted(editions.items())])
-    classes.sort(key=lambda r: (r["code"], r["snapshot"]))
-    write("classification.csv", CLASSIFICATION_FIELDS, [[r[f] for f in CLASSIFICATION_FIELDS] for r in classes])
-    write("corridors.csv", CORRIDOR_FIELDS, _corridor_rows(od_tables, edition_of, released))
     return written
+
+
+#: The derived tables in the order they are checked: a table after those its foreign keys refer to.
+_CHECK_ORDER = ("editions.csv", "sources.csv", "figures.csv", "classification.csv", "corridors.csv")
+
+
+def check_tables(texts: dict[str, str], out: Path) -> None:
+    """Check the derived tables before any is written, as ``data validate`` and frictionless check them once
+    they are: each against its schema in ``datapackage.json`` (types, required cells, patterns, bounds, unique
+    keys, foreign keys: every geography a code of ``geographies.csv``, every source and edition one of the
+    tables built with it), every text cell plain text (:func:`leftbehind.data.checks.text_problem`), every
+    figure in range for its indicator (:func:`.common.value_problem`: not negative, a share at most 100, persons
+    whole), and every corridor's origin a geography or UN DESA's "Other" (:data:`.undesa.OTHER_ORIGIN`).
+
+    Raises
+    ------
+    DataError
+        Naming the table, the row and field, and the publisher's file and place the row was read in.
+    """
+    from ..checks import text_problem
+    from ..tabular import _resource, check_rows, load, resource_names, schema
+    from .common import geography_codes, value_problem
+    from .undesa import OTHER_ORIGIN
+
+    resource_of = {_resource(r)["path"]: r for r in resource_names()}
+    checked: dict[str, dict[str, list[Any]]] = {}
+    for name in _CHECK_ORDER:
+        if name not in texts:
+            continue
+        resource = resource_of[f"derived/{name}"]
+        header, *rows = list(csv.reader(io.StringIO(texts[name], newline="")))
+        shown = f"{out.name}/{name} (as built, not written)"
+
+        def context(i: int, header: list[str] = header, rows: list[list[str]] = rows) -> str:
+            row = dict(zip(header, rows[i - 1]))
+            place = [row[k] for k in ("snapshot", "source_id", "location") if row.get(k)]
+            return f" ({', '.join(place)})" if place else ""
+
+        columns = check_rows(resource, header, rows, shown, references=checked, context=context)
+        checked[resource] = columns
+        text_fields = {f["name"] for f in schema(resource)["fields"] if f.get("type", "string") in ("string", "any")}
+        plain: set[tuple[str, str]] = set()  # (field, value) found plain text already
+        for i, cells in enumerate(rows, start=1):
+            for field, value in zip(header, cells):
+                if field not in text_fields or not value or (field, value) in plain:
+                    continue
+                problem = text_problem(field, value)
+                if problem is not None:
+                    raise DataError(f'{shown}, row {i}{context(i)}, field "{field}": {problem}')
+                plain.add((field, value))
+    if "figures.csv" in texts:
+        units = dict(zip(load("indicators")["indicator"], load("indicators")["base_unit"]))
+        for fig in _figures(texts["figures.csv"]):
+            problem = value_problem(fig.indicator, Decimal(fig.value), units.get(fig.indicator))
+            if problem is not None:
+                raise DataError(
+                    f"{fig.source_id} ({fig.location}): {fig.indicator} of {fig.geography}, {fig.year}, {fig.sex}: "
+                    f'"{fig.value}" {problem}'
+                )
+    if "corridors.csv" in texts:
+        known = geography_codes() | {OTHER_ORIGIN}
+        for i, origin in enumerate(checked[resource_of["derived/corridors.csv"]]["origin"], start=1):
+            if origin not in known:
+                raise DataError(
+                    f'{out.name}/corridors.csv (as built, not written), row {i}, field "origin": "{origin}" is '
+                    f'neither a code of geographies.csv nor UN DESA\'s "Other" origin ({OTHER_ORIGIN})'
+                )
+
+
+def _figures(text: str) -> list[Figure]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    next(reader)
+    return [Figure(r[0], r[1], int(r[2]), r[3], r[4], r[5], r[6]) for r in reader]
 
 
 def _corridor_rows(tables: list[Snapshot], edition_of: dict[str, str], released: dict[str, str]) -> list[list[Any]]:

@@ -27,8 +27,11 @@ __all__ = [
     "FIGURE_FIELDS",
     "Figure",
     "NON_NEGATIVE",
+    "AT_MOST_100",
     "number",
     "strict_number",
+    "value_problem",
+    "whole",
     "decoded",
     "geography_codes",
     "m49_codes",
@@ -51,6 +54,18 @@ NON_NEGATIVE = frozenset(
         "migrant_stock_share_population",
         "migrant_stock_female_share",
         "emigrant_stock_share_population",
+        "remittance_cost_to_country_pct",
+        "remittance_cost_from_country_pct",
+    }
+)
+#: Indicators in percent of a whole they are part of: at most 100 (migrants are part of the population, women part
+#: of the migrants, the cost of sending part of the amount sent). Not remittances as a share of GDP, nor emigrants as
+#: a share of the population of their country: both exceed 100 for a few small economies (Montserrat's emigrants:
+#: 491 % of its population in 2020).
+AT_MOST_100 = frozenset(
+    {
+        "migrant_stock_share_population",
+        "migrant_stock_female_share",
         "remittance_cost_to_country_pct",
         "remittance_cost_from_country_pct",
     }
@@ -106,9 +121,32 @@ def strict_number(raw: str, name: str, where: str, indicator: str | None = None)
         raise DataError(f'{name}, {where}: "{raw}" is not a number') from None
     if not value.is_finite() or abs(value) > MAX_MAGNITUDE:
         raise DataError(f'{name}, {where}: "{raw}" is beyond any figure\'s magnitude (at most {MAX_MAGNITUDE:.0e})')
-    if indicator in NON_NEGATIVE and value < 0:
-        raise DataError(f'{name}, {where}: "{raw}" is negative, which {indicator} cannot be')
+    problem = value_problem(indicator, value) if indicator is not None else None
+    if problem is not None:
+        raise DataError(f'{name}, {where}: "{raw}" {problem}')
     return value
+
+
+def value_problem(indicator: str, value: Decimal, unit: str | None = None) -> str | None:
+    """Why ``value`` cannot be a figure of ``indicator``, or ``None``: negative where the indicator cannot be
+    (:data:`NON_NEGATIVE`), above 100 for a share of a whole (:data:`AT_MOST_100`), not whole for a count of
+    persons (``unit``, the indicator's base unit in ``indicators.csv``, is ``persons``).
+
+    Examples
+    --------
+    >>> value_problem("migrant_stock_female_share", Decimal("100.5"))
+    'is above 100, which migrant_stock_female_share (in percent of a whole it is part of) cannot be'
+    >>> value_problem("emigrant_stock", Decimal("12.5"), "persons")
+    'is not a whole number, which emigrant_stock, a count of persons, must be'
+    >>> value_problem("emigrant_stock_share_population", Decimal(491), "percent")  # Montserrat, 2020
+    """
+    if indicator in NON_NEGATIVE and value < 0:
+        return f"is negative, which {indicator} cannot be"
+    if indicator in AT_MOST_100 and value > 100:
+        return f"is above 100, which {indicator} (in percent of a whole it is part of) cannot be"
+    if unit == "persons" and value != value.to_integral_value():
+        return f"is not a whole number, which {indicator}, a count of persons, must be"
+    return None
 
 
 def finite(value: float, name: str, where: str, indicator: str | None = None) -> Decimal:
@@ -116,6 +154,29 @@ def finite(value: float, name: str, where: str, indicator: str | None = None) ->
     if not math.isfinite(value):
         raise DataError(f'{name}, {where}: "{value}" is not a finite number')
     return strict_number(number(value), name, where, indicator)
+
+
+def whole(value: object, name: str, where: str) -> int:
+    """A year or a count read as a number (an R or spreadsheet cell), which must be a whole number: ``2020.0``
+    is 2020; ``2020.5``, ``nan``, ``inf`` or text are refused rather than cut to a whole number or raised as
+    a bare ``ValueError``.
+
+    Examples
+    --------
+    >>> whole(2020.0, "f.rda", "row 3, t")
+    2020
+    >>> whole(2020.5, "f.rda", "row 3, t")
+    Traceback (most recent call last):
+    ...
+    leftbehind.errors.DataError: f.rda, row 3, t: "2020.5" is not a whole number
+    """
+    try:
+        number_ = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number_ = math.nan
+    if isinstance(value, bool) or not math.isfinite(number_) or not number_.is_integer():
+        raise DataError(f'{name}, {where}: "{value}" is not a whole number')
+    return int(number_)
 
 
 def decoded(snap: Snapshot, blob: bytes) -> str:

@@ -14,11 +14,12 @@ import io
 import re
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from ...errors import DataError
 from ..snapshots import Snapshot
-from .common import Figure, decoded, finite, geography_codes, m49_codes, number, source_id, strict_number
+from .common import Figure, decoded, finite, geography_codes, m49_codes, number, source_id, strict_number, whole
 
 __all__ = [
     "WORKBOOK_TABLES",
@@ -216,6 +217,13 @@ def _stocks(snap: Snapshot) -> pd.DataFrame:
     bad = frame[~frame["sex"].isin(["female", "male"])]
     if len(bad):
         raise DataError(f'{snap.path}: sex "{bad["sex"].iloc[0]}" in row {bad.index[0] + 1}; expected female or male')
+    for column in ("t", "n"):  # whole numbers: never cut (2020.5 → 2020) or raised as a bare ValueError
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        broken = ~np.isfinite(values) | (values != np.round(values))
+        if broken.any():
+            at = int(np.flatnonzero(broken)[0])
+            whole(frame[column].iloc[at], str(snap.path), f"row {at + 1}, column {column}")  # raises, naming it
+        frame[column] = values.astype("int64")
     if (frame["n"] < 0).any():
         row = int(frame.index[frame["n"] < 0][0]) + 1
         raise DataError(f"{snap.path}: a negative count in row {row}")
@@ -223,8 +231,6 @@ def _stocks(snap: Snapshot) -> pd.DataFrame:
     if twice.any():
         r = frame[twice].iloc[0]
         raise DataError(f"{snap.path}: geo={r['geo']} t={r['t']} from={r['from']} sex={r['sex']} appears twice")
-    frame["t"] = frame["t"].astype(int)
-    frame["n"] = frame["n"].astype("int64")
     return frame
 
 

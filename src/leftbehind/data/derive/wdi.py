@@ -28,7 +28,7 @@ import pandas as pd
 
 from ...errors import DataError
 from ..snapshots import Snapshot
-from .common import Figure, decoded, finite, geography_codes, number, source_id, strict_number
+from .common import Figure, decoded, finite, geography_codes, number, source_id, strict_number, whole
 
 __all__ = [
     "WDI_SERIES",
@@ -197,7 +197,6 @@ def gdidata_wdi_rows(snap: Snapshot) -> list[Figure]:
             continue
         indicator = GDIDATA_WDI[var]
         where = f"var={var} geo={geo} t={year}"
-        out.append(
-            Figure(indicator, geo, int(year), "total", number(finite(value, name, where, indicator)), sid, where)
-        )
+        t = whole(year, name, f"{where}, column t")
+        out.append(Figure(indicator, geo, t, "total", number(finite(value, name, where, indicator)), sid, where))
     return out

@@ -1,0 +1,72 @@
+"""The explorers as a web app for their user only: Voilà serving ``notebooks/00_start_here.ipynb``.
+
+``python -m leftbehind explore`` (``make explore``) runs Voilà in this process with the settings below, declared
+once here (the test in ``tests/test_voila.py`` starts the server the same way). What is promised:
+
+- **Loopback only.** The server listens on 127.0.0.1; a request whose ``Host`` is not a loopback address or
+  ``localhost`` is refused (403; ``allow_remote_access`` off), so a web page elsewhere whose name is made to point
+  at 127.0.0.1 (DNS rebinding) reaches nothing.
+- **A token.** Every page and the kernels' websocket need the token that is printed with the address
+  (``http://127.0.0.1:8866/?token=…``, then a cookie); set ``JUPYTER_TOKEN`` to choose it. A request without it
+  starts no kernel. The websocket also refuses an ``Origin`` other than the server's own address.
+- **Kernels end.** Each page has its kernel, shut down when the page is closed; a kernel that no page is
+  connected to is shut down after :data:`CULL_AFTER` seconds idle (a page that was requested but never
+  opened its connection); Ctrl-C stops the server and every kernel.
+- Only the notebook and its PNG images are served; tracebacks are not shown in the page.
+
+Examples
+--------
+>>> c = voila_config(port=8866)
+>>> c.Voila.tornado_settings["allow_remote_access"], c.Voila.ip, c.MappingKernelManager.cull_connected
+(False, '127.0.0.1', False)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CULL_AFTER", "START_NOTEBOOK", "TORNADO_SETTINGS", "voila_config", "serve"]
+
+#: The notebook served: the front door, with the four explorers.
+START_NOTEBOOK = Path("notebooks") / "00_start_here.ipynb"
+#: Seconds a kernel that no page is connected to may stay idle before it is shut down.
+CULL_AFTER = 300
+#: Settings of the server's Tornado application, over Voilà's own (which allow any ``Host``).
+TORNADO_SETTINGS: dict[str, Any] = {
+    "allow_remote_access": False,  # check the Host header: a loopback address or one of local_hostnames
+    "local_hostnames": ["localhost"],
+    "allow_origin": "",  # no cross-origin request or websocket (an Origin must be the server's own address)
+    "allow_origin_pat": "",
+}
+
+
+def voila_config(port: int = 8866, cull_after: int = CULL_AFTER, cull_interval: int | None = None) -> Any:
+    """The traitlets configuration of the Voilà server (see the module's docstring for what it promises).
+
+    ``cull_interval``: how often idle kernels are looked for (default: a tenth of ``cull_after``, at least
+    1 s and at most 60 s).
+    """
+    from traitlets.config import Config
+
+    c = Config()
+    c.Voila.ip = "127.0.0.1"
+    c.Voila.port = port
+    c.Voila.port_retries = 0  # the address printed is the one asked for, or the server does not start
+    c.Voila.open_browser = False
+    c.Voila.auto_token = True  # a random token (or $JUPYTER_TOKEN), printed with the address
+    c.Voila.tornado_settings = dict(TORNADO_SETTINGS)
+    c.VoilaConfiguration.file_allowlist = [r".*\.png"]
+    c.VoilaConfiguration.show_tracebacks = False
+    c.MappingKernelManager.cull_idle_timeout = cull_after
+    c.MappingKernelManager.cull_interval = cull_interval or max(1, min(60, cull_after // 10))
+    c.MappingKernelManager.cull_connected = False  # a page that is open keeps its kernel
+    c.MappingKernelManager.cull_busy = False
+    return c
+
+
+def serve(port: int = 8866, cull_after: int = CULL_AFTER, notebook: Path = START_NOTEBOOK) -> None:
+    """Serve ``notebook`` with Voilà until Ctrl-C (then every kernel is shut down)."""
+    from voila.app import Voila
+
+    Voila.launch_instance(argv=[str(notebook)], config=voila_config(port, cull_after))
