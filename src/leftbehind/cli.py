@@ -10,6 +10,7 @@ data build            verify data/snapshots and derive data/derived/ from them (
 data validate         load every resource of the data package and report the first problem
 literature summary    counts of the evidence base; ``literature bib`` regenerates references.bib
 briefs                print each country report to reports/briefs/<ISO3>.pdf (``--only``, ``--force``)
+screenshots           the index, a profile and its brief's first page as PNG for README (reports/screenshots/)
 
 Errors are one line naming the file, option or report (``--debug`` shows the traceback); exit codes: 0 ok,
 1 failure (a bad plan, a failed report, a folder that cannot be written), 2 usage error (an option's value:
@@ -103,7 +104,9 @@ def _build_parser() -> argparse.ArgumentParser:
     brief.add_argument("--out", type=Path, help="reports folder (default: reports/)")
     brief.add_argument("--only", action="append", metavar="NAME", help="a report name or ISO3 code (repeatable)")
     brief.add_argument("--force", action="store_true", help="print again even briefs that match their report")
-    for command in (rep, nbs, dat, lit, brief):
+    shots = sub.add_parser("screenshots", help="screenshots of the index, a profile and a brief for README (Chromium)")
+    shots.add_argument("--out", type=Path, help="reports folder (default: reports/)")
+    for command in (rep, nbs, dat, lit, brief, shots):
         command.add_argument("--debug", action="store_true", help="on an error, show the full traceback")
     return parser
 
@@ -152,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
             from .reports.briefs import write_briefs
 
             write_briefs(args.out, only=args.only, force=args.force)
+            return 0
+        if args.command == "screenshots":
+            from .reports.screenshots import write_screenshots
+
+            write_screenshots(args.out)
             return 0
     except _UsageError as exc:
         if args.debug:
