@@ -14,7 +14,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 .DEFAULT_GOAL := help
 LINT_PATHS := src tests benchmarks
 
-.PHONY: help setup lint format test test-unit test-notebooks reports briefs lab explore refresh-notebooks build-data check docs bench lock clean
+.PHONY: help setup lint format test test-unit test-notebooks reports briefs screenshots lab explore refresh-notebooks build-data check docs bench lock clean
 # Public modules documented in the API reference (make docs)
 API_MODULES := leftbehind leftbehind.data leftbehind.literature leftbehind.meta leftbehind.plots leftbehind.reports \
 	leftbehind.country leftbehind.world leftbehind.explore leftbehind.refresh leftbehind.narrative leftbehind.provenance leftbehind.wdi leftbehind.notebooks \
@@ -64,6 +64,9 @@ build-data: $(STAMP) ## Fetch the publishers' files (SNAPSHOT_MIRROR=DIR: from a
 
 briefs: $(STAMP) ## Print each country report to an A4 PDF brief, reports/briefs/<ISO3>.pdf (needs Chromium; after make reports)
 	$(BIN)/python -m leftbehind briefs $(ARGS)
+
+screenshots: $(STAMP) ## README's screenshots (index, a profile, a brief's first page) into reports/screenshots/ (after make reports briefs)
+	$(BIN)/python -m leftbehind screenshots $(ARGS)
 
 check: $(STAMP) ## Validate the report plan and its parameters without running anything
 	$(BIN)/python -m leftbehind reports --check

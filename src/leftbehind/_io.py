@@ -26,6 +26,7 @@ __all__ = [
     "DATA_ENV_VAR",
     "PACKAGE_DIR",
     "READS_LOG_ENV",
+    "REPORT_ENV",
     "REPO_ROOT",
     "data_dir",
     "data_package_hashes",
@@ -42,6 +43,10 @@ DATA_ENV_VAR = "LEFTBEHIND_DATA_DIR"
 #: files a report depends on (incremental builds). Declared here, not beside its reader, so that the runner
 #: can set it without importing pandas.
 READS_LOG_ENV = "LEFTBEHIND_READS_LOG"
+
+#: Environment variable the report runner sets for each report's kernel: the report's name, under which the CSV
+#: files behind its charts and tables are published (``<name>.data/``; see :mod:`leftbehind.plots.datafiles`).
+REPORT_ENV = "LEFTBEHIND_REPORT"
 
 #: The installed ``leftbehind`` package folder.
 PACKAGE_DIR = Path(__file__).resolve().parent

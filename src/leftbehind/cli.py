@@ -11,6 +11,7 @@ data validate         load every resource of the data package and report the fir
 literature summary    counts of the evidence base; ``literature bib`` regenerates references.bib
 briefs                print each country report to reports/briefs/<ISO3>.pdf (``--only``, ``--force``)
 explore               serve the explorers as a web app on 127.0.0.1 with a token (``--port``, ``--cull-after``)
+screenshots           the index, a profile and its brief's first page as PNG for README (reports/screenshots/)
 
 Errors are one line naming the file, option or report (``--debug`` shows the traceback); exit codes: 0 ok,
 1 failure (a bad plan, a failed report, a folder that cannot be written), 2 usage error (an option's value:
@@ -115,7 +116,9 @@ def _build_parser() -> argparse.ArgumentParser:
     brief.add_argument("--out", type=Path, help="reports folder (default: reports/)")
     brief.add_argument("--only", action="append", metavar="NAME", help="a report name or ISO3 code (repeatable)")
     brief.add_argument("--force", action="store_true", help="print again even briefs that match their report")
-    for command in (rep, nbs, dat, lit, brief, exp):
+    shots = sub.add_parser("screenshots", help="screenshots of the index, a profile and a brief for README (Chromium)")
+    shots.add_argument("--out", type=Path, help="reports folder (default: reports/)")
+    for command in (rep, nbs, dat, lit, brief, exp, shots):
         command.add_argument("--debug", action="store_true", help="on an error, show the full traceback")
     return parser
 
@@ -169,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
             from .reports.briefs import write_briefs
 
             write_briefs(args.out, only=args.only, force=args.force)
+            return 0
+        if args.command == "screenshots":
+            from .reports.screenshots import write_screenshots
+
+            write_screenshots(args.out)
             return 0
     except _UsageError as exc:
         if args.debug:

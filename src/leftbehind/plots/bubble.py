@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from ..errors import MetaAnalysisError
 from ..meta.regression import RegressionResult
+from .datafiles import attach
 from .style import OKABE_ITO, add_source
 
 __all__ = ["bubble_plot"]
@@ -79,7 +81,8 @@ def bubble_plot(reg: RegressionResult, moderator: str, source: str | None = None
     ax.set_ylabel(f"Effect ({reg.measure or 'analysis scale'}{', log scale' if reg.measure in ('OR', 'RR') else ''})")
     if source:
         add_source(fig, source if source.startswith("Source") else f"Source: {source}")
-    return fig
+    frame = pd.DataFrame({moderator: x, "effect": y, "variance": v, "weight_pct": 100 * w / w.sum()})
+    return attach(fig, frame, f"meta-regression on {moderator}")
 
 
 def _mean_of(reg: RegressionResult, name: str) -> float:

@@ -22,6 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from .datafiles import attach
 from .style import OKABE_ITO, PALETTE, add_source, source_line, use_style
 
 
@@ -87,7 +88,7 @@ def headline_bars(df: pd.DataFrame, title: str) -> Figure:
     fig.tight_layout()
     pages = [f"{r.publisher}, “{r.page_title}” ({r.url})" for r in df.itertuples()]
     add_source(fig, source_line(pages))
-    return fig
+    return attach(fig, df, title)
 
 
 def _label(row: Any) -> str:
@@ -182,7 +183,7 @@ def timeseries(
         ax.axvline(year, color="#888888", linestyle=":", linewidth=1, gid="edition-change")
     if changes:
         source += f"\nDotted lines: the series moves to another edition in {', '.join(map(str, changes))} (editions named above)."
-    return _finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source, xlabel="year")
+    return attach(_finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source, xlabel="year"), df, title)
 
 
 def edition_changes(df: pd.DataFrame, by: str = "label") -> list[int]:
@@ -240,7 +241,7 @@ def revisions(df: pd.DataFrame, title: str, source: str, unit: str | None = None
     ax.legend(title="edition", fontsize=8, title_fontsize=8, loc="lower right")
     cast(MaxNLocator, ax.xaxis.get_major_locator()).set_params(integer=True)
     ax.set_ylim(bottom=0, top=df["value"].max() * 1.15)
-    return _finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source, xlabel="reference year")
+    return attach(_finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source, xlabel="reference year"), df, title)
 
 
 def grouped_bars(
@@ -271,7 +272,7 @@ def grouped_bars(
     ax.set_xticks(range(len(groups)), ["\n".join(textwrap.wrap(str(g), 16)) for g in groups])
     if len(serieses) > 1:
         ax.legend(fontsize=8, loc="upper right")
-    return _finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source)
+    return attach(_finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source), df, title)
 
 
 def evidence_heatmap(cells: pd.DataFrame, title: str, source: str, row_labels: dict[str, str] | None = None) -> Figure:
@@ -316,7 +317,7 @@ def evidence_heatmap(cells: pd.DataFrame, title: str, source: str, row_labels: d
     ax.set_title(title)
     fig.tight_layout()
     add_source(fig, source)
-    return fig
+    return attach(fig, cells, title)
 
 
 def count_bars(counts: pd.Series, title: str, source: str, xlabel: str, unit: str = "number of studies") -> Figure:
@@ -336,7 +337,11 @@ def count_bars(counts: pd.Series, title: str, source: str, xlabel: str, unit: st
     if len(counts) > 12:
         ax.tick_params(axis="x", labelrotation=90, labelsize=7)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    return _finish(fig, ax, title, unit, source, xlabel=xlabel)
+    return attach(
+        _finish(fig, ax, title, unit, source, xlabel=xlabel),
+        counts.rename("value").rename_axis(xlabel).reset_index(),
+        title,
+    )
 
 
 def ranking_bars(df: pd.DataFrame, title: str, unit: str, source: str) -> Figure:
@@ -356,7 +361,7 @@ def ranking_bars(df: pd.DataFrame, title: str, unit: str, source: str) -> Figure
     bars = ax.barh([str(n) for n in ordered["name"]], ordered["value"].to_numpy(dtype=float), color=PALETTE[0])
     ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=2)
     ax.tick_params(axis="y", labelsize=8)
-    return _finish(fig, ax, title, unit, source, values_on="x")
+    return attach(_finish(fig, ax, title, unit, source, values_on="x"), df, title)
 
 
 def direction_bars(table: pd.DataFrame, title: str, source: str) -> Figure:
@@ -406,4 +411,4 @@ def direction_bars(table: pd.DataFrame, title: str, source: str) -> Figure:
     ax.set_xlabel("number of effect rows")
     fig.tight_layout()
     add_source(fig, source)
-    return fig
+    return attach(fig, table.rename_axis("outcome").reset_index(), title)

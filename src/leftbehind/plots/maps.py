@@ -34,6 +34,7 @@ from ..data import geographies
 from ..data.snapshots import load_snapshot
 from ..data.tabular import _record_read
 from ..errors import DataError, ParameterError, choice_error
+from .datafiles import attach
 from .style import OKABE_ITO, add_source, use_style
 
 __all__ = ["BOUNDARIES", "CODE_EXCEPTIONS", "NO_DATA", "boundaries", "class_edges", "class_colours", "choropleth"]
@@ -361,7 +362,12 @@ def choropleth(
     _note_small(ax, series, world)
     fig.tight_layout()
     add_source(fig, source)
-    return fig
+    frame = (
+        values.copy()
+        if isinstance(values, pd.DataFrame)
+        else series.rename("value").rename_axis("geography").reset_index()
+    )
+    return attach(fig, frame, title)
 
 
 def _note_small(ax: Any, series: pd.Series, world: Any) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Polygon
@@ -22,6 +23,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLo
 from ..errors import MetaAnalysisError
 from ..meta.pooling import PoolResult
 from ..meta.validation import RATIO_MEASURES, _check_measure, _validate
+from .datafiles import attach
 from .style import OKABE_ITO, add_source
 
 __all__ = ["forest_plot", "funnel_plot", "MEASURE_LABELS"]
@@ -277,7 +279,18 @@ def forest_plot(
 
     fig.subplots_adjust(left=0.30, right=0.60, bottom=0.16 if source else 0.12, top=0.92)
     _add_source(fig, source)
-    return fig
+    rows = pd.DataFrame(
+        {
+            "study": labs,
+            "measure": m,
+            "estimate": tf(y),
+            "ci_low": tf(lo),
+            "ci_high": tf(hi),
+            "weight_pct": 100 * w / w.sum(),
+        }
+    )
+    pooled = {"study": "pooled", "measure": m, "estimate": tf(est), "ci_low": tf(cl), "ci_high": tf(ch)}
+    return attach(fig, pd.concat([rows, pd.DataFrame([pooled])], ignore_index=True), f"forest plot {m}")
 
 
 def funnel_plot(
@@ -390,4 +403,7 @@ def funnel_plot(
         ax.spines[side].set_visible(False)
     fig.subplots_adjust(right=0.70, bottom=0.17 if source else 0.12)
     _add_source(fig, source)
-    return fig
+    frame = pd.DataFrame(
+        {"measure": m, "effect_analysis_scale": np.asarray(yi, dtype=float), "se": np.sqrt(np.asarray(vi, dtype=float))}
+    )
+    return attach(fig, frame, f"funnel plot {m}")

@@ -1,0 +1,84 @@
+"""Screenshots of the published reports for README (``make screenshots``, after ``make reports`` and
+``make briefs``): the index, a country profile, and the first page of its brief as printed, made with the same
+system Chromium (driven by Playwright, offline) that prints the briefs. The PNG files go to
+``reports/screenshots/``, the one folder of ``reports/`` kept in git.
+
+Examples
+--------
+>>> [shot.file for shot in SHOTS]
+['index.png', 'profile.png', 'brief.png']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .._io import write_atomic
+from ..errors import ReportError
+from .briefs import _ARGS, PRINT_CSS, _offline, chromium
+
+__all__ = ["Shot", "SHOTS", "PROFILE", "write_screenshots"]
+
+#: The country whose profile and brief are shown.
+PROFILE = "NPL"
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One screenshot: the PNG written, the report page it shows, the viewport (CSS pixels) and whether the
+    page is shown as printed (the brief's stylesheet, A4 width)."""
+
+    file: str
+    page: str
+    width: int
+    height: int
+    printed: bool = False
+
+
+SHOTS: tuple[Shot, ...] = (
+    Shot("index.png", "index.html", 1200, 900),
+    Shot("profile.png", f"05_country_profile_{PROFILE}.html", 1200, 1500),
+    Shot("brief.png", f"05_country_profile_{PROFILE}.html", 794, 1123, printed=True),  # A4 at 96 dpi
+)
+
+
+def write_screenshots(out_dir: Path | None = None, log: Callable[[str], None] = print) -> list[Path]:
+    """Write every :data:`SHOTS` PNG into ``<out_dir>/screenshots/``; return their paths.
+
+    Raises
+    ------
+    ReportError
+        When a page is missing (run ``make reports`` first) or Chromium is not installed.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from .run import default_output_dir
+
+    out_dir = Path(out_dir or default_output_dir())
+    missing = [s.page for s in SHOTS if not (out_dir / s.page).is_file()]
+    if missing:
+        raise ReportError(f"{out_dir.name}/{missing[0]}: not found; run `make reports` first")
+    written = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium(), args=_ARGS)
+        try:
+            for shot in SHOTS:
+                page = browser.new_page(viewport={"width": shot.width, "height": shot.height})
+                try:
+                    page.route("**/*", _offline)
+                    page.goto((out_dir / shot.page).resolve().as_uri(), wait_until="load")
+                    if shot.printed:
+                        page.add_style_tag(content=PRINT_CSS)
+                        page.emulate_media(media="print")
+                    png = page.screenshot(full_page=False, animations="disabled", caret="hide")
+                finally:
+                    page.close()
+                target = out_dir / "screenshots" / shot.file
+                write_atomic(target, png)
+                written.append(target)
+                log(f"screenshot {target.relative_to(out_dir).as_posix()}")
+        finally:
+            browser.close()
+    return written
