@@ -59,7 +59,7 @@ from .series import (
     single_edition,
     table,
 )
-from .tabular import descriptor, file_sha256, load, package_info, resource_names, schema
+from .tabular import descriptor, field_label, file_sha256, load, package_info, resource_names, schema
 
 __all__ = [
     "data_dir",
@@ -87,6 +87,7 @@ __all__ = [
     "lmy_remittance_flows",
     "seed_figures",
     "seed_table",
+    "field_label",
     "seed_narrative",
     "seed_sources",
     "SEED_TOPICS",

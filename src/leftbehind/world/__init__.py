@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from . import corridors
+from . import corridors as corridors  # a submodule, not in __all__ (pdoc lists it apart)
 from .glance import (
     GROUPINGS,
     STUDIES,
@@ -23,7 +23,9 @@ from .glance import (
     by_group,
     glance,
     group_caption,
+    group_table,
     ranking_markdown,
+    ranking_table,
     sources_markdown,
     summary_markdown,
     world_editions,
@@ -38,6 +40,8 @@ __all__ = [
     "GROUPINGS",
     "group_caption",
     "ranking_markdown",
+    "ranking_table",
+    "group_table",
     "summary_markdown",
     "sources_markdown",
     "world_indicators",
