@@ -150,3 +150,37 @@ def test_profile_and_corridor_tables():
     grown = corr.corridors_table(corr.fastest_growing(2000, 2024, n=20), growth=True)
     missing = [row for row in grown.cells if row[-1] == "–"]
     assert missing and any("no percentage of growth" in n for n in grown.notes)
+
+
+def test_every_notebook_shows_its_tables_through_the_helper():
+    """No notebook displays a DataFrame raw, prints one as text or builds a Markdown table: every table goes
+    through plots.show_table / plots.table (or a package function returning a Table)."""
+    import json
+    from pathlib import Path
+
+    raw = re.compile(r"display\(\s*[A-Za-z_][\w.]*\s*[)\[]|\.to_string\(|for_reading\(|\.to_html\(")
+    markdown_tables = re.compile(r"(ranking|corridors|region_pairs)_markdown\(|Markdown\([^)]*_table\(")
+    for path in sorted((Path(__file__).parent.parent / "notebooks").glob("0*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            source = "".join(cell["source"])
+            if cell["cell_type"] == "code":
+                assert not raw.search(source), f"{path.name}: a table shown without plots.table:\n{source}"
+                assert not markdown_tables.search(source), f"{path.name}: a Markdown table:\n{source}"
+
+
+def test_a_field_name_has_one_title_in_every_resource(data_copy):
+    import json
+
+    from leftbehind.data.checks import check_field_titles
+    from leftbehind.errors import DataError
+
+    check_field_titles()
+    path = data_copy / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    reviews = next(r for r in descriptor["resources"] if r["name"] == "reviews")
+    next(f for f in reviews["schema"]["fields"] if f["name"] == "year")["title"] = "Publication year"
+    path.write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    with pytest.raises(
+        DataError, match=r'resource "reviews", field "year": title "Publication year" differs from "Year"'
+    ):
+        check_field_titles()

@@ -120,12 +120,22 @@ def scaled(values: Iterable[float], unit: str, by: str = "largest") -> tuple[lis
     return [in_unit(v, unit, target) for v in values], target
 
 
-def decimals_for(unit: str) -> int:
-    """The decimals a table shows for numbers of ``unit`` (:data:`DECIMALS`; 2 for a unit not listed).
+def decimals_for(unit: str, values: Iterable[float] = ()) -> int:
+    """The decimals a table shows for numbers of ``unit`` (:data:`DECIMALS`; 2 for a unit not listed), or, where
+    ``values`` are given and the smallest non-zero one would read as 0, as many more as it needs (at most 3), so
+    that a share of 0.004 % is not written "0.0".
 
     Examples
     --------
     >>> decimals_for("thousand persons"), decimals_for("persons"), decimals_for("SMD")
     (1, 0, 2)
+    >>> decimals_for("percent", [38.4, 0.04]), decimals_for("percent", [38.4, 0.0])
+    (2, 1)
     """
-    return DECIMALS.get(unit, 2)
+    places = DECIMALS.get(unit, 2)
+    finite = [abs(float(v)) for v in values if math.isfinite(float(v)) and float(v) != 0]
+    if finite and unit not in ("persons", "USD", "studies"):  # whole counts stay whole
+        smallest = min(finite)
+        while places < 3 and round(smallest, places) == 0:
+            places += 1
+    return places

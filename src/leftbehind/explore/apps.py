@@ -262,7 +262,9 @@ def evidence() -> Explorer:
     designs = sorted(studies["design"].dropna().unique())
     first, last = int(studies["year"].min()), int(studies["year"].max())
     controls = {
-        "outcome_domain": _dropdown("Outcome domain", _labelled(["all", *literature.domains()], _words), "all"),
+        "outcome_domain": _dropdown(
+            "Outcome domain", _labelled(["all", *literature.domains()], literature.domain_name), "all"
+        ),
         "region": _dropdown("Region", ["all", *literature.REGIONS], "all"),
         "migration_scope": _dropdown("Migration", _labelled(["all", *literature.SCOPES], _words), "all"),
         "design": _dropdown("Design", _labelled(["all", *designs], _words), "all"),

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..data.units import base_unit, scaled
+from ..literature.studies import domain_name, outcome_name
 from .style import OKABE_ITO, PALETTE, add_source, source_line, use_style
 
 
@@ -341,7 +342,7 @@ def evidence_heatmap(cells: pd.DataFrame, title: str, source: str, row_labels: d
                 ax.text(j, i, f"{int(n)}", ha="center", va="center", fontsize=8)
     labels = row_labels or {}
     ax.set_yticks(range(len(countries)), [labels.get(c, c) for c in countries], fontsize=8)
-    ax.set_xticks(range(len(domains)), [d.replace("_", " ") for d in domains], fontsize=8, rotation=20, ha="right")
+    ax.set_xticks(range(len(domains)), [domain_name(d) for d in domains], fontsize=8, rotation=20, ha="right")
     ax.grid(False)
     ax.set_xlabel("number = studies; colour = balance of findings: orange harm, blue benefit, grey mixed or none")
     ax.set_title(title)
@@ -421,7 +422,7 @@ def direction_bars(table: pd.DataFrame, title: str, source: str) -> Figure:
     left = pd.Series(0.0, index=table.index)
     for col in [c for c in colours if c in table.columns]:
         ax.barh(
-            [str(i).replace("_", " ") for i in table.index],
+            [outcome_name(str(i)) for i in table.index],
             table[col],
             left=left,
             color=colours[col],

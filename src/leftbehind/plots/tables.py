@@ -48,7 +48,18 @@ import pandas as pd
 from .. import data, literature
 from .._markup import escape_markdown
 
-__all__ = ["LABELS", "MISSING", "Table", "table", "show_table", "column_label", "words"]
+__all__ = [
+    "LABELS",
+    "DECIMALS",
+    "FORMATS",
+    "MISSING",
+    "Table",
+    "table",
+    "show_table",
+    "column_label",
+    "words",
+    "p_value",
+]
 
 #: How a missing value is shown.
 MISSING = "–"
@@ -100,6 +111,29 @@ LABELS: dict[str, str] = {
     "moderator": "Moderator",
     "term": "Term",
 }
+
+#: Decimals of computed columns (effects and their intervals 2, standard errors and τ² 3, I² 0, …), used where the
+#: caller gives none.
+DECIMALS: dict[str, int] = {
+    "estimate": 2, "ci_low": 2, "ci_high": 2, "pi_low": 2, "pi_high": 2, "smd": 2, "coefficient": 2,
+    "se": 3, "se_log": 3, "tau2": 3, "tau": 3, "z_or_t": 2, "Q": 2, "H2": 2, "I2": 0, "i2": 0,
+}  # fmt: skip
+
+
+def p_value(p: object) -> str:
+    """A p-value in a table's p column: three decimals, or "< 0.001".
+
+    Examples
+    --------
+    >>> p_value(0.0312), p_value(0.00002)
+    ('0.031', '< 0.001')
+    """
+    value = float(p)  # type: ignore[arg-type]
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+#: How computed columns are written where the caller gives no format: p-values as "0.031" or "< 0.001".
+FORMATS: dict[str, Callable[[Any], str]] = {"pval": p_value, "Q_pval": p_value, "p_value": p_value}
 
 _YEARISH = ("year", "since")
 
@@ -184,7 +218,7 @@ def words(column: str, values: pd.Series) -> pd.Series:
         known = set(data.load("studies")["study_id"])
         return values.map(lambda v: literature.cite(v) if isinstance(v, str) and v in known else v)
     if kind == "domain":
-        return values.map(lambda v: v.replace("_", " ") if isinstance(v, str) else v)
+        return values.map(lambda v: literature.domain_name(v) if isinstance(v, str) else v)
     names = _names(kind)
 
     def one(value: object) -> object:
@@ -376,6 +410,7 @@ def table(
     formats: Mapping[str, Callable[[Any], str]] | None = None,
     max_rows: int | None = None,
     ids: bool = False,
+    right: Iterable[str] = (),
 ) -> Table:
     """A :class:`Table` of ``frame`` for readers.
 
@@ -405,6 +440,8 @@ def table(
         Show at most this many rows, with a note saying how many there are.
     ids
         Keep ids as they are (default: outcomes, indicators, countries, studies, editions shown by their words).
+    right
+        Text columns to right-align as numbers are (a value written with its qualifier, "more than 350").
 
     Examples
     --------
@@ -433,8 +470,9 @@ def table(
     total = len(frame)
     if max_rows is not None and total > max_rows:
         frame = frame.head(max_rows)
-    per = decimals if isinstance(decimals, Mapping) else {}
-    own = formats or {}
+    per = {**DECIMALS, **(decimals if isinstance(decimals, Mapping) else {})}
+    own = {**{c: f for c, f in FORMATS.items() if c in chosen}, **(formats or {})}
+    aligned = set(right)
     labels, numeric, texts, note_lines = [], [], [], []
     for column, label in chosen.items():
         values = frame[column]
@@ -444,13 +482,14 @@ def table(
         if column in own:
             write = own[column]
         elif is_number:
-            places = int(per.get(column, decimals if isinstance(decimals, int) else _default_decimals(values)))
+            fallback = decimals if isinstance(decimals, int) else _default_decimals(values)
+            places = int(per[column]) if column in per and not isinstance(decimals, int) else int(fallback)
             write = _number_formatter(places, separator=not any(y in column.lower() for y in _YEARISH))
         else:
             write = _text
         texts.append([missing if _is_missing(v) else _text(write(v)) for v in values])
         labels.append(label)
-        numeric.append(is_number or (column in own and _numeric(frame[column])))
+        numeric.append(is_number or column in aligned or (column in own and _numeric(frame[column])))
         if reasons and column in reasons and any(_is_missing(v) for v in values):
             note_lines.append(f"{missing} {label}: {reasons[column]}.")
     if max_rows is not None and total > max_rows:

@@ -318,7 +318,7 @@ def ranking_table(frame: pd.DataFrame, unit: str, source: str = "") -> Table:
     return table(
         shown,
         columns={"rank": "Rank", "name": "Country", "value": shown_unit[:1].upper() + shown_unit[1:]},
-        decimals={"value": decimals_for(shown_unit)},
+        decimals={"value": decimals_for(shown_unit, values)},
         source=source,
     )
 
@@ -356,7 +356,7 @@ def group_table(g: Glance, column: str = "region") -> Table:
         values, unit = _in_reading_unit(frame[name], g.unit)
         frame = frame.assign(**{name: values})
         labels[name] = f"{name.capitalize()} ({unit})"
-        decimals[name] = decimals_for(unit)
+        decimals[name] = decimals_for(unit, values)
     if g.unit == STUDIES:  # whole studies; a median between two counts has a half
         decimals["median"] = 1 if (frame["median"] % 1 != 0).any() else 0
     labels["highest in"] = "Highest in"
