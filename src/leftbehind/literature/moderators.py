@@ -15,7 +15,7 @@ Examples
 >>> s = literature.analysis_set("anxiety")
 >>> fit = meta.pool(s["yi"], s["vi"], labels=s["label"], measure="SMD")
 >>> print(meta_regression(fit, s, "migrant_parent").text())
-No meta-regression on migrant parent: 3 studies are pooled, and this report asks for at least 10 studies per moderator coefficient (here 1 coefficient, so 10 studies).
+No meta-regression on migrant parent: 4 studies are pooled, and this report asks for at least 10 studies per moderator coefficient (here 2 coefficients, so 20 studies).
 """
 
 from __future__ import annotations

@@ -312,7 +312,7 @@ def sensitivity_table(
     --------
     >>> t = sensitivity_table("depression")
     >>> t["analysis"].tolist()[:2], int(t["k"].iloc[0])
-    (['all comparable rows', 'adjusted estimates only'], 2)
+    (['all comparable rows', 'adjusted estimates only'], 3)
     """
     from ..meta import pool
 

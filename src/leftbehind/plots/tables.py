@@ -338,7 +338,7 @@ class Table:
             if numeric:
                 props = "text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums;"
             else:
-                props = "text-align: left; white-space: normal; overflow-wrap: anywhere; max-width: 32em;"
+                props = "text-align: left; white-space: normal; overflow-wrap: break-word; max-width: 32em;"
             styles.append({"selector": f"td.col{i}, th.col{i}", "props": props})
         styler.set_table_styles(styles)
         if self.caption:

@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from . import corridors as corridors  # a submodule, not in __all__ (pdoc lists it apart)
+from . import corridors as corridors  # the submodule, as leftbehind.world.corridors
 from .glance import (
     GROUPINGS,
     STUDIES,
