@@ -136,6 +136,8 @@ def test_reviews_of_other_constructs_are_left_out_of_the_comparison():
 
 @pytest.mark.parametrize("outcome, shown", [("physical_health", 0), ("suicidal_ideation", 5), ("depression", 6)])
 def test_notebook_06_lists_only_reviews_of_the_pooled_construct(outcome, shown):
+    from types import SimpleNamespace
+
     import nbformat
 
     from conftest import NOTEBOOKS
@@ -147,8 +149,9 @@ def test_notebook_06_lists_only_reviews_of_the_pooled_construct(outcome, shown):
     s = chosen.pooled
     out: list[object] = []
     for result in (meta.pool(s["yi"], s["vi"], measure="SMD"), None):  # pooled, and not pooled
+        shown_by = SimpleNamespace(show_table=lambda frame, **options: out.append(frame))  # plots.show_table
         ns = {"literature": literature, "Markdown": str, "display": out.append, "result": result, "studies": s,
-              "chosen": chosen, "outcome": outcome, "measure": "SMD"}  # fmt: skip
+              "chosen": chosen, "outcome": outcome, "measure": "SMD", "plots": shown_by}  # fmt: skip
         exec(source, ns)
         assert len(ns["table"]) == shown
     tables = [o for o in out if not isinstance(o, str)]

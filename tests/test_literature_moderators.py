@@ -120,6 +120,8 @@ def test_bad_arguments_are_named():
 
 @pytest.mark.parametrize("moderator, shown", [("year", 2), ("region", 2), ("migration_scope", 1)])
 def test_notebook_06_shows_the_table_and_for_year_the_bubble_plot_when_the_rule_allows(moderator, shown):
+    from types import SimpleNamespace
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -133,7 +135,8 @@ def test_notebook_06_shows_the_table_and_for_year_the_bubble_plot_when_the_rule_
     (source,) = [c.source for c in nb.cells if c.cell_type == "code" and "meta_regression(" in c.source]
     s = _studies(migration_scope=["internal"] * 12)
     out: list[object] = []
-    ns = {"literature": literature, "plots": plots, "Markdown": str, "display": out.append, "result": _fit(s),
+    shown_by = SimpleNamespace(show_table=lambda frame, **options: out.append(frame), bubble_plot=plots.bubble_plot)
+    ns = {"literature": literature, "plots": shown_by, "Markdown": str, "display": out.append, "result": _fit(s),
           "studies": s, "moderator": moderator, "SOURCE": "Source: test"}  # fmt: skip
     exec(source, ns)
     assert len(out) == shown and str(out[0]).startswith("Meta-regression on" if shown == 2 else "No meta-regression")

@@ -126,4 +126,4 @@ def test_notebook_06_has_no_branches_over_methods_or_measures_and_no_own_back_tr
     assert not branches, branches
     assert "back_transform" not in text and "exp(" not in text
     assert "literature.selection(" in text and "chosen.excluded" in text  # excluded rows, with reasons
-    assert "trust_panel" in text and "for_reading" in text
+    assert "trust_panel" in text and "plots.show_table(" in text  # tables for reading: fixed decimals, p-values

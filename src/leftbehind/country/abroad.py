@@ -10,15 +10,19 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from .. import data
 from .._markup import escape_markdown as md
-from .._markup import markdown_table
 from ..data import bilateral as od
 from ..data.arguments import check_code
 from ..errors import DataError
 from .sentences import fmt_value
+
+if TYPE_CHECKING:
+    from ..plots.tables import Table
 
 __all__ = [
     "destinations",
@@ -88,7 +92,7 @@ def destinations_sentence(iso3: str, table: pd.DataFrame) -> str:
     Examples
     --------
     >>> print(destinations_sentence("NPL", destinations("NPL", n=3)))  # doctest: +ELLIPSIS
-    In 2024, the largest numbers of people from Nepal lived in India (0.66 million, 25.2 % of Nepal's emigrants), ...
+    In 2024, the largest numbers of people from Nepal lived in India (664 thousand, 25.2 % of Nepal's emigrants), ...
     """
     name = md(data.country_name(iso3))
     if table.empty:
@@ -124,22 +128,25 @@ def destination_map_frame(iso3: str, year: int | None = None) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def destinations_table(frame: pd.DataFrame) -> str:
-    """A Markdown table of a :func:`destinations` or :func:`origins` frame: country, persons, share (%) and
-    women (%), numbers right-aligned, "–" where UN DESA gives no count by sex; names escaped.
+def destinations_table(frame: pd.DataFrame, source: str = "") -> Table:
+    """A table of a :func:`destinations` or :func:`origins` frame: country, persons, share (%) and women (%),
+    numbers right-aligned, "–" with the reason where UN DESA gives no count by sex.
 
     Examples
     --------
-    >>> print(destinations_table(destinations("MEX", n=1)))  # doctest: +ELLIPSIS
-    | country | persons | share (%) | women (%) |
-    |---|---:|---:|---:|
-    | United States | 11,279,561 | 97.3 | 48.7 |
+    >>> print(destinations_table(destinations("MEX", n=1)))
+    Country        Persons     Share (%)  Women (%)
+    United States  11,279,561       97.3       48.7
     """
-    rows = [
-        (r.name, f"{r.persons:,.0f}", f"{r.share:.1f}", "–" if pd.isna(r.women_share) else f"{r.women_share:.1f}")
-        for r in frame.itertuples()
-    ]
-    return markdown_table(["country", "persons", "share (%)", "women (%)"], rows, "lrrr")
+    from ..plots.tables import table
+
+    return table(
+        frame,
+        columns={"name": "Country", "persons": "Persons", "share": "Share (%)", "women_share": "Women (%)"},
+        decimals={"persons": 0, "share": 1, "women_share": 1},
+        reasons={"women_share": "UN DESA gives no count by sex for this corridor"},
+        source=source,
+    )
 
 
 def destinations_over_time(iso3: str, n: int = 5) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .._markup import escape_markdown, markdown_link
+from ..data.units import base_unit, in_unit, reading_unit
 from ..meta import PoolResult
 
 __all__ = ["fmt_value", "edition_sentences", "latest_sentence", "pooled_sentence", "escape_markdown", "markdown_link"]
@@ -24,37 +25,43 @@ _md = escape_markdown  # short name for the f-strings below
 
 
 def fmt_value(value: float, unit: str) -> str:
-    """Format a value with its unit the way the reports write it.
+    """Format a value with its unit the way the reports write it: persons and US dollars in the scale their
+    magnitude calls for (:func:`leftbehind.data.units.reading_unit`, the rule charts and map legends follow
+    too): thousand persons from 10,000, million persons from a million; USD million from a million, USD billion
+    from a billion.
 
     Examples
     --------
+    >>> import pandas as pd
     >>> fmt_value(169.0, "million persons"), fmt_value(4.9, "percent"), fmt_value(8.1e9, "USD"), fmt_value(25.3, "USD billion")
     ('169 million', '4.9 %', 'USD 8.1 billion', 'USD 25.3 billion')
-    >>> fmt_value(0.003741, "million persons"), fmt_value(0.0452, "USD billion")  # small values in smaller units
-    ('3,741', 'USD 45.2 million')
+    >>> fmt_value(0.66, "million persons"), fmt_value(0.003741, "million persons"), fmt_value(0.0452, "USD billion")
+    ('660 thousand', '3,741', 'USD 45.2 million')
+    >>> fmt_value(1234.5, "million persons"), fmt_value(0.6599, "million persons")
+    ('1,234.5 million', '660 thousand')
     """
 
     def num(x: float) -> str:
-        return (
-            f"{x:,.0f}"
-            if float(x).is_integer()
-            else f"{x:,.1f}"
-            if abs(x) >= 10
-            else f"{x:,.2f}".rstrip("0").rstrip(".")
-        )
+        if float(x).is_integer():
+            return f"{x:,.0f}"
+        return f"{x:,.1f}" if abs(x) >= 10 else f"{x:,.2f}".rstrip("0").rstrip(".")
 
-    if unit == "million persons":
-        return f"{num(value)} million" if abs(value) >= 0.1 or value == 0 else f"{value * 1e6:,.0f}"
-    if unit == "persons":
-        return f"{num(value / 1e6)} million" if value >= 1e6 else f"{value:,.0f}"
+    found = base_unit(unit)
+    if found is not None:
+        target, _ = reading_unit(value, unit)
+        shown = in_unit(value, unit, target)
+        words = {"million persons": "million", "thousand persons": "thousand"}
+        if target == "thousand persons" and abs(shown) >= 100:
+            return f"{shown:,.0f} thousand"  # 659.9 thousand reads as 660 thousand
+        if target in words:
+            return f"{num(shown)} {words[target]}"
+        if target == "persons":
+            return f"{shown:,.0f}"
+        if target == "USD":
+            return f"USD {shown:,.0f}"
+        return f"USD {num(shown)} {target.split()[1]}"
     if unit == "percent":
         return f"{num(value)} %"
-    if unit == "USD":
-        return f"USD {num(value / 1e9)} billion" if value >= 1e9 else f"USD {num(value / 1e6)} million"
-    if unit == "USD billion" and 0 < abs(value) < 0.1:
-        return f"USD {num(value * 1000)} million"
-    if unit in ("USD billion", "USD million"):
-        return f"USD {num(value)} {unit.split()[1]}"
     return f"{num(value)} {unit}"
 
 

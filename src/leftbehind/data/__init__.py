@@ -42,7 +42,7 @@ from .figures import (
     source_labels,
     sources_markdown,
 )
-from .seeds import SEED_TOPICS, seed_figures, seed_narrative, seed_sources, seed_table
+from .seeds import SEED_TOPICS, seed_figures, seed_narrative, seed_rows, seed_sources, seed_table
 from .series import (
     BREAKDOWNS,
     BROAD_COVERAGE,
@@ -59,7 +59,7 @@ from .series import (
     single_edition,
     table,
 )
-from .tabular import descriptor, file_sha256, load, package_info, resource_names, schema
+from .tabular import descriptor, field_label, file_sha256, load, package_info, resource_names, schema
 
 __all__ = [
     "data_dir",
@@ -87,6 +87,8 @@ __all__ = [
     "lmy_remittance_flows",
     "seed_figures",
     "seed_table",
+    "seed_rows",
+    "field_label",
     "seed_narrative",
     "seed_sources",
     "SEED_TOPICS",

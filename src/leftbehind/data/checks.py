@@ -17,7 +17,7 @@ from .._io import data_dir
 from .._markup import doi_url, find_markup, web_address
 from ..errors import DataError
 from .figures import geographies
-from .tabular import _display, _resource, load, resource_names, schema, split_list
+from .tabular import _display, _resource, descriptor, load, resource_names, schema, split_list
 
 #: Fields that hold an address, by field name in any resource: what they may hold. ``read_at`` may also name
 #: a file in a GitHub repository (``github:owner/repo/path@commit``), where a figure was read in a copy.
@@ -125,6 +125,7 @@ def validate_package() -> dict[str, int]:
     check_base_units()
     check_editions_agree()
     check_plain_text()
+    check_field_titles()
     if "studies" in counts:
         check_study_vocabularies()
     if "effects" in counts:
@@ -140,6 +141,27 @@ def validate_package() -> dict[str, int]:
                     f"give the earlier one a month so that the latest edition is defined"
                 )
     return counts
+
+
+def check_field_titles() -> None:
+    """A field name that several resources share has one title (tables label a column by it,
+    :func:`leftbehind.data.field_label`): a second, different title is an error naming both resources.
+
+    Examples
+    --------
+    >>> check_field_titles()
+    """
+    seen: dict[str, tuple[str, str]] = {}
+    for res in descriptor()["resources"]:
+        for f in res.get("schema", {}).get("fields", []):
+            if "title" not in f:
+                continue
+            first = seen.setdefault(f["name"], (res["name"], str(f["title"])))
+            if first[1] != f["title"]:
+                raise DataError(
+                    f'data/datapackage.json, resource "{res["name"]}", field "{f["name"]}": title "{f["title"]}" '
+                    f'differs from "{first[1]}" (resource "{first[0]}"); a field name has one title in every resource'
+                )
 
 
 def check_study_vocabularies() -> None:

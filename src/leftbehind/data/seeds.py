@@ -60,6 +60,30 @@ def _value_text(value: float, high: float | None) -> str:
     return fmt(value)
 
 
+def seed_rows(figures: pd.DataFrame) -> pd.DataFrame:
+    """The seed figures as a reader sees them: figure, value (with its qualifier and range, as text), unit and
+    year (empty where IOM gives none).
+
+    Examples
+    --------
+    >>> seed_rows(seed_figures("remittances"))["value"].tolist()
+    ['440', 'more than 350']
+    """
+    values = [
+        ("" if pd.isna(r.qualifier) or r.qualifier in ("range", "estimate") else f"{r.qualifier} ")
+        + _value_text(r.value, r.value_high)
+        for r in figures.itertuples()
+    ]
+    return pd.DataFrame(
+        {
+            "figure": figures["label"].astype(str).to_numpy(),
+            "value": values,
+            "unit": figures["unit"].astype(str).to_numpy(),
+            "year": figures["year"].astype("Int64").to_numpy(),
+        }
+    )
+
+
 def seed_table(figures: pd.DataFrame) -> str:
     """A plain-text table of seed figures (label, value, unit, year) for printing in a notebook.
 
@@ -71,10 +95,8 @@ def seed_table(figures: pd.DataFrame) -> str:
     Remittances sent to developing countries (World Bank estimate)  more than 350  USD billion  2011
     """
     rows = [("figure", "value", "unit", "year")]
-    for r in figures.itertuples():
-        qual = "" if pd.isna(r.qualifier) or r.qualifier in ("range", "estimate") else f"{r.qualifier} "
-        year = "" if pd.isna(r.year) else str(int(r.year))
-        rows.append((str(r.label), qual + _value_text(r.value, r.value_high), str(r.unit), year))
+    for r in seed_rows(figures).itertuples():
+        rows.append((r.figure, r.value, r.unit, "" if pd.isna(r.year) else str(int(r.year))))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = []
     for row in rows:

@@ -232,6 +232,22 @@ def schema(name: str) -> dict[str, Any]:
     return _resource(name)["schema"]
 
 
+def field_label(name: str) -> str | None:
+    """The ``title`` the descriptor gives the field ``name`` (the first resource that titles a field of that name,
+    in descriptor order; ``data validate`` checks that every resource titles it alike), or None.
+
+    Examples
+    --------
+    >>> field_label("n_left_behind"), field_label("no_such_field")
+    ('Left-behind children', None)
+    """
+    for res in descriptor()["resources"]:
+        for f in res.get("schema", {}).get("fields", []):
+            if f["name"] == name and "title" in f:
+                return str(f["title"])
+    return None
+
+
 # --- parsing and validation -------------------------------------------------------------------------
 
 

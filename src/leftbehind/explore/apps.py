@@ -25,9 +25,8 @@ from typing import Any
 
 import ipywidgets as widgets
 import mistune
-import pandas as pd
 
-from .. import data, literature, meta
+from .. import data, literature, meta, plots
 from ..errors import LeftbehindError, choice_error
 from . import views
 
@@ -47,18 +46,14 @@ def _figure_png(figure: Any) -> bytes:
     return buf.getvalue()
 
 
-def _table_html(frame: pd.DataFrame, rows: int = 300) -> str:
-    shown = frame.head(rows)
-    more = f"<p>… {len(frame) - rows} more rows not shown.</p>" if len(frame) > rows else ""
-    return shown.to_html(index=False, escape=True, na_rep="", float_format=lambda x: f"{x:,.3g}", border=0) + more
-
-
 def render(section: views.Section) -> widgets.Widget:
-    """The widget showing one section: HTML for Markdown and tables, a PNG image for a figure."""
+    """The widget showing one section: HTML for Markdown and tables (the table a reader sees,
+    :func:`leftbehind.plots.table`), a PNG image for a figure."""
     if section.kind == "figure":
         return widgets.Image(value=_figure_png(section.content), format="png", layout=widgets.Layout(max_width="100%"))
     if section.kind == "table":
-        return widgets.HTML(_table_html(section.content))
+        shown = section.shown if section.shown is not None else plots.table(section.content)
+        return widgets.HTML(shown.to_html())
     return widgets.HTML(_markdown_html(section.content))
 
 
@@ -190,6 +185,31 @@ def _option_values(control: widgets.Widget) -> list[Any] | None:
     return None
 
 
+def _words(value: str) -> str:
+    """An id as words for a dropdown: underscores as spaces ("mental_health" → "mental health")."""
+    return value.replace("_", " ")
+
+
+#: What each choice of the meta-analysis explorer means, for its dropdowns (the value stays the id).
+MEASURE_WORDS: dict[str, str] = {
+    "SMD": "standardised mean difference (SMD)",
+    "OR": "odds ratio (OR)",
+}
+METHOD_WORDS: dict[str, str] = {
+    "FE": "fixed effect (FE)",
+    "DL": "DerSimonian–Laird (DL)",
+    "PM": "Paule–Mandel (PM)",
+    "REML": "restricted maximum likelihood (REML)",
+}
+CI_WORDS: dict[str, str] = {"normal": "normal (Wald)", "hksj": "Hartung–Knapp–Sidik–Jonkman (t)"}
+
+
+def _labelled(values: Any, words: dict[str, str] | Callable[[str], str]) -> list[tuple[str, Any]]:
+    """Dropdown options as (words, id) pairs: a person reads the words, the app keeps the id."""
+    say = words if callable(words) else (lambda v: words.get(v, _words(str(v))))
+    return [(say(v), v) for v in values]
+
+
 def _dropdown(description: str, options: Any, value: Any) -> widgets.Dropdown:
     return widgets.Dropdown(
         description=description, options=options, value=value, style={"description_width": "initial"}
@@ -296,14 +316,18 @@ def evidence() -> Explorer:
     designs = sorted(studies["design"].dropna().unique())
     first, last = int(studies["year"].min()), int(studies["year"].max())
     controls = {
-        "outcome_domain": _dropdown("Outcome domain", ["all", *literature.domains()], "all"),
+        "outcome_domain": _dropdown(
+            "Outcome domain", _labelled(["all", *literature.domains()], literature.domain_name), "all"
+        ),
         "region": _dropdown("Region", ["all", *literature.REGIONS], "all"),
-        "migration_scope": _dropdown("Migration", ["all", *literature.SCOPES], "all"),
-        "design": _dropdown("Design", ["all", *designs], "all"),
+        "migration_scope": _dropdown("Migration", _labelled(["all", *literature.SCOPES], _words), "all"),
+        "design": _dropdown("Design", _labelled(["all", *designs], _words), "all"),
         "from_year": widgets.BoundedIntText(description="From", value=first, min=1900, max=2100),
         "to_year": widgets.BoundedIntText(description="To", value=last, min=1900, max=2100),
         "include_undated": widgets.Checkbox(description="include studies with no known year", value=True),
-        "sort_by": _dropdown("Sort by", list(views.SORT_KEYS), "year"),
+        "sort_by": _dropdown(
+            "Sort by", _labelled(views.SORT_KEYS, lambda c: plots.tables.column_label(c).lower()), "year"
+        ),
     }
     return Explorer("Evidence on children left behind", controls, views.evidence_view)
 
@@ -318,11 +342,12 @@ def meta_analysis(outcome: str = "depression") -> Explorer:
     >>> "DL" in app.sections[-1].content
     True
     """
+    vocabulary = literature.outcomes()
     controls = {
-        "outcome": _dropdown("Outcome", literature.outcomes()["outcome"].tolist(), "depression"),
-        "measure": _dropdown("Scale", list(literature.SCALES), "SMD"),
-        "method": _dropdown("τ² method", list(meta.METHODS), "REML"),
-        "ci": _dropdown("Interval", list(meta.CI_METHODS), "normal"),
-        "subgroup_by": _dropdown("Subgroups", ["none", *literature.SUBGROUP_COLUMNS], "none"),
+        "outcome": _dropdown("Outcome", list(zip(vocabulary["name"], vocabulary["outcome"])), "depression"),
+        "measure": _dropdown("Scale", _labelled(literature.SCALES, MEASURE_WORDS), "SMD"),
+        "method": _dropdown("τ² method", _labelled(meta.METHODS, METHOD_WORDS), "REML"),
+        "ci": _dropdown("Interval", _labelled(meta.CI_METHODS, CI_WORDS), "normal"),
+        "subgroup_by": _dropdown("Subgroups", _labelled(["none", *literature.SUBGROUP_COLUMNS], _words), "none"),
     }
     return Explorer("Meta-analysis", controls, views.meta_view, {"outcome": outcome})

@@ -19,6 +19,7 @@ import pandas as pd
 from .. import country as profile
 from .. import data, literature, meta, plots
 from ..country import sentences
+from ..data.units import decimals_for, scaled
 from ..errors import ParameterError, check_choice
 
 __all__ = [
@@ -36,6 +37,14 @@ __all__ = [
 EVIDENCE_SOURCE = "Source: leftbehind evidence base (data/literature), studies as published"
 META_SOURCE = "Source: leftbehind evidence base (data/literature); effects as published, converted to one scale"
 
+#: Decimals of a subgroup table: effects and intervals 2, tau² 3, I² 0.
+SUBGROUP_DECIMALS: dict[str, int] = {"estimate": 2, "ci_low": 2, "ci_high": 2, "se": 3, "tau2": 3, "I2": 0, "Q": 2}
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 #: Columns the evidence explorer's study table can be sorted by.
 SORT_KEYS: tuple[str, ...] = ("year", "country", "design", "n_left_behind")
 
@@ -45,12 +54,14 @@ class Section:
     """One piece of an explorer's output.
 
     ``kind`` is ``"markdown"`` (``content`` a Markdown string), ``"figure"`` (a matplotlib figure) or ``"table"``
-    (a DataFrame); ``label`` names the piece (tests and the app find pieces by it).
+    (``content`` the DataFrame, ``shown`` the :class:`leftbehind.plots.Table` a reader sees: labels in words,
+    fixed decimals, no index); ``label`` names the piece (tests and the app find pieces by it).
     """
 
     kind: str
     label: str
     content: Any = field(repr=False)
+    shown: Any = field(default=None, repr=False)
 
 
 def _md(label: str, text: str) -> Section:
@@ -59,6 +70,11 @@ def _md(label: str, text: str) -> Section:
 
 def _fig(label: str, figure: Any) -> Section:
     return Section("figure", label, figure)
+
+
+def _table(label: str, frame: pd.DataFrame, **options: Any) -> Section:
+    """A table section: the frame, and the table a reader sees (:func:`leftbehind.plots.table`)."""
+    return Section("table", label, frame, plots.table(frame, **options))
 
 
 # --- country -------------------------------------------------------------------------------------------
@@ -153,7 +169,7 @@ def indicator_view(indicator: str, year: int, edition: str = "latest", top: int 
     if ranked.empty:
         return [_md("summary", f"No country has a value of *{what}* for {year} in the data package.")]
     unit = str(ranked["unit"].iloc[0])
-    summary = _md("summary", f"**{len(ranked)}** countries have a value of *{what}* for {year} ({unit}).")
+    summary = _md("summary", f"**{len(ranked)}** countries have a value of *{what}* for {year}.")
     head = ranked.head(top)
     chart = plots.ranking_bars(
         head,
@@ -164,7 +180,21 @@ def indicator_view(indicator: str, year: int, edition: str = "latest", top: int 
     table = ranked[["rank", "name", "geography", "value", "unit", "edition"]].rename(
         columns={"name": "country", "geography": "code"}
     )
-    return [summary, _fig("chart", chart), Section("table", "table", table)]
+    values, shown_unit = scaled(table["value"], unit, by="smallest")
+    shown = _table(
+        "table",
+        table.assign(value=values),
+        columns={
+            "rank": "Rank",
+            "country": "Country",
+            "code": "ISO3",
+            "value": _capital(shown_unit),
+            "edition": "Edition",
+        },
+        decimals={"value": decimals_for(shown_unit)},
+        source=plots.source_line(data.source_labels(ranked)),
+    )
+    return [summary, _fig("chart", chart), Section("table", "table", table, shown.shown)]
 
 
 # --- corridors -----------------------------------------------------------------------------------------
@@ -221,11 +251,17 @@ def corridors_view(
         unit="million persons",
         source=plots.source_line(data.source_labels(head)),
     )
-    table = head[[f"{other}_name", "persons", "share_of_origin" if side == "origin" else "share_of_destination"]]
-    table = table.rename(
-        columns={f"{other}_name": other, "share_of_origin": "share (%)", "share_of_destination": "share (%)"}
+    share = "share_of_origin" if side == "origin" else "share_of_destination"
+    table = head[[f"{other}_name", "persons", share]].rename(columns={f"{other}_name": other, share: "share"})
+    shown = _table(
+        "table",
+        table.reset_index(drop=True),
+        columns={other: other.capitalize(), "persons": "Persons", "share": "Share (%)"},
+        decimals={"persons": 0, "share": 1},
+        source=plots.source_line(data.source_labels(head)),
+        ids=True,  # the names are already words
     )
-    return [summary, _fig("chart", chart), Section("table", "table", table.round(1).reset_index(drop=True))]
+    return [summary, _fig("chart", chart), shown]
 
 
 # --- evidence ------------------------------------------------------------------------------------------
@@ -281,7 +317,25 @@ def evidence_view(
     table = chosen.assign(citation=[literature.cite(s) for s in chosen["study_id"]], country=chosen["countries"])
     columns = ["citation", "year", "country", "design", "n_left_behind", "outcome_domains"]
     table = table[columns].sort_values([sort_by, "citation"], na_position="last", kind="stable").reset_index(drop=True)
-    out.append(Section("table", "studies", table))
+    out.append(
+        _table(
+            "studies",
+            table,
+            columns={
+                "citation": "Study",
+                "year": "Year",
+                "country": "Countries",
+                "design": "Design",
+                "n_left_behind": "Left-behind children",
+                "outcome_domains": "Outcomes",
+            },
+            reasons={
+                "year": "publication year not known",
+                "n_left_behind": "the number of left-behind children was not read in the source",
+            },
+            max_rows=300,
+        )
+    )
     return out
 
 
@@ -323,8 +377,28 @@ def meta_view(
     out.append(_md("pooled", sentences.pooled_sentence(result, measure, outcome)))
     if subgroup_by != "none":
         if studies[subgroup_by].nunique() >= 2:
-            groups = meta.on_reporting_scale(meta.subgroups(studies, by=subgroup_by, method=method, ci=ci), measure)
-            out.append(Section("table", "subgroups", pd.DataFrame(groups)))
+            groups = pd.DataFrame(
+                meta.on_reporting_scale(meta.subgroups(studies, by=subgroup_by, method=method, ci=ci), measure)
+            )
+            out.append(
+                _table(
+                    "subgroups",
+                    groups,
+                    columns={
+                        subgroup_by: _capital(subgroup_by.replace("_", " ")),
+                        "k": "Studies (k)",
+                        "estimate": measure,
+                        "ci_low": "CI low",
+                        "ci_high": "CI high",
+                        "I2": "I² (%)",
+                        "pval": "p",
+                        "note": "Note",
+                    },
+                    formats={"pval": meta.format_p},
+                    decimals=SUBGROUP_DECIMALS,
+                    reasons={"I2": "not defined for a single study"},
+                )
+            )
         else:
             out.append(
                 _md("subgroups", f"Not enough studies in at least two `{subgroup_by}` groups for a subgroup analysis.")

@@ -47,9 +47,11 @@ from .studies import (
     REGIONS,
     SCOPES,
     direction_table,
+    domain_name,
     domains,
     effects,
     evidence_map,
+    outcome_name,
     outcomes,
     record_gaps,
     region_of,
@@ -63,6 +65,8 @@ from .trust import SENSITIVITY, measure_note, rounded_to_range_end, sensitivity_
 
 __all__ = [
     "REGIONS",
+    "domain_name",
+    "outcome_name",
     "studies",
     "studies_per_country",
     "effects",

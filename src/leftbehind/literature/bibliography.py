@@ -28,11 +28,12 @@ def _surname(authors: str) -> str:
 
 
 def _short_title(title: object, words: int = 5) -> str:
-    """The first ``words`` words of a verified title, in quotes; "" for a missing or unread title."""
+    """The first ``words`` words of a verified title, in quotes, as a short title is cited (no ellipsis: a short
+    title is not a cut one); "" for a missing or unread title."""
     if pd.isna(title) or str(title).startswith("[title not"):
         return ""
     parts = str(title).replace("[", "").replace("]", "").split()
-    return "“" + " ".join(parts[:words]).rstrip(",:;.") + ("…" if len(parts) > words else "") + "”"
+    return "“" + " ".join(parts[:words]).rstrip(",:;.") + "”"
 
 
 def cite(study_id: str, style: str = "short") -> str:
@@ -41,19 +42,23 @@ def cite(study_id: str, style: str = "short") -> str:
     the data's strings).
 
     Where the authors could not be verified, the short form names the study by the first words of its
-    title, else by its journal or publisher, else by its ``study_id``; a missing year shows as "n.d.".
+    title, else by its journal or publisher, else by its design ("Untitled cross-sectional study"), never by its
+    ``study_id``; a missing year shows as "n.d.".
 
     Examples
     --------
     >>> cite("wickramage2015")
     'Wickramage et al. 2015'
     >>> cite("davis2016")  # authors not verified: named by its title
-    '“Migration, remittances and nutrition outcomes…” 2016'
+    '“Migration, remittances and nutrition outcomes” 2016'
+    >>> cite("anhui_cesdc2008")  # nothing but the abstract was read
+    'Untitled cross-sectional study n.d.'
     """
     r, year, authors = _study(study_id)
     if style == "short":
         journal = "" if pd.isna(r["journal"]) else str(r["journal"])
-        name = _surname(authors) or _short_title(r["title"]) or journal or study_id
+        design = "" if pd.isna(r["design"]) else f"{r['design']} ".replace("_", " ")
+        name = _surname(authors) or _short_title(r["title"]) or journal or f"Untitled {design}study"
         many = authors.count(",") >= 1 or "et al" in authors
         return f"{name}{' et al.' if many else ''} {year}"
     if style != "full":

@@ -63,6 +63,33 @@ def domains() -> list[str]:
     return list(dict.fromkeys(outcomes()["domain"]))
 
 
+#: Outcome domains in words, where the id with spaces for underscores does not read well.
+_DOMAIN_WORDS: dict[str, str] = {"nutrition_growth": "nutrition and growth"}
+
+
+def domain_name(domain: str) -> str:
+    """An outcome domain in words, for a chart, a table or a dropdown.
+
+    Examples
+    --------
+    >>> domain_name("nutrition_growth"), domain_name("mental_health")
+    ('nutrition and growth', 'mental health')
+    """
+    return _DOMAIN_WORDS.get(domain, domain.replace("_", " "))
+
+
+def outcome_name(outcome: str) -> str:
+    """An outcome's name from the vocabulary (``outcomes.csv``), or the id with spaces when it is not in it.
+
+    Examples
+    --------
+    >>> outcome_name("suicidal_ideation")
+    'Suicidal ideation and self-harm'
+    """
+    names = dict(zip(outcomes()["outcome"], outcomes()["name"]))
+    return str(names.get(outcome, outcome.replace("_", " ")))
+
+
 def region_of(iso3: str) -> str:
     """The :data:`REGIONS` name of a country (``"Other"`` when its sub-region is not listed); an unknown code
     raises :class:`~leftbehind.errors.ParameterError`.

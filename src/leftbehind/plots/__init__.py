@@ -6,7 +6,8 @@ notebook shows it and a script can save it.
 
 Modules: ``style`` (palette, settings, source line: a leaf), ``charts`` (the notebooks' charts),
 ``metaplots`` (forest and funnel plots of a meta-analysis), ``bubble`` (bubble plot of a meta-regression),
-``maps`` (world choropleths from the Natural Earth boundaries snapshot; geopandas is imported only to draw one).
+``maps`` (world choropleths from the Natural Earth boundaries snapshot; geopandas is imported only to draw one),
+``tables`` (every table a reader sees: :func:`show_table` in notebooks, :func:`table` for explorers and briefs).
 
 Examples
 --------
@@ -31,6 +32,7 @@ from .charts import (
 from .maps import choropleth
 from .metaplots import forest_plot, funnel_plot
 from .style import OKABE_ITO, PALETTE, add_source, source_line, source_text, use_style
+from .tables import Table, show_table, table
 
 __all__ = [
     "OKABE_ITO",
@@ -51,4 +53,7 @@ __all__ = [
     "bubble_plot",
     "ranking_bars",
     "choropleth",
+    "Table",
+    "table",
+    "show_table",
 ]

@@ -22,8 +22,34 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..data.units import base_unit, scaled
+from ..literature.studies import domain_name, outcome_name
 from .datafiles import attach
 from .style import OKABE_ITO, PALETTE, add_source, source_line, use_style
+
+
+def for_reading(values: pd.Series, unit: str) -> tuple[pd.Series, str]:
+    """``values`` of ``unit`` in the unit an axis shows them in (thousand or million persons, USD million or
+    billion, chosen from the largest: :func:`leftbehind.data.units.scaled`), and that unit; other units as they
+    are.
+
+    Examples
+    --------
+    >>> values, unit = for_reading(pd.Series([2_500_000.0, 12_000_000.0]), "persons")
+    >>> values.tolist(), unit
+    ([2.5, 12.0], 'million persons')
+    """
+    if base_unit(unit) is None:
+        return values, unit
+    shown, target = scaled(values.astype(float), unit, by="largest")
+    return pd.Series(shown, index=values.index), target
+
+
+def _bar_value(value: float) -> str:
+    """A number beside a bar: three significant digits, never in scientific notation."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
 
 
 def headline_bars(df: pd.DataFrame, title: str) -> Figure:
@@ -149,6 +175,10 @@ def timeseries(
     >>> [line.get_label() for line in fig.axes[0].get_lines()], fig.axes[0].get_ylabel()
     (['A', 'B'], 'percent')
     >>> plt.close(fig)
+    >>> fig = timeseries(frame.assign(value=frame["value"] * 1e6, unit="persons"), "Persons", "Source: test")
+    >>> fig.axes[0].get_ylabel()  # persons in the unit their magnitude calls for
+    'million persons'
+    >>> plt.close(fig)
     >>> joined = frame.assign(edition_id=["e1", "e2", "e1", "e1"])
     >>> fig = timeseries(joined, "Two series", "Source: test")
     >>> [round(m.get_xdata()[0]) for m in fig.axes[0].get_lines() if m.get_gid() == "edition-change"]
@@ -156,6 +186,8 @@ def timeseries(
     >>> plt.close(fig)
     """
     use_style()
+    values, unit = for_reading(df["value"], unit or str(df["unit"].iloc[0]))
+    df = df.assign(value=values)
     fig, ax = plt.subplots(figsize=(8.0, 4.6))
     dashed = set(dashed)
     for i, (label, part) in enumerate(df.groupby(by, sort=False)):
@@ -183,7 +215,7 @@ def timeseries(
         ax.axvline(year, color="#888888", linestyle=":", linewidth=1, gid="edition-change")
     if changes:
         source += f"\nDotted lines: the series moves to another edition in {', '.join(map(str, changes))} (editions named above)."
-    return attach(_finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source, xlabel="year"), df, title)
+    return attach(_finish(fig, ax, title, unit, source, xlabel="year"), df, title)
 
 
 def edition_changes(df: pd.DataFrame, by: str = "label") -> list[int]:
@@ -311,7 +343,7 @@ def evidence_heatmap(cells: pd.DataFrame, title: str, source: str, row_labels: d
                 ax.text(j, i, f"{int(n)}", ha="center", va="center", fontsize=8)
     labels = row_labels or {}
     ax.set_yticks(range(len(countries)), [labels.get(c, c) for c in countries], fontsize=8)
-    ax.set_xticks(range(len(domains)), [d.replace("_", " ") for d in domains], fontsize=8, rotation=20, ha="right")
+    ax.set_xticks(range(len(domains)), [domain_name(d) for d in domains], fontsize=8, rotation=20, ha="right")
     ax.grid(False)
     ax.set_xlabel("number = studies; colour = balance of findings: orange harm, blue benefit, grey mixed or none")
     ax.set_title(title)
@@ -356,10 +388,11 @@ def ranking_bars(df: pd.DataFrame, title: str, unit: str, source: str) -> Figure
     >>> plt.close(fig)
     """
     use_style()
+    values, unit = for_reading(df["value"], unit)
     fig, ax = plt.subplots(figsize=(8.0, 0.8 + 0.3 * max(len(df), 1)))
-    ordered = df.iloc[::-1]
+    ordered = df.assign(value=values).iloc[::-1]
     bars = ax.barh([str(n) for n in ordered["name"]], ordered["value"].to_numpy(dtype=float), color=PALETTE[0])
-    ax.bar_label(bars, fmt="%.3g", fontsize=7, padding=2)
+    ax.bar_label(bars, fmt=_bar_value, fontsize=7, padding=2)
     ax.tick_params(axis="y", labelsize=8)
     return attach(_finish(fig, ax, title, unit, source, values_on="x"), df, title)
 
@@ -394,7 +427,7 @@ def direction_bars(table: pd.DataFrame, title: str, source: str) -> Figure:
     left = pd.Series(0.0, index=table.index)
     for col in [c for c in colours if c in table.columns]:
         ax.barh(
-            [str(i).replace("_", " ") for i in table.index],
+            [outcome_name(str(i)) for i in table.index],
             table[col],
             left=left,
             color=colours[col],

@@ -33,11 +33,21 @@ from matplotlib.path import Path as MplPath
 from ..data import geographies
 from ..data.snapshots import load_snapshot
 from ..data.tabular import _record_read
+from ..data.units import base_unit, scaled
 from ..errors import DataError, ParameterError, choice_error
 from .datafiles import attach
 from .style import OKABE_ITO, add_source, use_style
 
-__all__ = ["BOUNDARIES", "CODE_EXCEPTIONS", "NO_DATA", "boundaries", "class_edges", "class_colours", "choropleth"]
+__all__ = [
+    "BOUNDARIES",
+    "CODE_EXCEPTIONS",
+    "NO_DATA",
+    "boundaries",
+    "class_edges",
+    "class_colours",
+    "legend_edges",
+    "choropleth",
+]
 
 #: The boundaries snapshot (``publisher/release`` under ``data/snapshots``).
 BOUNDARIES = "world-atlas/2.0.2"
@@ -251,6 +261,23 @@ def class_colours(n: int) -> list[str]:
     return [to_hex(_RAMP(x)) for x in np.linspace(0.0, 1.0, n)]
 
 
+def legend_edges(edges: list[float], unit: str) -> tuple[list[float], str]:
+    """Class edges of ``unit`` in the unit a legend writes them in: persons and US dollars in thousands or
+    millions, millions or billions, chosen from the smallest non-zero edge (the rule text follows too,
+    :func:`leftbehind.data.units.reading_unit`), so that no edge reads "0.0389 million persons".
+
+    Examples
+    --------
+    >>> legend_edges([0.0389, 0.0771, 12.0], "million persons")
+    ([38.9, 77.1, 12000.0], 'thousand persons')
+    >>> legend_edges([0.5, 7.0], "percent of GDP")
+    ([0.5, 7.0], 'percent of GDP')
+    """
+    if base_unit(unit) is None or not edges:
+        return list(edges), unit
+    return scaled(edges, unit, by="smallest")
+
+
 def _fmt(value: float) -> str:
     if float(value).is_integer() and abs(value) < 1e15:
         return f"{int(value):,}"
@@ -355,9 +382,11 @@ def choropleth(
     ax.set_ylim(ymin, ymax)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    handles = [Patch(facecolor=c, edgecolor="none", label=lab) for c, lab in zip(colours, _labels(edges, whole))]
+    shown, legend_unit = legend_edges(edges, unit)
+    whole = whole and legend_unit == unit
+    handles = [Patch(facecolor=c, edgecolor="none", label=lab) for c, lab in zip(colours, _labels(shown, whole))]
     handles.append(Patch(**NO_DATA))
-    ax.legend(handles=handles, title=unit, loc="lower left", fontsize=8, title_fontsize=8)
+    ax.legend(handles=handles, title=legend_unit, loc="lower left", fontsize=8, title_fontsize=8)
     ax.set_title(title)
     _note_small(ax, series, world)
     fig.tight_layout()

@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .._io import write_atomic
 from ..errors import ReportError
-from .briefs import _ARGS, PRINT_CSS, _offline, chromium
+from .briefs import _ORIGIN, _launch, _with_print_css
 
 __all__ = ["Shot", "SHOTS", "PROFILE", "write_screenshots"]
 
@@ -44,6 +45,32 @@ SHOTS: tuple[Shot, ...] = (
 )
 
 
+def _files_of(out_dir: Path, shot: Shot) -> Any:
+    """Playwright's route serving the reports folder's own files (the page, its thumbnails) at the briefs'
+    address, as the briefs are printed: JavaScript is off, and nothing outside the folder can be read."""
+    root = out_dir.resolve()
+
+    def route(request_route: Any) -> None:
+        url = request_route.request.url
+        path = (root / url[len(_ORIGIN) :].split("?")[0]).resolve() if url.startswith(_ORIGIN) else None
+        if path is None or root not in path.parents or not path.is_file():
+            request_route.abort()
+            return
+        body = path.read_bytes()
+        if shot.printed and path.name == shot.page:
+            body = _with_print_css(body)
+        kind = (
+            "text/html; charset=utf-8"
+            if path.suffix == ".html"
+            else "image/png"
+            if path.suffix == ".png"
+            else "application/octet-stream"
+        )
+        request_route.fulfill(status=200, body=body, headers={"Content-Type": kind})
+
+    return route
+
+
 def write_screenshots(out_dir: Path | None = None, log: Callable[[str], None] = print) -> list[Path]:
     """Write every :data:`SHOTS` PNG into ``<out_dir>/screenshots/``; return their paths.
 
@@ -62,15 +89,16 @@ def write_screenshots(out_dir: Path | None = None, log: Callable[[str], None] = 
         raise ReportError(f"{out_dir.name}/{missing[0]}: not found; run `make reports` first")
     written = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium(), args=_ARGS)
+        browser = _launch(pw, log)
         try:
+            context = browser.new_context(java_script_enabled=False, accept_downloads=False)
             for shot in SHOTS:
-                page = browser.new_page(viewport={"width": shot.width, "height": shot.height})
+                page = context.new_page()
+                page.set_viewport_size({"width": shot.width, "height": shot.height})
                 try:
-                    page.route("**/*", _offline)
-                    page.goto((out_dir / shot.page).resolve().as_uri(), wait_until="load")
+                    page.route("**/*", _files_of(out_dir, shot))
+                    page.goto(_ORIGIN + shot.page, wait_until="load")
                     if shot.printed:
-                        page.add_style_tag(content=PRINT_CSS)
                         page.emulate_media(media="print")
                     png = page.screenshot(full_page=False, animations="disabled", caret="hide")
                 finally:

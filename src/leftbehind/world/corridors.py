@@ -11,12 +11,17 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from .. import data
 from ..data.bilateral import OTHER_ORIGIN
 from ..data.classification import classification_table
 from ..errors import DataError, ParameterError, check_choice
+
+if TYPE_CHECKING:
+    from ..plots.tables import Table
 
 __all__ = [
     "REGION_GROUPINGS",
@@ -26,7 +31,9 @@ __all__ = [
     "region_pairs",
     "label",
     "corridors_markdown",
+    "corridors_table",
     "region_pairs_markdown",
+    "region_pairs_table",
 ]
 
 #: How corridors can be grouped by region: grouping → what a caption says.
@@ -156,43 +163,98 @@ def region_pairs(year: int | None = None, grouping: str = "wb_region", sex: str 
     return table
 
 
+def corridors_table(frame: pd.DataFrame, growth: bool = False, source: str = "") -> Table:
+    """A table of ranked corridors: rank, corridor (origin → destination), persons and the share of the origin's
+    emigrants (%); with ``growth``, the persons in the earlier year, the persons added and the growth (%), "–"
+    with the reason where UN DESA gave no count for the earlier year.
+
+    Examples
+    --------
+    >>> print(corridors_table(largest_corridors(2024, n=1)))
+    Rank  Corridor                Persons  Share of the origin's emigrants (%)
+       1  Mexico → United States  11,279,561                                 97.3
+    """
+    from ..plots.tables import table
+
+    shown = frame.assign(rank=range(1, len(frame) + 1), corridor=label(frame))
+    if growth:
+        since = int(frame["since"].iloc[0]) if len(frame) else 0
+        return table(
+            shown,
+            columns={
+                "rank": "Rank",
+                "corridor": "Corridor",
+                "before": f"Persons in {since}",
+                "persons": "Persons",
+                "growth": "Persons added",
+                "growth_pct": "Growth (%)",
+            },
+            decimals={"before": 0, "persons": 0, "growth": 0, "growth_pct": 0},
+            reasons={
+                "before": f"UN DESA gives no count for this corridor in {since}",
+                "growth_pct": f"no percentage of growth from no migrant counted in {since}",
+            },
+            source=source,
+        )
+    return table(
+        shown,
+        columns={
+            "rank": "Rank",
+            "corridor": "Corridor",
+            "persons": "Persons",
+            "share_of_origin": "Share of the origin's emigrants (%)",
+        },
+        decimals={"persons": 0, "share_of_origin": 1},
+        source=source,
+    )
+
+
 def corridors_markdown(frame: pd.DataFrame, growth: bool = False) -> str:
-    """A Markdown table of ranked corridors: rank, corridor, persons, share of the origin's emigrants (%) and,
-    with ``growth``, the persons in the earlier year and the growth; names escaped, numbers right-aligned.
+    """:func:`corridors_table` in Markdown (names escaped, numbers right-aligned).
 
     Examples
     --------
     >>> print(corridors_markdown(largest_corridors(2024, n=1)))  # doctest: +ELLIPSIS
-    | rank | corridor | persons | share of the origin's emigrants (%) |
+    | Rank | Corridor | Persons | Share of the origin's emigrants (%) |
     |---:|---|---:|---:|
     | 1 | Mexico → United States | 11,279,561 | 97.3 |
     """
-    from .._markup import markdown_table
-
-    rows: list[tuple[object, ...]] = []
-    for i, r in enumerate(frame.itertuples(), start=1):
-        name = f"{r.origin_name} → {r.destination_name}"
-        if growth:
-            before = "–" if pd.isna(r.before) else f"{r.before:,.0f}"
-            pct = "–" if pd.isna(r.growth_pct) else f"{r.growth_pct:,.0f}"
-            rows.append((i, name, before, f"{r.persons:,.0f}", f"{r.growth:,.0f}", pct))
-        else:
-            rows.append((i, name, f"{r.persons:,.0f}", f"{r.share_of_origin:.1f}"))
-    if growth:
-        since = int(frame["since"].iloc[0]) if len(frame) else 0
-        return markdown_table(["rank", "corridor", since, "persons", "growth", "growth (%)"], rows, "rlrrrr")
-    return markdown_table(["rank", "corridor", "persons", "share of the origin's emigrants (%)"], rows, "rlrr")
+    return corridors_table(frame, growth).to_markdown()
 
 
-def region_pairs_markdown(table: pd.DataFrame) -> str:
-    """A :func:`region_pairs` table in Markdown, in millions of persons (one decimal; "–" for none).
+def region_pairs_table(pairs: pd.DataFrame, source: str = "") -> Table:
+    """A :func:`region_pairs` table for readers: one row per region of origin, one column per region of
+    destination, in million persons (one decimal); "–" where no corridor joins the two.
 
     Examples
     --------
-    >>> print(region_pairs_markdown(region_pairs(2024)).splitlines()[0].split(" | ")[0])  # "from \\ to" when rendered
-    | from \\\\ to (million persons)
+    >>> t = region_pairs_table(region_pairs(2024))
+    >>> t.labels[0], t.notes[0]
+    ('Origin ↓, destination → (million persons)', '– : no migrant from that region lives in that region.')
     """
-    from .._markup import markdown_table
+    from ..plots.tables import table
 
-    rows = [[origin, *("–" if v == 0 else f"{v / 1e6:,.1f}" for v in row)] for origin, row in table.iterrows()]
-    return markdown_table(["from \\ to (million persons)", *table.columns], rows, "l" + "r" * len(table.columns))
+    millions = (pairs / 1e6).where(pairs != 0)
+    shown = millions.reset_index(names="origin_region")
+    columns = {"origin_region": "Origin ↓, destination → (million persons)"}
+    columns.update({str(c): str(c) for c in pairs.columns})
+    shown.columns = ["origin_region", *[str(c) for c in pairs.columns]]
+    return table(
+        shown,
+        columns=columns,
+        decimals=1,
+        notes=["– : no migrant from that region lives in that region."],
+        source=source,
+        ids=True,
+    )
+
+
+def region_pairs_markdown(table: pd.DataFrame) -> str:
+    """A :func:`region_pairs` table in Markdown (:func:`region_pairs_table`), in millions of persons.
+
+    Examples
+    --------
+    >>> region_pairs_markdown(region_pairs(2024)).splitlines()[0].startswith("| Origin ↓, destination →")
+    True
+    """
+    return region_pairs_table(table).to_markdown()

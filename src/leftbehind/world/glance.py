@@ -20,14 +20,19 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .. import data, literature
-from .._markup import escape_markdown, markdown_table
+from .._markup import escape_markdown
 from ..data.arguments import check_year
 from ..data.classification import classification_table
+from ..data.units import decimals_for, scaled
 from ..errors import DataError, ParameterError, check_choice
+
+if TYPE_CHECKING:
+    from ..plots.tables import Table
 
 __all__ = [
     "STUDIES",
@@ -39,6 +44,8 @@ __all__ = [
     "GROUPINGS",
     "group_caption",
     "ranking_markdown",
+    "ranking_table",
+    "group_table",
     "summary_markdown",
     "sources_markdown",
 ]
@@ -285,21 +292,77 @@ def by_group(g: Glance, column: str = "region") -> pd.DataFrame:
     return table.sort_values(["median", "countries"], ascending=False)
 
 
-def _number(value: float, unit: str) -> str:
-    if unit == "studies":
-        return f"{int(value):,}"
-    return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+def _in_reading_unit(values: pd.Series, unit: str) -> tuple[pd.Series, str]:
+    """``values`` of ``unit`` in the unit in which the smallest of them reads as a number of at least 1 (thousand
+    or million persons, USD million or billion: :func:`leftbehind.data.units.scaled`), and that unit."""
+    shown, target = scaled(values.astype(float), unit, by="smallest")
+    return pd.Series(shown, index=values.index), target
+
+
+def ranking_table(frame: pd.DataFrame, unit: str, source: str = "") -> Table:
+    """A table of ranked countries: rank, country and value, in the unit the values read in (thousand or
+    million persons, USD million or billion; the unit in the column's label), fixed decimals per unit.
+
+    Examples
+    --------
+    >>> print(ranking_table(pd.DataFrame({"rank": [1, 2], "name": ["A", "B"], "value": [0.0389, 0.0771]}),
+    ...                     "million persons"))
+    Rank  Country  Thousand persons
+       1  A                    38.9
+       2  B                    77.1
+    """
+    from ..plots.tables import table  # here: the plan check lists indicators without loading matplotlib
+
+    values, shown_unit = _in_reading_unit(frame["value"], unit)
+    shown = pd.DataFrame({"rank": frame["rank"].astype("int64"), "name": frame["name"], "value": values})
+    return table(
+        shown,
+        columns={"rank": "Rank", "name": "Country", "value": shown_unit[:1].upper() + shown_unit[1:]},
+        decimals={"value": decimals_for(shown_unit, values)},
+        source=source,
+    )
 
 
 def ranking_markdown(frame: pd.DataFrame, unit: str) -> str:
-    """A Markdown table of ranked countries (rank, country, value with ``unit``); names escaped.
+    """:func:`ranking_table` in Markdown (names escaped).
 
     Examples
     --------
     >>> print(ranking_markdown(pd.DataFrame({"rank": [1], "name": ["A & B"], "value": [2.5]}), "percent"))
-    | rank | country | percent |
+    | Rank | Country | Percent |
     |---:|---|---:|
-    | 1 | A &amp; B | 2.50 |
+    | 1 | A &amp; B | 2.5 |
     """
-    rows = [(int(row.rank), row.name, _number(float(row.value), unit)) for row in frame.itertuples()]
-    return markdown_table(["rank", "country", unit], rows, "rlr")
+    return ranking_table(frame, unit).to_markdown()
+
+
+def group_table(g: Glance, column: str = "region") -> Table:
+    """:func:`by_group` as a table for readers: the group, the number of countries with a value, the lowest,
+    median and highest value (in the unit they read in) and the country with the highest; the grouping named in
+    a note (:func:`group_caption`).
+
+    Examples
+    --------
+    >>> t = group_table(glance("studies"))
+    >>> t.labels[:3]
+    ('UN region', 'Countries', 'Lowest (studies)')
+    """
+    from ..plots.tables import table
+
+    frame = by_group(g, column)
+    group = {"region": "UN region", "wb_region": "World Bank region", "income_group": "Income group"}[column]
+    labels, decimals = {"group": group, "countries": "Countries"}, {}
+    for name in ("lowest", "median", "highest"):  # each column in the unit its values read in
+        values, unit = _in_reading_unit(frame[name], g.unit)
+        frame = frame.assign(**{name: values})
+        labels[name] = f"{name.capitalize()} ({unit})"
+        decimals[name] = decimals_for(unit, values)
+    if g.unit == STUDIES:  # whole studies; a median between two counts has a half
+        decimals["median"] = 1 if (frame["median"] % 1 != 0).any() else 0
+    labels["highest in"] = "Highest in"
+    return table(
+        frame.reset_index(names="group"),
+        columns=labels,
+        decimals=decimals,
+        notes=[group_caption(column)],
+    )
