@@ -50,6 +50,7 @@ __all__ = ["PRINT_CSS", "chromium", "write_briefs"]
 PRINT_CSS = """
 @page { size: A4; }
 html, body { background: white !important; }
+main, body, .jp-Notebook { padding-bottom: 0 !important; margin-bottom: 0 !important; min-height: 0 !important; }
 body { font-size: 8.5pt; }
 h1 { font-size: 16pt; margin: 0 0 4pt; }
 h2 { font-size: 11.5pt; margin: 6pt 0 2pt; break-after: avoid; }
@@ -57,7 +58,8 @@ h3 { font-size: 11pt; break-after: avoid; }
 p, li { line-height: 1.3; }
 img { max-width: 58% !important; max-height: 3.9cm !important; width: auto !important; height: auto !important;
       display: block; margin: 2pt auto; break-inside: avoid; }
-table { font-size: 7.5pt; margin: 2pt 0 !important; }
+table { font-size: 7.5pt !important; margin: 2pt 0 !important; }
+.lb-table p { margin: 1pt 0 !important; font-size: 7pt !important; }
 th, td { padding: 1pt 5pt !important; }
 /* text may break across pages (JupyterLab keeps whole cells together), charts and tables not */
 .jp-Cell, .jp-Cell-outputWrapper, .jp-Cell-inputWrapper, .jp-OutputArea-child, .jp-OutputArea-output {
@@ -69,8 +71,8 @@ th, td { padding: 1pt 5pt !important; }
   display: inline-block; width: 49.5%; vertical-align: top; }
 .jp-Cell.jp-CodeCell:has(.jp-RenderedImage):not(:has(.jp-RenderedMarkdown)):not(:has(table)) img {
   max-width: 100% !important; max-height: 5.6cm !important; }
-ol { font-size: 6.5pt; columns: 2; column-gap: 14pt; }
-ol li { margin-bottom: 1pt; line-height: 1.25; overflow-wrap: anywhere; }
+ol { font-size: 5.8pt; columns: 2; column-gap: 12pt; }
+ol li { margin-bottom: 0.5pt; line-height: 1.15; overflow-wrap: anywhere; }
 details.leftbehind-provenance { font-size: 6.5pt; color: #555; margin: 0 0 6pt; }
 a { color: #0072B2; text-decoration: none; }
 """
