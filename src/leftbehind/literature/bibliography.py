@@ -92,12 +92,13 @@ def _full_citation(r: pd.Series, year: str, authors: str, markdown: bool) -> str
         link = ""
     gaps = record_gaps(r.to_frame().T.assign(study_id=[r.name]))[r.name]
     title = "" if pd.isna(r["title"]) or "title" in gaps else text(r["title"]) + "."
+    lead = (text(authors), f"({year})" if year != "n.d." else "", title)
+    if not authors:  # no author read: the title leads (as bibliographies cite an anonymous work), never the id
+        lead = (title or "Untitled study.", f"({year})" if year != "n.d." else "", "")
     parts = [
         p
         for p in (
-            text(authors) if authors else text(str(r.name)) + ":",  # the record's id where no author was read
-            f"({year})" if year != "n.d." else "",
-            title,
+            *lead,
             "" if pd.isna(r["journal"]) else f"*{text(r['journal'])}*.",
             link,
             f"Record incomplete: {gaps} not read in a source; left out of pooled analyses." if gaps else "",
