@@ -342,13 +342,13 @@ def test_a_data_string_stays_in_its_table_cell_in_every_table_the_package_builds
     tables = {
         "ranking": (
             ranking_markdown(pd.DataFrame({"rank": [1, 2], "name": [payload, "B"], "value": [5.0, 4.0]}), "percent"),
-            [["rank", "country", "percent"], ["1", shown, "5.00"], ["2", "B", "4.00"]],
+            [["Rank", "Country", "Percent"], ["1", shown, "5.0"], ["2", "B", "4.0"]],
         ),
         "destinations": (
             destinations_table(
                 pd.DataFrame({"name": [payload], "persons": [1200.0], "share": [60.0], "women_share": [float("nan")]})
-            ),
-            [["country", "persons", "share (%)", "women (%)"], [shown, "1,200", "60.0", "–"]],
+            ).to_markdown(),
+            [["Country", "Persons", "Share (%)", "Women (%)"], [shown, "1,200", "60.0", "–"]],
         ),
         "corridors": (
             corridors.corridors_markdown(
@@ -357,8 +357,8 @@ def test_a_data_string_stays_in_its_table_cell_in_every_table_the_package_builds
                 )
             ),
             [
-                ["rank", "corridor", "persons", "share of the origin's emigrants (%)"],
-                ["1", f"{inner} → C".strip(), "10", "2.5"],
+                ["Rank", "Corridor", "Persons", "Share of the origin's emigrants (%)"],
+                ["1", f"{shown} → C", "10", "2.5"],
             ],
         ),
         "corridors grown": (
@@ -377,15 +377,15 @@ def test_a_data_string_stays_in_its_table_cell_in_every_table_the_package_builds
                 growth=True,
             ),
             [
-                ["rank", "corridor", "1990", "persons", "growth", "growth (%)"],
-                ["1", f"C → {inner}".strip(), "10", "30", "20", "200"],
+                ["Rank", "Corridor", "Persons in 1990", "Persons", "Persons added", "Growth (%)"],
+                ["1", f"C → {shown}", "10", "30", "20", "200"],
             ],
         ),
         "region pairs": (
             corridors.region_pairs_markdown(
                 pd.DataFrame([[2.0e6, 0.0]], index=pd.Index([payload]), columns=pd.Index(["Asia", payload]))
             ),
-            [["from \\ to (million persons)", "Asia", shown], [shown, "2.0", "–"]],
+            [["Origin ↓, destination → (million persons)", "Asia", shown], [shown, "2.0", "–"]],
         ),
     }
     for name, (markdown, expected) in tables.items():
