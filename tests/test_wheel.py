@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -22,10 +23,13 @@ def test_wheel_carries_the_data_and_works_outside_the_repository(tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
+    # a PYTHONPATH naming a source tree would make pip see leftbehind as installed already and skip the wheel
+    clean = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
         check=True,
         capture_output=True,
+        env=clean,
     )
     # the dependencies come from this environment's site-packages (a plain path: its .pth files, among them
     # the editable install of leftbehind, are not processed), so the wheel's own copy is what gets imported
