@@ -81,6 +81,18 @@ def test_indicator_explorer_ranks_and_follows_year_and_indicator():
     assert (app.sections[-1].content["unit"] == "million persons").all()
 
 
+def test_indicator_explorer_opens_on_the_year_most_countries_have():
+    """The newest year of remittances in US dollars holds a handful of early estimates; the explorer opens on the
+    year the world map uses, and switches to that indicator's own such year."""
+    usd = data.ranking_years("remittances_received_usd")
+    assert data.broad_year("remittances_received_usd") < usd[-1]  # the case this test is about exists
+    app = explore.indicator()
+    assert app.controls["year"].value == data.broad_year("remittances_received_pct_gdp")
+    app.set(indicator="remittances_received_usd")
+    assert app.controls["year"].value == data.broad_year("remittances_received_usd")
+    assert f"for {data.broad_year('remittances_received_usd')}" in app.sections[0].content
+
+
 def test_indicator_explorer_refuses_a_year_without_data():
     app = explore.indicator("remittances_received_pct_gdp", 2020)
     app.set(year=1850)

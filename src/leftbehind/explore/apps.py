@@ -27,7 +27,7 @@ import ipywidgets as widgets
 import mistune
 
 from .. import data, literature, meta, plots
-from ..errors import LeftbehindError, choice_error
+from ..errors import LeftbehindError, ParameterError, choice_error
 from . import views
 
 __all__ = ["Explorer", "country", "indicator", "evidence", "meta_analysis"]
@@ -247,6 +247,19 @@ def _country_view(country: str) -> list[views.Section]:
     return views.country_view((match.group(1) if match else country.strip()).upper())
 
 
+def _broad(indicator: str, years: list[int]) -> int:
+    """The year an indicator opens on: the newest year most countries have a value for (the maps' default,
+    :func:`leftbehind.data.broad_year`), not the newest year with any value, which may hold a handful of
+    early estimates."""
+    if not years:
+        return 2020
+    try:
+        broad = data.broad_year(indicator)
+    except ParameterError:
+        return years[-1]
+    return broad if broad in years else years[-1]
+
+
 def indicator(name: str = "remittances_received_pct_gdp", year: int | None = None) -> Explorer:
     """Pick an indicator and a year and see the countries ranked.
 
@@ -258,7 +271,7 @@ def indicator(name: str = "remittances_received_pct_gdp", year: int | None = Non
     """
     default = "remittances_received_pct_gdp"
     years = views.indicator_years(default)
-    chosen = years[-1] if years else 2020
+    chosen = _broad(default, years)
     labels = [(data.indicator_label(i), i) for i in data.indicators()]
     pick = _dropdown("Indicator", labels, default)
     slider = widgets.SelectionSlider(description="Year", options=years or [chosen], value=chosen)
@@ -267,7 +280,7 @@ def indicator(name: str = "remittances_received_pct_gdp", year: int | None = Non
     def update_years(change: dict[str, Any]) -> None:  # the slider offers only years with data
         new = views.indicator_years(change["new"]) or [chosen]
         slider.options = new
-        slider.value = new[-1]
+        slider.value = _broad(change["new"], new)
 
     pick.observe(update_years, names="value")
     requested: dict[str, Any] = {"indicator": name} if year is None else {"indicator": name, "year": year}
