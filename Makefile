@@ -79,8 +79,9 @@ docs: $(STAMP) ## Build the API reference from the docstrings into reports/api/ 
 bench: $(STAMP) ## Time the runner against plain papermill + nbconvert (BENCH_ARGS="--limit N --jobs J")
 	$(BIN)/python benchmarks/bench_reports.py $(BENCH_ARGS)
 
-lab: $(STAMP) ## Open JupyterLab at the front door, notebooks/00_start_here.ipynb
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root,)
+LAB_ARGS ?=
+lab: $(STAMP) ## Open JupyterLab at the front door, notebooks/00_start_here.ipynb, with the project as its root (LAB_ARGS=--port=8890 …)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. notebooks/00_start_here.ipynb $(LAB_ARGS) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 EXPLORE_PORT ?= 8866
 explore: $(STAMP) ## Serve the explorers as a web app on 127.0.0.1, for you only: open the address it prints, with its token (EXPLORE_PORT=8866)

@@ -265,14 +265,22 @@ def test_start_notebook_served_by_voila_responds_to_the_country_selector(voila_a
             assert page.locator("h2:text-is('Nepal')").count() == 0
             headline = page.locator("text=Sri Lanka").first.inner_text()
             assert "Sri Lanka" in headline
-            images = page.eval_on_selector_all("img", "els => els.filter(e => e.complete && e.naturalWidth > 0).length")
-            assert images >= 3  # charts of the explorers rendered as images
+            shown = page.eval_on_selector_all(
+                "img",
+                "els => els.filter(e => e.complete && e.naturalWidth > 0 && e.clientWidth > 0)"
+                ".map(e => [e.naturalWidth, e.clientWidth])",
+            )
+            assert len(shown) >= 3  # charts of the explorers rendered as images
+            # sharp, not scaled up: at least two pixels of the image for each pixel it takes on the page
+            assert all(natural >= 2 * width - 1 for natural, width in shown), shown
             own = [e for e in errors if "net::ERR_FAILED" not in e and "Failed to load resource" not in e]
             assert own == [], own
         finally:
             browser.close()
     kernels = voila_app.kernels()
     assert kernels, "the page should have started a kernel"
+    started = "".join(voila_app.lines)
+    assert "Warning" not in started and "WARNING" not in started, started  # the server starts and serves quietly
     os.killpg(voila_app.proc.pid, signal.SIGINT)  # Ctrl-C, as a person stops `make explore`
     voila_app.proc.wait(timeout=30)
     time.sleep(0.5)

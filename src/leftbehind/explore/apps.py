@@ -40,17 +40,33 @@ def _markdown_html(text: str) -> str:
     return str(_markdown(text))
 
 
+#: Pixels of a figure's PNG per CSS pixel shown: twice, so that a chart stays sharp on a high-density screen
+#: (and when the browser zooms) rather than being scaled up from 100 dpi.
+PIXEL_RATIO = 2
+
+
 def _figure_png(figure: Any) -> bytes:
     buf = io.BytesIO()
-    figure.savefig(buf, format="png", bbox_inches="tight", dpi=100)
+    figure.savefig(buf, format="png", bbox_inches="tight", dpi=100 * PIXEL_RATIO)
     return buf.getvalue()
+
+
+def _png_width(png: bytes) -> int:
+    """The width in pixels a PNG's header gives (bytes 16-20 of the IHDR chunk)."""
+    return int.from_bytes(png[16:20], "big")
 
 
 def render(section: views.Section) -> widgets.Widget:
     """The widget showing one section: HTML for Markdown and tables (the table a reader sees,
-    :func:`leftbehind.plots.table`), a PNG image for a figure."""
+    :func:`leftbehind.plots.table`), a PNG image for a figure, drawn at :data:`PIXEL_RATIO` pixels per pixel shown."""
     if section.kind == "figure":
-        return widgets.Image(value=_figure_png(section.content), format="png", layout=widgets.Layout(max_width="100%"))
+        png = _figure_png(section.content)
+        return widgets.Image(
+            value=png,
+            format="png",
+            width=str(_png_width(png) // PIXEL_RATIO),
+            layout=widgets.Layout(max_width="100%", height="auto"),
+        )
     if section.kind == "table":
         shown = section.shown if section.shown is not None else plots.table(section.content)
         return widgets.HTML(shown.to_html())

@@ -12,7 +12,10 @@ once here (the test in ``tests/test_voila.py`` starts the server the same way). 
 - **Kernels end.** Each page has its kernel, shut down when the page is closed; a kernel that no page is
   connected to is shut down after :data:`CULL_AFTER` seconds idle (a page that was requested but never
   opened its connection); Ctrl-C stops the server and every kernel.
-- Only the notebook and its PNG images are served; tracebacks are not shown in the page.
+- **Kernels on Unix sockets.** The server speaks to its kernels over sockets in its own connection folder,
+  not over loopback TCP ports that any local process could try.
+- Only the notebook and its PNG images are served; tracebacks are not shown in the page. The server starts and
+  serves a page without a warning in its log (``tests/test_voila.py`` checks).
 
 Examples
 --------
@@ -23,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +42,9 @@ TORNADO_SETTINGS: dict[str, Any] = {
     "local_hostnames": ["localhost"],
     "allow_origin": "",  # no cross-origin request or websocket (an Origin must be the server's own address)
     "allow_origin_pat": "",
+    # Jupyter Server's default wait for a websocket's pong (three pings) is longer than Tornado allows, which
+    # Tornado corrects with a warning at every page; the wait Tornado would use, declared
+    "ws_ping_timeout": 30000,
 }
 
 
@@ -62,11 +69,27 @@ def voila_config(port: int = 8866, cull_after: int = CULL_AFTER, cull_interval: 
     c.MappingKernelManager.cull_interval = cull_interval or max(1, min(60, cull_after // 10))
     c.MappingKernelManager.cull_connected = False  # a page that is open keeps its kernel
     c.MappingKernelManager.cull_busy = False
+    # the kernels speak to the server over Unix sockets in the server's own connection folder, which only this
+    # user can open, rather than over loopback TCP ports any local process can reach (ipykernel warns of that)
+    c.KernelManager.transport = "ipc"
     return c
+
+
+class _UntrustedIsExpected(logging.Filter):
+    """Drops Jupyter's "Notebook … is not trusted" from the server's log.
+
+    The signature it speaks of marks a notebook's *saved* outputs as made by this user; Voilà never shows saved
+    outputs (it runs the notebook afresh and shows what that run produces), and a clone's notebooks are signed by
+    nobody, so the line would alarm every user at every page with nothing to act on.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Notebook %s is not trusted"
 
 
 def serve(port: int = 8866, cull_after: int = CULL_AFTER, notebook: Path = START_NOTEBOOK) -> None:
     """Serve ``notebook`` with Voilà until Ctrl-C (then every kernel is shut down)."""
     from voila.app import Voila
 
+    logging.getLogger(Voila.__name__).addFilter(_UntrustedIsExpected())
     Voila.launch_instance(argv=[str(notebook)], config=voila_config(port, cull_after))
