@@ -333,8 +333,10 @@ class ReportExecutionManager(NotebookExecutionManager):
 def running_cell(output_path: Path) -> int | None:
     """Index, in the executed notebook at ``output_path``, of the cell its execution started last (``None``
     before any), as :class:`ReportExecutionManager` records it."""
+    from .._io import read_limited
+
     with contextlib.suppress(OSError, ValueError):
-        return int(Path(f"{output_path}.cell").read_text(encoding="utf-8"))
+        return int(read_limited(Path(f"{output_path}.cell"), 4 * CELL_MARK_WIDTH).decode("ascii"))
     return None
 
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import errno
+import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -165,10 +168,18 @@ def _run_lock(out_dir: Path, wait: bool) -> Iterator[None]:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=out_dir).close()  # the folder must take new files (atomic writes make them)
-        path.touch()
+        # opened as it is, never through a link (which could make or lock a file elsewhere), without waiting
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ReportError(
+                f"output folder {out_dir.as_posix()}: its lock file {path.name} is a link; remove it"
+            ) from None
         raise ReportError(f"output folder {out_dir.as_posix()}: cannot write there ({exc.strerror or exc})") from None
-    with open(path, "a+") as fh:
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ReportError(f"output folder {out_dir.as_posix()}: its lock file {path.name} is not a file; remove it")
+    with open(fd, "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
@@ -265,7 +276,7 @@ def _run_locked(
     finally:  # even when interrupted: the index and manifest describe what is on disk
         if bar is not None:
             bar.close()
-        schedule.save(plan_key, timings)
+        schedule.save(plan_key, timings, keep=[r.name for r in plan])
         _write_manifest_and_index(
             plan, [done[r.name] for r in chosen if r.name in done], out_dir, root, prov, plan_id, show_code
         )
