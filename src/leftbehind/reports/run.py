@@ -24,7 +24,7 @@ from typing import Any
 
 from .._io import REPO_ROOT
 from ..errors import ReportError
-from . import schedule
+from . import processes, schedule
 from .execute import _executions, _kernel_environment
 from .guards import check_output_dir
 from .inputs import _unchanged
@@ -133,12 +133,14 @@ def run(
     with contextlib.ExitStack() as stack:
         stack.enter_context(_sigterm_as_interrupt())  # from here on, a signal stops the run and cleans up
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="leftbehind-run-")))
+        # nothing the run starts outlives it (what a report's keeper leaves when it is killed comes here)
+        stack.enter_context(processes.keeper(one_report=False))
         if to_check and executor is None and warm.wants_warm(cold, len(to_check)):
             # started first, before this process imports pandas or jupyter_client (checking the plan, preloading
             # the workers): it preloads on the other core meanwhile, in the kernels' environment
             with _kernel_environment():
                 folder = collections.Counter(r.notebook.parent.resolve() for r in to_check).most_common(1)[0][0]
-                stack.enter_context(warm.template(workdir, f"{workdir.name}/~template", log, cwd=folder))
+                stack.enter_context(warm.template(workdir, log, cwd=folder))
         check(to_check)
         stack.enter_context(_run_lock(out_dir, wait))
         return _run_locked(
