@@ -1,11 +1,14 @@
-"""Files the runner keeps beside its reports (issue 29 item 6): the durations cache read without following
-links, without waiting and within a bound, and pruned; atomic writes that a planted ``.partial`` link cannot
-redirect."""
+"""Files the runner keeps beside its reports, and what a kernel reads from its folder (issue 29 item 6): the
+durations cache read without following links, without waiting and within a bound, and pruned; atomic writes
+that a planted ``.partial`` link cannot redirect; a ``matplotlibrc`` a report writes into the notebooks folder
+seen by warm and cold kernels alike; warnings without temporary paths, so that two runs give the same bytes."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -14,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from leftbehind import reports
 from leftbehind._io import write_atomic
 from leftbehind.reports import schedule, warm
+from test_reports import _hashes, _one_step_notebook, _plan
 
 linux_only = pytest.mark.skipif(bool(warm.unavailable()), reason="warm kernels need fork and pidfd_open")
 
@@ -90,3 +95,98 @@ def test_atomic_writes_do_not_follow_a_planted_partial_link(tmp_path):
     assert (folder / "a.html").read_text(encoding="utf-8") == "report"
     assert not (folder / "a.html").is_symlink()
     assert not [p for p in folder.iterdir() if p.name.endswith(".partial") and not p.is_symlink()]
+
+
+@linux_only
+def test_a_matplotlibrc_written_by_a_report_is_seen_alike_by_warm_and_cold_kernels(tmp_path, capfd):
+    """A report writes ``matplotlibrc`` into the notebooks folder (the kernels' working folder); a fresh kernel
+    started after it reads it, so a kernel forked from a template that read that folder before must not stand in
+    for one: warm and cold runs give the later report the same bytes, and the run says why it started cold."""
+    rc = "lines.linewidth: 7\n"
+    source = tmp_path / "source"
+    source.mkdir()
+    _one_step_notebook(
+        source / "writer.ipynb",
+        "x: int = 1  # unused",
+        f"import pathlib\npathlib.Path('matplotlibrc').write_text({rc!r})",
+    )
+    _one_step_notebook(
+        source / "reader.ipynb",
+        "x: int = 1  # unused",
+        "import matplotlib\nprint(matplotlib.rcParams['lines.linewidth'])",
+    )
+    outs, lines = {}, []
+    for start in ("warm", "cold"):  # each run from a copy of the notebooks folder as it was
+        nbs = tmp_path / start / "notebooks"
+        shutil.copytree(source, nbs)
+        entries = [{"name": "writer", "notebook": "writer.ipynb"}, {"name": "reader", "notebook": "reader.ipynb"}]
+        outs[start] = tmp_path / start / "out"
+        reports.run(_plan(nbs, entries), outs[start], jobs=1, log=lines.append, cold=start == "cold")
+    err = capfd.readouterr().err
+    warm_files, cold_files = _hashes(outs["warm"]), _hashes(outs["cold"])
+    for files in (warm_files, cold_files):
+        files.pop("manifest.json")
+    assert warm_files == cold_files
+    reader = json.loads((outs["warm"] / "reader.ipynb").read_text(encoding="utf-8"))
+    assert "".join(reader["cells"][-1]["outputs"][0]["text"]) == "7.0\n"
+    manifest = json.loads((outs["warm"] / "manifest.json").read_text(encoding="utf-8"))
+    assert {e["name"]: e["generated_with"]["kernel"]["start"] for e in manifest["reports"]} == {
+        "writer": "warm",
+        "reader": "cold",
+    }
+    said = "\n".join(lines) + err  # by the run, or by the worker that asked the template first
+    assert "matplotlibrc in the kernels' folder changed during the run" in said, said
+
+
+def test_a_warning_puts_no_temporary_path_in_a_report_and_two_runs_agree(tmp_path):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _one_step_notebook(
+        nbs / "warns.ipynb",
+        "x: int = 1  # unused",
+        "import warnings\ndef check():\n    warnings.warn('careful', stacklevel=2)\ncheck()\nprint('done')",
+    )
+    plan = _plan(nbs, [{"name": "warns", "notebook": "warns.ipynb"}])
+    out = tmp_path / "out"
+    reports.run(plan, out, log=lambda line: None)
+    first = _hashes(out)
+    nb = json.loads((out / "warns.ipynb").read_text(encoding="utf-8"))
+    shown = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert "UserWarning: careful" in shown
+    assert "ipykernel_" not in shown and "/tmp" not in shown and os.path.sep + "ipykernel" not in shown, shown
+    reports.run(plan, out, log=lambda line: None, force=True)
+    assert _hashes(out) == first
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_report_that_replaces_its_record_of_reads_with_a_fifo_fails_alone(tmp_path):
+    """The kernel records the data files it reads in a file the runner then reads: a report that puts a FIFO there
+    fails with that said, instead of the runner waiting for a writer that never comes."""
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _one_step_notebook(
+        nbs / "fifo.ipynb",
+        "x: int = 1  # unused",
+        "import os\nlog = os.environ['LEFTBEHIND_READS_LOG']\nif os.path.exists(log):\n    os.unlink(log)\n"
+        "os.mkfifo(log)",
+    )
+    _one_step_notebook(nbs / "plain.ipynb", "x: int = 1  # printed", "print(x)")
+    plan = _plan(nbs, [{"name": "fifo", "notebook": "fifo.ipynb"}, {"name": "plain", "notebook": "plain.ipynb"}])
+    with open(tmp_path / "stderr", "w") as stderr:  # a file: a process left waiting would hold a pipe open
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "leftbehind", "reports", "--plan", str(plan), "--out", str(tmp_path / "out")],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
+        try:
+            proc.wait(timeout=180)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            pytest.fail("the run did not end within 180 s")
+    assert proc.returncode == 1, (tmp_path / "stderr").read_text()
+    entries = {e["name"]: e for e in json.loads((tmp_path / "out" / "manifest.json").read_text())["reports"]}
+    assert entries["plain"]["status"] == "ok"
+    assert entries["fifo"]["error"] == "the list of data files the report read could not be read (not a regular file)"

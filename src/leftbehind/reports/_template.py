@@ -166,10 +166,56 @@ def prime_caches() -> None:
         _fast_validator()
 
 
-def refusal(request: dict[str, Any], start_env: dict[str, str], start_cwd: str = "") -> str:
+#: Suffixes of files in the kernels' folder that ``import`` may find there before the installed module of that
+#: name (the folder is first on a kernel's ``sys.path``).
+_IMPORTABLE = (".py", ".pyc", ".so", ".pyd")
+
+
+def folder_state(folder: str) -> dict[str, tuple[int, int, int]]:
+    """What in the kernels' folder a kernel reads as it starts and imports: ``matplotlibrc`` (matplotlib reads the
+    working folder's first, when imported) and whatever ``import`` finds there (modules, packages), by name, with
+    each one's size, modification time and inode. The template read them when it preloaded; a kernel forked from it
+    after they changed would not see what a fresh kernel sees (:func:`refusal`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> before = folder_state(folder)
+    >>> _ = Path(folder, "matplotlibrc").write_text("lines.linewidth: 7")
+    >>> before, sorted(folder_state(folder))
+    ({}, ['matplotlibrc'])
+    """
+    found: dict[str, tuple[int, int, int]] = {}
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return found
+    for entry in entries:
+        path = entry.path
+        if entry.name != "matplotlibrc" and not entry.name.endswith(_IMPORTABLE):
+            inits = (os.path.join(entry.path, f"__init__{suffix}") for suffix in _IMPORTABLE)
+            path = next((p for p in inits if os.path.isfile(p)), "")  # a package: a folder with an __init__
+            if not path:
+                continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        found[entry.name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return found
+
+
+def refusal(
+    request: dict[str, Any],
+    start_env: dict[str, str],
+    start_cwd: str = "",
+    start_folder: dict[str, tuple[int, int, int]] | None = None,
+) -> str:
     """Why this template cannot stand in for the requested kernel; ``""`` when it can. Given ``start_cwd``, the
     folder the template started in, a kernel must run there too: what is imported reads some files from the
-    working folder (matplotlib a ``matplotlibrc``), as a cold kernel would from its own.
+    working folder (matplotlib a ``matplotlibrc``), as a cold kernel would from its own; given ``start_folder``,
+    what of those files was there when the template preloaded (:func:`folder_state`), they must not have changed.
 
     Examples
     --------
@@ -201,7 +247,26 @@ def refusal(request: dict[str, Any], start_env: dict[str, str], start_cwd: str =
     differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
     if differ:
         return "environment differs from the template: " + ", ".join(differ)
+    if start_folder is not None:
+        return folder_change(start_folder, folder_state(cwd))
     return ""
+
+
+def folder_change(before: dict[str, tuple[int, int, int]], now: dict[str, tuple[int, int, int]]) -> str:
+    """What changed between two :func:`folder_state` of the kernels' folder, said in a sentence; ``""`` if nothing.
+
+    Examples
+    --------
+    >>> folder_change({}, {"matplotlibrc": (10, 1, 2)})[:58]
+    "matplotlibrc in the kernels' folder changed during the run"
+    """
+    changed = sorted(k for k in set(now) | set(before) if now.get(k) != before.get(k))
+    if not changed:
+        return ""
+    return (
+        f"{', '.join(changed)} in the kernels' folder changed during the run (a report may have written it): a "
+        "fresh kernel reads what is there now, the template read what was there before"
+    )
 
 
 def _become_kernel(request: dict[str, Any], preloaded_env: dict[str, str]) -> None:
@@ -368,7 +433,10 @@ def serve(path: str, ready_fd: int) -> None:
     start_env, start_cwd = dict(os.environ), os.getcwd()
     if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path(start_cwd)):  # as ipykernel_launcher does:
         del sys.path[0]  # `-m` put the working folder first on the path; nothing preloaded may come from it
+    start_folder = folder_state(start_cwd)
     _preload()
+    if folder_state(start_cwd) != start_folder:  # it changed while preloading: what was read is unknown
+        start_folder = {"(changed while the template started)": (0, 0, 0)}
     preloaded_env = {k: v for k, v in os.environ.items() if start_env.get(k) != v}
     gc.collect()
     gc.freeze()  # keep the collector off the preloaded objects, so kernels share their pages
@@ -438,7 +506,7 @@ def serve(path: str, ready_fd: int) -> None:
                 except ValueError as exc:
                     drop(conn, f"bad request: {exc}")
                     continue
-                why = refusal(request, start_env, start_cwd)
+                why = refusal(request, start_env, start_cwd, start_folder)
                 if why:
                     drop(conn, why)
                     continue

@@ -51,6 +51,15 @@ def _kernel_environment(reads_log: Path | None = None) -> Iterator[None]:
                 os.environ[key] = value
 
 
+#: Run by every report kernel before the notebook: name cells as IPython does (``<ipython-input-N-hash>``, from the
+#: execution count and the code) instead of ipykernel's ``/tmp/ipykernel_<pid>/<hash>.py``, a temporary path that
+#: differs in every kernel and would reach a report through any warning a cell raises. Tracebacks are unchanged
+#: ("Cell In[N], line L"); only ipykernel's debugger, which reports never use, needs the temporary files.
+CELL_NAMES = (
+    "get_ipython().compile = __import__('IPython.core.compilerop', fromlist=['CachingCompiler']).CachingCompiler()"
+)
+
+
 def _kernel_options(workdir: Path, name: str) -> dict[str, Any]:
     """Extra nbclient options: on POSIX, talk to the kernel over Unix-domain sockets in the run's private
     temporary folder instead of loopback TCP ports. No port is opened for other local users, and
@@ -62,7 +71,8 @@ def _kernel_options(workdir: Path, name: str) -> dict[str, Any]:
     it, and the user's IPython profile (``~/.ipython`` or ``IPYTHONDIR``) would otherwise run its startup
     files and apply its ``ipython_kernel_config.py`` in every report kernel. IPython's history database is
     off: every kernel of a run would otherwise write each cell to the same SQLite file in that folder, from a
-    thread of its own, for nothing a report reads (the current session's ``In``/``Out`` stay in memory)."""
+    thread of its own, for nothing a report reads (the current session's ``In``/``Out`` stay in memory). Cells are
+    named without temporary paths (:data:`CELL_NAMES`)."""
     from traitlets.config import Config
 
     tag = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
@@ -73,7 +83,11 @@ def _kernel_options(workdir: Path, name: str) -> dict[str, Any]:
     (ipython / "profile_default").mkdir(parents=True, exist_ok=True)  # IPython creates a profile, not its folder
     return {
         "config": Config({"KernelManager": options}),
-        "extra_arguments": [f"--ipython-dir={ipython}", "--HistoryManager.enabled=False"],
+        "extra_arguments": [
+            f"--ipython-dir={ipython}",
+            "--HistoryManager.enabled=False",
+            f"--IPKernelApp.exec_lines={CELL_NAMES}",
+        ],
     }
 
 
@@ -138,6 +152,7 @@ def _execute_kept(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from .._io import read_limited
     from . import kernel
 
     out_path = workdir / f"{report.name}.ipynb"
@@ -186,7 +201,11 @@ def _execute_kept(
     wrong = kernel.mismatch(answers, kernel.runner_answers())
     if wrong:
         return nb, Outcome(report, "failed", error=wrong)
-    reads = sorted(set(reads_log.read_text(encoding="utf-8").split())) if reads_log.exists() else []
+    try:  # written by the kernel, in a folder the report can reach: read as a side file (a FIFO must not hang)
+        reads = sorted(set(read_limited(reads_log, 1 << 20).decode("utf-8").split())) if reads_log.exists() else []
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        return nb, Outcome(report, "failed", error=f"the list of data files the report read could not be read ({why})")
     record = {**kernel.record(answers), "start": state.get("start", "cold")}
     return nb, Outcome(report, "ok", reads=tuple(reads), kernel=record)
 

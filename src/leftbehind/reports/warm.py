@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from . import processes
-from ._template import parse_message
+from ._template import folder_change, folder_state, parse_message
 
 __all__ = [
     "START_ENV",
@@ -121,6 +121,8 @@ class Template:
         self.socket_path = str(folder / "warm.sock")
         self.owner = os.getpid()
         self.ready = False
+        self.cwd = str(cwd or Path.cwd())
+        self.folder = folder_state(self.cwd)  # what in the kernels' folder the template reads as it preloads
         ready_r, ready_w = os.pipe()
         self.process = subprocess.Popen(
             [
@@ -166,14 +168,14 @@ class Template:
         return not self._watch.ended()
 
     def trouble(self) -> str:
-        """Why the template cannot serve (it has ended, or it has been stopped by a signal for a while); ``""`` when
-        it can."""
+        """Why the template cannot serve (it has ended, it has been stopped by a signal for a while, or the files
+        of the kernels' folder it read have changed); ``""`` when it can."""
         if (os.getpid() == self.owner and self.process.poll() is not None) or self._watch.ended():
             code = self.process.returncode if os.getpid() == self.owner else None
             return "the kernel template ended during the run" + (f" ({_status(code)})" if code is not None else "")
         if self._watch.stopped():
             return "the kernel template was stopped by a signal (SIGSTOP or similar) during the run"
-        return ""
+        return folder_change(self.folder, folder_state(self.cwd))
 
     def _close_ready_pipe(self) -> None:
         if self._ready_pipe is not None:
