@@ -382,7 +382,7 @@ def _in_processes(
         warm.check(notice or _notice)
         for sentinel, watch in watches.items():
             if sentinel not in ended and watch.stopped():
-                ended[sentinel] = "was stopped by a signal (SIGSTOP or similar)"
+                ended[sentinel] = "was stopped by a signal such as SIGSTOP"
                 running[sentinel][1].kill()
 
     def orphans() -> None:

@@ -174,7 +174,7 @@ class Template:
             code = self.process.returncode if os.getpid() == self.owner else None
             return "the kernel template ended during the run" + (f" ({_status(code)})" if code is not None else "")
         if self._watch.stopped():
-            return "the kernel template was stopped by a signal (SIGSTOP or similar) during the run"
+            return "the kernel template was stopped by a signal such as SIGSTOP during the run"
         return folder_change(self.folder, folder_state(self.cwd))
 
     def _close_ready_pipe(self) -> None:
@@ -191,6 +191,7 @@ class Template:
             raise RuntimeError(why)
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         deadline = time.monotonic() + FORK_TIMEOUT
+        fds: list[int] = []  # the pidfds that come with the answer
         try:
             conn.settimeout(LOOK)
             request = json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode("utf-8") + b"\n"
@@ -206,7 +207,7 @@ class Template:
                     sent += conn.send(request[sent:])
                 except TimeoutError:
                     self._waiting(deadline)
-            data, fds = b"", []
+            data = b""
             while not data.endswith(b"\n"):
                 try:
                     chunk, more, _, _ = socket.recv_fds(conn, 65536, 2)
@@ -220,7 +221,7 @@ class Template:
             reply = parse_message(data)
         except (OSError, ValueError) as exc:
             conn.close()
-            for fd in locals().get("fds", []):
+            for fd in fds:
                 os.close(fd)
             raise RuntimeError(f"the kernel template did not answer: {exc}") from None
         if "pid" not in reply or len(fds) != 2:
@@ -331,7 +332,7 @@ class ForkedKernel:
         if ended or not open_:
             return "ended before it"
         if self._watch.stopped():
-            return "was stopped by a signal (SIGSTOP or similar)"
+            return "was stopped by a signal such as SIGSTOP"
         return ""
 
     def _give_up(self, why: str) -> None:
