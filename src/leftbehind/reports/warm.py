@@ -15,6 +15,12 @@ than :data:`MIN_REPORTS` reports starts none (it would cost more than it saves) 
 or Linux's ``pidfd_open`` is missing, or the template cannot start, reports run with cold kernels and
 the run says so in one line (:func:`unavailable`). ``--cold`` asks for cold kernels.
 
+Nothing shared can stall or fail a report (issue 29): the template forks a keeper per report, which forks the
+kernel, so that once started a kernel depends on its own keeper only (:class:`ForkedKernel`, watched through
+pidfds); asking the template for a kernel has a deadline and looks at the template while it waits
+(:meth:`Template.fork`); and the runner gives up a template that ended, was stopped, or would no longer start a
+kernel as a fresh interpreter would (:func:`check`), after which reports start cold, the run having said why.
+
 Examples
 --------
 >>> unavailable() in ("", "warm kernels need fork and pidfd_open (Linux); using cold kernels")
