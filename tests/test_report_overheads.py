@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 from pathlib import Path
 from queue import Empty
 
@@ -149,8 +148,8 @@ def test_a_plan_that_fails_its_check_leaves_no_template_behind(tmp_path, monkeyp
     started: list[int] = []
     real = warm.Template.__init__
 
-    def recorded(self: warm.Template, folder: Path, tag: str, cwd: Path | None = None) -> None:
-        real(self, folder, tag, cwd)
+    def recorded(self: warm.Template, folder: Path, cwd: Path | None = None) -> None:
+        real(self, folder, cwd)
         started.append(self.process.pid)
 
     monkeypatch.setattr(warm.Template, "__init__", recorded)
@@ -160,7 +159,6 @@ def test_a_plan_that_fails_its_check_leaves_no_template_behind(tmp_path, monkeyp
     assert not psutil.pid_exists(started[0]) or psutil.Process(started[0]).status() == psutil.STATUS_ZOMBIE
     assert not (tmp_path / "out" / "manifest.json").exists()
     assert warm.current() is None
-    assert os.environ.get(kernel.KERNEL_ENV) is None
 
 
 @linux_only
@@ -249,7 +247,8 @@ def test_a_worker_renders_a_report_without_importing_or_compiling_anything_new(t
 import sys
 from pathlib import Path
 import nbformat
-from leftbehind.reports import execute, kernel, publish
+import os
+from leftbehind.reports import execute, kernel, processes, publish
 from leftbehind.reports.plan import default_plan_path, load_plan
 from leftbehind.reports.outcomes import Outcome
 from leftbehind._io import REPO_ROOT
@@ -271,7 +270,7 @@ how = publish.Publishing(REPO_ROOT, False, {"environment": {"versions": {}, "lef
     "lock_sha256": "x"}, "data_package": {"sha256": "x"}})
 before = set(sys.modules)
 rendered, outcome = publish.render(report, nb, Outcome(report, "ok"), how)
-kernel.stop_processes("no such report")
+processes.sweep(spare=processes.children(os.getpid()))
 from bs4.dammit import EntitySubstitution
 print(outcome.status, rendered is not None, sorted(set(sys.modules) - before), EntitySubstitution._CLASS_VARIABLES_POPULATED)
 """
@@ -348,31 +347,27 @@ def test_the_next_execution_may_start_once_the_kernel_is_shut_down_before_the_no
 
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
-    _one_step_notebook(nbs / "plain.ipynb", "x: int = 1  # printed", "print(x)")
+    marker = tmp_path / "kernel.pid"
+    _one_step_notebook(
+        nbs / "plain.ipynb",
+        "x: int = 1  # printed",
+        f"import os, pathlib\npathlib.Path({str(marker)!r}).write_text(str(os.getpid()))\nprint(x)",
+    )
     report = Report("gone", nbs / "plain.ipynb", "Gone", {"x": 7}, "g")
-    seen: list[tuple[int, list[int]]] = []
+    seen: list[tuple[int, bool]] = []
 
     def kernel_gone() -> None:
         on_disk = nbformat.read(tmp_path / "gone.ipynb", as_version=4)  # as written when execution started
-        tagged = [
-            p.pid
-            for p in psutil.process_iter()
-            if p.pid != os.getpid() and _environ(p).get(kernel.KERNEL_ENV) == f"{tmp_path.name}/gone"
-        ]
-        seen.append((sum(len(c.get("outputs", [])) for c in on_disk.cells), tagged))
+        alive = psutil.pid_exists(int(marker.read_text())) and psutil.Process(int(marker.read_text())).status() != (
+            psutil.STATUS_ZOMBIE
+        )
+        seen.append((sum(len(c.get("outputs", [])) for c in on_disk.cells), alive))
 
     nb, outcome = execute._execute(report, tmp_path, 60, kernel_gone)
     assert outcome.status == "ok", outcome.error
-    assert seen and seen[0] == (0, [])  # called once the kernel was gone, before the final write
+    assert seen and seen[0] == (0, False)  # called once the kernel was gone, before the final write
     assert [o["text"] for c in nb.cells for o in c.get("outputs", [])] == ["7\n"]
     assert nbformat.read(tmp_path / "gone.ipynb", as_version=4) == nb  # then written
-
-
-def _environ(process: psutil.Process) -> dict[str, str]:
-    try:
-        return process.environ()
-    except (psutil.Error, OSError):
-        return {}
 
 
 def test_the_running_cell_is_marked_in_place_never_truncated(tmp_path):

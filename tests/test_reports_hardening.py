@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime
 import errno
 import io
 import json
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from conftest import REPO
@@ -412,3 +414,114 @@ def test_runner_agrees_with_papermill_on_plain_notebooks(tmp_path, caplog):
     with_parameters = _plan(nbs, [{"name": "noparams", "notebook": "noparams.ipynb", "parameters": {"x": 2}}])
     with pytest.raises(ParameterError, match=r'noparams.ipynb has no cell tagged "parameters" .* given: x'):
         reports.check(reports.load_plan(with_parameters))
+
+
+# --- issue 29 item 9: reserved names, file contents in errors, --check refusing what the run would not write ---
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ([{"name": "index"}], "name 'index' is reserved: its file would take the place of index.html"),
+        ([{"name": "INDEX"}], "name 'INDEX' is reserved"),
+        ([{"name": "NPL"}, {"name": "npl"}], 'entry "npl": the name is used twice; report names must be unique'),
+        ([{"name": "x" * 201}], "is longer than 200 characters, too long for the names of its files"),
+        ([{"name": "con"}], "is the name of a device on Windows"),
+        ([{"name": "g", "grid": {"label": ["a", "A"]}}], 'grid values of "label" give the same report name twice'),
+        ([{"name": "in", "grid": {"label": ["dex"]}}, {"name": "index_x"}], None),
+        ([{"name": "g", "grid": {"label": ["x" * 200]}}], "which is longer than 200 characters"),
+        ([{"name": "d", "parameters": {"label": datetime.date(2020, 1, 1)}}], "a date is not a plain value"),
+        ([{"name": "k", "parameters": {"label": {1: "a"}}}], "the key 1 is not text (quote it)"),
+        ([{"name": "n", "parameters": {"label": float("nan")}}], "nan is not a finite number"),
+        ([{"name": "b", "grid": {"label": [b"raw"]}}], "a bytes is not a plain value"),
+    ],
+    ids=[
+        "index",
+        "INDEX",
+        "case-twins",
+        "too-long",
+        "device",
+        "grid-case-twins",
+        "fine",
+        "grid-too-long",
+        "date",
+        "number-key",
+        "nan",
+        "bytes",
+    ],
+)
+def test_check_refuses_names_and_values_the_run_could_not_write(tmp_path, capsys, monkeypatch, entries, message):
+    """A report named ``index`` would write ``index.html`` over the index (and on macOS so would ``INDEX``); names
+    that differ only in case are one file there; a name too long for the file system, or a parameter the manifest
+    cannot record (a YAML date, a number as a key, NaN), passed ``--check`` and then failed the run when it wrote.
+    ``--check`` and the run now refuse them alike, before anything runs."""
+    _echo_notebook(tmp_path / "echo.ipynb")
+    plan = _plan(tmp_path, [{"notebook": "echo.ipynb", **e} for e in entries])
+    code, err = _cli(["reports", "--check", "--plan", str(plan)], capsys, monkeypatch)
+    if message is None:
+        assert code == 0, err
+        return
+    assert code == 1 and message in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    with pytest.raises(PlanError):
+        reports.run(plan, tmp_path / "out", log=lambda line: None)
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_refuses_an_output_folder_the_run_would_refuse(tmp_path, capsys, monkeypatch):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _echo_notebook(nbs / "echo.ipynb")
+    plan = _plan(nbs, [{"name": "echo", "notebook": "echo.ipynb"}])
+    code, err = _cli(["reports", "--check", "--plan", str(plan), "--out", str(nbs)], capsys, monkeypatch)
+    assert code == 2 and "argument --out" in err and "is the plan's notebooks folder" in err, err
+    code, err = _cli(["reports", "--check", "--plan", str(plan), "--out", str(tmp_path / "out")], capsys, monkeypatch)
+    assert code == 0, err
+
+
+SECRET = "hunter2-not-for-messages"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"token: {SECRET}\n  reports: [",
+        f"reports: *{SECRET}\n",
+        f"reports: [{{name: a, notebook: !<tag:{SECRET}> echo.ipynb}}]\nx: !{SECRET}! y\n",
+        f'reports: "{SECRET}\n',
+        f"reports:\n  - {{name: a, notebook: echo.ipynb}}\n\t{SECRET}: x\n",
+    ],
+    ids=["mapping", "alias", "tag", "unterminated", "tab"],
+)
+def test_a_plan_that_is_not_yaml_is_refused_without_quoting_it(tmp_path, capsys, monkeypatch, text):
+    """``--plan`` can name any file (a key, a password file): the message says where the YAML is wrong, in one
+    line, never what the file holds."""
+    _echo_notebook(tmp_path / "echo.ipynb")
+    plan = tmp_path / "secret.yaml"
+    plan.write_text(text, encoding="utf-8")
+    for loader in ("CSafeLoader", "SafeLoader"):  # libyaml's messages, and PyYAML's own (which quote the line)
+        if hasattr(yaml, loader):
+            monkeypatch.setattr(yaml, "CSafeLoader", getattr(yaml, loader))
+        code, err = _cli(["reports", "--check", "--plan", str(plan)], capsys, monkeypatch)
+        assert code == 1 and "secret.yaml: not valid YAML (" in err and ", at line " in err, err
+        assert SECRET not in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (f"TOKEN={SECRET}\n".encode(), "not JSON: Expecting value at line 1, column 1"),
+        (f'{{"cells": "{SECRET}", "metadata": {{}}, "nbformat": 4, "nbformat_minor": 5}}'.encode(), "notebook format"),
+        (b"\xff\xfe" + SECRET.encode(), "not UTF-8 text, at byte 0"),
+        (f'["{SECRET}"]'.encode(), "notebook format"),
+    ],
+    ids=["text", "wrong-structure", "not-utf8", "a-list"],
+)
+def test_a_notebook_that_cannot_be_read_is_refused_without_quoting_it(tmp_path, capsys, monkeypatch, content, reason):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    (nbs / "secret.ipynb").write_bytes(content)
+    plan = _plan(nbs, [{"name": "s", "notebook": "secret.ipynb"}])
+    code, err = _cli(["reports", "--check", "--plan", str(plan)], capsys, monkeypatch)
+    assert code == 1 and 'plan entry "s": secret.ipynb is not a valid notebook (' in err and reason in err, err
+    assert SECRET not in err and len(err.strip().splitlines()) == 1, err

@@ -14,9 +14,12 @@ True
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import secrets
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,7 @@ __all__ = [
     "data_dir",
     "data_package_hashes",
     "data_source",
+    "read_limited",
     "sha256_file",
     "write_atomic",
 ]
@@ -151,10 +155,55 @@ def data_package_hashes(folder: Path | None = None) -> dict[str, Any]:
     return {"sha256": whole.hexdigest(), "descriptor": descriptor_hash, "resources": resources}
 
 
+def read_limited(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path``, opened without following a symbolic link at ``path`` and without
+    waiting: :class:`OSError` (naming the file) when it is a link, a FIFO, a device or a folder, or holds more
+    than ``limit`` bytes, instead of reading whatever the link points at, waiting for a writer that never comes,
+    or filling memory. For the files the report runner keeps beside its reports, which anyone who can write there
+    could replace.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.json").write_text("{}")
+    >>> read_limited(folder / "a.json", 10)
+    b'{}'
+    >>> (folder / "b.json").symlink_to("/dev/zero")
+    >>> read_limited(folder / "b.json", 10)
+    Traceback (most recent call last):
+    ...
+    OSError: [Errno 40] Too many levels of symbolic links: '.../b.json'
+    >>> read_limited(folder / "a.json", 1)
+    Traceback (most recent call last):
+    ...
+    OSError: [Errno 27] larger than 1 bytes: '.../a.json'
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if info.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+        chunks, size = [], 0
+        while chunk := os.read(fd, min(1 << 20, limit + 1 - size)):  # it may grow while being read
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def write_atomic(path: Path, content: str | bytes) -> None:
     """Write ``content`` to ``path`` through a temporary file in the same folder, then rename it into place.
 
-    A reader never sees a half-written file, and an interrupted write leaves the old file untouched.
+    A reader never sees a half-written file, and an interrupted write leaves the old file untouched. The
+    temporary file has a name no one can guess (``.<name>.<random>.partial``) and is created anew, never opened
+    through a link or an existing file: a link planted where it will be does not send the bytes elsewhere. The
+    rename replaces a link at ``path`` itself, not what it points at.
 
     Examples
     --------
@@ -165,14 +214,23 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     ('hello', ['a.txt'])
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     data = content.encode("utf-8") if isinstance(content, str) else content
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.partial")
+        try:
+            fd = os.open(tmp, flags, 0o666)  # the usual permissions of a new file (umask applies)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(errno.EEXIST, "no free temporary name", str(path))
     try:
-        with open(tmp, "wb") as fh:
+        with open(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        if os.path.lexists(tmp):
+            os.unlink(tmp)

@@ -213,7 +213,7 @@ def _reports(args: argparse.Namespace) -> int:
         guards.check_plan_path(plan_path)  # a missing file, a folder, a device: the option is wrong
     except PlanError as exc:
         raise _UsageError(f"argument --plan: {exc}") from None
-    if args.out is not None and not args.check:
+    if args.out is not None:  # with --check too: a check passes only what the run would accept
         try:
             guards.check_output_dir(args.out, plan_path, [r.notebook for r in reports.load_plan(plan_path)])
         except ReportError as exc:

@@ -25,7 +25,8 @@ Running the plan (:func:`run`, or ``python -m leftbehind reports``):
 Modules, one step of the job each: ``guards`` (bounds on plan files, output folders that would overwrite
 sources), ``plan`` (read the plan, expand grids, check parameters), ``domains`` (valid parameter values), ``inspection`` (what a notebook declares),
 ``outcomes`` (what happened to a report), ``execute`` (a kernel per report, worker processes, what went wrong), ``kernel`` (kernels started with the
-runner's own interpreter and asked what they ran; every process they start stopped with them), ``inputs`` (what
+runner's own interpreter and asked what they ran), ``processes`` (a report's processes found by ancestry and
+stopped with it), ``inputs`` (what
 a report depends on: incremental builds), ``notebooks`` (normalise and store notebooks), ``provenance`` (code,
 data and environment of a run), ``publish`` (one report's files, isolated: image checks, HTML, thumbnail
 rendered by the worker that executed it, written by the runner), ``site`` (provenance header, manifest and

@@ -4,15 +4,21 @@ Run by :class:`leftbehind.reports.warm.Template` as ``python -Xfrozen_modules=of
 leftbehind.reports._template SOCKET READY_FD``, with the environment report kernels get. It imports
 :data:`PRELOAD` (numpy, pandas, matplotlib, scipy, IPython, the kernel machinery, ``leftbehind``) and parses
 every data-package table once (and each outcome's default evidence selection, which every country profile
-computes), then listens on the Unix socket ``SOCKET``. Each request (one JSON line:
-the kernel command jupyter_client built, its environment and working folder) is answered by forking: the
-child starts a new session, takes the request's environment, folder and ``sys.argv`` and runs
-``ipykernel_launcher`` as ``python -m ipykernel_launcher`` would. So every report starts from the same
-state (a copy-on-write copy of this process), and nothing one report does reaches another.
+computes), then listens on the Unix socket ``SOCKET``. Each request (one JSON line: the kernel command
+jupyter_client built, its environment and working folder), from one of the run's own worker processes, is
+answered by forking a *keeper* for that report (:func:`_keep`), which forks the kernel: the kernel starts a new
+session, takes the request's environment, folder and ``sys.argv`` and runs ``ipykernel_launcher`` as ``python -m
+ipykernel_launcher`` would. So every report starts from the same state (a copy-on-write copy of this process),
+and nothing one report does reaches another.
 
-Lifetimes: a kernel lives as long as the connection that asked for it (the requester gone, its kernel's
-process group is killed); the template lives as long as its standard input stays open (the runner holds
-the other end, so even a runner killed outright takes the template and its kernels with it).
+Who keeps what (:mod:`leftbehind.reports.processes`): the keeper is a child subreaper, so everything the kernel
+starts stays below it; it tells the worker the kernel's number, exit status and, once it has killed whatever the
+kernel left, that the report's processes are gone, and it ends with its report (or with the worker, if the
+worker goes first). Once forked, a kernel depends on its keeper only: a template that is stopped or killed
+meanwhile stops no report. The template is a subreaper too: a keeper that is killed leaves its kernel and the rest
+to the template, which kills them. The template reads requests without ever waiting for one (a connection that
+sends half a request holds up nothing) and lives as long as its standard input stays open (the runner holds the
+other end, so even a runner killed outright takes the template with it).
 
 Not imported by the package: it is a program. Only what ipykernel reads from the environment *at import
 time* is left out of :data:`PRELOAD` (``ipykernel.kernelapp`` reads ``JPY_PARENT_PID`` then), as are
@@ -31,14 +37,18 @@ import json
 import os
 import random
 import runpy
+import select
 import selectors
 import signal
 import socket
+import struct
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from leftbehind._io import READS_LOG_ENV
+from leftbehind.reports import processes
 
 #: Imported before any fork (each is also what a report's first cell would import).
 PRELOAD = (
@@ -93,18 +103,18 @@ PRELOAD = (
     "fastjsonschema",  # snapshot records (maps)
 )
 
-#: Environment variable naming a report kernel's run and report (re-exported as ``kernel.KERNEL_ENV``;
-#: declared here so that this program and the light ``warm`` module need not import the kernel machinery).
-KERNEL_ENV = "LEFTBEHIND_REPORT_KERNEL"
-#: Environment variables that differ from one report kernel to the next (this tag, and the file where the
-#: kernel records the data it reads); every other variable must be the template's own, since the interpreter
-#: and the preloaded modules read them when they started.
-PER_REPORT = (KERNEL_ENV, READS_LOG_ENV)
+#: Environment variables that differ from one report kernel to the next (the file where the kernel records the
+#: data it reads); every other variable must be the template's own, since the interpreter and the preloaded
+#: modules read them when they started.
+PER_REPORT = (READS_LOG_ENV,)
 PER_REPORT_PREFIX = "JPY_"
 
-#: Characters the template's own ``LEFTBEHIND_REPORT_KERNEL`` value is padded to, so that each kernel can write
-#: its report's tag over it (:func:`retag`).
-TAG_ROOM = 1024
+#: Longest request (bytes), and seconds a connection may take to send one: a request is a few kilobytes sent at
+#: once by a worker, so a longer or slower one is not a worker's.
+MAX_REQUEST = 4 << 20
+REQUEST_SECONDS = 30.0
+#: Connections whose request is not complete yet; beyond this many, the oldest is closed.
+MAX_PENDING = 32
 
 #: How a kernel command starts (after the interpreter): what this template stands in for.
 LAUNCHER = ["-Xfrozen_modules=off", "-m", "ipykernel_launcher"]
@@ -156,10 +166,56 @@ def prime_caches() -> None:
         _fast_validator()
 
 
-def refusal(request: dict[str, Any], start_env: dict[str, str], start_cwd: str = "") -> str:
+#: Suffixes of files in the kernels' folder that ``import`` may find there before the installed module of that
+#: name (the folder is first on a kernel's ``sys.path``).
+_IMPORTABLE = (".py", ".pyc", ".so", ".pyd")
+
+
+def folder_state(folder: str) -> dict[str, tuple[int, int, int]]:
+    """What in the kernels' folder a kernel reads as it starts and imports: ``matplotlibrc`` (matplotlib reads the
+    working folder's first, when imported) and whatever ``import`` finds there (modules, packages), by name, with
+    each one's size, modification time and inode. The template read them when it preloaded; a kernel forked from it
+    after they changed would not see what a fresh kernel sees (:func:`refusal`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> before = folder_state(folder)
+    >>> _ = Path(folder, "matplotlibrc").write_text("lines.linewidth: 7")
+    >>> before, sorted(folder_state(folder))
+    ({}, ['matplotlibrc'])
+    """
+    found: dict[str, tuple[int, int, int]] = {}
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return found
+    for entry in entries:
+        path = entry.path
+        if entry.name != "matplotlibrc" and not entry.name.endswith(_IMPORTABLE):
+            inits = (os.path.join(entry.path, f"__init__{suffix}") for suffix in _IMPORTABLE)
+            path = next((p for p in inits if os.path.isfile(p)), "")  # a package: a folder with an __init__
+            if not path:
+                continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        found[entry.name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return found
+
+
+def refusal(
+    request: dict[str, Any],
+    start_env: dict[str, str],
+    start_cwd: str = "",
+    start_folder: dict[str, tuple[int, int, int]] | None = None,
+) -> str:
     """Why this template cannot stand in for the requested kernel; ``""`` when it can. Given ``start_cwd``, the
     folder the template started in, a kernel must run there too: what is imported reads some files from the
-    working folder (matplotlib a ``matplotlibrc``), as a cold kernel would from its own.
+    working folder (matplotlib a ``matplotlibrc``), as a cold kernel would from its own; given ``start_folder``,
+    what of those files was there when the template preloaded (:func:`folder_state`), they must not have changed.
 
     Examples
     --------
@@ -174,7 +230,7 @@ def refusal(request: dict[str, Any], start_env: dict[str, str], start_cwd: str =
     """
     argv = request.get("argv")
     if not isinstance(argv, list) or argv[: 1 + len(LAUNCHER)] != [sys.executable, *LAUNCHER]:
-        return f"not a kernel of this interpreter: {argv!r}"
+        return f"not a kernel of this interpreter: {str(argv)[:200]}"
     env = request.get("env")
     if not isinstance(env, dict):
         return "no environment given"
@@ -191,39 +247,26 @@ def refusal(request: dict[str, Any], start_env: dict[str, str], start_cwd: str =
     differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
     if differ:
         return "environment differs from the template: " + ", ".join(differ)
+    if start_folder is not None:
+        return folder_change(start_folder, folder_state(cwd))
     return ""
 
 
-def retag(tag: str) -> bool:
-    """Write ``tag`` over the value of ``LEFTBEHIND_REPORT_KERNEL`` in this process's *original* environment
-    block, the one Linux shows in ``/proc/<pid>/environ``; ``False`` where that cannot be done.
+def folder_change(before: dict[str, tuple[int, int, int]], now: dict[str, tuple[int, int, int]]) -> str:
+    """What changed between two :func:`folder_state` of the kernels' folder, said in a sentence; ``""`` if nothing.
 
-    A forked kernel changes ``os.environ``, which every program it starts inherits, but ``/proc`` still
-    shows the template's block, and that is what :func:`leftbehind.reports.kernel.stop_processes` reads to
-    find a report's processes, including those the kernel forks without starting a program. The template
-    starts with a value long enough to hold any report's tag (:data:`TAG_ROOM`); the rest is padded with
-    NUL bytes, which readers of ``/proc/<pid>/environ`` skip as empty entries.
+    Examples
+    --------
+    >>> folder_change({}, {"matplotlibrc": (10, 1, 2)})[:58]
+    "matplotlibrc in the kernels' folder changed during the run"
     """
-    import ctypes
-
-    prefix = KERNEL_ENV.encode() + b"="
-    new = tag.encode("utf-8")
-    try:
-        environ = ctypes.POINTER(ctypes.c_void_p).in_dll(ctypes.CDLL(None), "environ")
-    except (OSError, ValueError):
-        return False
-    i = 0
-    while environ[i]:
-        address = environ[i]
-        entry = ctypes.string_at(address)
-        if entry.startswith(prefix):
-            room = len(entry) - len(prefix)
-            if len(new) > room:
-                return False
-            ctypes.memmove(address + len(prefix), new + b"\0" * (room - len(new)), room)
-            return True
-        i += 1
-    return False
+    changed = sorted(k for k in set(now) | set(before) if now.get(k) != before.get(k))
+    if not changed:
+        return ""
+    return (
+        f"{', '.join(changed)} in the kernels' folder changed during the run (a report may have written it): a "
+        "fresh kernel reads what is there now, the template read what was there before"
+    )
 
 
 def _become_kernel(request: dict[str, Any], preloaded_env: dict[str, str]) -> None:
@@ -238,7 +281,6 @@ def _become_kernel(request: dict[str, Any], preloaded_env: dict[str, str]) -> No
         os.chdir(request["cwd"])
         # what `python -m ipykernel_launcher` starts with: its folder first on the path (the launcher removes it)
         sys.path.insert(0, os.getcwd())
-        retag(request["env"].get(KERNEL_ENV, ""))
         os.environ.clear()
         os.environ.update(request["env"])
         for key, value in preloaded_env.items():
@@ -271,114 +313,218 @@ def read_message(conn: socket.socket) -> dict[str, Any]:
         if not chunk:
             raise ConnectionError("the other end closed the connection")
         data += chunk
+    return parse_message(data)
+
+
+def parse_message(data: bytes) -> dict[str, Any]:
+    """A message from its line; :class:`ValueError` when it is not a JSON object."""
     message = json.loads(data)
     if not isinstance(message, dict):
-        raise ValueError(f"a message is a JSON object, not {message!r}")
+        raise ValueError(f"a message is a JSON object, not {type(message).__name__}")
     return message
+
+
+def _line(message: dict[str, Any]) -> bytes:
+    return json.dumps(message).encode("utf-8") + b"\n"
 
 
 def _send(conn: socket.socket, message: dict[str, Any]) -> None:
     with contextlib.suppress(OSError):
-        conn.sendall(json.dumps(message).encode("utf-8") + b"\n")
+        conn.setblocking(True)
+        conn.settimeout(5)
+        conn.sendall(_line(message))
 
 
-def _fork(request: dict[str, Any], listener: socket.socket, others: list[int], preloaded_env: dict[str, str]) -> int:
-    """Fork a kernel for ``request``; return its pid once it has its own session."""
+def _peer(conn: socket.socket) -> int:
+    """The process that connected, as the kernel saw it connect (``SO_PEERCRED``); 0 where unknown."""
+    try:
+        pid, _, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    except (OSError, AttributeError):
+        return 0
+    return int(pid)
+
+
+def _from_the_run(pid: int) -> bool:
+    """Whether process ``pid`` is the runner that started this template or one of the runner's worker processes:
+    the only processes that may ask for kernels (a report's own processes are below a kernel, not the runner)."""
+    runner = os.getppid()
+    return pid == runner or processes.parent(pid) == runner
+
+
+def _keep(conn: socket.socket, request: dict[str, Any], preloaded_env: dict[str, str]) -> None:
+    """In the keeper forked for one request: fork the kernel, tell the requester its number (with pidfds of the
+    kernel and of this keeper, so that it can watch both without asking the template), then wait. When the kernel
+    ends: send its exit status, kill whatever is left below this process, say so, and exit. When the requester goes
+    first: kill the kernel and everything below, and exit."""
+    code = 1
+    try:
+        processes.set_subreaper(True)
+        conn.setblocking(True)
+        ready_r, ready_w = os.pipe()
+        kernel = os.fork()
+        if kernel == 0:
+            os.close(ready_r)
+            conn.close()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os.setsid()  # as jupyter_client's launcher does (start_new_session): the kernel's own process group
+            os.close(ready_w)
+            _become_kernel(request, preloaded_env)
+        os.close(ready_w)
+        os.read(ready_r, 1)  # EOF once the kernel has its own session: its pid is its process group from now on
+        os.close(ready_r)
+        processes.set_name(processes.KEEPER_NAME)  # after the fork: the kernel keeps the interpreter's name
+        kernel_fd, own_fd = os.pidfd_open(kernel), os.pidfd_open(os.getpid())
+        socket.send_fds(conn, [_line({"pid": kernel, "keeper": os.getpid()})], [kernel_fd, own_fd])
+        os.close(own_fd)
+        while True:
+            ready, _, _ = select.select([conn.fileno(), kernel_fd], [], [])
+            if kernel_fd in ready:
+                _, status = os.waitpid(kernel, 0)
+                _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
+                break
+            if conn.fileno() in ready and not conn.recv(4096):  # the requester is gone: its kernel goes too
+                with contextlib.suppress(OSError):
+                    os.killpg(kernel, signal.SIGKILL)
+                with contextlib.suppress(OSError):
+                    signal.pidfd_send_signal(kernel_fd, signal.SIGKILL)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(kernel, 0)
+                break
+        processes.sweep()
+        _send(conn, {"swept": True})
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _fork_keeper(conn: socket.socket, request: dict[str, Any], close: list[Any], preloaded_env: dict[str, str]) -> int:
+    """Fork the keeper of one request (:func:`_keep`); in it, close ``close`` (the template's other files)."""
     sys.stdout.flush()
     sys.stderr.flush()
-    ready_r, ready_w = os.pipe()
     pid = os.fork()
     if pid == 0:
-        os.close(ready_r)
-        listener.close()
-        for fd in others:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        os.setsid()  # as jupyter_client's launcher does (start_new_session): the kernel's own process group
-        os.close(ready_w)
-        _become_kernel(request, preloaded_env)
-    os.close(ready_w)
-    os.read(ready_r, 1)  # EOF once the child has its own session: its pid is its process group from now on
-    os.close(ready_r)
+        try:
+            for item in close:
+                with contextlib.suppress(OSError, ValueError):
+                    item.close() if hasattr(item, "close") else os.close(item)
+            devnull = os.open(os.devnull, os.O_RDONLY)  # not the template's lifeline
+            os.dup2(devnull, 0)
+            os.close(devnull)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            _keep(conn, request, preloaded_env)
+        finally:
+            os._exit(1)
     return pid
 
 
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(OSError):
-        os.killpg(pid, signal.SIGKILL)
-    with contextlib.suppress(OSError):
-        os.kill(pid, signal.SIGKILL)
+class _Pending:
+    """A connection whose request is not complete yet."""
+
+    def __init__(self) -> None:
+        self.data = b""
+        self.since = time.monotonic()
 
 
 def serve(path: str, ready_fd: int) -> None:
-    """Preload, then fork kernels on request until standard input closes."""
+    """Preload, then fork a keeper and kernel per request until standard input closes; then stop everything below."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner stops this process; Ctrl-C is for the runner
     start_env, start_cwd = dict(os.environ), os.getcwd()
     if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path(start_cwd)):  # as ipykernel_launcher does:
         del sys.path[0]  # `-m` put the working folder first on the path; nothing preloaded may come from it
+    start_folder = folder_state(start_cwd)
     _preload()
+    if folder_state(start_cwd) != start_folder:  # it changed while preloading: what was read is unknown
+        start_folder = {"(changed while the template started)": (0, 0, 0)}
     preloaded_env = {k: v for k, v in os.environ.items() if start_env.get(k) != v}
     gc.collect()
     gc.freeze()  # keep the collector off the preloaded objects, so kernels share their pages
+    processes.set_subreaper(True)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
-    listener.listen(16)
+    listener.listen(64)
+    listener.setblocking(False)
     sel = selectors.EpollSelector()
     sel.register(listener, selectors.EVENT_READ, ("listener", None))
     sel.register(sys.stdin, selectors.EVENT_READ, ("lifeline", None))
-    kernels: dict[int, tuple[socket.socket, int]] = {}  # pid -> (connection, pidfd)
+    keepers: dict[int, int] = {}  # pid -> pidfd
+    pending: dict[socket.socket, _Pending] = {}
+
+    def drop(conn: socket.socket, error: str = "") -> None:
+        pending.pop(conn, None)
+        with contextlib.suppress(KeyError, ValueError):
+            sel.unregister(conn)
+        if error:
+            _send(conn, {"error": error})
+        conn.close()
+
     os.write(ready_fd, b"ready\n")
     os.close(ready_fd)
     while True:
-        for key, _ in sel.select():
-            kind, pid = key.data
+        waits = [REQUEST_SECONDS - (time.monotonic() - p.since) for p in pending.values()]
+        for key, _ in sel.select(max(0.0, min(waits)) if waits else None):
+            kind, item = key.data
             if kind == "lifeline" and not os.read(sys.stdin.fileno(), 4096):
-                for child in list(kernels):
-                    _kill_group(child)
-                for child in list(kernels):
-                    with contextlib.suppress(ChildProcessError):
-                        os.waitpid(child, 0)
+                processes.sweep()
                 return
             if kind == "listener":
-                conn, _ = listener.accept()
-                try:
-                    request = read_message(conn)
-                except (OSError, ValueError) as exc:
-                    _send(conn, {"error": f"bad request: {exc}"})
-                    conn.close()
-                    continue
-                why = refusal(request, start_env, start_cwd)
-                if why:
-                    _send(conn, {"error": why})
-                    conn.close()
-                    continue
-                others = [conn.fileno(), sys.stdin.fileno(), sel.fileno()] + [c.fileno() for c, _ in kernels.values()]
-                others += [fd for _, fd in kernels.values()]
-                child = _fork(request, listener, others, preloaded_env)
-                pidfd = os.pidfd_open(child)
-                kernels[child] = (conn, pidfd)
-                sel.register(pidfd, selectors.EVENT_READ, ("exited", child))
-                sel.register(conn, selectors.EVENT_READ, ("requester", child))
-                _send(conn, {"pid": child})
-            elif kind == "requester" and pid in kernels:  # the requester closed its end: its kernel goes too
-                conn = kernels[pid][0]
-                with contextlib.suppress(OSError):
-                    if conn.recv(1):
+                while True:
+                    try:
+                        conn, _ = listener.accept()
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    if not _from_the_run(_peer(conn)):
+                        drop(conn, "only the run's own processes may ask this template for kernels")
                         continue
-                _kill_group(pid)
+                    conn.setblocking(False)
+                    pending[conn] = _Pending()
+                    sel.register(conn, selectors.EVENT_READ, ("request", conn))
+                    if len(pending) > MAX_PENDING:
+                        drop(min(pending, key=lambda c: pending[c].since), "too many requests at once")
+            elif kind == "request" and item in pending:
+                conn, waiting = item, pending[item]
+                try:
+                    chunk = conn.recv(65536)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    drop(conn)
+                    continue
+                waiting.data += chunk
+                if len(waiting.data) > MAX_REQUEST:
+                    drop(conn, f"a request is at most {MAX_REQUEST} bytes")
+                    continue
+                if not waiting.data.endswith(b"\n"):
+                    continue
+                pending.pop(conn)
                 sel.unregister(conn)
-            elif kind == "exited" and pid in kernels:
-                conn, pidfd = kernels.pop(pid)
-                _, status = os.waitpid(pid, 0)
-                _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
-                sel.unregister(pidfd)
-                os.close(pidfd)
-                with contextlib.suppress(KeyError, ValueError):
-                    sel.unregister(conn)
+                try:
+                    request = parse_message(waiting.data)
+                except ValueError as exc:
+                    drop(conn, f"bad request: {exc}")
+                    continue
+                why = refusal(request, start_env, start_cwd, start_folder)
+                if why:
+                    drop(conn, why)
+                    continue
+                close = [listener, sel, sys.stdin.fileno(), *pending, *keepers.values()]
+                keeper = _fork_keeper(conn, request, close, preloaded_env)
                 conn.close()
+                keepers[keeper] = os.pidfd_open(keeper)
+                sel.register(keepers[keeper], selectors.EVENT_READ, ("keeper", keeper))
+            elif kind == "keeper" and item in keepers:  # a keeper ended: reap it; kill what a killed one left
+                fd = keepers.pop(item)
+                sel.unregister(fd)
+                os.close(fd)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(item, 0)
+                processes.sweep(spare=keepers)
+        now = time.monotonic()
+        for conn in [c for c, p in pending.items() if now - p.since >= REQUEST_SECONDS]:
+            drop(conn, f"the request was not complete after {REQUEST_SECONDS:.0f} s")
 
 
 if __name__ == "__main__":

@@ -16,28 +16,26 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
+from . import processes
 from .outcomes import Outcome, _source_cell_number
 from .plan import Report
 
 
 @contextlib.contextmanager
-def _kernel_environment(reads_log: Path | None = None, tag: str = "") -> Iterator[None]:
+def _kernel_environment(reads_log: Path | None = None) -> Iterator[None]:
     """Environment for report kernels: matplotlib's inline backend (a caller's MPLBACKEND=Agg would hide
-    every chart), a fixed hash seed, so that nothing in a report depends on the calling shell, the file
-    where leftbehind.data records the resources the notebook loads, and the tag that finds the kernel's
-    processes (:data:`.kernel.KERNEL_ENV`). Relative PYTHONPATH and LEFTBEHIND_DATA_DIR entries are made
-    absolute: the kernel starts in the notebook's folder, and must import what the runner imports."""
+    every chart), a fixed hash seed, so that nothing in a report depends on the calling shell, and the file
+    where leftbehind.data records the resources the notebook loads. Relative PYTHONPATH and
+    LEFTBEHIND_DATA_DIR entries are made absolute: the kernel starts in the notebook's folder, and must import
+    what the runner imports."""
     from .._io import DATA_ENV_VAR, READS_LOG_ENV
-    from ._template import KERNEL_ENV  # not from .kernel (jupyter_client) nor .data (pandas): see run()
 
-    keys = ("MPLBACKEND", "PYTHONHASHSEED", READS_LOG_ENV, KERNEL_ENV, "PYTHONPATH", DATA_ENV_VAR)
+    keys = ("MPLBACKEND", "PYTHONHASHSEED", READS_LOG_ENV, "PYTHONPATH", DATA_ENV_VAR)
     saved = {k: os.environ.get(k) for k in keys}
     os.environ.pop("MPLBACKEND", None)
     os.environ["PYTHONHASHSEED"] = "0"
     if reads_log is not None:
         os.environ[READS_LOG_ENV] = str(reads_log)
-    if tag:
-        os.environ[KERNEL_ENV] = tag
     python_path, data = saved["PYTHONPATH"], saved[DATA_ENV_VAR]
     if python_path:
         os.environ["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in python_path.split(os.pathsep))
@@ -53,6 +51,15 @@ def _kernel_environment(reads_log: Path | None = None, tag: str = "") -> Iterato
                 os.environ[key] = value
 
 
+#: Run by every report kernel before the notebook: name cells as IPython does (``<ipython-input-N-hash>``, from the
+#: execution count and the code) instead of ipykernel's ``/tmp/ipykernel_<pid>/<hash>.py``, a temporary path that
+#: differs in every kernel and would reach a report through any warning a cell raises. Tracebacks are unchanged
+#: ("Cell In[N], line L"); only ipykernel's debugger, which reports never use, needs the temporary files.
+CELL_NAMES = (
+    "get_ipython().compile = __import__('IPython.core.compilerop', fromlist=['CachingCompiler']).CachingCompiler()"
+)
+
+
 def _kernel_options(workdir: Path, name: str) -> dict[str, Any]:
     """Extra nbclient options: on POSIX, talk to the kernel over Unix-domain sockets in the run's private
     temporary folder instead of loopback TCP ports. No port is opened for other local users, and
@@ -64,7 +71,8 @@ def _kernel_options(workdir: Path, name: str) -> dict[str, Any]:
     it, and the user's IPython profile (``~/.ipython`` or ``IPYTHONDIR``) would otherwise run its startup
     files and apply its ``ipython_kernel_config.py`` in every report kernel. IPython's history database is
     off: every kernel of a run would otherwise write each cell to the same SQLite file in that folder, from a
-    thread of its own, for nothing a report reads (the current session's ``In``/``Out`` stay in memory)."""
+    thread of its own, for nothing a report reads (the current session's ``In``/``Out`` stay in memory). Cells are
+    named without temporary paths (:data:`CELL_NAMES`)."""
     from traitlets.config import Config
 
     tag = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
@@ -75,7 +83,11 @@ def _kernel_options(workdir: Path, name: str) -> dict[str, Any]:
     (ipython / "profile_default").mkdir(parents=True, exist_ok=True)  # IPython creates a profile, not its folder
     return {
         "config": Config({"KernelManager": options}),
-        "extra_arguments": [f"--ipython-dir={ipython}", "--HistoryManager.enabled=False"],
+        "extra_arguments": [
+            f"--ipython-dir={ipython}",
+            "--HistoryManager.enabled=False",
+            f"--IPKernelApp.exec_lines={CELL_NAMES}",
+        ],
     }
 
 
@@ -104,7 +116,7 @@ def _failure(report: Report, exc: BaseException, nb: Any, state: dict[str, Any],
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     number, source = _cell(nb, state.get("cell"))
-    status = _exit_status(state.get("exit"))
+    status = state.get("exit_reason") or _exit_status(state.get("exit"))
     if isinstance(exc, CellTimeoutError) and number is not None:
         seconds = re.search(r"after (\d+) seconds", str(exc))
         error = f"cell {number} timed out after {seconds.group(1) if seconds else timeout} s"
@@ -125,19 +137,29 @@ def _execute(
     report: Report, workdir: Path, timeout: int, kernel_gone: Callable[[], None] | None = None
 ) -> tuple[Any, Outcome]:
     """Execute ``report`` in a fresh kernel; ``kernel_gone()``, if given, is called as soon as that kernel is shut
-    down (before the executed notebook is written and the report's processes are swept), possibly twice."""
+    down (before the executed notebook is written and the report's processes are swept), possibly twice.
+
+    This process keeps the report's processes (:func:`.processes.keeper`): every process the kernel started is
+    killed before this returns, found by ancestry (a warm kernel's own keeper kills those below it, and says so)."""
+    with processes.keeper():
+        return _execute_kept(report, workdir, timeout, kernel_gone)
+
+
+def _execute_kept(
+    report: Report, workdir: Path, timeout: int, kernel_gone: Callable[[], None] | None = None
+) -> tuple[Any, Outcome]:
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from .._io import read_limited
     from . import kernel
 
     out_path = workdir / f"{report.name}.ipynb"
     reads_log = workdir / f"{report.name}.reads"
-    tag = f"{workdir.name}/{report.name}"
     state: dict[str, Any] = {} if kernel_gone is None else {"kernel_gone": kernel_gone}
     try:
-        with _kernel_environment(reads_log, tag):
+        with _kernel_environment(reads_log):
             nb = papermill.execute_notebook(
                 str(report.notebook),
                 str(out_path),
@@ -167,13 +189,23 @@ def _execute(
     except Exception as exc:  # kernel died, timeout, invalid output, bad notebook: still isolate this report
         nb = nbformat.read(out_path, as_version=4) if out_path.exists() else None
         return nb, _failure(report, exc, nb, state, timeout)
-    finally:  # the kernel is gone, and so is every process it started (item 4 of issue 17)
-        kernel.stop_processes(tag, pgids=(state["pgid"],) if state.get("pgid") else ())
+    finally:  # the kernel is gone; so is every process it started, once its keeper says so (item 2 of issue 29)
+        forked = state.get("forked")
+        if forked is not None:
+            forked.finish()
+    if forked is not None and forked.reason:  # a report that stops or kills its keeper fails, as it would cold
+        number, source = _cell(nb, state.get("cell"))
+        after = f" (during or after cell {number})" if number is not None else ""
+        return nb, Outcome(report, "failed", error=forked.reason + after, cell_index=number, cell_source=source)
     answers = state.get("answers", {})
     wrong = kernel.mismatch(answers, kernel.runner_answers())
     if wrong:
         return nb, Outcome(report, "failed", error=wrong)
-    reads = sorted(set(reads_log.read_text(encoding="utf-8").split())) if reads_log.exists() else []
+    try:  # written by the kernel, in a folder the report can reach: read as a side file (a FIFO must not hang)
+        reads = sorted(set(read_limited(reads_log, 1 << 20).decode("utf-8").split())) if reads_log.exists() else []
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        return nb, Outcome(report, "failed", error=f"the list of data files the report read could not be read ({why})")
     record = {**kernel.record(answers), "start": state.get("start", "cold")}
     return nb, Outcome(report, "ok", reads=tuple(reads), kernel=record)
 
@@ -234,36 +266,46 @@ def _worker(report: Report, workdir: Path, timeout: int, how: Any, executed_fd: 
         sys.exit(1)
 
 
-def _worker_result(report: Report, workdir: Path, exitcode: int | None) -> Execution:
-    """What a finished worker left; if it died first, a failure saying so (and its kernel is stopped)."""
+def _worker_result(report: Report, workdir: Path, exitcode: int | None, why: str = "") -> Execution:
+    """What a finished worker left; if it died first, a failure saying so (``why``, when the runner ended it: what
+    it saw), naming the cell that was running."""
     import pickle
 
     import nbformat
 
+    from .._io import read_limited
     from . import kernel
 
     result = workdir / f"{report.name}.result"
-    if result.exists():
-        text, outcome, rendered = pickle.loads(result.read_bytes())
+    if result.exists() and not why:
+        text, outcome, rendered = pickle.loads(read_limited(result, MAX_RESULT_BYTES))
         result.unlink()
         return report, (nbformat.reads(text, as_version=4) if text is not None else None), outcome, rendered
-    kernel.stop_processes(f"{workdir.name}/{report.name}")
     partial = workdir / f"{report.name}.ipynb"
-    nb = nbformat.read(partial, as_version=4) if partial.exists() else None
+    try:
+        nb = nbformat.reads(read_limited(partial, MAX_RESULT_BYTES).decode("utf-8"), as_version=4)
+    except Exception:  # none yet, or not a notebook: the failure is said without it
+        nb = None
     number, source = _cell(nb, kernel.running_cell(partial))
     during = f" during cell {number}" if number is not None else ""
-    error = f"the worker process running this report died{during} ({_exit_status(exitcode) or 'no result'})"
+    if why:
+        error = f"the worker process running this report {why}{during}, and was ended"
+    else:
+        error = f"the worker process running this report died{during} ({_exit_status(exitcode) or 'no result'})"
     return report, nb, Outcome(report, "failed", error=error, cell_index=number, cell_source=source), None
 
 
+#: Largest result or executed notebook a worker may leave in the run's folder (bytes).
+MAX_RESULT_BYTES = 1 << 30
+
+
 def _preload_executor(show_code: bool = False) -> None:
-    """Import what a worker needs to execute and render a report (papermill, nbclient, jupyter_client, psutil,
+    """Import what a worker needs to execute and render a report (papermill, nbclient, jupyter_client,
     this package's kernel module, nbconvert with its templates compiled and a sample rendered, Pillow: about a
     second) in the runner itself: each worker is forked from it per report, and would otherwise do it again
     for every report. ``show_code``: the HTML exporter the run uses (one of two, each compiled when first used)."""
     import nbformat  # noqa: F401
     import papermill  # noqa: F401
-    import psutil  # noqa: F401  (kernel.stop_processes, after every report)
 
     from . import kernel
     from .publish import preload
@@ -273,27 +315,43 @@ def _preload_executor(show_code: bool = False) -> None:
 
 
 def _in_processes(
-    chosen: list[Report], workdir: Path, timeout: int, jobs: int, how: Any, timings: dict[str, float] | None = None
+    chosen: list[Report],
+    workdir: Path,
+    timeout: int,
+    jobs: int,
+    how: Any,
+    timings: dict[str, float] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[Execution]:
     """Each report in a fresh worker process (forked from this one, which has imported what they need:
     :func:`_preload_executor`), ``jobs`` executing at a time. A worker whose report's kernel is gone renders
     the report's files while the next report's execution starts in a new worker (at most ``jobs`` more at
     once), and a finished worker's result is handed on only after the places it left are taken, so that
-    writing its files overlaps the next executions. A worker that dies fails its own report only.
-    Interrupted (or closed early), it kills the workers and every kernel of the run at once. Given
-    ``timings``, it records there the seconds each report's execution took (from its worker's start to its
-    kernel's end)."""
+    writing its files overlaps the next executions. Given ``timings``, it records there the seconds each
+    report's execution took (from its worker's start to its kernel's end); ``notice`` is told in one line what the
+    runner gives up and why (default: standard error).
+
+    Nothing one report does stalls the others: the runner looks at its workers and the kernel template every
+    :data:`LOOK` seconds. A worker that dies fails its own report only, and what its kernel started (which this
+    process, a subreaper during a run, receives) is killed; a worker stopped by a signal (a process of its report
+    can send one) is ended, failing its report with that said; a template that ended, was stopped or would no longer
+    start kernels as a fresh interpreter does is given up (:func:`.warm.check`). Interrupted (or closed early), it
+    kills the workers and every process below this one that it did not have before."""
     import multiprocessing
     import time
     from multiprocessing.connection import wait
 
-    from . import kernel
+    from . import warm
 
     context = multiprocessing.get_context("fork")
+    me = os.getpid()
+    before = set(processes.children(me))  # the template and whatever the caller had started: not this run's reports
     waiting = list(chosen)
     running: dict[Any, tuple[Report, Any, int]] = {}  # process sentinel -> (report, worker, its "executed" pipe)
     # the "executed" pipes (read ends) of workers whose kernel may still run -> (their report, when it started)
     executing: dict[int, tuple[str, float]] = {}
+    watches: dict[Any, processes.StopWatch] = {}  # process sentinel -> its worker, watched for being stopped
+    ended: dict[Any, str] = {}  # process sentinel -> why this process ended that worker
 
     def top_up() -> None:
         while waiting and len(executing) < jobs and len(running) < 2 * jobs:
@@ -311,6 +369,7 @@ def _in_processes(
                 os.close(executed_w)
             running[process.sentinel] = (report, process, executed_r)
             executing[executed_r] = (report.name, time.monotonic())
+            watches[process.sentinel] = processes.StopWatch(process.pid or 0)
 
     def executed(fd: int) -> None:
         if fd in executing:
@@ -319,20 +378,38 @@ def _in_processes(
             if timings is not None:
                 timings[name] = time.monotonic() - start
 
+    def look() -> None:
+        warm.check(notice or _notice)
+        for sentinel, watch in watches.items():
+            if sentinel not in ended and watch.stopped():
+                ended[sentinel] = "was stopped by a signal such as SIGSTOP"
+                running[sentinel][1].kill()
+
+    def orphans() -> None:
+        """Kill what dead workers left (their children came to this process), sparing the live workers, what this
+        process had before, and the keepers of a template that ended (they finish their reports)."""
+        live = {process.pid for _, process, _ in running.values()}
+        processes.sweep(spare=before | live, keepers=True)
+
     try:
         top_up()
         while running:
             finished = []
-            for ready in wait(list(running) + list(executing)):
+            ready_now = wait(list(running) + list(executing), timeout=LOOK)
+            look()
+            for ready in ready_now:
                 if ready in executing:  # that worker's kernel is gone: it renders, the next execution may start
                     executed(ready)
                     continue
                 if ready not in running:  # the pipe of a worker whose end was seen first in this round
                     continue
                 report, process, pipe = running.pop(ready)
+                watches.pop(ready)
                 executed(pipe)
                 process.join()
-                finished.append(_worker_result(report, workdir, process.exitcode))
+                finished.append(_worker_result(report, workdir, process.exitcode, ended.pop(ready, "")))
+                if process.exitcode != 0:
+                    orphans()
             top_up()
             yield from finished
     finally:
@@ -344,7 +421,18 @@ def _in_processes(
         for _, process, _ in running.values():
             process.join()
         if running:
-            kernel.stop_processes(f"{workdir.name}/", prefix=True)
+            processes.sweep(spare=before)
+
+
+#: Seconds between two looks at the workers and the template while reports run (:func:`_in_processes`).
+LOOK = 1.0
+
+
+def _notice(line: str) -> None:
+    """Say one line on standard error (what the runner gives up, and why)."""
+    import sys
+
+    print(f"leftbehind: {line}", file=sys.stderr, flush=True)
 
 
 def _executions(
@@ -371,7 +459,7 @@ def _executions(
         # once here, not in every worker forked from this process; the template preloads too
         _preload_executor(how.show_code if how is not None else False)
         warm.ready(notice)
-    yield from _started(chosen, workdir, timeout, jobs, executor, how, timings)
+    yield from _started(chosen, workdir, timeout, jobs, executor, how, timings, notice)
 
 
 def _started(
@@ -382,17 +470,13 @@ def _started(
     executor: concurrent.futures.Executor | None,
     how: Any = None,
     timings: dict[str, float] | None = None,
+    notice: Any = None,
 ) -> Generator[Execution, None, None]:
     import nbformat
 
     jobs = jobs or os.cpu_count() or 1
-    if executor is None and (jobs == 1 or len(chosen) == 1):
-        for report in chosen:
-            nb, outcome = _execute(report, workdir, timeout)
-            yield report, nb, outcome, None
-        return
-    if executor is None:
-        yield from _in_processes(chosen, workdir, timeout, min(jobs, len(chosen)), how, timings)
+    if executor is None:  # never in this process: a report's kernel could stop or kill the process that started it
+        yield from _in_processes(chosen, workdir, timeout, min(jobs, len(chosen)), how, timings, notice)
         return
     futures = {executor.submit(_execute_job, r, str(workdir), timeout, how): r for r in chosen}
     try:

@@ -138,11 +138,39 @@ def load_yaml(text: str, shown: str) -> Any:
         _count_values(node, shown)
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
-        raise PlanError(f"{shown}: not valid YAML ({exc})") from None
+        raise PlanError(f"{shown}: not valid YAML ({_yaml_problem(exc)})") from None
     except RecursionError:
         raise PlanError(f"{shown}: not valid YAML (nested too deeply)") from None
     finally:
         loader.dispose()
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """What is wrong with a plan's YAML and where, in one line, without quoting the file: PyYAML's own message
+    shows the offending line (and quotes names and characters from it), and a plan option may name any file.
+
+    Examples
+    --------
+    >>> try:
+    ...     yaml.safe_load("token: hunter2\\n  bad: [")
+    ... except yaml.YAMLError as exc:
+    ...     _yaml_problem(exc)
+    'mapping values are not allowed here, at line 2, column 6'
+    """
+    import re
+
+    def clean(text: str) -> str:
+        # quoted grammar (',' or ']', '<stream end>') and single characters stay; names from the file (an alias, an
+        # anchor, a tag: no spaces) go
+        return re.sub(r"'[^'\s]{3,}'|\"[^\"\s]{3,}\"", "…", text).replace("in this context", "here")
+
+    problem = clean(str(getattr(exc, "problem", None) or type(exc).__name__))
+    context = getattr(exc, "context", None)
+    if context:
+        problem += f" ({clean(str(context))})"
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f", at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return problem + where
 
 
 def _protected_folders(plan_path: Path) -> list[tuple[Path, str]]:

@@ -46,14 +46,9 @@ def _declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
     _NotebookProblem
         When the file is not a readable notebook, or declares a language other than Python.
     """
-    import nbformat
     from papermill.translators import PythonTranslator
 
-    try:
-        nb = nbformat.read(notebook, as_version=4)
-    except Exception as exc:  # NotJSONError, NBFormatError, UnicodeDecodeError, OSError...
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise _NotebookProblem(f"{notebook.name} is not a valid notebook ({reason})") from None
+    nb = _read_notebook(notebook)
     meta = nb.get("metadata", {})
     language = meta.get("kernelspec", {}).get("language") or meta.get("language_info", {}).get("name") or "python"
     if str(language).lower() != "python":
@@ -77,6 +72,59 @@ def _declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
             "%s, parameters cell: %s", notebook.name, record.getMessage().rstrip(".")
         )
     return declared
+
+
+#: Largest notebook the plan check reads (bytes); the project's are well under 1 MiB without outputs.
+MAX_NOTEBOOK_BYTES = 256 << 20
+
+
+def _read_notebook(notebook: Path) -> Any:
+    """The notebook at ``notebook`` (nbformat 4), or :class:`_NotebookProblem` saying what is wrong with the file
+    (not readable, too large, not UTF-8, not JSON, not in the notebook format) and where, never quoting what it
+    holds: a plan can name any file, and an error message is no place for its contents.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "secret.ipynb"
+    >>> _ = path.write_text("TOKEN=hunter2\\n")
+    >>> _read_notebook(path)
+    Traceback (most recent call last):
+    ...
+    leftbehind.reports.inspection._NotebookProblem: secret.ipynb is not a valid notebook (not JSON: Expecting value at line 1, column 1)
+    """
+    import json
+
+    import nbformat
+
+    name = notebook.name
+    try:
+        with open(notebook, "rb") as fh:
+            raw = fh.read(MAX_NOTEBOOK_BYTES + 1)
+    except OSError as exc:
+        raise _NotebookProblem(f"{name} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        raise _NotebookProblem(f"{name} is larger than {MAX_NOTEBOOK_BYTES} bytes, the limit for a notebook")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _NotebookProblem(f"{name} is not a valid notebook (not UTF-8 text, at byte {exc.start})") from None
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _NotebookProblem(
+            f"{name} is not a valid notebook (not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except RecursionError:
+        raise _NotebookProblem(f"{name} is not a valid notebook (JSON nested too deeply)") from None
+    try:
+        return nbformat.reads(text, as_version=4)
+    except Exception as exc:  # NBFormatError, ValidationError, what a malformed structure makes nbformat raise
+        path = list(getattr(exc, "relative_path", None) or [])
+        where = (
+            f", at cell {path[1] + 1}" if path[:1] == ["cells"] and len(path) > 1 and isinstance(path[1], int) else ""
+        )
+        raise _NotebookProblem(f"{name} is not a valid notebook (not in the Jupyter notebook format{where})") from None
 
 
 @contextlib.contextmanager

@@ -8,8 +8,8 @@ the report would silently run other code on other data. Here no kernelspec is lo
 After the last cell the kernel is asked, without touching the notebook, which interpreter, ``leftbehind``
 and data folder it used (:func:`mismatch`, :func:`record`).
 
-Every report kernel carries :data:`KERNEL_ENV` in its environment, inherited by whatever it starts;
-:func:`stop_processes` kills those processes, even ones that left the kernel's process group.
+Whatever a kernel starts is stopped with its report by the kernel's keeper (:mod:`.processes`): found by
+ancestry, not by anything the report could change.
 
 Examples
 --------
@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import os
 import platform
-import signal
 import sys
 import time
 import uuid
@@ -47,12 +46,10 @@ from traitlets import Any as AnyTrait
 from traitlets import default
 
 from .._io import PACKAGE_DIR, REPO_ROOT, data_dir
-from . import _template
 from .inputs import _relative
 
 __all__ = [
     "ENGINE",
-    "KERNEL_ENV",
     "ReportKernelClient",
     "ReportKernelManager",
     "WarmProvisioner",
@@ -60,11 +57,7 @@ __all__ = [
     "record",
     "running_cell",
     "runner_answers",
-    "stop_processes",
 ]
-
-#: Environment variable set in every report kernel: ``<run folder name>/<report name>``.
-KERNEL_ENV = _template.KERNEL_ENV
 
 #: The papermill engine name under which :class:`ReportEngine` is registered.
 ENGINE = "leftbehind"
@@ -218,9 +211,11 @@ class ReportKernelManager(AsyncKernelManager):
 
 class ReportClient(PapermillNotebookClient):
     """papermill's notebook client, keeping ``state`` (a dict shared with the caller) up to date: ``cell``,
-    the index of the cell being executed; ``pgid``, the kernel's process group; ``exit``, the kernel's exit
-    status if it had ended by cleanup; ``answers``, what the kernel said after the last cell. A callable
-    ``state["kernel_gone"]`` is called once the kernel it started is shut down (possibly more than once)."""
+    the index of the cell being executed; ``pgid``, the kernel's process group; ``start``, ``warm`` or ``cold``;
+    ``forked``, the :class:`.warm.ForkedKernel` of a warm kernel; ``exit``, the kernel's exit status if it had
+    ended by cleanup, and ``exit_reason``, why the runner ended it, when it did; ``answers``, what the kernel said
+    after the last cell. A callable ``state["kernel_gone"]`` is called once the kernel it started is shut down
+    (possibly more than once)."""
 
     state = AnyTrait()
 
@@ -237,8 +232,10 @@ class ReportClient(PapermillNotebookClient):
 
         await super().async_start_new_kernel(**kwargs)
         self.state["pgid"] = getattr(self.km.provisioner, "pgid", None)
-        forked = isinstance(getattr(self.km.provisioner, "process", None), ForkedKernel)
-        self.state["start"] = "warm" if forked else "cold"
+        process = getattr(self.km.provisioner, "process", None)
+        if isinstance(process, ForkedKernel):
+            self.state["forked"] = process
+        self.state["start"] = "warm" if isinstance(process, ForkedKernel) else "cold"
 
     start_new_kernel = run_sync(async_start_new_kernel)
 
@@ -250,6 +247,7 @@ class ReportClient(PapermillNotebookClient):
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
         if process is not None:
             self.state["exit"] = process.poll()
+            self.state["exit_reason"] = getattr(process, "reason", "")
         await super()._async_cleanup_kernel()
         gone = self.state.get("kernel_gone")
         if gone is not None and "pgid" in self.state:  # the kernel this client started is shut down
@@ -333,8 +331,10 @@ class ReportExecutionManager(NotebookExecutionManager):
 def running_cell(output_path: Path) -> int | None:
     """Index, in the executed notebook at ``output_path``, of the cell its execution started last (``None``
     before any), as :class:`ReportExecutionManager` records it."""
+    from .._io import read_limited
+
     with contextlib.suppress(OSError, ValueError):
-        return int(Path(f"{output_path}.cell").read_text(encoding="utf-8"))
+        return int(read_limited(Path(f"{output_path}.cell"), 4 * CELL_MARK_WIDTH).decode("ascii"))
     return None
 
 
@@ -445,32 +445,3 @@ def record(found: dict[str, str]) -> dict[str, Any]:
         "leftbehind": _relative(Path(found["leftbehind"]).parent, REPO_ROOT),
         "data": _relative(Path(found["data"]), REPO_ROOT),
     }
-
-
-def stop_processes(tag: str, prefix: bool = False, pgids: tuple[int, ...] = ()) -> None:
-    """Kill the process groups ``pgids`` and every process whose :data:`KERNEL_ENV` is ``tag`` (or starts
-    with it, when ``prefix``): a report kernel and whatever it started, even in a new session or
-    double-forked. Repeats until none is left, so a process forking meanwhile is caught too."""
-    import psutil
-
-    for pgid in pgids:
-        with contextlib.suppress(OSError):
-            os.killpg(pgid, signal.SIGKILL)
-    me = os.getpid()
-    for _ in range(10):
-        found = []
-        for proc in psutil.process_iter():
-            if proc.pid == me:
-                continue
-            try:
-                value = proc.environ().get(KERNEL_ENV, "")
-            except (psutil.Error, OSError):
-                continue
-            if value == tag or (prefix and value.startswith(tag)):
-                found.append(proc)
-        if not found:
-            return
-        for proc in found:
-            with contextlib.suppress(psutil.Error):
-                proc.kill()
-        psutil.wait_procs(found, timeout=2)

@@ -26,6 +26,49 @@ from .guards import MAX_REPORTS, load_yaml, read_plan_text
 from .inspection import _declared_parameters, _NotebookProblem
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+#: Longest report name: its longest file name, a temporary ``.<name>.ipynb.<16 hex digits>.partial``, must stay
+#: within the 255 bytes file systems allow.
+MAX_NAME_LENGTH = 200
+
+#: Names no report may take (compared without case, as macOS and Windows compare file names): a report's files
+#: (``<name>.html``, ``<name>.ipynb``) would take the place of a file the runner writes itself.
+RESERVED_NAMES = {"index": "index.html, the index of the reports"}
+
+#: Names Windows gives to devices, with or without an extension: no file can be called so there.
+_DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+def name_problem(name: Any) -> str:
+    """Why ``name`` cannot be a report's name, ``""`` when it can: it must be a safe file name (letters, digits,
+    ``_``, ``-``, ``.``; no ``/`` or ``..``), at most :data:`MAX_NAME_LENGTH` characters, and its files must not
+    take the place of one the runner writes (:data:`RESERVED_NAMES`) or be impossible on some systems.
+
+    Examples
+    --------
+    >>> name_problem("05_country_profile_NPL")
+    ''
+    >>> name_problem("Index")
+    'is reserved: its file would take the place of index.html, the index of the reports'
+    """
+    if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
+        return 'is not a safe report name (letters, digits, "_", "-", "."; no "/" or "..")'
+    if len(name) > MAX_NAME_LENGTH:
+        return f"is longer than {MAX_NAME_LENGTH} characters, too long for the names of its files"
+    folded = name.casefold()
+    if folded in RESERVED_NAMES:
+        return f"is reserved: its file would take the place of {RESERVED_NAMES[folded]}"
+    if folded.split(".")[0] in _DEVICE_NAMES:
+        return "is the name of a device on Windows, where no file can be called so"
+    return ""
+
+
+def _shown_name(name: Any) -> str:
+    """A name as a message quotes it: cut if long."""
+    text = repr(name)
+    return text if len(text) <= 80 else text[:60] + f"… ({len(text)} characters)"
+
+
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "str": str,
     "int": int,
@@ -80,7 +123,7 @@ def load_plan(path: Path) -> list[Report]:
     if not isinstance(doc, dict) or not isinstance(doc.get("reports"), list):
         raise PlanError(f'{shown}: expected a mapping with a list under "reports"')
     reports: list[Report] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # casefolded -> as given
     for i, entry in enumerate(doc["reports"], start=1):
         where = f"{shown}, entry {i}"
         if not isinstance(entry, dict):
@@ -91,14 +134,16 @@ def load_plan(path: Path) -> list[Report]:
                 f"{where}: unknown key(s) {', '.join(sorted(unknown))}; valid keys: name, notebook, title, parameters, group, grid"
             )
         name = entry.get("name")
-        if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
-            raise PlanError(
-                f'{where}: name {name!r} is not a safe report name (letters, digits, "_", "-", "."; no "/" or "..")'
-            )
+        problem = name_problem(name)
+        if problem or not isinstance(name, str):
+            raise PlanError(f"{where}: name {_shown_name(name)} {problem}")
         where = f'{shown}, entry "{name}"'
-        if name in seen:
-            raise PlanError(f"{where}: the name is used twice; report names must be unique")
-        seen.add(name)
+        if name.casefold() in seen:
+            raise PlanError(
+                f"{where}: the name is used twice; report names must be unique (without regard to case, as on "
+                "macOS and Windows)"
+            )
+        seen[name.casefold()] = name
         nb = entry.get("notebook")
         if not isinstance(nb, str) or Path(nb).is_absolute() or ".." in Path(nb).parts:
             raise PlanError(f"{where}: notebook {nb!r} must be a path inside the plan's folder")
@@ -109,11 +154,15 @@ def load_plan(path: Path) -> list[Report]:
         params = entry.get("parameters") or {}
         if not isinstance(params, dict):
             raise PlanError(f"{where}: parameters must be a mapping of name: value")
+        _check_plain(where, "parameters", params)
         expanded = _expand_grid(where, name, params, entry.get("grid"), room=MAX_REPORTS - len(reports))
         for rname, rparams, labels in expanded:
-            if rname in seen and rname != name:
-                raise PlanError(f'{where}: the grid makes report name "{rname}", which is already used')
-            seen.add(rname)
+            if rname.casefold() in seen and rname != name:
+                raise PlanError(
+                    f'{where}: the grid makes report name "{rname}", which is already used'
+                    + (f' (as "{seen[rname.casefold()]}")' if seen[rname.casefold()] != rname else "")
+                )
+            seen[rname.casefold()] = rname
             title = _title(where, str(entry.get("title") or name), {**rparams, **labels})
             reports.append(
                 Report(
@@ -125,6 +174,37 @@ def load_plan(path: Path) -> list[Report]:
                 )
             )
     return reports
+
+
+def _check_plain(where: str, what: str, value: Any, depth: int = 0) -> None:
+    """Refuse a value that is not plain data: text, a whole or finite number, true/false, null, and lists and
+    mappings (with text keys) of them. YAML can also give dates, binary data, sets, infinities and numbers as keys,
+    which a notebook might take but the manifest cannot record: the check refuses them before anything runs rather
+    than the run failing to write its manifest at the end."""
+    import math
+
+    if depth > 100:
+        raise PlanError(f"{where}: {what}: nested too deeply")
+    if value is None or isinstance(value, str | bool | int):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise PlanError(f"{where}: {what}: {value!r} is not a finite number")
+        return
+    if isinstance(value, list):
+        for item in value:
+            _check_plain(where, what, item, depth + 1)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise PlanError(f"{where}: {what}: the key {key!r} is not text (quote it)")
+            _check_plain(where, what, item, depth + 1)
+        return
+    raise PlanError(
+        f"{where}: {what}: a {type(value).__name__} is not a plain value (text, number, true/false, null, list or "
+        "mapping); quote it to pass it as text"
+    )
 
 
 def _title(where: str, template: str, parameters: dict[str, Any]) -> str:
@@ -242,12 +322,16 @@ def _expand_grid(
     out = []
     for value in values:
         rname = f"{name}_{_slug(value)}"
-        if not _NAME_RE.match(rname) or ".." in rname:
-            raise PlanError(f"{where}: grid value {value!r} does not make a safe report name")
+        problem = name_problem(rname)
+        if problem:
+            raise PlanError(
+                f"{where}: grid value {_shown_name(value)} makes the report name {_shown_name(rname)}, which {problem}"
+            )
+        _check_plain(where, f'grid parameter "{pname}"', value)
         labels = {f"{pname}_name": names[value]} if value in names else {}
         out.append((rname, {**params, pname: value}, labels))
     rnames = [n for n, _, _ in out]
-    if len(set(rnames)) != len(rnames):
+    if len({n.casefold() for n in rnames}) != len(rnames):
         raise PlanError(f'{where}: grid values of "{pname}" give the same report name twice: {", ".join(rnames)}')
     return out
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import errno
+import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -21,7 +24,7 @@ from typing import Any
 
 from .._io import REPO_ROOT
 from ..errors import ReportError
-from . import schedule
+from . import processes, schedule
 from .execute import _executions, _kernel_environment
 from .guards import check_output_dir
 from .inputs import _unchanged
@@ -130,12 +133,14 @@ def run(
     with contextlib.ExitStack() as stack:
         stack.enter_context(_sigterm_as_interrupt())  # from here on, a signal stops the run and cleans up
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="leftbehind-run-")))
+        # nothing the run starts outlives it (what a report's keeper leaves when it is killed comes here)
+        stack.enter_context(processes.keeper(one_report=False))
         if to_check and executor is None and warm.wants_warm(cold, len(to_check)):
             # started first, before this process imports pandas or jupyter_client (checking the plan, preloading
             # the workers): it preloads on the other core meanwhile, in the kernels' environment
             with _kernel_environment():
                 folder = collections.Counter(r.notebook.parent.resolve() for r in to_check).most_common(1)[0][0]
-                stack.enter_context(warm.template(workdir, f"{workdir.name}/~template", log, cwd=folder))
+                stack.enter_context(warm.template(workdir, log, cwd=folder))
         check(to_check)
         stack.enter_context(_run_lock(out_dir, wait))
         return _run_locked(
@@ -165,10 +170,18 @@ def _run_lock(out_dir: Path, wait: bool) -> Iterator[None]:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=out_dir).close()  # the folder must take new files (atomic writes make them)
-        path.touch()
+        # opened as it is, never through a link (which could make or lock a file elsewhere), without waiting
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ReportError(
+                f"output folder {out_dir.as_posix()}: its lock file {path.name} is a link; remove it"
+            ) from None
         raise ReportError(f"output folder {out_dir.as_posix()}: cannot write there ({exc.strerror or exc})") from None
-    with open(path, "a+") as fh:
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ReportError(f"output folder {out_dir.as_posix()}: its lock file {path.name} is not a file; remove it")
+    with open(fd, "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
@@ -265,7 +278,7 @@ def _run_locked(
     finally:  # even when interrupted: the index and manifest describe what is on disk
         if bar is not None:
             bar.close()
-        schedule.save(plan_key, timings)
+        schedule.save(plan_key, timings, keep=[r.name for r in plan])
         _write_manifest_and_index(
             plan, [done[r.name] for r in chosen if r.name in done], out_dir, root, prov, plan_id, show_code
         )

@@ -7,6 +7,9 @@ processes keeps how long each execution took (from its start to its kernel's end
 user's cache folder, ``$LEFTBEHIND_CACHE``, else ``$XDG_CACHE_HOME/leftbehind``, else ``~/.cache/leftbehind``,
 keyed by plan file: a scheduling hint, never an input. Nothing a run writes depends on the order its reports
 ran in, so reports are byte-identical whatever it is; a missing, unreadable or foreign file means plan order.
+The file is read without following a link and without waiting (a FIFO or device there is ignored), and only up
+to :data:`MAX_BYTES`; each save keeps, of the plan just run, only the reports it has now (a report removed or
+renamed is forgotten), and only the :data:`KEEP_PLANS` plans run last, so the file stays small whatever it was.
 
 Examples
 --------
@@ -24,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from .plan import Report
@@ -39,6 +42,10 @@ VERSION = 1
 
 #: Plans whose durations the file keeps: the most recently run (test suites run many short-lived plans).
 KEEP_PLANS = 20
+
+#: Largest durations file read (bytes); a larger one is ignored, and replaced at the next save. The project's
+#: plan (about 260 reports) takes about 12 KB.
+MAX_BYTES = 1 << 20
 
 
 def cache_file() -> Path | None:
@@ -57,9 +64,11 @@ def cache_file() -> Path | None:
 
 
 def _read() -> dict[str, dict[str, float]]:
+    from .._io import read_limited
+
     path = cache_file()
     try:
-        stored = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
+        stored = json.loads(read_limited(path, MAX_BYTES)) if path is not None else None
     except (OSError, ValueError):
         return {}
     if not isinstance(stored, dict) or stored.get("version") != VERSION or not isinstance(stored.get("plans"), dict):
@@ -78,19 +87,27 @@ def load(plan: str) -> dict[str, float]:
     return _read().get(plan, {})
 
 
-def save(plan: str, durations: Mapping[str, float]) -> None:
-    """Record ``durations`` (report name → seconds) for ``plan``, keeping what is known of its other reports and
-    of the :data:`KEEP_PLANS` plans run most recently. Quietly does nothing where the cache folder cannot be
-    written: a hint is not worth an error."""
+def save(plan: str, durations: Mapping[str, float], keep: Collection[str] | None = None) -> None:
+    """Record ``durations`` (report name → seconds) for ``plan``, keeping what is known of its other reports (those
+    named in ``keep``, the plan's reports now, when given) and of the :data:`KEEP_PLANS` plans run most recently,
+    within :data:`MAX_BYTES`. Quietly does nothing where the cache folder cannot be written: a hint is not worth an
+    error."""
     if not durations:
         return
     from .._io import write_atomic
 
     plans = _read()
     known = plans.pop(plan, {})
-    plans[plan] = {**known, **{k: round(float(v), 2) for k, v in durations.items()}}  # now the most recent
+    now = {**known, **{k: round(float(v), 2) for k, v in durations.items()}}
+    kept = None if keep is None else set(keep)
+    plans[plan] = {k: v for k, v in now.items() if kept is None or k in kept}  # now the most recent
     plans = dict(list(plans.items())[-KEEP_PLANS:])
     text = json.dumps({"version": VERSION, "plans": plans}, indent=1) + "\n"
+    while len(text.encode("utf-8")) > MAX_BYTES and len(plans) > 1:  # the oldest plans go first
+        plans.pop(next(iter(plans)))
+        text = json.dumps({"version": VERSION, "plans": plans}, indent=1) + "\n"
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        return
     path = cache_file()
     if path is None:
         return

@@ -16,18 +16,23 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .._io import write_atomic
+from .._io import read_limited, write_atomic
 from ..errors import ReportError
 from .inputs import _inputs, _notebook_source_hash, _relative
 from .outcomes import Outcome
 from .plan import Report
 
+#: Largest ``manifest.json`` read (bytes): about 3 KB a report, for up to ten thousand reports and more.
+MAX_MANIFEST_BYTES = 256 << 20
+
 
 def _read_manifest(out_dir: Path) -> dict[str, dict[str, Any]]:
+    """The entries of ``manifest.json`` by name; ``{}`` when it is missing or cannot be read as a manifest (it is
+    read without following a link or waiting on a FIFO, and only up to :data:`MAX_MANIFEST_BYTES`)."""
     path = out_dir / "manifest.json"
     try:
-        return {e["name"]: e for e in json.loads(path.read_text(encoding="utf-8"))["reports"]}
-    except (OSError, ValueError, KeyError, TypeError):
+        return {e["name"]: e for e in json.loads(read_limited(path, MAX_MANIFEST_BYTES))["reports"]}
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return {}
 
 
