@@ -600,14 +600,25 @@ def test_incremental_skip_and_data_dependencies(tmp_path, data_copy):
     assert set(manifest["plain"]["inputs"]["data"]) == {"datapackage.json"}
     first = _hashes(out)
 
-    outcomes = reports.run(plan, out, log=lambda line: None)
+    lines: list[str] = []
+    outcomes = reports.run(plan, out, log=lines.append)
     assert [o.skipped for o in outcomes] == [True, True]
     assert _hashes(out) == first
+    # a run with nothing to do says so once (issue 27 item 7: not "2 unchanged" and then "2 written")
+    assert lines == []
+    assert reports.run_summary(outcomes, Path("reports")) == (
+        "reports/ (index.html): all 2 report(s) unchanged since their last run; nothing written (--force re-runs them)"
+    )
 
     seeds = data_copy / "seed_figures.csv"
     seeds.write_text(seeds.read_text(encoding="utf-8").replace(",175,", ",176,"), encoding="utf-8")
-    outcomes = reports.run(plan, out, log=lambda line: None)
+    lines.clear()
+    outcomes = reports.run(plan, out, log=lines.append)
     assert {o.report.name: o.skipped for o in outcomes} == {"seeds": False, "plain": True}
+    assert lines == ["running 1 of 2 report(s); 1 unchanged since their last run", "[1/1] ok      seeds"]
+    assert reports.run_summary(outcomes, Path("reports")).endswith(
+        "1 report(s) written, 1 unchanged since their last run"
+    )
 
     outcomes = reports.run(plan, out, force=True, log=lambda line: None)
     assert [o.skipped for o in outcomes] == [False, False]

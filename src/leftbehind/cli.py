@@ -248,7 +248,7 @@ def _reports(args: argparse.Namespace) -> int:
     finally:
         if client is not None:
             client.close()
-    print(f"{len(outcomes)} report(s) written to {(args.out or Path('reports')).as_posix()}/ (index.html)")
+    print(reports.run_summary(outcomes, args.out or Path("reports")))
     return 0
 
 

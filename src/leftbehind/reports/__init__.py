@@ -43,7 +43,7 @@ Examples
 from __future__ import annotations
 
 from .domains import DOMAINS, NOTEBOOK_DOMAINS, RULES
-from .outcomes import Outcome
+from .outcomes import Outcome, run_summary
 from .plan import Report, check, default_plan_path, load_plan, select
 from .run import default_output_dir, run
 from .site import render_index
@@ -59,6 +59,7 @@ __all__ = [
     "check",
     "run",
     "render_index",
+    "run_summary",
 ]
 
 # Not in __all__, kept importable for existing callers: per-notebook parameter domains, cross-parameter rules.

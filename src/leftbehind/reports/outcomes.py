@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 from typing import Any
 
 from .plan import Report
 
-__all__ = ["Outcome"]
+__all__ = ["Outcome", "run_summary"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,3 +45,29 @@ def _source_cell_number(executed: Any, index: int) -> int:
     cell is not in the source, so cells after it shift by one)."""
     injected = [i for i, c in enumerate(executed.cells) if "injected-parameters" in c.metadata.get("tags", [])]
     return index + 1 - (1 if injected and injected[0] < index else 0)
+
+
+def run_summary(outcomes: list[Outcome], out_dir: Path) -> str:
+    """The one line a successful run ends with: how many reports ran and how many were already up to date.
+
+    A run with nothing to do says that, once, rather than counting the same reports as unchanged and as written.
+
+    Examples
+    --------
+    >>> from leftbehind.reports.plan import Report
+    >>> r = Report(name="a", notebook=Path("nb.ipynb"), title="A", parameters={}, group="countries")
+    >>> print(run_summary([Outcome(r, "ok", skipped=True)] * 3, Path("reports")))
+    reports/ (index.html): all 3 report(s) unchanged since their last run; nothing written (--force re-runs them)
+    >>> print(run_summary([Outcome(r, "ok"), Outcome(r, "ok", skipped=True)], Path("reports")))
+    reports/ (index.html): 1 report(s) written, 1 unchanged since their last run
+    """
+    written = sum(not o.skipped for o in outcomes)
+    where = f"{out_dir.as_posix()}/ (index.html)"
+    if not written:
+        return (
+            f"{where}: all {len(outcomes)} report(s) unchanged since their last run; nothing written "
+            "(--force re-runs them)"
+        )
+    if written == len(outcomes):
+        return f"{where}: {written} report(s) written"
+    return f"{where}: {written} report(s) written, {len(outcomes) - written} unchanged since their last run"

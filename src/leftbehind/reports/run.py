@@ -246,8 +246,8 @@ def _run_locked(
             done[report.name] = Outcome(report, "ok", reads=tuple(old["inputs"]["data"]), skipped=True)
         else:
             to_run.append(report)
-    if len(done):
-        log(f"{len(done)} of {len(chosen)} report(s) unchanged since their last run (use --force to re-run them)")
+    if done and to_run:  # a run with nothing to do says so once, in the caller's summary (run_summary)
+        log(f"running {len(to_run)} of {len(chosen)} report(s); {len(done)} unchanged since their last run")
     timings: dict[str, float] = {}
     plan_key = str((root / plan_id).resolve())
     if executor is None:  # the longest first, by the last run's durations (reports are the same in any order)
