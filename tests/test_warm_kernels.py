@@ -269,10 +269,11 @@ def test_the_template_refuses_other_interpreters_and_environments():
 
 
 def test_the_per_report_variables_are_those_the_runner_sets():
+    from leftbehind._io import REPORT_ENV
     from leftbehind.data.tabular import READS_LOG_ENV
     from leftbehind.reports import _template
 
-    assert _template.PER_REPORT == (READS_LOG_ENV,)
+    assert _template.PER_REPORT == (READS_LOG_ENV, REPORT_ENV)  # the data reads' file, the report's name (its CSVs)
 
 
 @linux_only

@@ -30,6 +30,7 @@ __all__ = [
     "PACKAGE_DIR",
     "READS_LOG_ENV",
     "REPORT_ENV",
+    "DATA_MIME",
     "REPO_ROOT",
     "data_dir",
     "data_package_hashes",
@@ -51,6 +52,10 @@ READS_LOG_ENV = "LEFTBEHIND_READS_LOG"
 #: Environment variable the report runner sets for each report's kernel: the report's name, under which the CSV
 #: files behind its charts and tables are published (``<name>.data/``; see :mod:`leftbehind.plots.datafiles`).
 REPORT_ENV = "LEFTBEHIND_REPORT"
+
+#: The MIME type under which a report kernel shows the CSV behind a chart or table (its display metadata gives the
+#: file name); the runner writes it to ``<name>.data/<file>`` and removes it from the published notebook and HTML.
+DATA_MIME = "application/vnd.leftbehind.data+csv"
 
 #: The installed ``leftbehind`` package folder.
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -146,6 +146,7 @@ def destinations_table(frame: pd.DataFrame, source: str = "") -> Table:
         decimals={"persons": 0, "share": 1, "women_share": 1},
         reasons={"women_share": "UN DESA gives no count by sex for this corridor"},
         source=source,
+        name="largest origins" if "origin" in frame.columns else "largest destinations",
     )
 
 

@@ -187,7 +187,7 @@ def timeseries(
     """
     use_style()
     values, unit = for_reading(df["value"], unit or str(df["unit"].iloc[0]))
-    df = df.assign(value=values)
+    df = df.assign(value=values, unit=unit)  # the data behind the chart says the unit it is drawn in
     fig, ax = plt.subplots(figsize=(8.0, 4.6))
     dashed = set(dashed)
     for i, (label, part) in enumerate(df.groupby(by, sort=False)):

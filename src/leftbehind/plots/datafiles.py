@@ -28,14 +28,29 @@ from typing import Any
 
 import pandas as pd
 
-from .._io import REPORT_ENV
+from .._io import DATA_MIME, REPORT_ENV
 
-__all__ = ["MIME", "attach", "attached", "to_csv", "slug", "install"]
+__all__ = ["MIME", "CONTEXT", "attach", "attached", "for_table", "in_report", "next_file", "to_csv", "slug", "install"]
 
 #: The MIME type of a CSV behind a chart or table, in a report kernel's display outputs.
-MIME = "application/vnd.leftbehind.data+csv"
+MIME = DATA_MIME
 #: Columns left out of a CSV: long texts that are not drawn (the quote of a hand-read figure, a note).
 _NOT_DRAWN = ("note", "quote")
+#: Columns a table's CSV keeps even when the table does not show them: what a reader of the CSV needs to cite a
+#: number (which indicator, in which unit and year, from which edition and source).
+CONTEXT = (
+    "geography",
+    "origin",
+    "destination",
+    "indicator",
+    "sex",
+    "unit",
+    "year",
+    "edition",
+    "edition_id",
+    "source_id",
+    "source",
+)
 _pending: list[tuple[str, pd.DataFrame]] = []
 _count = {"n": 0}
 _installed = {"shell": None}
@@ -70,18 +85,66 @@ def attached(fig: Any) -> pd.DataFrame | None:
     return getattr(fig, "_leftbehind_data", None)
 
 
+def for_table(frame: pd.DataFrame, columns: Any = None, source: str = "", max_rows: int | None = None) -> pd.DataFrame:
+    """What a table shows, as data: its rows (the first ``max_rows``), the ``columns`` it shows under their own
+    names, with full precision, then the :data:`CONTEXT` columns the frame has and the table does not show, and a
+    ``source`` column with the table's source line when the frame names no source.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"geography": ["NPL", "IND"], "value": [25.4, 3.3], "unit": ["percent"] * 2})
+    >>> for_table(f, {"geography": "Country"}, source="Source: World Bank").to_dict("records")[0]
+    {'geography': 'NPL', 'unit': 'percent', 'source': 'Source: World Bank'}
+    """
+    if frame.index.names != [None]:
+        frame = frame.reset_index()
+    frame = frame.reset_index(drop=True).rename(columns=str)
+    if max_rows is not None:
+        frame = frame.head(max_rows)
+    chosen = list(frame.columns) if columns is None else [str(c) for c in columns]
+    extra = [c for c in CONTEXT if c in frame.columns and c not in chosen]
+    out = frame[[c for c in chosen if c in frame.columns] + extra]
+    if source and not {"source", "source_id"} & set(out.columns):
+        out = out.assign(source=source)
+    return out
+
+
+def in_report() -> bool:
+    """Whether this is a report kernel (the runner set :data:`~leftbehind._io.REPORT_ENV`)."""
+    return bool(os.environ.get(REPORT_ENV))
+
+
+def next_file(title: str, frame: pd.DataFrame) -> tuple[str, str, str]:
+    """The next CSV of this report: its file name (``NN-slug.csv``, numbered in the order shown), the link to it
+    from the report's page, and its text.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ[REPORT_ENV] = "profile_NPL"
+    >>> _count["n"] = 0
+    >>> next_file("Where people from Nepal live", pd.DataFrame({"value": [1]}))
+    ('01-where-people-from-nepal-live.csv', 'profile_NPL.data/01-where-people-from-nepal-live.csv', 'value\\n1\\n')
+    >>> del os.environ[REPORT_ENV]
+    """
+    _count["n"] += 1
+    file = f"{_count['n']:02d}-{slug(title)}.csv"
+    return file, f"{os.environ.get(REPORT_ENV, '')}.data/{file}", to_csv(frame)
+
+
+def _show(name: str, frame: pd.DataFrame) -> None:
+    from IPython.display import display
+
+    file, link, csv = next_file(name, frame)
+    display({"text/markdown": f"Data: [CSV]({link})", MIME: csv}, raw=True, metadata={MIME: {"file": file}})
+
+
 def _show_pending(*_: Any) -> None:
     """After a cell (IPython's post_run_cell, which runs after the inline backend has shown the figures): a link
     and the CSV under each chart the cell drew."""
-    from IPython.display import display
-
-    report = os.environ.get(REPORT_ENV, "")
     while _pending:
         name, frame = _pending.pop(0)
-        _count["n"] += 1
-        file = f"{_count['n']:02d}-{slug(name)}.csv"
-        bundle = {"text/markdown": f"Data: [CSV]({report}.data/{file})", MIME: to_csv(frame)}
-        display(bundle, raw=True, metadata={MIME: {"file": file}})
+        _show(name, frame)
 
 
 def install() -> None:

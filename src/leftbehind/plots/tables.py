@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data, literature
+from .._io import DATA_MIME
 from .._markup import escape_markdown, markdown_table
 
 __all__ = [
@@ -288,6 +289,10 @@ class Table:
     source: str = ""
     caption: str = ""
     key: str = field(default="", compare=False)
+    #: What the table shows in a few words: its CSV's file name (default: the caption, else the first labels).
+    name: str = field(default="", compare=False)
+    #: What the table shows, as data (:func:`leftbehind.plots.datafiles.for_table`): published as its CSV.
+    data: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -390,6 +395,19 @@ class Table:
     def _repr_html_(self) -> str:
         return self.to_html()
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, str], dict[str, Any]]:
+        """HTML and text; in a report kernel also the CSV of :attr:`data`, linked under the table ("Data: CSV")
+        and published by the runner beside the report (:mod:`leftbehind.plots.datafiles`)."""
+        from .datafiles import in_report, next_file
+
+        bundle = {"text/plain": self.to_text(), "text/html": self.to_html()}
+        if self.data is None or not in_report():
+            return bundle, {}
+        file, link, csv = next_file(self.name or self.caption or " ".join(["table", *self.labels[:3]]), self.data)
+        small = 'style="font-size: 0.85em; color: #555555; margin: 0.1em 0;"'
+        bundle["text/html"] += f'<p {small}>Data: <a href="{html.escape(link)}">CSV</a></p>\n'
+        return {**bundle, DATA_MIME: csv}, {DATA_MIME: {"file": file}}
+
     def __len__(self) -> int:
         return len(self.cells)
 
@@ -407,6 +425,8 @@ def table(
     max_rows: int | None = None,
     ids: bool = False,
     right: Iterable[str] = (),
+    data: pd.DataFrame | None = None,
+    name: str = "",
 ) -> Table:
     """A :class:`Table` of ``frame`` for readers.
 
@@ -438,6 +458,12 @@ def table(
         Keep ids as they are (default: outcomes, indicators, countries, studies, editions shown by their words).
     right
         Text columns to right-align as numbers are (a value written with its qualifier, "more than 350").
+    data
+        The data the table shows, as its CSV is to give it (default: ``frame``'s rows and the columns shown,
+        unformatted, with the context columns it has; :func:`leftbehind.plots.datafiles.for_table`). Give it
+        when ``frame`` holds values already scaled for reading, so that the CSV keeps the values and their unit.
+    name
+        What the table shows, in a few words, for its CSV's file name (default: the caption, else the first labels).
 
     Examples
     --------
@@ -492,6 +518,8 @@ def table(
         note_lines.append(f"The first {max_rows:,} of {total:,} rows are shown.")
     line = source if isinstance(source, str) or source is None else source_line(source)
     rows = tuple(tuple(col[i] for col in texts) for i in range(len(frame)))
+    from .datafiles import for_table
+
     return Table(
         labels=tuple(labels),
         cells=rows,
@@ -499,11 +527,16 @@ def table(
         notes=tuple(note_lines) + tuple(n for n in notes if n),
         source=line or "",
         caption=caption,
+        name=name,
+        data=for_table(frame, list(chosen), line or "", max_rows)
+        if data is None
+        else for_table(data, None, line or ""),
     )
 
 
 def show_table(frame: pd.DataFrame, **options: Any) -> None:
-    """Display :func:`table` ``(frame, **options)`` in a notebook (HTML, with its text form as ``text/plain``).
+    """Display :func:`table` ``(frame, **options)`` in a notebook (HTML, with its text form as ``text/plain``);
+    in a report, the data it shows comes with it as a CSV (:meth:`Table._repr_mimebundle_`).
 
     Examples
     --------

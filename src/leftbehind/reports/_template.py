@@ -47,7 +47,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from leftbehind._io import READS_LOG_ENV
+from leftbehind._io import READS_LOG_ENV, REPORT_ENV
 from leftbehind.reports import processes
 
 #: Imported before any fork (each is also what a report's first cell would import).
@@ -104,9 +104,9 @@ PRELOAD = (
 )
 
 #: Environment variables that differ from one report kernel to the next (the file where the kernel records the
-#: data it reads); every other variable must be the template's own, since the interpreter and the preloaded
+#: data it reads, the report's name); every other variable must be the template's own, since the interpreter and the preloaded
 #: modules read them when they started.
-PER_REPORT = (READS_LOG_ENV,)
+PER_REPORT = (READS_LOG_ENV, REPORT_ENV)
 PER_REPORT_PREFIX = "JPY_"
 
 #: Longest request (bytes), and seconds a connection may take to send one: a request is a few kilobytes sent at

@@ -22,20 +22,25 @@ from .plan import Report
 
 
 @contextlib.contextmanager
-def _kernel_environment(reads_log: Path | None = None) -> Iterator[None]:
+def _kernel_environment(reads_log: Path | None = None, report: str | None = None) -> Iterator[None]:
     """Environment for report kernels: matplotlib's inline backend (a caller's MPLBACKEND=Agg would hide
-    every chart), a fixed hash seed, so that nothing in a report depends on the calling shell, and the file
-    where leftbehind.data records the resources the notebook loads. Relative PYTHONPATH and
+    every chart), a fixed hash seed, so that nothing in a report depends on the calling shell, the file
+    where leftbehind.data records the resources the notebook loads, and the report's name, under which the data
+    behind its charts and tables is shown (:mod:`leftbehind.plots.datafiles`). Relative PYTHONPATH and
     LEFTBEHIND_DATA_DIR entries are made absolute: the kernel starts in the notebook's folder, and must import
     what the runner imports."""
-    from .._io import DATA_ENV_VAR, READS_LOG_ENV
+    from .._io import DATA_ENV_VAR, READS_LOG_ENV, REPORT_ENV
 
-    keys = ("MPLBACKEND", "PYTHONHASHSEED", READS_LOG_ENV, "PYTHONPATH", DATA_ENV_VAR)
+    keys = ("MPLBACKEND", "PYTHONHASHSEED", READS_LOG_ENV, "PYTHONPATH", DATA_ENV_VAR, REPORT_ENV)
     saved = {k: os.environ.get(k) for k in keys}
     os.environ.pop("MPLBACKEND", None)
     os.environ["PYTHONHASHSEED"] = "0"
     if reads_log is not None:
         os.environ[READS_LOG_ENV] = str(reads_log)
+    if report is not None:
+        os.environ[REPORT_ENV] = report
+    else:
+        os.environ.pop(REPORT_ENV, None)
     python_path, data = saved["PYTHONPATH"], saved[DATA_ENV_VAR]
     if python_path:
         os.environ["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in python_path.split(os.pathsep))
@@ -159,7 +164,7 @@ def _execute_kept(
     reads_log = workdir / f"{report.name}.reads"
     state: dict[str, Any] = {} if kernel_gone is None else {"kernel_gone": kernel_gone}
     try:
-        with _kernel_environment(reads_log):
+        with _kernel_environment(reads_log, report.name):
             nb = papermill.execute_notebook(
                 str(report.notebook),
                 str(out_path),

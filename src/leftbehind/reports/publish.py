@@ -19,6 +19,7 @@ leftbehind.reports.publish._OutputError: (0, 'image/png output is not a valid im
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import functools
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .._io import write_atomic
+from . import datafiles
 from .inputs import _relative
 from .notebooks import dumps, normalise
 from .outcomes import Outcome, _source_cell_number
@@ -128,6 +130,7 @@ class Rendered:
     ipynb: str
     html: str
     thumb: bytes | None  # PNG of the first figure, if any
+    data: tuple[tuple[str, bytes], ...] = ()  # the CSV files behind its charts and tables (:mod:`.datafiles`)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -258,6 +261,8 @@ def _save_failed(report: Report, nb: Any, rel_in: str, out_dir: Path) -> str:
     """Keep a failed execution as ``_failed/<name>.ipynb``; return "" or what prevented it."""
     if nb is None:
         return ""
+    with contextlib.suppress(datafiles.DataOutputError):  # a failed run publishes no data, nor does its notebook
+        datafiles.take(nb)
     try:
         normalise(nb, input_path=rel_in, output_path=f"reports/_failed/{report.name}.ipynb")
         write_atomic(out_dir / "_failed" / f"{report.name}.ipynb", dumps(nb))
@@ -274,6 +279,7 @@ def render(report: Report, nb: Any, outcome: Outcome, how: Publishing) -> tuple[
     rel_in = _relative(report.notebook, how.root)
     step = "preparing the executed notebook"
     try:
+        data = tuple(datafiles.take(nb))
         normalise(nb, input_path=rel_in, output_path=f"reports/{report.name}.ipynb")
         ipynb = dumps(nb)
         step = "checking its image outputs"
@@ -282,7 +288,7 @@ def render(report: Report, nb: Any, outcome: Outcome, how: Publishing) -> tuple[
         html = _export(nb, report.title, how.show_code)
         step = "adding the provenance header"
         html = _with_provenance(html, report, rel_in, how.prov)
-    except _OutputError as exc:
+    except (_OutputError, datafiles.DataOutputError) as exc:
         number = _source_cell_number(nb, exc.index)
         source = str(nb.cells[exc.index].get("source", ""))
         return None, Outcome(
@@ -294,7 +300,7 @@ def render(report: Report, nb: Any, outcome: Outcome, how: Publishing) -> tuple[
         )
     except Exception as exc:
         return None, Outcome(report, "failed", error=f"{step} failed: {type(exc).__name__}: {_reason(exc)}")
-    return Rendered(ipynb, html, thumb), outcome
+    return Rendered(ipynb, html, thumb, data), outcome
 
 
 def publish(
@@ -305,16 +311,18 @@ def publish(
     how: Publishing,
     rendered: Rendered | None = None,
 ) -> Outcome:
-    """Write one executed report's files (``<name>.ipynb``, ``.html``, ``thumbs/<name>.png``), rendering them
-    first unless ``rendered`` is given, or, when it failed or cannot be published, its
+    """Write one executed report's files (``<name>.data/*.csv``, ``<name>.ipynb``, ``.html``, ``thumbs/<name>.png``),
+    rendering them first unless ``rendered`` is given, or, when it failed or cannot be published, its
     ``_failed/<name>.ipynb``; return its final outcome. Never raises for a problem of this report alone."""
     if rendered is None:
         rendered, outcome = render(report, nb, outcome, how)
     if rendered is None or outcome.status != "ok":
         note = _save_failed(report, nb, _relative(report.notebook, how.root), out_dir)
         return dataclasses.replace(outcome, error=outcome.error + note) if note else outcome
-    target = out_dir / f"{report.name}.ipynb"
-    try:
+    target = out_dir / datafiles.folder(report.name)
+    try:  # the data first: a page never links a CSV that is not there yet
+        datafiles.write(out_dir, report.name, list(rendered.data))
+        target = out_dir / f"{report.name}.ipynb"
         write_atomic(target, rendered.ipynb)
         target = out_dir / f"{report.name}.html"
         write_atomic(target, rendered.html)

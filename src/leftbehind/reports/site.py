@@ -18,6 +18,7 @@ from typing import Any
 from .. import __version__
 from .._io import read_limited, write_atomic
 from ..errors import ReportError
+from . import datafiles
 from .inputs import _inputs, _notebook_source_hash, _relative
 from .outcomes import Outcome
 from .plan import Report
@@ -182,6 +183,7 @@ def _write_manifest_and_index(
             entry["status"] = "not run"  # its files were removed since
         entry["failed_ipynb"] = files["failed_ipynb"] if entry["status"] == "failed" else None
         entry["thumbnail"] = files["thumbnail"]
+        entry["data"] = datafiles.listed(out_dir, r.name)
         entry["brief"] = _brief(out_dir, entry)
         entries.append(entry)
     names = {r.name for r in plan}
@@ -193,6 +195,7 @@ def _write_manifest_and_index(
             continue  # nothing of it is left on disk
         kept = {**old, "html": files["html"], "ipynb": files["ipynb"], "thumbnail": files["thumbnail"]}
         kept["failed_ipynb"] = files["failed_ipynb"] if old.get("status") == "failed" else None
+        kept["data"] = datafiles.listed(out_dir, name)
         kept["brief"] = _brief(out_dir, kept)
         entries.append(kept)
     entries.sort(key=lambda e: str(e.get("plan") or ""))  # stable: plan by plan, each in its own order
@@ -281,12 +284,24 @@ def _layout(manifest: dict[str, Any]) -> dict[str, Any]:
             rows = sorted(rows, key=lambda r: (r["place"]["name"], r["name"]))
         sections.append({"group": group, "countries": countries, "entries": rows})
     places_shown = [r["place"] for rows in groups.values() for r in rows if r["place"]]
+    data = [f for e in manifest["reports"] for f in e.get("data") or ()]
     return {
+        "data_files": len(data),
+        "data_size": _size(sum(int(f.get("bytes") or 0) for f in data)),
         "sections": sections,
         "groups": list(groups),
         "regions": sorted({p["region"] for p in places_shown if p["region"]}),
         "income_groups": sorted({p["income_group"] for p in places_shown if p["income_group"] != "–"}),
     }
+
+
+def _size(n: int) -> str:
+    """A size in bytes for readers.
+
+    >>> _size(0), _size(2_500), _size(3_400_000)
+    ('0 kB', '2.4 kB', '3.2 MiB')
+    """
+    return f"{n / (1 << 20):.1f} MiB" if n >= 1 << 20 else f"{n / 1024:.1f} kB" if n else "0 kB"
 
 
 def render_index(manifest: dict[str, Any]) -> str:

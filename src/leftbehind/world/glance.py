@@ -197,7 +197,8 @@ def glance(indicator: str = "remittances_received_pct_gdp", year: int | None = N
 
         source = source_line(data.source_labels(frame))
         bins = 5
-    frame = frame[["rank", "geography", "name", "value", "unit"]].reset_index(drop=True)
+    cite = [c for c in ("indicator", "year", "edition", "edition_id", "source_id") if c in frame.columns]
+    frame = frame[["rank", "geography", "name", "value", "unit", *cite]].reset_index(drop=True)  # cite: for its CSV
     frame = frame.assign(region=_regions(frame["geography"]))
     groups = _classification(frame["geography"])
     if groups is not None:
@@ -320,6 +321,7 @@ def ranking_table(frame: pd.DataFrame, unit: str, source: str = "") -> Table:
         columns={"rank": "Rank", "name": "Country", "value": shown_unit[:1].upper() + shown_unit[1:]},
         decimals={"value": decimals_for(shown_unit, values)},
         source=source,
+        data=frame.assign(unit=unit).drop(columns=["note", "quote"], errors="ignore"),
     )
 
 
@@ -350,6 +352,7 @@ def group_table(g: Glance, column: str = "region") -> Table:
     from ..plots.tables import table
 
     frame = by_group(g, column)
+    data = frame.reset_index(names="group").assign(unit=g.unit)
     group = {"region": "UN region", "wb_region": "World Bank region", "income_group": "Income group"}[column]
     labels, decimals = {"group": group, "countries": "Countries"}, {}
     for name in ("lowest", "median", "highest"):  # each column in the unit its values read in
@@ -365,4 +368,5 @@ def group_table(g: Glance, column: str = "region") -> Table:
         columns=labels,
         decimals=decimals,
         notes=[group_caption(column)],
+        data=data,
     )
