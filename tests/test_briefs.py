@@ -74,6 +74,8 @@ def test_a_brief_per_country_report_with_its_figures_and_sources(profiles):
     assert f"The {studies} studies from Sri Lanka are listed in the web version of this report." in text  # print only
     html = (profiles / "profile_LKA.html").read_text(encoding="utf-8")
     assert "Parameters.</strong>" not in html and 'class="lb-print-only"' in html  # shown in print only
+    # the links to the CSVs behind charts and tables are for the web page, not for paper
+    assert html.count('class="lb-data"') >= 5 and "Data: CSV" not in text
     index = (profiles / "index.html").read_text(encoding="utf-8")
     assert 'href="briefs/LKA.pdf"' in index and 'href="briefs/TON.pdf"' in index
 
@@ -185,3 +187,26 @@ def test_ctrl_c_during_briefs_ends_cleanly(reports_copy):
         time.sleep(0.2)
     assert not [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not list(reports_copy.rglob("*.partial")) and not list(reports_copy.rglob("*.tmp"))
+
+
+def test_screenshots_of_the_index_a_profile_and_its_brief_are_made_again_to_the_byte(profiles):
+    """README's screenshots (make screenshots): the project's own code makes them, byte for byte the same when
+    made again from the same reports."""
+    import dataclasses
+
+    from PIL import Image
+
+    from leftbehind.reports.screenshots import SHOTS, write_screenshots
+
+    shots = tuple(dataclasses.replace(s, page=s.page.replace("05_country_profile_NPL", "profile_LKA")) for s in SHOTS)
+    first = write_screenshots(profiles, log=lambda line: None, shots=shots)
+    assert [p.name for p in first] == ["index.png", "profile.png", "brief.png"]
+    sizes = [Image.open(p).size for p in first]
+    assert sizes == [(s.width, s.height) for s in shots]
+    before = [p.read_bytes() for p in first]
+    assert write_screenshots(profiles, log=lambda line: None, shots=shots) == first
+    assert [p.read_bytes() for p in first] == before
+    with pytest.raises(ReportError, match="profile_XXX.html: not found; run `make reports` first"):
+        write_screenshots(
+            profiles, log=lambda line: None, shots=(dataclasses.replace(shots[1], page="profile_XXX.html"),)
+        )

@@ -3,7 +3,7 @@
 
 A chart or table function calls :func:`attach` with the frame it draws. In a report kernel (the runner sets
 :data:`leftbehind._io.REPORT_ENV` to the report's name), once the cell has run and its figures are shown, a
-display follows each of them: a Markdown link "Data: CSV" to ``<report>.data/<n>-<slug>.csv`` and, under the
+display follows each of them: a link "Data: CSV" (:data:`LINK`) to ``<report>.data/<n>-<slug>.csv`` and, under the
 MIME type :data:`MIME`, the CSV itself, which the runner writes to that file and removes from the published
 notebook (:mod:`leftbehind.reports.datafiles`). Outside a report (JupyterLab, scripts, tests) nothing is shown:
 the frame stays on the figure (:func:`attached`), for anyone who wants it.
@@ -22,6 +22,7 @@ NPL,2023,25.4,percent
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from typing import Any
@@ -132,11 +133,16 @@ def next_file(title: str, frame: pd.DataFrame) -> tuple[str, str, str]:
     return file, f"{os.environ.get(REPORT_ENV, '')}.data/{file}", to_csv(frame)
 
 
+#: The paragraph "Data: CSV" under a chart or table (class ``lb-data``: a printed brief leaves it out).
+LINK = '<p class="lb-data" style="font-size: 0.85em; color: #555555; margin: 0.1em 0;">Data: <a href="{}">CSV</a></p>\n'
+
+
 def _show(name: str, frame: pd.DataFrame) -> None:
     from IPython.display import display
 
     file, link, csv = next_file(name, frame)
-    display({"text/markdown": f"Data: [CSV]({link})", MIME: csv}, raw=True, metadata={MIME: {"file": file}})
+    bundle = {"text/html": LINK.format(html.escape(link)), "text/plain": f"Data: CSV ({link})", MIME: csv}
+    display(bundle, raw=True, metadata={MIME: {"file": file}})
 
 
 def _show_pending(*_: Any) -> None:

@@ -398,14 +398,13 @@ class Table:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, str], dict[str, Any]]:
         """HTML and text; in a report kernel also the CSV of :attr:`data`, linked under the table ("Data: CSV")
         and published by the runner beside the report (:mod:`leftbehind.plots.datafiles`)."""
-        from .datafiles import in_report, next_file
+        from .datafiles import LINK, in_report, next_file
 
         bundle = {"text/plain": self.to_text(), "text/html": self.to_html()}
         if self.data is None or not in_report():
             return bundle, {}
         file, link, csv = next_file(self.name or self.caption or " ".join(["table", *self.labels[:3]]), self.data)
-        small = 'style="font-size: 0.85em; color: #555555; margin: 0.1em 0;"'
-        bundle["text/html"] += f'<p {small}>Data: <a href="{html.escape(link)}">CSV</a></p>\n'
+        bundle["text/html"] += LINK.format(html.escape(link))
         return {**bundle, DATA_MIME: csv}, {DATA_MIME: {"file": file}}
 
     def __len__(self) -> int:

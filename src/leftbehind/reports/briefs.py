@@ -56,7 +56,8 @@ h1 { font-size: 16pt; margin: 0 0 4pt; }
 h2 { font-size: 11.5pt; margin: 6pt 0 2pt; break-after: avoid; }
 h3 { font-size: 11pt; break-after: avoid; }
 p, li { line-height: 1.3; }
-img { max-width: 58% !important; max-height: 3.9cm !important; width: auto !important; height: auto !important;
+p { margin: 0 0 3pt; }
+img { max-width: 56% !important; max-height: 3.7cm !important; width: auto !important; height: auto !important;
       display: block; margin: 2pt auto; break-inside: avoid; }
 table { font-size: 7.5pt !important; margin: 2pt 0 !important; }
 .lb-table p { margin: 1pt 0 !important; font-size: 7pt !important; }
@@ -66,12 +67,17 @@ th, td { padding: 1pt 5pt !important; }
   break-inside: auto !important; }
 .jp-RenderedImage, figure, table { break-inside: avoid !important; }
 .celltag_web-only { display: none !important; }
+/* the links to the data behind charts and tables are for the web page: a chart's link is an output of its own */
+.lb-data { display: none !important; }
+.jp-OutputArea-child:has(.jp-OutputArea-output > .lb-data:only-child) { display: none !important; }
 /* charts two to a row: a cell whose only output is a chart takes half the width */
 .jp-Cell.jp-CodeCell:has(.jp-RenderedImage):not(:has(.jp-RenderedMarkdown)):not(:has(table)) {
   display: inline-block; width: 49.5%; vertical-align: top; }
 .jp-Cell.jp-CodeCell:has(.jp-RenderedImage):not(:has(.jp-RenderedMarkdown)):not(:has(table)) img {
   max-width: 100% !important; max-height: 5.6cm !important; }
-ol { font-size: 5.8pt; columns: 2; column-gap: 12pt; }
+ol { font-size: 5.8pt; columns: 2; column-gap: 12pt; margin-bottom: 0 !important; }
+/* no space below the last line: a list that ends a full page would otherwise spill it onto an empty page */
+.jp-Cell { padding-bottom: 0 !important; }
 ol li { margin-bottom: 0.5pt; line-height: 1.15; overflow-wrap: anywhere; }
 details.leftbehind-provenance { font-size: 6.5pt; color: #555; margin: 0 0 6pt; }
 a { color: #0072B2; text-decoration: none; }

@@ -1,7 +1,7 @@
 """The data behind a report's charts and tables, published beside it as ``<name>.data/<NN>-<slug>.csv`` (issue 27
 item 5; the kernel side is :mod:`leftbehind.plots.datafiles`).
 
-In a report kernel, each chart and table is followed by a display whose bundle holds a Markdown link "Data: CSV"
+In a report kernel, each chart and table is followed by a display whose bundle holds a link "Data: CSV"
 and, under :data:`~leftbehind._io.DATA_MIME`, the CSV itself, its file name in the display's metadata. The
 worker that renders the report takes those CSVs out of the executed notebook (:func:`take`), so that neither the
 published ``.ipynb`` nor the HTML carries them twice, and the runner writes them (:func:`write`): atomically,

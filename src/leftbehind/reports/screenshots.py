@@ -71,8 +71,11 @@ def _files_of(out_dir: Path, shot: Shot) -> Any:
     return route
 
 
-def write_screenshots(out_dir: Path | None = None, log: Callable[[str], None] = print) -> list[Path]:
-    """Write every :data:`SHOTS` PNG into ``<out_dir>/screenshots/``; return their paths.
+def write_screenshots(
+    out_dir: Path | None = None, log: Callable[[str], None] = print, shots: tuple[Shot, ...] = SHOTS
+) -> list[Path]:
+    """Write every one of ``shots`` (default :data:`SHOTS`) as a PNG into ``<out_dir>/screenshots/``; return their
+    paths.
 
     Raises
     ------
@@ -84,7 +87,7 @@ def write_screenshots(out_dir: Path | None = None, log: Callable[[str], None] = 
     from .run import default_output_dir
 
     out_dir = Path(out_dir or default_output_dir())
-    missing = [s.page for s in SHOTS if not (out_dir / s.page).is_file()]
+    missing = [s.page for s in shots if not (out_dir / s.page).is_file()]
     if missing:
         raise ReportError(f"{out_dir.name}/{missing[0]}: not found; run `make reports` first")
     written = []
@@ -92,7 +95,7 @@ def write_screenshots(out_dir: Path | None = None, log: Callable[[str], None] = 
         browser = _launch(pw, log)
         try:
             context = browser.new_context(java_script_enabled=False, accept_downloads=False)
-            for shot in SHOTS:
+            for shot in shots:
                 page = context.new_page()
                 page.set_viewport_size({"width": shot.width, "height": shot.height})
                 try:
