@@ -101,3 +101,15 @@ def test_a_data_output_the_runner_cannot_publish_fails_its_report_with_the_cell_
     assert "output of cell 2" in str(info.value) and message in str(info.value)
     assert not (out / "r.data").exists() and not (tmp_path / "escape.csv").exists()
     assert not (out / "r.html").exists()
+
+
+def test_the_index_footer_counts_the_csv_files_and_their_size_for_readers():
+    from leftbehind.reports.site import render_index
+
+    entry = {"name": "a", "title": "A", "group": "g", "parameters": {}, "status": "ok", "error": "", "html": "a.html",
+             "ipynb": None, "failed_ipynb": None, "notebook": "n",
+             "data": [{"file": f"a.data/{i:04d}-x.csv", "bytes": 2048} for i in range(1234)]}  # fmt: skip
+    page = render_index({"leftbehind_version": "0", "reports": [entry]})
+    assert "The data behind the reports' charts and tables: 1,234 CSV files, 2.4 MiB," in page
+    assert "data: 1234 CSV" in page  # the report's own line
+    assert "CSV files" not in render_index({"leftbehind_version": "0", "reports": [{**entry, "data": []}]})

@@ -138,7 +138,7 @@ def test_every_chart_and_table_links_its_csv_listed_in_the_manifest(sample: Path
         for published in (page, (sample / f"{name}.ipynb").read_text(encoding="utf-8")):
             assert "vnd.leftbehind.data" not in published, f"{name}: the CSV itself is left in a published file"
     index = (sample / "index.html").read_text(encoding="utf-8")
-    assert f"The data behind the reports' charts and tables: {total} CSV files" in index
+    assert f"The data behind the reports' charts and tables: {total:,} CSV files" in index
 
 
 def test_the_profile_csvs_give_the_figures_and_corridors_of_the_data_package(sample: Path):
