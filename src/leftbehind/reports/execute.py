@@ -96,17 +96,6 @@ def _kernel_options(workdir: Path, name: str) -> dict[str, Any]:
     }
 
 
-def _exit_status(code: int | None) -> str:
-    """``exit code 1``, ``killed by SIGKILL``; ``""`` when unknown."""
-    if code is None:
-        return ""
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            return f"killed by {signal.Signals(-code).name}"
-        return f"killed by signal {-code}"
-    return f"exit code {code}"
-
-
 def _cell(nb: Any, index: int | None) -> tuple[int | None, str]:
     """Source number and first line of executed cell ``index``, when known."""
     if nb is None or index is None or not 0 <= index < len(nb.cells):
@@ -121,7 +110,7 @@ def _failure(report: Report, exc: BaseException, nb: Any, state: dict[str, Any],
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     number, source = _cell(nb, state.get("cell"))
-    status = state.get("exit_reason") or _exit_status(state.get("exit"))
+    status = state.get("exit_reason") or processes.exit_status(state.get("exit"))
     if isinstance(exc, CellTimeoutError) and number is not None:
         seconds = re.search(r"after (\d+) seconds", str(exc))
         error = f"cell {number} timed out after {seconds.group(1) if seconds else timeout} s"
@@ -296,7 +285,9 @@ def _worker_result(report: Report, workdir: Path, exitcode: int | None, why: str
     if why:
         error = f"the worker process running this report {why}{during}, and was ended"
     else:
-        error = f"the worker process running this report died{during} ({_exit_status(exitcode) or 'no result'})"
+        error = (
+            f"the worker process running this report died{during} ({processes.exit_status(exitcode) or 'no result'})"
+        )
     return report, nb, Outcome(report, "failed", error=error, cell_index=number, cell_source=source), None
 
 

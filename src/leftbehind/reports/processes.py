@@ -36,6 +36,7 @@ import time
 from collections.abc import Collection, Iterator
 
 __all__ = [
+    "exit_status",
     "KEEPER_NAME",
     "StopWatch",
     "children",
@@ -306,3 +307,20 @@ def keeper(one_report: bool = True) -> Iterator[None]:
             sweep(spare=[pid for pid in children(me) if _identity(pid) in before])
             if previous is False:
                 set_subreaper(False)
+
+
+def exit_status(code: int | None) -> str:
+    """How a process ended, from its exit code as :mod:`subprocess` gives it: ``""`` when unknown.
+
+    Examples
+    --------
+    >>> exit_status(1), exit_status(-9), exit_status(-99), exit_status(None)
+    ('exit code 1', 'killed by SIGKILL', 'killed by signal 99', '')
+    """
+    if code is None:
+        return ""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    return f"exit code {code}"

@@ -178,7 +178,9 @@ class Template:
         of the kernels' folder it read have changed); ``""`` when it can."""
         if (os.getpid() == self.owner and self.process.poll() is not None) or self._watch.ended():
             code = self.process.returncode if os.getpid() == self.owner else None
-            return "the kernel template ended during the run" + (f" ({_status(code)})" if code is not None else "")
+            return "the kernel template ended during the run" + (
+                f" ({processes.exit_status(code)})" if code is not None else ""
+            )
         if self._watch.stopped():
             return "the kernel template was stopped by a signal such as SIGSTOP during the run"
         return folder_change(self.folder, folder_state(self.cwd))
@@ -261,17 +263,6 @@ class Template:
             self.process.wait()
         with contextlib.suppress(OSError):
             os.unlink(self.socket_path)
-
-
-def _status(code: int | None) -> str:
-    """``exit code 1``, ``killed by SIGKILL``."""
-    if code is None:
-        return "still running"
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            return f"killed by {signal.Signals(-code).name}"
-        return f"killed by signal {-code}"
-    return f"exit code {code}"
 
 
 def _readable(fd: int, timeout: float = 0) -> bool:
