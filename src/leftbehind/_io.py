@@ -65,6 +65,11 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parents[1]
 
 
+#: The first-choice data package found for each value of ``LEFTBEHIND_DATA_DIR`` (None: unset) and package location:
+#: how, folder and its descriptor's path. Valid while that descriptor exists: no other candidate comes before it.
+_first_found: dict[tuple[str | None, str, str], tuple[str, Path, str]] = {}
+
+
 def _candidates() -> list[tuple[str, Path]]:
     env = os.environ.get(DATA_ENV_VAR)
     found = [("LEFTBEHIND_DATA_DIR", Path(env))] if env else []
@@ -91,15 +96,21 @@ def data_source() -> tuple[str, Path]:
     >>> data_source()[0] in ("LEFTBEHIND_DATA_DIR", "repository data/ folder", "installed with the package")
     True
     """
-    candidates = _candidates()
     env = os.environ.get(DATA_ENV_VAR)
+    key = (env, str(REPO_ROOT), str(PACKAGE_DIR))
+    known = _first_found.get(key)
+    if known is not None and os.path.isfile(known[2]):  # one stat, not a walk: data functions ask thousands of times
+        return known[0], known[1]
+    candidates = _candidates()
     if env and not (Path(env) / "datapackage.json").is_file():  # never fall back silently from an explicit choice
         raise DataError(
             f"no data package found in {env}: {DATA_ENV_VAR} names it, but it holds no datapackage.json; set "
             f"{DATA_ENV_VAR} to the folder that holds datapackage.json, or unset it to use the default"
         )
-    for how, folder in candidates:
+    for i, (how, folder) in enumerate(candidates):
         if (folder / "datapackage.json").is_file():
+            if i == 0:  # the first choice stays the answer while its descriptor exists; a later one is looked up again
+                _first_found[key] = (how, folder, str(folder / "datapackage.json"))
             return how, folder
     tried = ", ".join(str(c) for _, c in candidates)
     raise DataError(

@@ -20,7 +20,7 @@ from .._io import data_dir
 from ..errors import DataError, ParameterError, check_choice
 from .arguments import check_code, check_year
 from .figures import SEXES, all_editions, all_sources, geographies
-from .tabular import _mtime_ns, _resource, _with_references, load, record_reads
+from .tabular import _mtime_ns, _resource, _with_references, cached_on_package, load, record_reads
 
 __all__ = [
     "OTHER_ORIGIN",
@@ -53,6 +53,7 @@ _COLUMNS = [
 ]
 
 
+@cached_on_package()
 def corridor_source() -> pd.Series:
     """The source row (``derived_sources``) of the corridors table: the origin × destination file of the newest
     UN DESA revision that the build derived figures from.

@@ -20,7 +20,7 @@ from .._markup import escape_markdown, markdown_link
 from ..errors import ParameterError, check_choice, choice_error
 from .arguments import check_code, check_codes, check_year, check_year_range
 from .classification import filter_codes
-from .tabular import _mtime_ns, _resource, _with_references, load, record_reads
+from .tabular import _mtime_ns, _resource, _with_references, cached_on_package, load, record_reads
 
 # --- figures, editions, citations ------------------------------------------------------------------
 
@@ -38,6 +38,7 @@ _UNIT_FACTORS: dict[str, tuple[str, float]] = {
 }
 
 
+@cached_on_package()
 def indicators() -> list[str]:
     """Indicator ids of the figures table (the controlled vocabulary, see the ``indicators`` resource).
 
@@ -62,6 +63,7 @@ def _optional(name: str) -> pd.DataFrame:
     return load(name)
 
 
+@cached_on_package()
 def all_editions() -> pd.DataFrame:
     """Every edition: the hand-kept ``editions`` and those of the derived figures (``derived_editions``; an
     edition in both is described identically, which ``data validate`` checks)."""
@@ -69,6 +71,7 @@ def all_editions() -> pd.DataFrame:
     return eds.drop_duplicates("edition_id", keep="first").reset_index(drop=True)
 
 
+@cached_on_package()
 def all_sources() -> pd.DataFrame:
     """Every source: the hand-kept ``sources`` (documents and pages read) and those of the derived figures
     (``derived_sources``: the publishers' files, and the series computed here)."""

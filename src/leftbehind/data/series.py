@@ -16,7 +16,7 @@ import pandas as pd
 from ..errors import check_choice
 from .arguments import check_codes, check_year, check_year_range
 from .figures import _UNIT_FACTORS, _convert, _version, figures, geographies
-from .tabular import load
+from .tabular import cached_on_package, load
 
 #: Unit → its family (persons, USD, percent, count), from the conversion table of :func:`figures`.
 _UNIT_FAMILIES: dict[str, str] = {unit: family for unit, (family, _) in _UNIT_FACTORS.items()}
@@ -206,6 +206,7 @@ def _cached_coverage(indicator: str, edition: str, versions: tuple[tuple[str, in
     return counts.reset_index()
 
 
+@cached_on_package(64)
 def comparison_edition(indicator: str, year: int, edition: str = "latest") -> str:
     """The one edition a comparison of countries in ``year`` uses: ``edition`` itself, or for ``"latest"`` the
     edition that gives the most countries a value that year (the newest release on a tie).
@@ -225,6 +226,7 @@ def comparison_edition(indicator: str, year: int, edition: str = "latest") -> st
     return str(cov["edition_id"].iloc[-1]) if len(cov) else "latest"
 
 
+@cached_on_package(64)
 def broad_year(indicator: str, edition: str = "latest") -> int:
     """The newest year in which the comparison edition gives values for at least :data:`BROAD_COVERAGE` of the
     countries of the indicator's best-covered year: the default year of a world map or ranking (the newest
@@ -249,6 +251,7 @@ def broad_year(indicator: str, edition: str = "latest") -> int:
     return int(best[best >= BROAD_COVERAGE * best.max()].index.max())
 
 
+@cached_on_package(64)
 def table(indicator: str, year: int, edition: str = "latest") -> pd.DataFrame:
     """One row per country (aggregates excluded) with its value of ``indicator`` in ``year``, in the
     indicator's base unit, sorted by ISO3 code: the wide view for maps and rankings. All values come from one

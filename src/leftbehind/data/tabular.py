@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import pandas as pd
 
@@ -29,6 +29,8 @@ from .._io import READS_LOG_ENV, data_dir, data_source, sha256_file
 from ..errors import DataError, did_you_mean
 
 _MISSING = ""
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 _recorded: set[tuple[str, str]] = set()
 #: Open :func:`reads_collected` blocks: each set receives every resource recorded while it is open.
 _collecting: list[set[str]] = []
@@ -89,6 +91,65 @@ def package_version() -> tuple[tuple[str, int, int], ...]:
             raise _missing(file, exc) from None
         version.append((str(file), stat.st_mtime_ns, stat.st_size))
     return tuple(version)
+
+
+def _files_version() -> tuple[tuple[str, int, int], ...]:
+    """:func:`package_version`, with ``(path, -1, -1)`` for a resource file that is absent (an optional derived
+    table): a key, never an error; what the keyed function reads says what is missing."""
+    folder = data_dir()
+    version = []
+    for file in [folder / "datapackage.json"] + [folder / _resource(n)["path"] for n in resource_names()]:
+        try:
+            stat = file.stat()
+            version.append((str(file), stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            version.append((str(file), -1, -1))
+    return tuple(version)
+
+
+def cached_on_package(maxsize: int = 8) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Decorator: compute what a function derives from the data package once per version of the package
+    (its files' paths, modification times and sizes) and arguments, and record the resources it read again each time it answers from
+    the cache (:func:`reads_collected`), so a report's recorded inputs do not depend on what was cached. A
+    result with a ``copy`` method (a DataFrame, a Series, a list) is copied for each caller; a call with an
+    unhashable argument (a list) is computed, not cached.
+
+    Examples
+    --------
+    >>> @cached_on_package()
+    ... def studies_count(design: str = "cross-sectional") -> int:
+    ...     return int((load("studies")["design"] == design).sum())
+    >>> with reads_collected() as first:
+    ...     n = studies_count()
+    >>> with reads_collected() as again:  # from the cache: the same reads recorded
+    ...     n == studies_count(design="cross-sectional")
+    True
+    >>> first == again and "studies" in again
+    True
+    """
+
+    def decorate(function: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.lru_cache(maxsize=maxsize)
+        def compute(version: tuple[tuple[str, int, int], ...], args: tuple[Any, ...], kwargs: tuple[Any, ...]) -> Any:
+            with reads_collected() as reads:
+                value = function(*args, **dict(kwargs))
+            return value, frozenset(reads)
+
+        @functools.wraps(function)
+        def cached(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                value, reads = compute(_files_version(), args, tuple(sorted(kwargs.items())))
+            except TypeError as exc:  # an unhashable argument: nothing to key a cache on
+                if "unhashable" not in str(exc):
+                    raise
+                return function(*args, **kwargs)
+            record_reads(reads)
+            return value.copy() if hasattr(value, "copy") else value
+
+        cached.cache_clear = compute.cache_clear  # type: ignore[attr-defined]
+        return cached
+
+    return decorate
 
 
 def split_list(cell: object) -> list[str]:
@@ -189,6 +250,12 @@ def _read_descriptor(path: str, mtime_ns: int) -> dict[str, Any]:
         ) from None
 
 
+def _descriptor_key() -> tuple[str, int]:
+    """Path and modification time of the data package's ``datapackage.json``: the key of what is read from it."""
+    path = data_dir() / "datapackage.json"
+    return str(path), _mtime_ns(path)
+
+
 def descriptor() -> dict[str, Any]:
     """Return the parsed ``datapackage.json`` (cached until the file changes).
 
@@ -197,8 +264,16 @@ def descriptor() -> dict[str, Any]:
     >>> descriptor()["name"]
     'leftbehind'
     """
-    path = data_dir() / "datapackage.json"
-    return _read_descriptor(str(path), _mtime_ns(path))
+    return _read_descriptor(*_descriptor_key())
+
+
+@functools.lru_cache(maxsize=8)
+def _resource_index(path: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
+    """The resources of one version of the descriptor by name (the first of a name, as a scan would find)."""
+    index: dict[str, dict[str, Any]] = {}
+    for res in _read_descriptor(path, mtime_ns)["resources"]:
+        index.setdefault(res["name"], res)
+    return index
 
 
 def resource_names() -> list[str]:
@@ -213,9 +288,9 @@ def resource_names() -> list[str]:
 
 
 def _resource(name: str) -> dict[str, Any]:
-    for res in descriptor()["resources"]:
-        if res["name"] == name:
-            return res
+    found = _resource_index(*_descriptor_key()).get(name)
+    if found is not None:
+        return found
     names = resource_names()
     hint = did_you_mean(name, names)
     raise DataError(f'no resource "{name}" in data/datapackage.json.{hint} Valid resources: {", ".join(names)}')
@@ -386,13 +461,18 @@ def _with_references(name: str) -> list[str]:
     >>> _with_references("figures")[:1], "sources" in _with_references("figures")
     (['figures'], True)
     """
+    return list(_references(name, *_descriptor_key()))
+
+
+@functools.lru_cache(maxsize=256)
+def _references(name: str, path: str, mtime_ns: int) -> tuple[str, ...]:
     found = [name]
     for current in found:  # grows while it is read: a breadth-first walk
         for fk in _resource(current)["schema"].get("foreignKeys", []):
             ref = fk["reference"].get("resource") or current
             if ref not in found:
                 found.append(ref)
-    return found
+    return tuple(found)
 
 
 @functools.lru_cache(maxsize=64)
