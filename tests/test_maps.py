@@ -185,3 +185,52 @@ def test_every_country_at_once():
     note = next(t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("Not drawn"))
     missing = sorted(data.country_name(c) for c in set(countries) - drawn)
     assert len(missing) > 12 and note.replace("\n", " ").endswith(f"and {len(missing) - 12} more.")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Drawing speed (benchmarks/README.md): outlines simplified to half a pixel, the boundaries read once in the template
+# --------------------------------------------------------------------------------------------------------------
+def test_outlines_are_drawn_within_a_pixel_of_the_boundaries():
+    from shapely import hausdorff_distance
+
+    world, key = maps._boundaries()
+    outlines = maps._drawn_paths(*key)
+    xmin, _, xmax, _ = world.total_bounds
+    half_pixel = (xmax - xmin) / maps._MAP_PIXELS / 2
+    full = sum(len(maps._path(g).vertices) for g in world.geometry)
+    drawn = sum(len(outlines[(str(n), str(i))].vertices) for n, i in zip(world["name"], world["id"]))
+    assert drawn < full / 4  # 94,633 -> 12,548 vertices in world-atlas 2.0.2
+    simple = world.geometry.simplify(half_pixel, preserve_topology=True)
+    far = max(hausdorff_distance(a, b) for a, b in zip(world.geometry, simple))
+    assert far <= 2 * half_pixel  # a tolerance of half a pixel; no outline strays a whole pixel (0.82 px today)
+    assert not simple.is_empty.any() and simple.is_valid.all()
+    fig = maps.choropleth(pd.Series({"NPL": 1.0}), "x", "y", "Source: test")
+    assert {p.get_gid() for p in fig.axes[0].patches} >= {"NPL", "IND", "FJI"}
+
+
+def test_priming_the_boundaries_leaves_the_environment_as_it_was(monkeypatch):
+    """The warm template reads the map once (maps.prime) but must not pass the reader's environment variables to
+    every kernel; a kernel gets them when it draws a map, as a fresh one would (reports/_template.py)."""
+    import os
+
+    real = maps._read_projected
+
+    def reading_sets_a_variable(path, projection):
+        os.environ["LEFTBEHIND_TEST_GDAL"] = "set by the reader"
+        return real(path, projection)
+
+    monkeypatch.setattr(maps, "_read_projected", reading_sets_a_variable)
+    monkeypatch.setattr(maps, "_ENV_FROM_READING", {})
+    monkeypatch.delenv("LEFTBEHIND_TEST_GDAL", raising=False)
+    maps._read.cache_clear()
+    maps._drawn_paths.cache_clear()
+    try:
+        maps.prime()
+        assert "LEFTBEHIND_TEST_GDAL" not in os.environ
+        assert maps._ENV_FROM_READING["LEFTBEHIND_TEST_GDAL"] == "set by the reader"
+        maps.boundaries()  # from the cache, as in a forked kernel: the variable as if read here
+        assert os.environ["LEFTBEHIND_TEST_GDAL"] == "set by the reader"
+    finally:
+        monkeypatch.delenv("LEFTBEHIND_TEST_GDAL", raising=False)
+        maps._read.cache_clear()
+        maps._drawn_paths.cache_clear()

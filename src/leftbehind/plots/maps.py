@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import os
 import textwrap
 from collections.abc import Sequence
 from typing import Any
@@ -110,10 +111,37 @@ def _split_antimeridian(geometry: Any) -> Any:
     return MultiPolygon(out)
 
 
+#: The environment variables reading the boundaries set in this process (pyogrio sets GDAL's and PROJ's when it
+#: is first imported), set again by :func:`_boundaries` in a process that inherited the boundaries already read.
+_ENV_FROM_READING: dict[str, str] = {}
+
+
 @functools.lru_cache(maxsize=2)
 def _read(path: str, sha256: str, projection: str) -> Any:
     """The TopoJSON at ``path`` (already verified; ``sha256`` keys the cache) in ``projection``, its polygons cut
     at the 180th meridian."""
+    before = dict(os.environ)
+    try:
+        return _read_projected(path, projection)
+    finally:
+        _ENV_FROM_READING.update({k: v for k, v in os.environ.items() if before.get(k) != v})
+
+
+def prime() -> None:
+    """Read the boundaries and their outlines as drawn into this process's caches, and leave its environment as
+    it was: what the warm report template does once, so that no report kernel forked from it reads the map again
+    (0.4 s a country profile), while each still sees the environment a fresh kernel would have once it drew a map
+    (:data:`_ENV_FROM_READING`)."""
+    before = dict(os.environ)
+    try:
+        _drawn_paths(*_boundaries()[1])
+    finally:
+        for name in [k for k in os.environ if k not in before]:
+            del os.environ[name]
+        os.environ.update(before)
+
+
+def _read_projected(path: str, projection: str) -> Any:
     import geopandas as gpd  # a heavy import: only when a map is drawn
 
     world = gpd.read_file(path, engine="pyogrio", layer="countries").set_crs("EPSG:4326", allow_override=True)
@@ -139,10 +167,18 @@ def boundaries() -> Any:
     >>> world.set_index("name").loc[["France", "Kosovo", "Somaliland", "Tonga"], "iso3"].tolist()
     ['FRA', 'XKX', 'SOM', 'TON']
     """
+    return _boundaries()[0]
+
+
+def _boundaries() -> tuple[Any, tuple[str, str, str]]:
+    """:func:`boundaries`, and the key of the snapshot it was read from (its path, SHA-256 and the projection)."""
     _record_read(BOUNDARIES)
     snap = load_snapshot(BOUNDARIES)
     snap.read_bytes()  # checks the SHA-256 at every map, before anything is drawn
-    world = _read(str(snap.path), str(snap.meta["sha256"]), PROJECTION).copy()
+    key = (str(snap.path), str(snap.meta["sha256"]), PROJECTION)
+    world = _read(*key).copy()
+    for name, value in _ENV_FROM_READING.items():  # read before this process began (forked): as if read here
+        os.environ.setdefault(name, value)
     geo = geographies()
     countries = geo[(geo["kind"] == "country") & geo["m49"].notna()]
     by_number = dict(zip(countries["m49"].astype(str), countries["code"].astype(str)))
@@ -157,7 +193,7 @@ def boundaries() -> Any:
             'declare it in leftbehind.plots.maps.CODE_EXCEPTIONS (the code it is drawn as, or "")'
         )
     world = world[world["iso3"] != "ATA"]
-    return world[["name", "id", "iso3", "geometry"]].reset_index(drop=True)
+    return world[["name", "id", "iso3", "geometry"]].reset_index(drop=True), key
 
 
 def _values(values: pd.Series | pd.DataFrame) -> tuple[pd.Series, bool]:
@@ -309,6 +345,23 @@ def _classes(values: pd.Series, edges: list[float]) -> pd.Series:
     return pd.Series(np.where(values.isna(), np.nan, found), index=values.index)
 
 
+#: Width in pixels of the house world map's drawing area (a 9-inch figure at 100 dpi, less its margins): outlines
+#: are drawn simplified to half a pixel of it (:func:`_drawn_paths`).
+_MAP_PIXELS = 800
+
+
+@functools.lru_cache(maxsize=2)
+def _drawn_paths(path: str, sha256: str, projection: str) -> dict[tuple[str, str], MplPath]:
+    """Each unit's outline as drawn, by (Natural Earth ``name``, ``id``), once per snapshot: simplified with a
+    tolerance of half a pixel of the map (Douglas-Peucker, topology kept; no outline strays by a whole pixel), an
+    eighth of the 1:50m vertices (94,633 to 12,548 in world-atlas 2.0.2), the same picture for a fraction of the
+    drawing time. :func:`boundaries` keeps the full detail for anyone who measures with it."""
+    world = _read(path, sha256, projection)
+    xmin, _, xmax, _ = world.total_bounds
+    simple = world.geometry.simplify((xmax - xmin) / _MAP_PIXELS / 2, preserve_topology=True)
+    return {(str(n), str(i)): _path(g) for n, i, g in zip(world["name"], world["id"], simple)}
+
+
 def _path(geometry: Any) -> MplPath:
     rings = [ring for part in getattr(geometry, "geoms", [geometry]) for ring in [part.exterior, *part.interiors]]
     return MplPath.make_compound_path(*[MplPath(np.asarray(r.coords)[:, :2], closed=True) for r in rings])
@@ -366,7 +419,8 @@ def choropleth(
     edges = class_edges(series, bins, counts)
     whole = counts and all(float(e).is_integer() for e in edges)
     colours = class_colours(max(len(edges) - 1, 1)) if edges else []
-    world = boundaries()
+    world, key = _boundaries()
+    outlines = _drawn_paths(*key)
     classes = _classes(series, edges) if edges else series * np.nan
     use_style()
     fig, ax = plt.subplots(figsize=(9.0, 5.0))
@@ -374,7 +428,8 @@ def choropleth(
         cls = classes.get(row.iso3, np.nan)
         style = dict(NO_DATA) if pd.isna(cls) else {"facecolor": colours[int(cls)], **_BORDER}
         style.pop("label", None)
-        patch = PathPatch(_path(row.geometry), gid=row.iso3, transform=ax.transData, **style)
+        outline = outlines[(str(row.name), str(row.id))]
+        patch = PathPatch(outline, gid=row.iso3, transform=ax.transData, **style)
         patch.set_clip_path(ax.patch)
         ax.add_artist(patch)  # not add_patch: the limits are set below, and updating them per patch is slow
     xmin, ymin, xmax, ymax = world.total_bounds

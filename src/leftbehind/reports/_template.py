@@ -24,7 +24,9 @@ Not imported by the package: it is a program. Only what ipykernel reads from the
 time* is left out of :data:`PRELOAD` (``ipykernel.kernelapp`` reads ``JPY_PARENT_PID`` then), as are
 modules that set themselves up against a running IPython when imported (ipywidgets, matplotlib's inline
 backend), and pyogrio, which sets GDAL's and PROJ's environment variables when imported (a cold kernel has
-them only once it reads a map), so that a forked kernel behaves exactly as a freshly started one.
+them only once it reads a map), so that a forked kernel behaves exactly as a freshly started one. The map's
+boundaries are read all the same (:func:`leftbehind.plots.maps.prime`, which takes those variables out of the
+template's environment again; a kernel gets them when it draws its first map, as a cold one would).
 """
 
 from __future__ import annotations
@@ -164,6 +166,10 @@ def prime_caches() -> None:
         _known_codes(countries_only=True)
         _known_codes(countries_only=False)
         _fast_validator()
+    with contextlib.suppress(Exception):  # the world map's boundaries, projected and outlined (0.4 s a profile),
+        from leftbehind.plots import maps  # its reader's environment variables left out (see the module's note)
+
+        maps.prime()
 
 
 #: Suffixes of files in the kernels' folder that ``import`` may find there before the installed module of that
