@@ -235,11 +235,24 @@ def test_printed_percentages_and_their_group_sizes_are_in_the_quote():
     rows = literature.effects()
     rebuilt = rows[rows["pct_lb"].notna() | rows["pct_comp"].notna()]
     assert len(rebuilt) >= 10
+    subtracted = 0
     for r in rebuilt.itertuples():
+        # a group size the paper does not print may be the difference of two it prints, when the comparison says so
+        # ("n=293 = 761 - 468"), both are in the quote, and the difference holds
+        differences = {
+            int(n): (int(a), int(b))
+            for n, a, b in re.findall(r"n=(\d+) = (\d+) - (\d+)", str(r.comparison))
+            if int(n) == int(a) - int(b) and _in_quote(a, r.quote) and _in_quote(b, r.quote)
+        }
         for field in ("pct_lb", "pct_comp", "total_lb", "total_comp", "chi2", "p_value"):
             value = getattr(r, field)
-            if not pd.isna(value):
-                assert _in_quote(value, r.quote), (r.effect_id, field, value)
+            if pd.isna(value):
+                continue
+            if field.startswith("total") and int(value) in differences:
+                subtracted += 1
+                continue
+            assert _in_quote(value, r.quote), (r.effect_id, field, value)
+    assert subtracted >= 2  # hou2021's two rows
 
 
 def test_secondary_rows_name_the_review_they_were_read_in():

@@ -169,3 +169,37 @@ def test_smd_from_a_printed_t_statistic_by_hand():
     s = literature.analysis_set("anxiety", "SMD").set_index("effect_id")
     assert s.loc["luo2011_stai", "yi"] == pytest.approx(d, abs=1e-4)
     assert math.sqrt(s.loc["luo2011_stai", "vi"]) == pytest.approx(se, abs=1e-4)
+
+
+def test_a_comparison_group_by_subtraction_is_confirmed_by_the_printed_t():
+    """lu2017_pansi: 961 pupils of whom 418 left behind, so 543 others (the abstract does not print it); with the
+    printed means and SDs these sizes give the printed t. By hand: pooled variance (417 * 7.38^2 + 542 * 5.85^2) /
+    959 = (22711.6 + 18548.6) / 959 = 43.024, SD 6.5593; SE = 6.5593 * sqrt(1/418 + 1/543) = 0.42682;
+    t = (23.24 - 21.18) / 0.42682 = 4.8264, printed 4.83."""
+    row = _effects()["lu2017_pansi"]
+    total = int(re.search(r"学生(\d+)人", row["quote"]).group(1))
+    n1 = int(re.search(r"其中留守儿童(\d+)人", row["quote"]).group(1))
+    assert (total - n1, int(row["n_lb"]), int(row["n_comp"])) == (543, n1, 543)
+    m1, s1, m2, s2 = (float(row[k]) for k in ("mean_lb", "sd_lb", "mean_comp", "sd_comp"))
+    n2 = total - n1
+    pooled = math.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))
+    t = (m1 - m2) / (pooled * math.sqrt(1 / n1 + 1 / n2))
+    assert t == pytest.approx(4.8266, abs=1e-4) and round(t, 2) == 4.83 and "t=-4.83" in row["quote"]
+    # one sample too few or too many in the comparison group would still round to 4.83: the check is on the order
+    # of tens of children, which is what tells 543 from a group of, say, half the school
+    assert round((m1 - m2) / (pooled * math.sqrt(1 / n1 + 1 / 300)), 2) != 4.83
+
+
+def test_a_comparison_group_by_subtraction_reproduces_the_printed_overall_shares():
+    """hou2021: 761 students of whom 468 left behind, so 293 others; the printed group percentages, weighted by
+    these sizes, give the printed overall shares. By hand: (0.378 * 468 + 0.341 * 293) / 761 = (176.90 + 99.91) /
+    761 = 36.37 % (printed 36.4); (0.113 * 468 + 0.089 * 293) / 761 = (52.88 + 26.08) / 761 = 10.38 % (10.4)."""
+    eff = _effects()
+    for effect_id, overall in (("hou2021_si", 36.4), ("hou2021_sa", 10.4)):
+        row = eff[effect_id]
+        assert "761 rural Chinese students, of whom 468 were left behind" in row["quote"]
+        n1, n2 = int(row["total_lb"]), int(row["total_comp"])
+        assert (n1, n2) == (468, 761 - 468)
+        share = (float(row["pct_lb"]) * n1 + float(row["pct_comp"]) * n2) / (n1 + n2)
+        assert abs(share - overall) <= 0.05 + 1e-9, (effect_id, share)
+        assert f"{row['pct_lb']}% for LBC vs. {row['pct_comp']}% for NLBC" in row["quote"]
