@@ -154,6 +154,7 @@ def _convert(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
     return frame
 
 
+@cached_on_package(512)
 def figures(
     indicator: str,
     geography: str | list[str] | None = None,
