@@ -82,28 +82,23 @@ def package_version() -> tuple[tuple[str, int, int], ...]:
     >>> package_version() == package_version()
     True
     """
-    files = [data_dir() / "datapackage.json"] + [data_dir() / _resource(n)["path"] for n in resource_names()]
-    version = []
-    for file in files:
-        try:
-            stat = file.stat()
-        except OSError as exc:
-            raise _missing(file, exc) from None
-        version.append((str(file), stat.st_mtime_ns, stat.st_size))
-    return tuple(version)
+    return _files_version(absent_ok=False)
 
 
-def _files_version() -> tuple[tuple[str, int, int], ...]:
-    """:func:`package_version`, with ``(path, -1, -1)`` for a resource file that is absent (an optional derived
-    table): a key, never an error; what the keyed function reads says what is missing."""
+def _files_version(absent_ok: bool = True) -> tuple[tuple[str, int, int], ...]:
+    """:func:`package_version`; with ``absent_ok``, ``(path, -1, -1)`` for a resource file that is absent (an
+    optional derived table): a key, not an error; what the keyed function reads says what is missing."""
     folder = data_dir()
     version = []
     for file in [folder / "datapackage.json"] + [folder / _resource(n)["path"] for n in resource_names()]:
         try:
             stat = file.stat()
-            version.append((str(file), stat.st_mtime_ns, stat.st_size))
-        except OSError:
+        except OSError as exc:
+            if not absent_ok:
+                raise _missing(file, exc) from None
             version.append((str(file), -1, -1))
+            continue
+        version.append((str(file), stat.st_mtime_ns, stat.st_size))
     return tuple(version)
 
 
