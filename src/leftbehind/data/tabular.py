@@ -103,11 +103,11 @@ def _files_version(absent_ok: bool = True) -> tuple[tuple[str, int, int], ...]:
 
 
 def cached_on_package(maxsize: int = 8) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
-    """Decorator: compute what a function derives from the data package once per version of the package
-    (its files' paths, modification times and sizes) and arguments, and record the resources it read again each time it answers from
-    the cache (:func:`reads_collected`), so a report's recorded inputs do not depend on what was cached. A
-    result with a ``copy`` method (a DataFrame, a Series, a list) is copied for each caller; a call with an
-    unhashable argument (a list) is computed, not cached.
+    """Decorator: compute what a function derives from the data package once per version of the package (its
+    files' paths, modification times and sizes) and arguments, and record the resources it read again each time
+    it answers from the cache (:func:`reads_collected`), so a report's recorded inputs do not depend on what was
+    cached. A result with a ``copy`` method (a DataFrame, a Series, a list) is copied for each caller; a call
+    with an unhashable argument (a list) is computed, not cached.
 
     Examples
     --------
