@@ -102,8 +102,17 @@ def test_a_new_version_of_the_data_is_selected_again(monkeypatch):
 
     analysis._selection_cached.cache_clear()
     literature.selection("anxiety")
-    version = tabular.package_version()
+    version = tabular._files_version()
     changed = (*version[:-1], (version[-1][0], version[-1][1] + 1, version[-1][2]))  # one file touched
-    monkeypatch.setattr(tabular, "package_version", lambda: changed)
+    monkeypatch.setattr(tabular, "_files_version", lambda: changed)
     literature.selection("anxiety")
     assert analysis._selection_cached.cache_info().misses == 2
+
+
+def test_a_selection_needs_no_table_it_does_not_read(data_copy):
+    """The evidence does not depend on the World Bank classification: without that derived table (a data package
+    built without its snapshot), a selection is still made, not refused because some file of the package is
+    absent (its cache key used to stat every resource file and fail on a missing one)."""
+    analysis._selection_cached.cache_clear()
+    (data_copy / "derived" / "classification.csv").unlink()
+    assert len(literature.selection("depression").pooled) >= 3

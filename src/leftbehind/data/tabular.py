@@ -142,6 +142,7 @@ def cached_on_package(maxsize: int = 8) -> Callable[[Callable[_P, _R]], Callable
             return value.copy() if hasattr(value, "copy") else value
 
         cached.cache_clear = compute.cache_clear  # type: ignore[attr-defined]
+        cached.cache_info = compute.cache_info  # type: ignore[attr-defined]
         return cached
 
     return decorate

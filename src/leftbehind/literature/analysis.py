@@ -9,7 +9,6 @@ True
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field, replace
 
@@ -192,6 +191,18 @@ class Selection:
     other: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     combined: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
+    def copy(self) -> Selection:
+        """A copy its holder may change without changing this one (its options and frames copied)."""
+        return replace(
+            self,
+            options=dict(self.options),
+            pooled=self.pooled.copy(),
+            excluded=self.excluded.copy(),
+            keyed=self.keyed.copy(),
+            other=self.other.copy(),
+            combined=self.combined.copy(),
+        )
+
 
 def selection(
     outcome: str,
@@ -214,21 +225,10 @@ def selection(
     """
     _check_choice("scale", scale, SCALES)
     _check_choice("exposure", exposure, EXPOSURES)
-    args = (outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary)
-    computed, reads = _selection_cached(*args, tabular.package_version())
-    tabular.record_reads(reads)  # what computing it read, recorded again when it comes from the cache
-    return replace(
-        computed,
-        options=dict(computed.options),
-        pooled=computed.pooled.copy(),
-        excluded=computed.excluded.copy(),
-        keyed=computed.keyed.copy(),
-        other=computed.other.copy(),
-        combined=computed.combined.copy(),
-    )
+    return _selection_cached(outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary)
 
 
-@functools.lru_cache(maxsize=128)
+@tabular.cached_on_package(128)
 def _selection_cached(
     outcome: str,
     scale: str,
@@ -237,21 +237,18 @@ def _selection_cached(
     adjusted_only: bool,
     exclude_derived: bool,
     exclude_secondary: bool,
-    version: tuple[tuple[str, int, int], ...],
-) -> tuple[Selection, frozenset[str]]:
-    """A selection and the resources computing it read, once per version of the data package (``version``):
-    a country profile asks for every outcome's selection twice, and a report kernel forked from the warm
-    template finds them computed (:mod:`leftbehind.reports._template` computes the default ones). Callers get
-    copies (:func:`selection`)."""
-    with tabular.reads_collected() as reads:
-        keyed = with_keys(effect_sizes(effects(outcome=outcome)))
-        options = {
-            "adjusted_only": adjusted_only,
-            "exclude_derived": exclude_derived,
-            "exclude_secondary": exclude_secondary,
-        }
-        chosen = _select(keyed, outcome, scale, construct, exposure, options)
-    return chosen, frozenset(reads)
+) -> Selection:
+    """A selection, once per version of the data package: a country profile asks for every outcome's selection
+    twice, and a report kernel forked from the warm template finds them computed
+    (:mod:`leftbehind.reports._template` computes the default ones). From the cache it records the resources
+    computing it read, and callers get copies (:meth:`Selection.copy`)."""
+    keyed = with_keys(effect_sizes(effects(outcome=outcome)))
+    options = {
+        "adjusted_only": adjusted_only,
+        "exclude_derived": exclude_derived,
+        "exclude_secondary": exclude_secondary,
+    }
+    return _select(keyed, outcome, scale, construct, exposure, options)
 
 
 def reselect(base: Selection, **options: bool) -> Selection:
