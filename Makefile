@@ -49,11 +49,15 @@ format: $(STAMP) ## Format the code and apply ruff's safe fixes (then review the
 	$(BIN)/ruff check --fix $(LINT_PATHS)
 	$(BIN)/ruff format $(LINT_PATHS)
 
-test: lint ## Run every test: lint first, then unit tests, data-package validation, notebooks (nbval)
+test: lint test-unit test-notebooks ## Run every test: lint first, then unit tests, data-package validation, notebooks (nbval)
+
+test-unit: $(STAMP) ## The data package's validation, unit tests and doctests (part of make test)
 	$(BIN)/frictionless validate data/datapackage.json
 	$(BIN)/python -m pytest tests --doctest-modules src/leftbehind
 	@# kernel lifecycle (interpreter, orphans, signals, deaths) once more with every kernel forked warm
 	LEFTBEHIND_KERNEL_START=warm $(BIN)/python -m pytest -p no:cacheprovider tests/test_report_kernels.py
+
+test-notebooks: $(STAMP) ## Every notebook run under nbval (part of make test)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 
 reports: docs ## Regenerate every report in notebooks/reports.yaml into reports/ (ARGS="--force --only NAME" to pass options)

@@ -27,3 +27,12 @@ def test_workflow_runs_existing_make_targets_and_caches_on_the_lock():
     cache = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache"))
     assert "hashFiles('requirements/lock.txt'" in cache["with"]["key"] and cache["with"]["path"] == ".venv"
     assert any(str(s.get("uses", "")).startswith("actions/upload-pages-artifact") for s in steps)
+
+
+def test_every_phony_target_has_a_rule():
+    """A name in .PHONY without a rule is a trap: `make test-unit` said "Nothing to be done" and exited 0, as if
+    the unit tests had passed, when there was no such target."""
+    text = (REPO / "Makefile").read_text(encoding="utf-8")
+    phony = set(re.search(r"^\.PHONY:(.*)$", text, re.M).group(1).split())  # type: ignore[union-attr]
+    assert {"test", "test-unit", "test-notebooks"} <= phony
+    assert phony - _targets() == set()
