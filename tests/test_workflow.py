@@ -36,3 +36,10 @@ def test_every_phony_target_has_a_rule():
     phony = set(re.search(r"^\.PHONY:(.*)$", text, re.M).group(1).split())  # type: ignore[union-attr]
     assert {"test", "test-unit", "test-notebooks"} <= phony
     assert phony - _targets() == set()
+
+
+def test_readme_lists_every_make_target():
+    """README's list of make targets is the Makefile's: a target missing there is one a user does not find."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^make ([a-z][a-z-]*) ", readme, re.M))
+    assert listed == _targets()
