@@ -9,7 +9,6 @@ Examples
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 
@@ -20,7 +19,7 @@ from .._markup import escape_markdown, markdown_link
 from ..errors import ParameterError, check_choice, choice_error
 from .arguments import check_code, check_codes, check_year, check_year_range
 from .classification import filter_codes
-from .tabular import _mtime_ns, _resource, _with_references, cached_on_package, load, record_reads
+from .tabular import _resource, _with_references, cached_on_package, load, record_reads
 
 # --- figures, editions, citations ------------------------------------------------------------------
 
@@ -57,8 +56,10 @@ DERIVED = {"figures": "derived_figures", "editions": "derived_editions", "source
 
 def _optional(name: str) -> pd.DataFrame:
     """Resource ``name``, or an empty frame with its columns when its file is absent (a data package without
-    derived tables, e.g. one built before any snapshot)."""
+    derived tables, e.g. one built before any snapshot); read either way (a report that found it absent is
+    rerun when it appears)."""
     if not (data_dir() / _resource(name)["path"]).is_file():
+        record_reads(_with_references(name))
         return pd.DataFrame({f["name"]: pd.Series(dtype="string") for f in _resource(name)["schema"]["fields"]})
     return load(name)
 
@@ -81,41 +82,8 @@ def all_sources() -> pd.DataFrame:
     )
 
 
-def _reads() -> set[str]:
-    names = {*_with_references("figures"), *_with_references("editions")}
-    for name in DERIVED.values():
-        names.update(_with_references(name))
-    return names
-
-
-def _version() -> tuple[tuple[str, int], ...]:
-    """The files the figures table is made of, with their modification times: the key of its caches."""
-    paths = [data_dir() / _resource(n)["path"] for n in ("figures", "editions", *DERIVED.values())]
-    record_reads(_reads())  # cached or not
-    return tuple((str(p), _mtime_ns(p) if p.exists() else 0) for p in paths)
-
-
+@cached_on_package(2, shared=True)
 def _figures_table() -> pd.DataFrame:
-    return _cached_figures(_version())
-
-
-@functools.lru_cache(maxsize=2)
-def _series_names(versions: tuple[tuple[str, int], ...]) -> list[str]:
-    return sorted(_cached_figures(versions)["series"].dropna().unique())
-
-
-@functools.lru_cache(maxsize=2)
-def _by_indicator(versions: tuple[tuple[str, int], ...]) -> dict[str, pd.DataFrame]:
-    """The figures table split by indicator, each part sorted as :func:`figures` returns it (geography, year,
-    sex, release): a report asks for one indicator dozens of times, and a part is a small table."""
-    table = _cached_figures(versions).sort_values(
-        ["indicator", "geography", "year", "sex", "released", "edition_id"], kind="stable"
-    )
-    return {str(k): part.reset_index(drop=True) for k, part in table.groupby("indicator", sort=True)}
-
-
-@functools.lru_cache(maxsize=2)
-def _cached_figures(versions: tuple[tuple[str, int], ...]) -> pd.DataFrame:
     """Hand-kept and derived figures in one table. A derived figure and a hand-kept one of the same indicator,
     geography, year, sex and edition agree (a test checks it); the derived one is shown, citing the
     publisher's file, and the hand-kept row stays in ``figures.csv`` with its quote."""
@@ -138,6 +106,21 @@ def _cached_figures(versions: tuple[tuple[str, int], ...]) -> pd.DataFrame:
     figs = pd.concat([hand, derived], ignore_index=True) if len(derived) else hand
     eds = all_editions()[["edition_id", "series", "edition", "released"]]
     return figs.merge(eds, on="edition_id", how="left", validate="many_to_one")
+
+
+@cached_on_package(2)
+def _series_names() -> list[str]:
+    return sorted(_figures_table()["series"].dropna().unique())
+
+
+@cached_on_package(2, shared=True)
+def _by_indicator() -> dict[str, pd.DataFrame]:
+    """The figures table split by indicator, each part sorted as :func:`figures` returns it (geography, year,
+    sex, release): a report asks for one indicator dozens of times, and a part is a small table."""
+    table = _figures_table().sort_values(
+        ["indicator", "geography", "year", "sex", "released", "edition_id"], kind="stable"
+    )
+    return {str(k): part.reset_index(drop=True) for k, part in table.groupby("indicator", sort=True)}
 
 
 def _convert(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
@@ -210,10 +193,8 @@ def figures(
     ['undesa_ims_2020', 'undesa_ims_2024']
     """
     check_choice("indicator", indicator, indicators(), "an indicator of the data package")
-    versions = _version()
-    table = _cached_figures(versions)
-    part = _by_indicator(versions).get(indicator)
-    df = part if part is not None else table.head(0)
+    part = _by_indicator().get(indicator)
+    df = part if part is not None else _figures_table().head(0)
     if geography is not None:
         df = df[df["geography"].isin(check_codes("geography", geography))]
     if year is not None:
@@ -225,7 +206,7 @@ def figures(
         check_choice("sex", sex, SEXES, "a valid sex")
         df = df[df["sex"] == sex]
     if series is not None:
-        check_choice("series", series, _series_names(versions), "a series of the data package")
+        check_choice("series", series, _series_names(), "a series of the data package")
         df = df[df["series"] == series]
     eds = sorted(part["edition_id"].unique()) if part is not None else []
     edition = check_choice("edition", edition, ["latest", "all"] + eds, f"an edition with {indicator} figures")

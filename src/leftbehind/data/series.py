@@ -9,13 +9,11 @@ Examples
 
 from __future__ import annotations
 
-import functools
-
 import pandas as pd
 
 from ..errors import check_choice
 from .arguments import check_codes, check_year, check_year_range
-from .figures import _UNIT_FACTORS, _convert, _version, figures, geographies
+from .figures import _UNIT_FACTORS, _convert, figures, geographies
 from .tabular import cached_on_package, load
 
 #: Unit → its family (persons, USD, percent, count), from the conversion table of :func:`figures`.
@@ -194,13 +192,9 @@ def ranking_years(indicator: str, edition: str = "latest") -> list[int]:
 BROAD_COVERAGE = 0.9
 
 
+@cached_on_package(64)
 def _coverage(indicator: str, edition: str) -> pd.DataFrame:
     """Countries with a value per year and edition (``edition``: one, or ``"latest"`` for all)."""
-    return _cached_coverage(indicator, edition, _version())
-
-
-@functools.lru_cache(maxsize=64)
-def _cached_coverage(indicator: str, edition: str, versions: tuple[tuple[str, int], ...]) -> pd.DataFrame:
     rows = _country_figures(indicator, edition)
     counts = rows.groupby(["year", "edition_id", "released"])["geography"].nunique().rename("countries")
     return counts.reset_index()

@@ -102,12 +102,14 @@ def _files_version(absent_ok: bool = True) -> tuple[tuple[str, int, int], ...]:
     return tuple(version)
 
 
-def cached_on_package(maxsize: int = 8) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+def cached_on_package(maxsize: int = 8, shared: bool = False) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     """Decorator: compute what a function derives from the data package once per version of the package (its
     files' paths, modification times and sizes) and arguments, and record the resources it read again each time
     it answers from the cache (:func:`reads_collected`), so a report's recorded inputs do not depend on what was
-    cached. A result with a ``copy`` method (a DataFrame, a Series, a list) is copied for each caller; a call
-    with an unhashable argument (a list) is computed, not cached.
+    cached. A result with a ``copy`` method (a DataFrame, a Series, a list) is copied for each caller, unless
+    ``shared`` (for the package's own intermediate tables, which their callers only read: one copy of the whole
+    figures table per call would cost more than it saves); a call with an unhashable argument (a list) is
+    computed, not cached.
 
     Examples
     --------
@@ -139,7 +141,7 @@ def cached_on_package(maxsize: int = 8) -> Callable[[Callable[_P, _R]], Callable
                     raise
                 return function(*args, **kwargs)
             record_reads(reads)
-            return value.copy() if hasattr(value, "copy") else value
+            return value.copy() if hasattr(value, "copy") and not shared else value
 
         cached.cache_clear = compute.cache_clear  # type: ignore[attr-defined]
         cached.cache_info = compute.cache_info  # type: ignore[attr-defined]
