@@ -3,6 +3,7 @@ country profile comes from these caches (benchmarks/README.md), its correctness 
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
@@ -66,6 +67,27 @@ def test_an_unhashable_argument_is_computed_not_cached(data_copy):
 
     assert count(["NPL", "IND"]) == 2 and count(["NPL", "IND"]) == 2
     assert len(calls) == 2
+
+
+def test_a_shared_derivation_is_the_same_object_for_every_caller_and_still_follows_the_data(data_copy):
+    @tabular.cached_on_package(shared=True)
+    def studies() -> pd.DataFrame:
+        return tabular.load("studies")
+
+    first = studies()
+    assert studies() is first  # not copied: the package's own intermediate tables, read only by their callers
+    _drop_last_row(data_copy / tabular._resource("studies")["path"])
+    assert len(studies()) == len(first) - 1
+
+
+def test_the_figures_table_follows_a_changed_data_file_and_records_its_reads(data_copy):
+    figures = importlib.import_module("leftbehind.data.figures")  # the module (leftbehind.data.figures is a function)
+    before = figures._figures_table()
+    _drop_last_row(data_copy / "derived" / "figures.csv")
+    with tabular.reads_collected() as reads:
+        after = figures._figures_table()
+    assert len(after) == len(before) - 1
+    assert {"figures", "editions", "derived_figures", "derived_editions", "derived_sources"} <= reads
 
 
 def test_the_world_table_follows_a_changed_data_file(data_copy):
