@@ -73,6 +73,17 @@ def test_long_text_is_whole_and_wrapped_numbers_right_aligned():
     assert "text-align: right" in css["td.col1"]
 
 
+def test_long_headings_of_number_columns_may_wrap_their_numbers_never():
+    """The corridors report's table of regions (nine columns headed by region names) ran off the page: each
+    number column's heading was kept on one line."""
+    regions = ["Middle East, North Africa, Afghanistan & Pakistan", "Latin America & Caribbean", "Sub-Saharan Africa"]
+    t = plots.table(pd.DataFrame({"origin": ["South Asia"], **{r: [16.0] for r in regions}}))
+    css = dict(re.findall(r"#T_\w+ +(t[dh]\.col\d) \{([^}]*)\}", t.to_html()))
+    for i in range(1, 4):
+        assert "white-space: nowrap" in css[f"td.col{i}"] and "text-align: right" in css[f"td.col{i}"]
+        assert "white-space: normal" in css[f"th.col{i}"] and "text-align: right" in css[f"th.col{i}"]
+
+
 def test_html_is_byte_identical_and_plain_text_has_no_address():
     frame = pd.DataFrame({"country": ["Nepal"], "value": [1.5]})
     first, second = plots.table(frame).to_html(), plots.table(frame.copy()).to_html()

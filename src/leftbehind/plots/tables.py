@@ -340,11 +340,17 @@ class Table:
             {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold;"},
         ]
         for i, numeric in enumerate(self.numeric):
-            if numeric:
-                props = "text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums;"
+            if numeric:  # a number is never broken; its heading wraps only where the table needs the room
+                styles.append(
+                    {
+                        "selector": f"td.col{i}",
+                        "props": "text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums;",
+                    }
+                )
+                styles.append({"selector": f"th.col{i}", "props": "text-align: right; white-space: normal;"})
             else:
                 props = "text-align: left; white-space: normal; overflow-wrap: break-word; max-width: 32em;"
-            styles.append({"selector": f"td.col{i}, th.col{i}", "props": props})
+                styles.append({"selector": f"td.col{i}, th.col{i}", "props": props})
         styler.set_table_styles(styles)
         if self.caption:
             styler.set_caption(html.escape(self.caption))
