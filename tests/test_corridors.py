@@ -78,6 +78,18 @@ def test_other_origins_are_kept_and_choices_are_checked():
         data.top_destinations("NPL", n=0)
 
 
+def test_a_corridor_where_no_one_is_counted_is_kept_but_never_ranked():
+    """Tuvalu's profile listed Bulgaria, with 0 persons, among the ten largest destinations of its emigrants (31
+    profiles had such a row): UN DESA's table holds corridors of 0 persons, which are data but not destinations."""
+    assert data.corridors(origin="TUV", destination="BGR", year=2024)["persons"].tolist() == [0.0]
+    top = data.top_destinations("TUV", n=10, year=2024)
+    assert "BGR" not in set(top["destination"]) and (top["persons"] > 0).all()
+    assert (country.destinations("TUV")["persons"] > 0).all() and (data.top_origins("LBN", n=10)["persons"] > 0).all()
+    everywhere = data.corridors(year=2024)
+    for origin in everywhere["origin"].unique()[:60]:
+        assert (data.top_destinations(origin, year=2024)["persons"] > 0).all(), origin
+
+
 def test_a_profile_shows_where_emigrants_live():
     top = country.destinations("NPL")
     assert len(top) == 10 and top["destination"].iloc[0] == "IND"

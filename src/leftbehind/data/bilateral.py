@@ -194,12 +194,14 @@ def _top(code: str, n: int, year: int | None, side: str, sex: str) -> pd.DataFra
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ParameterError(f"n must be a whole number of at least 1, got {n!r}")
     year = corridor_years()[-1] if year is None else year
-    return corridors(**{side: code}, year=year, sex=sex).head(n).reset_index(drop=True)
+    frame = corridors(**{side: code}, year=year, sex=sex)
+    return frame[frame["persons"] > 0].head(n).reset_index(drop=True)  # no one counted: not a destination
 
 
 def top_destinations(code: str, n: int = 10, year: int | None = None, sex: str = "total") -> pd.DataFrame:
     """The ``n`` countries where most people from ``code`` live in ``year`` (default: the newest), largest
-    first (see :func:`corridors` for the columns).
+    first (see :func:`corridors` for the columns); a corridor where UN DESA counts no one is not among them
+    (:func:`corridors` keeps it).
 
     Examples
     --------
@@ -211,7 +213,8 @@ def top_destinations(code: str, n: int = 10, year: int | None = None, sex: str =
 
 def top_origins(code: str, n: int = 10, year: int | None = None, sex: str = "total") -> pd.DataFrame:
     """The ``n`` origins of most international migrants living in ``code`` in ``year`` (default: the newest),
-    largest first; UN DESA's "Other" origin is ranked like the others, under its own label.
+    largest first; UN DESA's "Other" origin is ranked like the others, under its own label; an origin with no
+    one counted is not among them.
 
     Examples
     --------
