@@ -85,6 +85,9 @@ def test_a_corridor_where_no_one_is_counted_is_kept_but_never_ranked():
     top = data.top_destinations("TUV", n=10, year=2024)
     assert "BGR" not in set(top["destination"]) and (top["persons"] > 0).all()
     assert (country.destinations("TUV")["persons"] > 0).all() and (data.top_origins("LBN", n=10)["persons"] > 0).all()
+    origins = country.origins("TUV")  # a heading says how many rows its table has
+    assert len(origins) == 6 and country.largest("origins", len(origins), 10) == "6 origins"
+    assert country.largest("origins", len(country.origins("USA")), 10) == "ten largest origins"
     everywhere = data.corridors(year=2024)
     for origin in everywhere["origin"].unique()[:60]:
         assert (data.top_destinations(origin, year=2024)["persons"] > 0).all(), origin
@@ -102,7 +105,9 @@ def test_a_profile_shows_where_emigrants_live():
     assert shown.iloc[0].tolist()[:2] == ["India", f"{women + men:,}"]
     since = country.destinations_over_time("NPL", n=5)
     assert sorted(since["year"].unique()) == data.corridor_years() and since["edition_id"].nunique() == 1
-    assert "The ten largest origins" in (DATA.parent / "notebooks" / "05_country_profile.ipynb").read_text("utf-8")
+    notebook = (DATA.parent / "notebooks" / "05_country_profile.ipynb").read_text("utf-8")
+    assert "profile.largest('origins', len(arrived), 10)" in notebook  # "ten largest origins", or all there are
+    assert "profile.largest('destinations', since['label'].nunique(), 5)" in notebook
 
 
 def test_world_corridors_rankings_worked_out_from_the_table():

@@ -24,6 +24,7 @@ from .abroad import (
     destinations_over_time,
     destinations_sentence,
     destinations_table,
+    largest,
     origins,
 )
 from .context import briefs_remittances, comparison, destination, rank_among
@@ -66,4 +67,5 @@ __all__ = [
     "destinations_table",
     "destination_map_frame",
     "destinations_over_time",
+    "largest",
 ]

@@ -31,6 +31,7 @@ __all__ = [
     "destinations_table",
     "destination_map_frame",
     "destinations_over_time",
+    "largest",
 ]
 
 _COLUMNS = ["name", "persons", "share", "women_share", "year", "edition_id", "source_id"]
@@ -106,6 +107,24 @@ def destinations_sentence(iso3: str, table: pd.DataFrame) -> str:
     first = table.iloc[0]
     edition = data.all_editions().set_index("edition_id").loc[first["edition_id"], "edition"]
     return f"In {int(first['year'])}, the largest numbers of people from {name} lived in {listed} ({md(edition)})."
+
+
+_NUMBER_WORDS = {3: "three", 5: "five", 10: "ten"}
+
+
+def largest(noun: str, found: int, n: int) -> str:
+    """How a heading names the rows of a top-``n`` list that has ``found`` rows: "ten largest origins", or,
+    where there are fewer than ``n``, all there are ("6 origins", "one origin"), so that a heading never promises
+    rows that are not there.
+
+    Examples
+    --------
+    >>> largest("origins", 10, 10), largest("destinations", 3, 5), largest("destinations", 1, 5)
+    ('ten largest origins', '3 destinations', 'one destination')
+    """
+    if found >= n:
+        return f"{_NUMBER_WORDS.get(n, str(n))} largest {noun}"
+    return f"one {noun.removesuffix('s')}" if found == 1 else f"{found} {noun}"
 
 
 def destination_map_frame(iso3: str, year: int | None = None) -> pd.DataFrame:
