@@ -63,6 +63,15 @@ def test_profiles_say_what_is_missing():
     assert "too thin to pool" in country.narrative("TON")
 
 
+def test_the_evidence_line_names_outcomes_as_the_vocabulary_does():
+    """Ghana's profile read "on education, emotional behavioural difficulties, physical health": the outcome's id
+    with spaces, where outcomes.csv names it "Emotional and behavioural difficulties"."""
+    with open(DATA / "literature" / "outcomes.csv", encoding="utf-8", newline="") as fh:
+        name = {r["outcome"]: r["name"] for r in csv.DictReader(fh)}["emotional_behavioural_difficulties"]
+    line = next(li for li in country.narrative("GHA").splitlines() if "Children left behind" in li)
+    assert f"{name[0].lower()}{name[1:]}, physical health;" in line and "emotional behavioural" not in line
+
+
 def test_every_planned_profile_has_figures_and_sources():
     from leftbehind import reports
 

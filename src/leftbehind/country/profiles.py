@@ -196,6 +196,11 @@ def _class_line(name: str, iso3: str) -> str:
     )
 
 
+def _lower_first(text: str) -> str:
+    """An outcome's name inside a sentence ("Emotional and behavioural difficulties" → "emotional and …")."""
+    return text[:1].lower() + text[1:]
+
+
 def narrative(iso3: str) -> str:
     """A short Markdown profile generated from the numbers: the newest value the data package holds for each
     figure (:func:`leftbehind.country.latest.headline`), each with its year and edition. The data's strings
@@ -232,7 +237,7 @@ def narrative(iso3: str) -> str:
         )
         lines.append(
             f"- **Children left behind.** {len(st)} stud{'y' if len(st) == 1 else 'ies'} from {name}{span}, on "
-            f"{', '.join(md(o.replace('_', ' ')) for o in outcomes) or 'unspecified outcomes'}"
+            f"{', '.join(md(_lower_first(literature.outcome_name(o))) for o in outcomes) or 'unspecified outcomes'}"
             + (f"; their effect rows found {directions}." if directions else ".")
         )
         pooled = pooled_by_outcome(iso3)
