@@ -104,6 +104,9 @@ def test_a_profile_shows_where_emigrants_live():
     shown = country.destinations_table(top).to_frame()
     assert shown.iloc[0].tolist()[:2] == ["India", f"{women + men:,}"]
     since = country.destinations_over_time("NPL", n=5)
+    assert since["label"].unique().tolist() == top["name"].head(5).tolist()  # the legend in the table's order
+    ghana = country.destinations_over_time("GHA", n=5)["label"].unique().tolist()
+    assert ghana == country.destinations("GHA", n=5)["name"].tolist() and ghana[0] == "United States"
     assert sorted(since["year"].unique()) == data.corridor_years() and since["edition_id"].nunique() == 1
     notebook = (DATA.parent / "notebooks" / "05_country_profile.ipynb").read_text("utf-8")
     assert "profile.largest('origins', len(arrived), 10)" in notebook  # "ten largest origins", or all there are

@@ -173,19 +173,22 @@ def destinations_over_time(iso3: str, n: int = 5) -> pd.DataFrame:
     """The people from ``iso3`` living in each of its ``n`` largest destinations of the newest year, in every year
     of the corridors table (one revision, 1990 onwards), in million persons: a frame for
     :func:`leftbehind.plots.timeseries` (``label`` the destination, ``edition_id`` the revision, so that a change
-    of revision would be marked). Empty when the corridors table has none.
+    of revision would be marked), the largest destination first, as in :func:`destinations`. Empty when the
+    corridors table has none.
 
     Examples
     --------
     >>> t = destinations_over_time("NPL", n=2)
-    >>> sorted(t["label"].unique()), int(t["year"].min())
+    >>> t["label"].unique().tolist(), int(t["year"].min())
     (['India', 'Malaysia'], 1990)
     """
     top = destinations(iso3, n=n)
     if top.empty:
         return pd.DataFrame(columns=["year", "value", "unit", "label", "edition_id", "source_id"])
     frame = od.corridors(origin=iso3)
-    frame = frame[frame["destination"].isin(top["destination"])]
+    rank = {code: i for i, code in enumerate(top["destination"])}  # lines and legend in the table's order
+    frame = frame[frame["destination"].isin(rank)]
+    frame = frame.iloc[frame["destination"].map(rank).argsort(kind="stable")]
     return pd.DataFrame(
         {
             "year": frame["year"],
