@@ -270,6 +270,10 @@ def test_short_citation_names_a_study_without_verified_authors():
         "Migration, remittances and nutrition outcomes of left-behind"
     )
     assert literature.cite("davis2016") == "“Migration, remittances and nutrition outcomes” 2016"
+    # the first five words, but never ending on "and", "of", "the"…: the 06 report read “Research on children's
+    # depression and” 2011, which looks cut
+    assert rows["anhui_cdi"]["title"].startswith("Research on children's depression and the influence")
+    assert literature.cite("anhui_cdi") == "“Research on children's depression” 2011"
     # no authors, no title: the publisher; no year: n.d.
     assert rows["ugadiss_moldova"]["title"] == "" and rows["ugadiss_moldova"]["year"] == ""
     assert literature.cite("ugadiss_moldova") == "University of Georgia (Openscholar record 4367) n.d."

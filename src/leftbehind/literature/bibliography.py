@@ -27,13 +27,25 @@ def _surname(authors: str) -> str:
     return first.split(" ")[0] if first else ""
 
 
+#: Words a short title does not end on ("Research on children's depression and" reads as a cut title).
+_TRAILING = frozenset("a an and at between by for from in into of on or the to vs with among".split())  # noqa: SIM905
+
+
 def _short_title(title: object, words: int = 5) -> str:
     """The first ``words`` words of a verified title, in quotes, as a short title is cited (no ellipsis: a short
-    title is not a cut one); "" for a missing or unread title."""
+    title is not a cut one), never ending on a word such as "and" or "of"; "" for a missing or unread title.
+
+    Examples
+    --------
+    >>> _short_title("Research on children's depression and the influence of left-behind status")
+    "“Research on children's depression”"
+    """
     if pd.isna(title) or str(title).startswith("[title not"):
         return ""
-    parts = str(title).replace("[", "").replace("]", "").split()
-    return "“" + " ".join(parts[:words]).rstrip(",:;.") + "”"
+    parts = str(title).replace("[", "").replace("]", "").split()[:words]
+    while len(parts) > 1 and parts[-1].lower().rstrip(",:;.") in _TRAILING:
+        parts.pop()
+    return "“" + " ".join(parts).rstrip(",:;.") + "”"
 
 
 def cite(study_id: str, style: str = "short") -> str:
