@@ -127,3 +127,29 @@ def test_notebook_06_has_no_branches_over_methods_or_measures_and_no_own_back_tr
     assert "back_transform" not in text and "exp(" not in text
     assert "literature.selection(" in text and "chosen.excluded" in text  # excluded rows, with reasons
     assert "trust_panel" in text and "plots.show_table(" in text  # tables for reading: fixed decimals, p-values
+
+
+def test_report_06_and_its_trust_panel_say_the_same_of_small_study_effects():
+    """The depression report printed Egger's test for 3 studies ("p = 0.829 … the test has little power") while
+    its trust panel, a screen lower, said "Egger's test not run: k = 3 is below 10": one sentence now serves both,
+    with the test from 10 studies (Cochrane Handbook 10.4.3.1)."""
+    import json
+    from pathlib import Path
+
+    from leftbehind import literature
+
+    few = meta.pool([0.1, 0.3, 0.2], [0.01, 0.02, 0.015])
+    assert literature.small_study_effects(few).startswith("Egger's test not run: k = 3 is below 10")
+    yi = [0.1, 0.3, 0.2, 0.5, 0.4, 0.15, 0.35, 0.6, 0.25, 0.45]
+    vi = [0.01, 0.02, 0.015, 0.04, 0.03, 0.012, 0.025, 0.05, 0.018, 0.035]
+    many = meta.pool(yi, vi)
+    e = meta.egger_test(many)
+    sentence = literature.small_study_effects(many)
+    assert sentence.startswith(f"Egger's test: intercept {e.intercept:.2f} (SE {e.intercept_se:.2f})")
+    studies = literature.analysis_set("depression")
+    fit = meta.pool(studies["yi"], studies["vi"], labels=studies["label"], measure="OR")
+    panel = literature.trust_panel(fit, studies, "depression")
+    assert f"**Small-study effects.** {literature.small_study_effects(fit)}" in panel
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "06_meta_analysis.ipynb").read_text(encoding="utf-8"))
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "literature.small_study_effects(result)" in code and "egger_test" not in code

@@ -61,7 +61,14 @@ from .studies import (
     studies_per_country,
     year_filter_sentence,
 )
-from .trust import SENSITIVITY, measure_note, rounded_to_range_end, sensitivity_table, trust_panel
+from .trust import (
+    SENSITIVITY,
+    measure_note,
+    rounded_to_range_end,
+    sensitivity_table,
+    small_study_effects,
+    trust_panel,
+)
 
 __all__ = [
     "REGIONS",
@@ -91,6 +98,7 @@ __all__ = [
     "Selection",
     "excluded_rows",
     "trust_panel",
+    "small_study_effects",
     "sensitivity_table",
     "EXPOSURES",
     "compare_with_reviews",

@@ -27,6 +27,25 @@ from .published import compare_with_reviews, review_estimates
 MIN_K_SMALL_STUDY = 10
 
 
+def small_study_effects(result: PoolResult) -> str:
+    """One sentence on funnel-plot asymmetry: Egger's regression test where the fit pools at least
+    :data:`MIN_K_SMALL_STUDY` studies, else why it is not run. The 06 report and its trust panel say the same.
+
+    Examples
+    --------
+    >>> from leftbehind import meta
+    >>> print(small_study_effects(meta.pool([0.1, 0.3, 0.2], [0.01, 0.02, 0.015])))
+    Egger's test not run: k = 3 is below 10, too few to tell funnel asymmetry from chance.
+    """
+    k = result.k
+    if k < MIN_K_SMALL_STUDY:
+        return (
+            f"Egger's test not run: k = {k} is below {MIN_K_SMALL_STUDY}, too few to tell funnel asymmetry from chance."
+        )
+    e = egger_test(result)
+    return f"Egger's test: intercept {e.intercept:.2f} (SE {e.intercept_se:.2f}), {format_p(e.pval)}, {e.df} df."
+
+
 def _children(studies: pd.DataFrame) -> tuple[int, int]:
     """Total children in the compared groups, and the number of rows whose sample sizes are recorded."""
     cols = [("total_lb", "total_comp"), ("n_lb", "n_comp")]
@@ -112,17 +131,7 @@ def trust_panel(result: PoolResult, studies: pd.DataFrame, outcome: str) -> str:
     else:
         het += " (fixed-effect model: no prediction interval)."
     lines.append(het)
-    if k >= MIN_K_SMALL_STUDY:
-        e = egger_test(result)
-        lines.append(
-            f"**Small-study effects.** Egger's test: intercept {e.intercept:.2f} (SE {e.intercept_se:.2f}), "
-            f"{format_p(e.pval)}, {e.df} df."
-        )
-    else:
-        lines.append(
-            f"**Small-study effects.** Egger's test not run: k = {k} is below {MIN_K_SMALL_STUDY}, too few "
-            "to tell funnel asymmetry from chance."
-        )
+    lines.append(f"**Small-study effects.** {small_study_effects(result)}")
     construct = str(studies["construct"].iloc[0]) if "construct" in studies and len(studies) else None
     lines.append(_agreement(result, outcome, construct))
     return "\n".join(f"- {line}" for line in lines)
