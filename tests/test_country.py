@@ -72,6 +72,15 @@ def test_the_evidence_line_names_outcomes_as_the_vocabulary_does():
     assert f"{name[0].lower()}{name[1:]}, physical health;" in line and "emotional behavioural" not in line
 
 
+def test_each_emigrant_figure_cites_its_edition_right_after_it():
+    """The line ended "(computed here from International Migrant Stock 2020 (2020 revision)) (International
+    Migrant Stock 2024 (2024 revision))": two editions side by side, the second for figures a clause earlier."""
+    rows = {r["edition_id"]: r["edition"] for r in _csv("derived/editions.csv") + _csv("editions.csv")}
+    line = next(li for li in country.narrative("NPL").splitlines() if "**Emigrants.**" in li)
+    assert f"in 1990 (same revision: {rows['undesa_ims_2024']}); in 2020 its emigrants were" in line
+    assert ")) (" not in line
+
+
 def test_every_planned_profile_has_figures_and_sources():
     from leftbehind import reports
 

@@ -146,15 +146,18 @@ def _emigrant_line(name: str, iso3: str, latest: pd.DataFrame) -> str:
     text = f"- **Emigrants.** UN DESA counts {fmt_value(row['value'], 'million persons')} people from {name} living abroad in {year}"
     if len(women) and row["value"]:
         text += f", {fmt_value(women['value'].iloc[0] / row['value'] * 100, 'percent')} of them women"
-    if int(first["year"]) < year:
-        text += f", against {fmt_value(first['value'], 'million persons')} in {int(first['year'])} (same revision)"
+    if int(first["year"]) < year:  # each figure's edition right after it, not one after the other at the end
+        text += f", against {fmt_value(first['value'], 'million persons')} in {int(first['year'])}"
+        text += f" (same revision: {_edition(row)})"
+    else:
+        text += f" ({_edition(row)})"
     share = headline_value(latest, "emigrant_stock_share_population")
     if share is not None:
         text += (
             f"; in {int(share['year'])} its emigrants were {fmt_value(share['value'], 'percent')} of its population "
             f"({_edition(share)})"
         )
-    return text + f" ({_edition(row)})."
+    return text + "."
 
 
 def _remittance_line(name: str, latest: pd.DataFrame) -> str:
