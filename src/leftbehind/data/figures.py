@@ -49,11 +49,6 @@ def indicators() -> list[str]:
     return load("indicators")["indicator"].tolist()
 
 
-#: The derived resources (``data build``) that the figures, editions and sources are the union of, with their
-#: hand-kept counterparts (``figures``, ``editions``, ``sources``).
-DERIVED = {"figures": "derived_figures", "editions": "derived_editions", "sources": "derived_sources"}
-
-
 def _optional(name: str) -> pd.DataFrame:
     """Resource ``name``, or an empty frame with its columns when its file is absent (a data package without
     derived tables, e.g. one built before any snapshot); read either way (a report that found it absent is
