@@ -168,3 +168,14 @@ def test_world_report_over_poisoned_data_shows_no_live_markup(tmp_path, data_cop
     mexico = [r for r in cells.rows if any(c.startswith("Mexico") for c in r)]
     assert mexico[0] == ["2", "Mexico | 1.23 |", "16"], mexico
     assert all("Mexico | 1.23 |" in r for r in mexico), mexico  # the tables by region too: one cell
+
+
+def test_the_overlap_note_is_printed_only_where_the_two_lists_overlap():
+    """The world reports said "With fewer than twenty countries the two lists overlap." under every ranking,
+    233 countries or not: the note is now the package's, and empty where the lists do not overlap."""
+    g = world.glance("emigrant_stock")
+    assert len(g.frame) >= 20 and world.overlap_note(g) == ""
+    few = dataclasses.replace(g, frame=g.frame.head(12))
+    assert world.overlap_note(few) == "Only 12 countries have a value, so the 10 highest and the 10 lowest overlap."
+    notebook = (Path(__file__).parents[1] / "notebooks" / "08_world.ipynb").read_text(encoding="utf-8")
+    assert "world.overlap_note(g)" in notebook and "With fewer than twenty countries" not in notebook

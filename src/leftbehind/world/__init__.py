@@ -24,6 +24,7 @@ from .glance import (
     glance,
     group_caption,
     group_table,
+    overlap_note,
     ranking_markdown,
     ranking_table,
     sources_markdown,
@@ -46,4 +47,5 @@ __all__ = [
     "sources_markdown",
     "world_indicators",
     "world_editions",
+    "overlap_note",
 ]

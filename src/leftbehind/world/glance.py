@@ -48,6 +48,7 @@ __all__ = [
     "group_table",
     "summary_markdown",
     "sources_markdown",
+    "overlap_note",
 ]
 
 #: The special indicator: studies of children left behind per country, from the evidence base.
@@ -298,6 +299,21 @@ def _in_reading_unit(values: pd.Series, unit: str) -> tuple[pd.Series, str]:
     or million persons, USD million or billion: :func:`leftbehind.data.units.scaled`), and that unit."""
     shown, target = scaled(values.astype(float), unit, by="smallest")
     return pd.Series(shown, index=values.index), target
+
+
+def overlap_note(g: Glance, n: int = 10) -> str:
+    """The sentence under the lists of the ``n`` highest and ``n`` lowest where they share countries (fewer than
+    ``2 * n`` countries have a value), else ``""``: a note that only holds sometimes is not printed always.
+
+    Examples
+    --------
+    >>> overlap_note(glance("remittances_received_usd"))
+    ''
+    """
+    count = len(g.frame)
+    if count >= 2 * n:
+        return ""
+    return f"Only {count} countries have a value, so the {n} highest and the {n} lowest overlap."
 
 
 def ranking_table(frame: pd.DataFrame, unit: str, source: str = "") -> Table:
