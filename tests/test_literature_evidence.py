@@ -296,9 +296,11 @@ def test_one_count_everywhere():
     }
     assert len(literature.select(**defaults)) == count
     undated = int(literature.studies()["year"].isna().sum())
-    assert f"{undated} without a known publication year are shown" in literature.year_filter_sentence(**defaults)
+    sentence = literature.year_filter_sentence(**defaults)
+    assert f"{undated} studies without a known publication year are shown" in sentence
+    assert "no study published outside" in sentence and "0 studies" not in sentence  # the 04 report's default
     left_out = literature.year_filter_sentence(**{**defaults, "include_undated": False})
-    assert f"and {undated} without a known publication year are left out" in left_out
+    assert f"and {undated} studies without a known publication year are left out" in left_out
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert re.search(rf"\*\*{count}\*\* primary studies", readme), "README: the count of studies is not summary()'s"
     start = nbformat.read(NOTEBOOKS / "00_start_here.ipynb", as_version=4)

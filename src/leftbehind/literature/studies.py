@@ -406,20 +406,31 @@ def year_filter_sentence(
     Examples
     --------
     >>> print(year_filter_sentence(from_year=2030, to_year=2040, include_undated=False))  # doctest: +ELLIPSIS
-    0 studies shown: ... studies published outside 2030-2040 and ... without a known publication year are left out.
+    No study shown: ... studies published outside 2030-2040 and ... studies without a known publication year are left out.
     """
     everything = select(outcome_domain, region, migration_scope)
     shown = select(outcome_domain, region, migration_scope, from_year, to_year, include_undated)
     undated = int(everything["year"].isna().sum())
     outside = len(everything) - undated - int(shown["year"].notna().sum())
     span = f"{from_year if from_year is not None else 'any year'}-{to_year if to_year is not None else 'today'}"
-    plural = "study" if len(shown) == 1 else "studies"
+
+    def studies_(n: int, first: bool = False) -> str:  # "no study" ("No study" first in the sentence), "1 study"
+        return ("No study" if first else "no study") if n == 0 else f"{n} {'study' if n == 1 else 'studies'}"
+
+    def are(n: int) -> str:
+        return "is" if n <= 1 else "are"
+
     if include_undated:
-        what = f"{undated} without a known publication year are shown (include_undated)"
-        return f"{len(shown)} {plural} shown: {outside} studies published outside {span} are left out; {what}."
+        what = f"{studies_(undated)} without a known publication year {are(undated)} shown (include_undated)"
+        return (
+            f"{studies_(len(shown), True)} shown: {studies_(outside)} published outside {span} {are(outside)} left out; "
+            f"{what}."
+        )
+    if outside == 0 and undated == 0:
+        return f"{studies_(len(shown), True)} shown: none published outside {span} or without a known publication year."
     return (
-        f"{len(shown)} {plural} shown: {outside} studies published outside {span} and {undated} without a known "
-        "publication year are left out."
+        f"{studies_(len(shown), True)} shown: {studies_(outside)} published outside {span} and {studies_(undated)} without "
+        f"a known publication year {are(outside + undated)} left out."
     )
 
 
