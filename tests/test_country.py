@@ -172,3 +172,14 @@ def test_income_group_comparison_from_the_classification():
     assert line.startswith("- **Against its income group (Lower middle income).** Remittances received as a share")
     assert classes["ETH"]["income_group"] == ""  # unclassified in FY26
     assert "The World Bank gives Ethiopia no income group." in country.comparison("ETH")
+
+
+def test_a_sentence_ending_with_a_name_that_ends_with_a_full_stop_has_one():
+    """Micronesia's profile read "… children left behind in Micronesia, Fed. Sts..": the World Bank's name ends
+    with a full stop, and the sentence added another."""
+    name = data.country_name("FSM")
+    assert name.endswith(".")
+    text = country.narrative("FSM")
+    assert f"left behind in {name}" in text and ".." not in text
+    notebook = (DATA.parent / "notebooks" / "05_country_profile.ipynb").read_text("utf-8")
+    assert '{shown}.\\"' not in notebook  # every sentence that ends with the name goes through end_sentence

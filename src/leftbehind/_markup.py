@@ -28,7 +28,15 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
-__all__ = ["doi_url", "escape_markdown", "find_markup", "markdown_link", "markdown_table", "web_address"]
+__all__ = [
+    "doi_url",
+    "end_sentence",
+    "escape_markdown",
+    "find_markup",
+    "markdown_link",
+    "markdown_table",
+    "web_address",
+]
 
 # HTML's three (entities, tags), the characters that open Markdown syntax whose content is not
 # escaped again (links and images, code spans, math) or that would undo an escape (the backslash), and the
@@ -85,6 +93,18 @@ def escape_markdown(value: object) -> str:
     """
     text = _LINE_BREAK.sub(" ", "" if value is None else str(value))
     return _SPECIAL.sub(lambda m: _ESCAPES[m.group(0)], text)
+
+
+def end_sentence(text: str) -> str:
+    """``text`` with one full stop at its end, also where it ends with a name that ends with one (the World
+    Bank's "Micronesia, Fed. Sts."): a sentence never ends in "..".
+
+    Examples
+    --------
+    >>> end_sentence("No study of children left behind in Nepal"), end_sentence("… in Micronesia, Fed. Sts.")
+    ('No study of children left behind in Nepal.', '… in Micronesia, Fed. Sts.')
+    """
+    return text if text.endswith(".") else text + "."
 
 
 def doi_url(value: object) -> str | None:

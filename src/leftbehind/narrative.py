@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from .country.sentences import (
     edition_sentences,
+    end_sentence,
     escape_markdown,
     fmt_value,
     latest_sentence,
@@ -24,4 +25,12 @@ from .country.sentences import (
     pooled_sentence,
 )
 
-__all__ = ["fmt_value", "edition_sentences", "latest_sentence", "pooled_sentence", "escape_markdown", "markdown_link"]
+__all__ = [
+    "fmt_value",
+    "edition_sentences",
+    "latest_sentence",
+    "pooled_sentence",
+    "escape_markdown",
+    "markdown_link",
+    "end_sentence",
+]

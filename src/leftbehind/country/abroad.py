@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .. import data
+from .._markup import end_sentence
 from .._markup import escape_markdown as md
 from ..data import bilateral as od
 from ..data.arguments import check_code
@@ -97,7 +98,7 @@ def destinations_sentence(iso3: str, table: pd.DataFrame) -> str:
     """
     name = md(data.country_name(iso3))
     if table.empty:
-        return f"UN DESA's destination × origin table gives no destination of emigrants from {name}."
+        return end_sentence(f"UN DESA's destination × origin table gives no destination of emigrants from {name}")
     rows = [
         f"{md(r.name)} ({fmt_value(r.persons / 1e6, 'million persons')}, {fmt_value(r.share, 'percent')} of {name}'s "
         f"emigrants)"

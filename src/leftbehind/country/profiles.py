@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import data, literature, meta
+from .._markup import end_sentence
 from .._markup import escape_markdown as md
 from ..data.arguments import check_code
 from ..errors import DataError, ParameterError
@@ -191,7 +192,7 @@ def _class_line(name: str, iso3: str) -> str:
     try:
         row = data.classification(iso3)
     except DataError:
-        return f"- **Income group and region.** The World Bank does not classify {name}."
+        return end_sentence(f"- **Income group and region.** The World Bank does not classify {name}")
     group = md(row["income_group"]) if row["income_group"] else "no income group"
     return (
         f"- **Income group and region.** The World Bank classifies {name} as {group}, in its "
@@ -219,7 +220,11 @@ def narrative(iso3: str) -> str:
     lines = [_emigrant_line(name, iso3, latest), _remittance_line(name, latest), _class_line(name, iso3)]
     st, table = evidence(iso3)
     if st.empty:
-        lines.append(f"- **Children left behind.** The evidence base holds no study of children left behind in {name}.")
+        lines.append(
+            end_sentence(
+                f"- **Children left behind.** The evidence base holds no study of children left behind in {name}"
+            )
+        )
     else:
         years = st["year"].dropna()
         span = (

@@ -15,11 +15,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .._markup import escape_markdown, markdown_link
+from .._markup import end_sentence, escape_markdown, markdown_link
 from ..data.units import base_unit, in_unit, reading_unit
 from ..meta import PoolResult
 
-__all__ = ["fmt_value", "edition_sentences", "latest_sentence", "pooled_sentence", "escape_markdown", "markdown_link"]
+__all__ = [
+    "fmt_value",
+    "edition_sentences",
+    "latest_sentence",
+    "pooled_sentence",
+    "escape_markdown",
+    "markdown_link",
+    "end_sentence",
+]
 
 _md = escape_markdown  # short name for the f-strings below
 

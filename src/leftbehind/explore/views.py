@@ -18,6 +18,7 @@ import pandas as pd
 
 from .. import country as profile
 from .. import data, literature, meta, plots
+from .._markup import end_sentence
 from ..country import sentences
 from ..data.units import decimals_for, scaled
 from ..errors import ParameterError, check_choice
@@ -124,10 +125,13 @@ def country_view(iso3: str) -> list[Section]:
         )
     studies, table = profile.evidence(iso3)
     if studies.empty:
-        out.append(_md("evidence", f"The evidence base holds no study of children left behind in {name}."))
+        out.append(_md("evidence", end_sentence(f"The evidence base holds no study of children left behind in {name}")))
     else:
         out.append(
-            _md("evidence", f"The evidence base holds **{len(studies)}** studies of children left behind in {name}.")
+            _md(
+                "evidence",
+                end_sentence(f"The evidence base holds **{len(studies)}** studies of children left behind in {name}"),
+            )
         )
         if len(table):
             title = f"What studies from {name} found, per outcome"

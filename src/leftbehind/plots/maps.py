@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
+from .._markup import end_sentence
 from ..data import geographies
 from ..data.snapshots import load_snapshot
 from ..data.tabular import _record_read
@@ -462,5 +463,5 @@ def _note_small(ax: Any, series: pd.Series, world: Any) -> None:
     names = geographies().set_index("code")["name"]
     listed = [str(names[c]) for c in unseen]
     shown = ", ".join(listed[:12]) + (f" and {len(listed) - 12} more" if len(listed) > 12 else "")
-    text = "\n".join(textwrap.wrap(f"Not drawn at 1:50m (values in the table): {shown}.", 150))
+    text = "\n".join(textwrap.wrap(end_sentence(f"Not drawn at 1:50m (values in the table): {shown}"), 150))
     ax.text(0.0, -0.01, text, transform=ax.transAxes, ha="left", va="top", fontsize=7, color="#555555")
