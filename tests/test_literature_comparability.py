@@ -106,6 +106,8 @@ def test_sensitivity_table_pools_each_option_of_the_same_construct():
     derived = t.set_index("analysis").loc["without effects derived by us"]
     assert derived["k"] == len(literature.analysis_set("anxiety", exclude_derived=True)) == 1
     assert derived["note"] == "not pooled: 1 study"
+    adjusted = t.set_index("analysis").loc["adjusted estimates only"]  # "not pooled: 0 studies" read oddly
+    assert adjusted["k"] == 0 and adjusted["note"] == "not pooled: no study"
 
 
 @pytest.mark.parametrize("outcome", OUTCOMES)

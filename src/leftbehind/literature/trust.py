@@ -351,7 +351,9 @@ def sensitivity_table(
             row.update({c: float(f[c]) for c in ("estimate", "ci_low", "ci_high", "I2")}, note=note)
         else:
             row.update({c: float("nan") for c in ("estimate", "ci_low", "ci_high", "I2")})
-            row["note"] = f"not pooled: {len(s)} {'study' if len(s) == 1 else 'studies'}"
+            row["note"] = "not pooled: " + (
+                "no study" if len(s) == 0 else f"{len(s)} {'study' if len(s) == 1 else 'studies'}"
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
