@@ -392,6 +392,19 @@ def select(
     return chosen[keep.fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
 
 
+def count_studies(n: int, first: bool = False) -> str:
+    """A number of studies in words for a sentence: "no study" ("No study" at its start), "1 study", "14 studies".
+
+    Examples
+    --------
+    >>> count_studies(0), count_studies(0, first=True), count_studies(1), count_studies(14)
+    ('no study', 'No study', '1 study', '14 studies')
+    """
+    if n == 0:
+        return "No study" if first else "no study"
+    return f"{n} {'study' if n == 1 else 'studies'}"
+
+
 def year_filter_sentence(
     outcome_domain: str = "all",
     region: str = "all",
@@ -414,22 +427,19 @@ def year_filter_sentence(
     outside = len(everything) - undated - int(shown["year"].notna().sum())
     span = f"{from_year if from_year is not None else 'any year'}-{to_year if to_year is not None else 'today'}"
 
-    def studies_(n: int, first: bool = False) -> str:  # "no study" ("No study" first in the sentence), "1 study"
-        return ("No study" if first else "no study") if n == 0 else f"{n} {'study' if n == 1 else 'studies'}"
-
     def are(n: int) -> str:
         return "is" if n <= 1 else "are"
 
     if include_undated:
-        what = f"{studies_(undated)} without a known publication year {are(undated)} shown (include_undated)"
+        what = f"{count_studies(undated)} without a known publication year {are(undated)} shown (include_undated)"
         return (
-            f"{studies_(len(shown), True)} shown: {studies_(outside)} published outside {span} {are(outside)} left out; "
+            f"{count_studies(len(shown), True)} shown: {count_studies(outside)} published outside {span} {are(outside)} left out; "
             f"{what}."
         )
     if outside == 0 and undated == 0:
-        return f"{studies_(len(shown), True)} shown: none published outside {span} or without a known publication year."
+        return f"{count_studies(len(shown), True)} shown: none published outside {span} or without a known publication year."
     return (
-        f"{studies_(len(shown), True)} shown: {studies_(outside)} published outside {span} and {studies_(undated)} without "
+        f"{count_studies(len(shown), True)} shown: {count_studies(outside)} published outside {span} and {count_studies(undated)} without "
         f"a known publication year {are(outside + undated)} left out."
     )
 

@@ -21,6 +21,7 @@ from ..errors import ParameterError
 from ..meta import PoolResult, egger_test, format_p
 from .analysis import MIN_NATIVE, Selection, reselect, selection
 from .published import compare_with_reviews, review_estimates
+from .studies import count_studies
 
 #: Fewer studies than this and a small-study (Egger) test cannot tell asymmetry from chance (Cochrane Handbook
 #: 10.4.3.1; Sterne et al. 2011).
@@ -351,9 +352,7 @@ def sensitivity_table(
             row.update({c: float(f[c]) for c in ("estimate", "ci_low", "ci_high", "I2")}, note=note)
         else:
             row.update({c: float("nan") for c in ("estimate", "ci_low", "ci_high", "I2")})
-            row["note"] = "not pooled: " + (
-                "no study" if len(s) == 0 else f"{len(s)} {'study' if len(s) == 1 else 'studies'}"
-            )
+            row["note"] = f"not pooled: {count_studies(len(s))}"
         rows.append(row)
     return pd.DataFrame(rows)
 
