@@ -54,3 +54,24 @@ def test_headline_chart_has_unit_labels_and_sources():
 
 def test_source_line_deduplicates_in_order():
     assert plots.source_line(["B", "A", "B"]) == "Source: B; A"
+
+
+def test_a_tall_evidence_map_names_its_columns_above_it_and_years_without_a_study_are_on_the_axis():
+    """The evidence map of 40 countries named its outcome domains only under its last row, a screen below its
+    first; the chart of studies per year went from 2006 straight to 2008 (no study was published in 2007)."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    from leftbehind import literature
+
+    rows = [{"country": f"C{i:02d}", "domain": "mental_health", "studies": 1, "balance": 0.0} for i in range(13)]
+    fig = plots.evidence_heatmap(pd.DataFrame(rows), "Map", "Source: test")
+    tick = fig.axes[0].xaxis.get_major_ticks()[0]
+    assert tick.label1.get_visible() and tick.label2.get_visible() and tick.label2.get_text() == "mental\nhealth"
+    plt.close(fig)
+    frame = pd.DataFrame({"study_id": ["a", "b", "c"], "year": [2006, 2008, None]})
+    assert literature.studies_per_year(frame).to_dict() == {2006: 1, 2007: 0, 2008: 1}
+    nb = (Path(__file__).parents[1] / "notebooks" / "04_evidence_map.ipynb").read_text(encoding="utf-8")
+    assert "literature.studies_per_year(chosen)" in json.dumps(json.loads(nb))

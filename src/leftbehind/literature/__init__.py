@@ -59,6 +59,7 @@ from .studies import (
     select,
     studies,
     studies_per_country,
+    studies_per_year,
     year_filter_sentence,
 )
 from .trust import (
@@ -76,6 +77,7 @@ __all__ = [
     "outcome_name",
     "studies",
     "studies_per_country",
+    "studies_per_year",
     "effects",
     "reviews",
     "outcomes",

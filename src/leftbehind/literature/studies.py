@@ -462,6 +462,31 @@ def direction_table(study_ids: Iterable[str]) -> pd.DataFrame:
     return table.reindex(index=order, columns=cols).fillna(0).astype(int)
 
 
+def studies_per_year(df: pd.DataFrame | None = None) -> pd.Series:
+    """Number of studies per publication year, every year from the first to the last, a year without a study
+    counted 0 (a chart of them is a time axis: 2006 is not next to 2008); studies without a known year are not
+    counted (:func:`year_filter_sentence` says how many).
+
+    Examples
+    --------
+    >>> per_year = studies_per_year()
+    >>> list(per_year.index) == list(range(per_year.index.min(), per_year.index.max() + 1))
+    True
+    >>> int(per_year.sum()) == int(studies()["year"].notna().sum())
+    True
+    """
+    df = studies() if df is None else df
+    if "year" not in df.columns:
+        raise ParameterError("studies_per_year: the frame has no 'year' column (give a studies() selection)")
+    years = df["year"].dropna().astype(int)
+    counts = years.value_counts().sort_index()
+    if len(counts):
+        counts = counts.reindex(range(int(counts.index.min()), int(counts.index.max()) + 1), fill_value=0)
+    counts = counts.astype("int64").rename("studies")
+    counts.index.name = "year"
+    return counts
+
+
 def studies_per_country(df: pd.DataFrame | None = None) -> pd.Series:
     """Number of distinct studies per country: a study of several countries counts once for each of them.
 

@@ -307,6 +307,10 @@ def grouped_bars(
     return attach(_finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source), df, title)
 
 
+#: Rows (countries) from which an evidence-gap map names its columns at its top as well as under it.
+TALL_MAP_ROWS = 12
+
+
 def evidence_heatmap(cells: pd.DataFrame, title: str, source: str, row_labels: dict[str, str] | None = None) -> Figure:
     """Evidence-gap map: rows = countries, columns = outcome domains, number = studies, colour = balance of
     findings (orange: mostly harm, blue: mostly benefit, grey: mixed or no difference, white: no study).
@@ -323,6 +327,8 @@ def evidence_heatmap(cells: pd.DataFrame, title: str, source: str, row_labels: d
     >>> fig = evidence_heatmap(cells, "Map", "Source: test")
     >>> sorted(t.get_text() for t in fig.axes[0].texts if not t.get_text().startswith("Source"))
     ['1', '2', '3']
+    >>> fig.axes[0].xaxis.get_major_ticks()[0].label2.get_visible()  # two rows: column names under the map only
+    False
     >>> plt.close(fig)
     """
     from matplotlib.colors import LinearSegmentedColormap
@@ -343,7 +349,9 @@ def evidence_heatmap(cells: pd.DataFrame, title: str, source: str, row_labels: d
                 ax.text(j, i, f"{int(n)}", ha="center", va="center", fontsize=8)
     labels = row_labels or {}
     ax.set_yticks(range(len(countries)), [labels.get(c, c) for c in countries], fontsize=8)
-    ax.set_xticks(range(len(domains)), [domain_name(d) for d in domains], fontsize=8, rotation=20, ha="right")
+    ax.set_xticks(range(len(domains)), ["\n".join(textwrap.wrap(domain_name(d), 12)) for d in domains], fontsize=8)
+    if len(countries) > TALL_MAP_ROWS:  # a tall map names its columns above it too, where a reader starts
+        ax.tick_params(axis="x", top=True, labeltop=True)
     ax.grid(False)
     ax.set_xlabel("number = studies; colour = balance of findings: orange harm, blue benefit, grey mixed or none")
     ax.set_title(title)
