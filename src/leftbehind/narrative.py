@@ -15,22 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from .country.sentences import (
-    edition_sentences,
-    end_sentence,
-    escape_markdown,
-    fmt_value,
-    latest_sentence,
-    markdown_link,
-    pooled_sentence,
-)
+from .country import sentences
+from .country.sentences import *  # noqa: F403  (this module is sentences' stable import path: the same names)
 
-__all__ = [
-    "fmt_value",
-    "edition_sentences",
-    "latest_sentence",
-    "pooled_sentence",
-    "escape_markdown",
-    "markdown_link",
-    "end_sentence",
-]
+__all__ = list(sentences.__all__)
