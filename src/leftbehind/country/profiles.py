@@ -17,6 +17,7 @@ from .._markup import end_sentence
 from .._markup import escape_markdown as md
 from ..data.arguments import check_code
 from ..errors import DataError, ParameterError
+from ..literature.studies import count_studies
 from .context import figures_used
 from .latest import headline, headline_value
 from .sentences import fmt_value
@@ -244,7 +245,7 @@ def narrative(iso3: str) -> str:
             if k in totals.index
         )
         lines.append(
-            f"- **Children left behind.** {len(st)} stud{'y' if len(st) == 1 else 'ies'} from {name}{span}, on "
+            f"- **Children left behind.** {count_studies(len(st))} from {name}{span}, on "
             f"{', '.join(md(_lower_first(literature.outcome_name(o))) for o in outcomes) or 'unspecified outcomes'}"
             + (f"; their effect rows found {directions}." if directions else ".")
         )

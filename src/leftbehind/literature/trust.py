@@ -211,13 +211,13 @@ def measure_note(chosen: Selection, method: str = "REML", ci: str = "normal") ->
     if not k:
         return f"**No pool.** No study has a comparable effect for {outcome}."
     if chosen.measure == scale:
-        text = f"**One measure.** {_studies(k)} report {outcome} as {what[scale]}: pooled as {named[scale]}, none converted."
+        text = f"**One measure.** {count_studies(k)} report {outcome} as {what[scale]}: pooled as {named[scale]}, none converted."
         # (k >= MIN_NATIVE here, so "report")
         if m >= MIN_NATIVE:
             row = pool(chosen.other["yi"], chosen.other["vi"], method=method, ci=ci, measure=other_scale)
             f = row.to_frame().iloc[0]
             text += (
-                f" {_studies(m)} report it as {what[other_scale]}; pooled on their own scale they give {other_scale} "
+                f" {count_studies(m)} report it as {what[other_scale]}; pooled on their own scale they give {other_scale} "
                 f"{float(f['estimate']):.2f} ({float(f['ci_low']):.2f} to {float(f['ci_high']):.2f})."
             )
         elif m:
@@ -227,7 +227,7 @@ def measure_note(chosen: Selection, method: str = "REML", ci: str = "normal") ->
     n_or, n_smd = int((read == "logOR").sum()), int((read == "SMD").sum())
     native = n_smd if scale == "SMD" else n_or
     text = (
-        f"**Two measures combined.** {_studies(native)} report{'s' if native == 1 else ''} {outcome} as {what[scale]}, "
+        f"**Two measures combined.** {count_studies(native)} report{'s' if native <= 1 else ''} {outcome} as {what[scale]}, "
         f"fewer than {MIN_NATIVE}, so "
         f"this pool puts {n_or} odds ratio{'s' if n_or != 1 else ''} and {n_smd} standardised mean "
         f"difference{'s' if n_smd != 1 else ''} on the {scale} scale with Chinn's conversion, SMD = ln OR × √3/π; "
@@ -236,10 +236,6 @@ def measure_note(chosen: Selection, method: str = "REML", ci: str = "normal") ->
     if m >= MIN_NATIVE:
         text += f" On one measure, the {other_scale} scale pools {m} studies."
     return text
-
-
-def _studies(n: int) -> str:
-    return f"{n} {'study' if n == 1 else 'studies'}"
 
 
 def _agreement(result: PoolResult, outcome: str, construct: str | None) -> str:
