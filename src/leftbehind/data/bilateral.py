@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import pandas as pd
 
 from .._io import data_dir
@@ -154,8 +155,6 @@ def corridors(
     """
     check_choice("edition", edition, CORRIDOR_EDITIONS, "an edition of the corridors")
     check_choice("sex", sex, SEXES, "a valid sex")
-    frame = _table()
-    column = "total" if sex == "total" else sex
     if year is not None:
         year = check_year("year", year)
         years = corridor_years()
@@ -163,6 +162,27 @@ def corridors(
             raise ParameterError(
                 f"year {year} is not a year of the corridors table. Valid: {', '.join(map(str, years))}"
             )
+    if origin is not None:
+        origin = origin if origin == OTHER_ORIGIN else check_code("origin", origin)
+    if destination is not None:
+        destination = check_code("destination", destination)
+    frame = _with_shares(year, sex)
+    keep = np.ones(len(frame), dtype=bool)
+    if origin is not None:
+        keep &= frame["origin"].to_numpy() == origin
+    if destination is not None:
+        keep &= frame["destination"].to_numpy() == destination
+    return frame[keep].reset_index(drop=True)  # a copy: the cached frame is never handed out
+
+
+@cached_on_package(16, shared=True)
+def _with_shares(year: int | None, sex: str) -> pd.DataFrame:
+    """Every corridor of ``year`` (``None``: all years) with a count for ``sex``, its shares, names and source,
+    in :func:`corridors`' order: worked out once per version of the data package, year and sex, since the shares
+    divide by totals over the whole table (each profile asks for its country's corridors several times)."""
+    frame = _table()
+    column = "total" if sex == "total" else sex
+    if year is not None:
         frame = frame[frame["year"] == year]
     value = frame[column]
     frame = frame.assign(persons=value)[frame[column].notna()]
@@ -171,11 +191,6 @@ def corridors(
     frame = frame.assign(
         share_of_origin=frame["persons"] / out_of * 100, share_of_destination=frame["persons"] / into * 100
     )
-    if origin is not None:
-        origin = origin if origin == OTHER_ORIGIN else check_code("origin", origin)
-        frame = frame[frame["origin"] == origin]
-    if destination is not None:
-        frame = frame[frame["destination"] == check_code("destination", destination)]
     names = _names()
     src = corridor_source()
     frame = frame.assign(

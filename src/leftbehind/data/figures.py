@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from .._io import data_dir
@@ -118,6 +119,17 @@ def _by_indicator() -> dict[str, pd.DataFrame]:
     return {str(k): part.reset_index(drop=True) for k, part in table.groupby("indicator", sort=True)}
 
 
+@cached_on_package(2, shared=True)
+def _indicator_index() -> dict[str, tuple[dict[str, np.ndarray], list[str]]]:
+    """Per indicator: the positions of each geography's rows in its part of :func:`_by_indicator`, and its
+    editions (sorted): what :func:`figures` would otherwise scan the part for on every call."""
+    index = {}
+    for indicator, part in _by_indicator().items():
+        rows = {str(geo): np.asarray(pos) for geo, pos in part.groupby("geography", sort=False).indices.items()}
+        index[indicator] = (rows, sorted(part["edition_id"].unique()))
+    return index
+
+
 def _convert(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
     check_choice("unit", unit, list(_UNIT_FACTORS), "a known unit")
     family, factor = _UNIT_FACTORS[unit]
@@ -190,8 +202,10 @@ def figures(
     check_choice("indicator", indicator, indicators(), "an indicator of the data package")
     part = _by_indicator().get(indicator)
     df = part if part is not None else _figures_table().head(0)
+    rows, eds = _indicator_index()[indicator] if part is not None else ({}, [])
     if geography is not None:
-        df = df[df["geography"].isin(check_codes("geography", geography))]
+        found = [rows[c] for c in check_codes("geography", geography) if c in rows]
+        df = df.take(np.unique(np.concatenate(found)) if found else np.array([], dtype=np.intp))  # part's order
     if year is not None:
         df = df[df["year"] == check_year("year", year)]
     if years is not None:
@@ -203,7 +217,6 @@ def figures(
     if series is not None:
         check_choice("series", series, _series_names(), "a series of the data package")
         df = df[df["series"] == series]
-    eds = sorted(part["edition_id"].unique()) if part is not None else []
     edition = check_choice("edition", edition, ["latest", "all"] + eds, f"an edition with {indicator} figures")
     if edition == "latest":
         df = df.drop_duplicates(["indicator", "geography", "year", "sex"], keep="last")

@@ -88,18 +88,27 @@ def package_version() -> tuple[tuple[str, int, int], ...]:
 def _files_version(absent_ok: bool = True) -> tuple[tuple[str, int, int], ...]:
     """:func:`package_version`; with ``absent_ok``, ``(path, -1, -1)`` for a resource file that is absent (an
     optional derived table): a key, not an error; what the keyed function reads says what is missing."""
-    folder = data_dir()
     version = []
-    for file in [folder / "datapackage.json"] + [folder / _resource(n)["path"] for n in resource_names()]:
+    for file in _package_files(*_descriptor_key()):
         try:
-            stat = file.stat()
+            stat = os.stat(file)
         except OSError as exc:
             if not absent_ok:
-                raise _missing(file, exc) from None
-            version.append((str(file), -1, -1))
+                raise _missing(Path(file), exc) from None
+            version.append((file, -1, -1))
             continue
-        version.append((str(file), stat.st_mtime_ns, stat.st_size))
+        version.append((file, stat.st_mtime_ns, stat.st_size))
     return tuple(version)
+
+
+@functools.lru_cache(maxsize=8)
+def _package_files(descriptor_path: str, mtime_ns: int) -> tuple[str, ...]:
+    """The descriptor and every resource file of one version of the descriptor, as paths: the files whose
+    versions key :func:`cached_on_package` (asked for hundreds of times a report, so worked out once)."""
+    folder = Path(descriptor_path).parent
+    index = _resource_index(descriptor_path, mtime_ns)
+    names = [r["name"] for r in _read_descriptor(descriptor_path, mtime_ns)["resources"]]
+    return (str(folder / "datapackage.json"), *(str(folder / index[n]["path"]) for n in names))
 
 
 def cached_on_package(maxsize: int = 8, shared: bool = False) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:

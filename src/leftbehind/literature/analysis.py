@@ -114,10 +114,11 @@ def analysis_set(
     >>> bool(s["study_id"].is_unique), bool((s["vi"] > 0).all()), s["construct"].nunique()
     (True, True, 1)
     """
-    return selection(
-        outcome, scale, construct=construct, exposure=exposure, adjusted_only=adjusted_only,
-        exclude_derived=exclude_derived, exclude_secondary=exclude_secondary,
-    ).pooled  # fmt: skip
+    _check_choice("scale", scale, SCALES)
+    _check_choice("exposure", exposure, EXPOSURES)
+    return _selection_cached(  # only the pooled rows copied, not the whole selection
+        outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary
+    ).pooled.copy()
 
 
 def excluded_rows(
@@ -225,10 +226,11 @@ def selection(
     """
     _check_choice("scale", scale, SCALES)
     _check_choice("exposure", exposure, EXPOSURES)
-    return _selection_cached(outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary)
+    found = _selection_cached(outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary)
+    return found.copy()
 
 
-@tabular.cached_on_package(128)
+@tabular.cached_on_package(128, shared=True)
 def _selection_cached(
     outcome: str,
     scale: str,
@@ -241,7 +243,8 @@ def _selection_cached(
     """A selection, once per version of the data package: a country profile asks for every outcome's selection
     twice, and a report kernel forked from the warm template finds them computed
     (:mod:`leftbehind.reports._template` computes the default ones). From the cache it records the resources
-    computing it read, and callers get copies (:meth:`Selection.copy`)."""
+    computing it read; :func:`selection` and :func:`analysis_set` give their callers copies (the whole
+    :meth:`Selection.copy`, or only the pooled rows)."""
     keyed = with_keys(effect_sizes(effects(outcome=outcome)))
     options = {
         "adjusted_only": adjusted_only,
