@@ -6,7 +6,7 @@ import csv
 import re
 
 from conftest import DATA
-from leftbehind import country, data
+from leftbehind import country, data, literature
 from leftbehind.country.sentences import fmt_value
 
 
@@ -70,6 +70,28 @@ def test_the_evidence_line_names_outcomes_as_the_vocabulary_does():
         name = {r["outcome"]: r["name"] for r in csv.DictReader(fh)}["emotional_behavioural_difficulties"]
     line = next(li for li in country.narrative("GHA").splitlines() if "Children left behind" in li)
     assert f"{name[0].lower()}{name[1:]}, physical health;" in line and "emotional behavioural" not in line
+
+
+def test_pooled_lines_name_the_outcome_and_say_which_odds_ratios_were_converted():
+    """China's profile read "Pooled evidence, emotional behavioural difficulties. 2 studies, SMD 0.32 (95% CI -0.12
+    to 0.76 …)", and called every pool an SMD although most of its studies print shares above a cut-off, not
+    scores: odds ratios converted to SMDs, which the line now counts."""
+    lines = [li for li in country.narrative("CHN").splitlines() if li.startswith("- **Pooled evidence, ")]
+    pooled = literature.analysis_set("depression", "SMD")
+    pooled = set(pooled.loc[pooled["country"] == "CHN", "study_id"])
+    scored = {  # studies that print a depression score's means and SDs for both groups: pooled as SMDs as read
+        r["study_id"]
+        for r in _csv("literature/effects.csv")
+        if r["outcome"] == "depression" and all(r[c] for c in ("mean_lb", "sd_lb", "mean_comp", "sd_comp"))
+    }
+    converted = len(pooled - scored)
+    assert converted >= 1 and pooled & scored  # today: guo2015 and sichuan_lbc2018 converted, wang2011 scored
+    depression = next(li for li in lines if li.startswith("- **Pooled evidence, depression.**"))
+    assert f"{len(pooled)} studies, SMD " in depression
+    assert f"; {converted} odds ratio{'s' if converted > 1 else ''} converted to SMD, positive = worse" in depression
+    emotional = next(li for li in lines if "difficulties" in li)
+    assert emotional.startswith("- **Pooled evidence, emotional and behavioural difficulties.**")
+    assert not [li for li in lines if re.search(r"-\d", li)]  # a minus sign, as the table under them prints it
 
 
 def test_each_emigrant_figure_cites_its_edition_right_after_it():

@@ -111,12 +111,17 @@ def evidence(iso3: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def pooled_by_outcome(iso3: str, min_studies: int = 2) -> pd.DataFrame:
     """Random-effects (REML) pooled SMD per outcome, from the country's comparable studies, where at least
-    ``min_studies`` exist; empty otherwise.
+    ``min_studies`` exist; empty otherwise. ``converted`` counts the studies whose odds ratio was converted to an
+    SMD to be pooled with the others (:func:`leftbehind.literature.analysis_set`: SMD = ln OR × √3/π), which a
+    sentence or table about the pool must say.
 
     Examples
     --------
     >>> pooled_by_outcome("LKA").columns.tolist()
-    ['outcome', 'k', 'smd', 'ci_low', 'ci_high', 'i2']
+    ['outcome', 'k', 'converted', 'smd', 'ci_low', 'ci_high', 'i2']
+    >>> china = pooled_by_outcome("CHN").set_index("outcome")  # Wang 2011 prints scores; Guo 2015, Tang 2018 shares
+    >>> int(china.loc["depression", "k"]), int(china.loc["depression", "converted"])
+    (3, 2)
     """
     _check(iso3)
     if isinstance(min_studies, bool) or not isinstance(min_studies, int):
@@ -127,10 +132,12 @@ def pooled_by_outcome(iso3: str, min_studies: int = 2) -> pd.DataFrame:
         s = s[s["country"] == iso3]
         if len(s) >= max(2, min_studies):
             r = meta.pool(s["yi"], s["vi"], method="REML")
+            converted = int((s["es_measure_read"] != "SMD").sum())
             rows.append(
-                {"outcome": outcome, "k": r.k, "smd": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "i2": r.I2}
-            )
-    return pd.DataFrame(rows, columns=["outcome", "k", "smd", "ci_low", "ci_high", "i2"])
+                {"outcome": outcome, "k": r.k, "converted": converted, "smd": r.estimate, "ci_low": r.ci_low,
+                 "ci_high": r.ci_high, "i2": r.I2}
+            )  # fmt: skip
+    return pd.DataFrame(rows, columns=["outcome", "k", "converted", "smd", "ci_low", "ci_high", "i2"])
 
 
 def _edition(row: pd.Series) -> str:
@@ -258,10 +265,38 @@ def narrative(iso3: str) -> str:
         else:
             for r in pooled.itertuples():
                 lines.append(
-                    f"- **Pooled evidence, {md(r.outcome.replace('_', ' '))}.** {r.k} studies, SMD {r.smd:.2f} "
-                    f"(95% CI {r.ci_low:.2f} to {r.ci_high:.2f}; positive = worse for left-behind children)."
+                    f"- **Pooled evidence, {md(_lower_first(literature.outcome_name(r.outcome)))}.** "
+                    f"{count_studies(r.k)}, SMD {_two(r.smd)} (95% CI {_two(r.ci_low)} to {_two(r.ci_high)}; "
+                    f"{_converted(r.converted, r.k)}positive = worse for left-behind children)."
                 )
     return "\n".join(lines)
+
+
+def _two(value: float) -> str:
+    """A pooled SMD or its limit in a sentence: two decimals and a minus sign, as the profile's table prints them.
+
+    Examples
+    --------
+    >>> _two(-0.1234), _two(0.5), _two(-0.001)
+    ('−0.12', '0.50', '0.00')
+    """
+    text = f"{value:.2f}"
+    return text[1:] if text == "-0.00" else text.replace("-", "−")
+
+
+def _converted(converted: int, k: int) -> str:
+    """What a pooled SMD's sentence says of the odds ratios converted into it ("" for none).
+
+    Examples
+    --------
+    >>> _converted(3, 3), _converted(1, 4), _converted(0, 2)
+    ('all odds ratios converted to SMD, ', '1 odds ratio converted to SMD, ', '')
+    """
+    if not converted:
+        return ""
+    if converted == k:
+        return "all odds ratios converted to SMD, "
+    return f"{converted} odds ratio{'' if converted == 1 else 's'} converted to SMD, "
 
 
 def as_of(iso3: str) -> str:
