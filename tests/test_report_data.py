@@ -61,6 +61,17 @@ def test_a_chart_and_a_table_give_two_csvs_linked_and_listed(tmp_path):
     assert entry["data"] == [{"file": f"r.data/{f}", "bytes": (out / "r.data" / f).stat().st_size} for f in files]
 
 
+def test_a_chart_image_says_what_it_shows(tmp_path):
+    """Every chart of every report read "No description has been provided for this image" to a screen reader
+    (nbconvert's words for an image without alt text); a chart's image now carries its title, escaped."""
+    chart = CHART.replace('ax.set_title("Two bars")', 'ax.set_title("Two <bars> &  more")')
+    plan, out = _project(tmp_path, [chart])
+    reports.run(plan, out, log=lambda line: None)
+    page = (out / "r.html").read_text(encoding="utf-8")
+    assert 'alt="Chart: Two &lt;bars&gt; &amp; more"' in page
+    assert "No description has been provided" not in page
+
+
 def test_files_a_report_no_longer_shows_are_removed_and_others_kept(tmp_path):
     plan, out = _project(tmp_path, [CHART, TABLE])
     reports.run(plan, out, log=lambda line: None)

@@ -82,7 +82,8 @@ def bubble_plot(reg: RegressionResult, moderator: str, source: str | None = None
     if source:
         add_source(fig, source if source.startswith("Source") else f"Source: {source}")
     frame = pd.DataFrame({moderator: x, "effect": y, "variance": v, "weight_pct": 100 * w / w.sum()})
-    return attach(fig, frame, f"meta-regression on {moderator}")
+    alt = f"Bubble plot: each study's effect against {moderator}, sized by its weight, with the meta-regression line"
+    return attach(fig, frame, f"meta-regression on {moderator}", alt)
 
 
 def _mean_of(reg: RegressionResult, name: str) -> float:

@@ -71,10 +71,45 @@ def to_csv(frame: pd.DataFrame) -> str:
     return frame[keep].to_csv(index=False, lineterminator="\n")
 
 
-def attach(fig: Any, frame: pd.DataFrame, title: str | None = None) -> Any:
-    """Keep ``frame`` (what ``fig`` draws) on the figure and, in a report kernel, queue its CSV to be shown under
-    the figure once the cell has run. Returns ``fig``."""
+class _Described:
+    """A figure's ``_repr_mimebundle_``: no representation of its own (IPython's formatters draw the image as
+    before), and the image's alt text as its PNG's metadata, which a report's page writes as the ``alt`` of the
+    image (where nbconvert would write "No description has been provided for this image")."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __call__(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        return {}, {"image/png": {"alt": self.text}}
+
+
+def alt_text(fig: Any, title: str | None = None) -> str:
+    """What a chart shows, for readers who cannot see it: the title it carries (its figure's, else its first
+    axes'), else ``title``, on one line.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.set_title("Remittances received by Nepal,   2000-2024")
+    >>> alt_text(fig, "remittances-npl")
+    'Chart: Remittances received by Nepal, 2000-2024'
+    >>> plt.close(fig)
+    """
+    suptitle = getattr(fig, "_suptitle", None)
+    shown = suptitle.get_text() if suptitle is not None else ""
+    if not shown:
+        titles = (ax.get_title(loc) for ax in getattr(fig, "axes", []) for loc in ("left", "center", "right"))
+        shown = next((t for t in titles if t), "")  # the house style sets titles on the left
+    return "Chart: " + " ".join(str(shown or title or "untitled").split())
+
+
+def attach(fig: Any, frame: pd.DataFrame, title: str | None = None, alt: str | None = None) -> Any:
+    """Keep ``frame`` (what ``fig`` draws) on the figure, give its image an alt text (``alt``, else
+    :func:`alt_text`) and, in a report kernel, queue its CSV to be shown under the figure once the cell has run
+    (``title`` names its file). Returns ``fig``."""
     fig._leftbehind_data = frame
+    fig._repr_mimebundle_ = _Described(" ".join(alt.split()) if alt else alt_text(fig, title))
     _drawn_by_display(fig)
     if os.environ.get(REPORT_ENV):
         install()

@@ -290,7 +290,8 @@ def forest_plot(
         }
     )
     pooled = {"study": "pooled", "measure": m, "estimate": tf(est), "ci_low": tf(cl), "ci_high": tf(ch)}
-    return attach(fig, pd.concat([rows, pd.DataFrame([pooled])], ignore_index=True), f"forest plot {m}")
+    alt = f"Forest plot: each study's {m} with its {pct}% confidence interval and weight, and the pooled {m}"
+    return attach(fig, pd.concat([rows, pd.DataFrame([pooled])], ignore_index=True), f"forest plot {m}", alt)
 
 
 def funnel_plot(
@@ -406,4 +407,5 @@ def funnel_plot(
     frame = pd.DataFrame(
         {"measure": m, "effect_analysis_scale": np.asarray(yi, dtype=float), "se": np.sqrt(np.asarray(vi, dtype=float))}
     )
-    return attach(fig, frame, f"funnel plot {m}")
+    alt = f"Funnel plot: each study's {m} against its standard error, with the fixed-effect {m}"
+    return attach(fig, frame, f"funnel plot {m}", alt)
