@@ -96,12 +96,17 @@ def alt_text(fig: Any, title: str | None = None) -> str:
     'Chart: Remittances received by Nepal, 2000-2024'
     >>> plt.close(fig)
     """
+    return "Chart: " + " ".join(str(_shown_title(fig) or title or "untitled").split())
+
+
+def _shown_title(fig: Any) -> str:
+    """The title a figure shows: its own (``suptitle``), else its first axes' ("" for none); the house style sets
+    titles on the left, where ``ax.get_title()`` (the centre one) does not look."""
     suptitle = getattr(fig, "_suptitle", None)
-    shown = suptitle.get_text() if suptitle is not None else ""
-    if not shown:
-        titles = (ax.get_title(loc) for ax in getattr(fig, "axes", []) for loc in ("left", "center", "right"))
-        shown = next((t for t in titles if t), "")  # the house style sets titles on the left
-    return "Chart: " + " ".join(str(shown or title or "untitled").split())
+    if suptitle is not None and suptitle.get_text():
+        return str(suptitle.get_text())
+    titles = (ax.get_title(loc) for ax in getattr(fig, "axes", []) for loc in ("left", "center", "right"))
+    return next((t for t in titles if t), "")
 
 
 def attach(fig: Any, frame: pd.DataFrame, title: str | None = None, alt: str | None = None) -> Any:
@@ -113,7 +118,7 @@ def attach(fig: Any, frame: pd.DataFrame, title: str | None = None, alt: str | N
     _drawn_by_display(fig)
     if os.environ.get(REPORT_ENV):
         install()
-        name = title or (fig.axes[0].get_title() if getattr(fig, "axes", None) else "") or "chart"
+        name = title or _shown_title(fig) or "chart"
         _pending.append((name, frame))
     return fig
 

@@ -426,8 +426,8 @@ def choropleth(
     classes = _classes(series, edges) if edges else series * np.nan
     use_style()
     fig, ax = plt.subplots(figsize=(9.0, 5.0))
-    # what set_clip_path(ax.patch) gives each patch (the axes' box), made once: one per patch was a fifth of the
-    # map's drawing time (each registers with the axes' transform)
+    # what set_clip_path(ax.patch) gives each patch (the axes' box), made once: one per patch was a tenth of
+    # building the map (each registers with the axes' transform)
     clip = TransformedBbox(Bbox.unit(), ax.patch.get_transform())
     for row in world.itertuples():
         cls = classes.get(row.iso3, np.nan)
