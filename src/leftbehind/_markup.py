@@ -35,6 +35,7 @@ __all__ = [
     "find_markup",
     "markdown_link",
     "markdown_table",
+    "minus_sign",
     "web_address",
 ]
 
@@ -105,6 +106,20 @@ def end_sentence(text: str) -> str:
     ('No study of children left behind in Nepal.', '… in Micronesia, Fed. Sts.')
     """
     return text if text.endswith(".") else text + "."
+
+
+def minus_sign(number: str) -> str:
+    """A number as formatted (``f"{x:.2f}"``) as typeset: a minus sign for the hyphen, and no negative zero
+    ("-0.00" is "0.00").
+
+    Examples
+    --------
+    >>> minus_sign("-0.12"), minus_sign("-0.00"), minus_sign("-1,234"), minus_sign("0.50")
+    ('−0.12', '0.00', '−1,234', '0.50')
+    """
+    if number.startswith("-") and not any(c in "123456789" for c in number):
+        number = number[1:]
+    return number.replace("-", "−")
 
 
 def doi_url(value: object) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import data, literature, meta
-from .._markup import end_sentence
+from .._markup import end_sentence, minus_sign
 from .._markup import escape_markdown as md
 from ..data.arguments import check_code
 from ..errors import DataError, ParameterError
@@ -280,8 +280,7 @@ def _two(value: float) -> str:
     >>> _two(-0.1234), _two(0.5), _two(-0.001)
     ('−0.12', '0.50', '0.00')
     """
-    text = f"{value:.2f}"
-    return text[1:] if text == "-0.00" else text.replace("-", "−")
+    return minus_sign(f"{value:.2f}")
 
 
 def _converted(converted: int, k: int) -> str:
@@ -355,7 +354,7 @@ def studies_in_print_note(iso3: str) -> str:
     if st.empty:
         return ""
     name = md(data.country_name(iso3))
-    return f'\n\n<p class="{PRINT_ONLY}">The {len(st)} stud{"y" if len(st) == 1 else "ies"} from {name} are listed in the web version of this report.</p>'
+    return f'\n\n<p class="{PRINT_ONLY}">The {count_studies(len(st))} from {name} are listed in the web version of this report.</p>'
 
 
 def study_sources(iso3: str) -> str:

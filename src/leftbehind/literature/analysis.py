@@ -114,11 +114,8 @@ def analysis_set(
     >>> bool(s["study_id"].is_unique), bool((s["vi"] > 0).all()), s["construct"].nunique()
     (True, True, 1)
     """
-    _check_choice("scale", scale, SCALES)
-    _check_choice("exposure", exposure, EXPOSURES)
-    return _selection_cached(  # only the pooled rows copied, not the whole selection
-        outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary
-    ).pooled.copy()
+    found = _checked(outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary)
+    return found.pooled.copy()  # only the pooled rows copied, not the whole selection
 
 
 def excluded_rows(
@@ -224,10 +221,14 @@ def selection(
     >>> s.construct, len(s.pooled) + len(s.excluded) == len(s.keyed)
     ('self_rated_health', True)
     """
+    return _checked(outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary).copy()
+
+
+def _checked(outcome: str, scale: str, construct: str | None, exposure: str, *options: bool) -> Selection:
+    """The cached selection (not a copy: its callers copy what they hand out), once scale and exposure are checked."""
     _check_choice("scale", scale, SCALES)
     _check_choice("exposure", exposure, EXPOSURES)
-    found = _selection_cached(outcome, scale, construct, exposure, adjusted_only, exclude_derived, exclude_secondary)
-    return found.copy()
+    return _selection_cached(outcome, scale, construct, exposure, *options)
 
 
 @tabular.cached_on_package(128, shared=True)

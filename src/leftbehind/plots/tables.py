@@ -47,7 +47,7 @@ import pandas as pd
 
 from .. import data, literature
 from .._io import DATA_MIME
-from .._markup import escape_markdown, markdown_table
+from .._markup import escape_markdown, markdown_table, minus_sign
 
 __all__ = [
     "LABELS",
@@ -248,10 +248,7 @@ def _number_formatter(decimals: int, separator: bool) -> Callable[[Any], str]:
         number = float(value)
         if not math.isfinite(number):
             return MISSING if math.isnan(number) else ("∞" if number > 0 else "−∞")
-        text = f"{number:,.{decimals}f}" if separator else f"{number:.{decimals}f}"
-        if text.startswith("-") and float(text.replace(",", "")) == 0:
-            text = text[1:]  # no "-0.0"
-        return text.replace("-", "−")  # a minus sign, as typeset
+        return minus_sign(f"{number:,.{decimals}f}" if separator else f"{number:.{decimals}f}")
 
     return fmt
 
