@@ -258,3 +258,18 @@ def test_audit_findings_are_documented():
     # from the World Bank's file
     phl = data.figures("remittances_received_usd", geography="PHL", year=2020)
     assert phl["source_id"].tolist() == ["wdi_20250701_bx_trf_pwkr_cd_dt"]
+    # China too, now that the WDI file covers every economy; the note gives the WDI values it shows by default
+    chn = data.figures("remittances_received_usd", geography="CHN").query("year in (2019, 2020)")
+    assert chn["source_id"].tolist() == ["wdi_20250701_bx_trf_pwkr_cd_dt"] * 2
+    assert all(f"{value:,.0f} USD for {year}" in note for year, value in zip(chn["year"], chn["value"]))
+
+
+def test_verification_says_which_2024_aggregates_were_read_in_reports():
+    """The 2024 revision's regional stocks are not derived from the store: the note counts those read in reports."""
+    note = (DATA / "VERIFICATION.md").read_text(encoding="utf-8")
+    stock = data.figures("migrant_stock", year=2024)
+    regional = stock[~stock["geography"].isin(set(data.countries()) | {"WLD"})]
+    assert len(regional) and not regional["note"].fillna("").str.startswith("derived by code").any()
+    assert f"figures in the package ({len(regional)} of them) were read in reports" in note
+    world = stock[stock["geography"] == "WLD"]
+    assert world["note"].iloc[0].startswith("derived by code")
