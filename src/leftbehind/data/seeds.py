@@ -128,21 +128,21 @@ def seed_narrative(figures: pd.DataFrame) -> str:
 
 
 def seed_sources(figures: pd.DataFrame) -> str:
-    """A Markdown list of the pages the seed figures come from, with the figures each page supports (the
-    data's strings escaped; only http(s) addresses linked).
+    """A Markdown list of the pages the seed figures come from, with the figures each page supports, named as in
+    the figures' table (the data's strings escaped; only http(s) addresses linked).
 
     Examples
     --------
     >>> print(seed_sources(seed_figures("iom")).splitlines()[0])
-    1. International Organization for Migration (IOM), “Health of families left behind”, <https://www.iom.int/health-families-left-behind> (read 2026-11-25). Figures: iom_member_states, iom_country_presence.
+    1. International Organization for Migration (IOM), “Health of families left behind”, <https://www.iom.int/health-families-left-behind> (read 2026-11-25). Figures: IOM member states; Countries with an IOM presence.
     """
     lines = []
     pages = list(dict.fromkeys(zip(figures["publisher"], figures["page_title"], figures["url"])))
     for i, (publisher, title, url) in enumerate(pages, start=1):
         part = figures[(figures["url"] == url) & (figures["page_title"] == title)]
         accessed = part["accessed"].iloc[0].isoformat()
-        ids = ", ".join(md(f) for f in part["figure_id"])
-        lines.append(f"{i}. {md(publisher)}, “{md(title)}”, {markdown_link(url)} (read {accessed}). Figures: {ids}.")
+        named = "; ".join(md(label) for label in part["label"])
+        lines.append(f"{i}. {md(publisher)}, “{md(title)}”, {markdown_link(url)} (read {accessed}). Figures: {named}.")
         for quote in dict.fromkeys(part["quote"]):
             lines.append(f"    > “{md(quote)}”")
     return "\n".join(lines)
