@@ -78,6 +78,22 @@ def test_other_origins_are_kept_and_choices_are_checked():
         data.top_destinations("NPL", n=0)
 
 
+def test_an_aggregate_is_refused_not_answered_with_an_empty_table():
+    """top_destinations("WLD") returned an empty table without a word: UN DESA's table has corridors between
+    countries and areas only, so an aggregate code is refused with what it is and where its totals are."""
+    for call in (
+        lambda: data.top_destinations("WLD"),
+        lambda: data.top_origins("LMY"),
+        lambda: data.corridors(origin="NPL", destination="SDG_NAWA"),
+    ):
+        with pytest.raises(
+            ParameterError,
+            match=r'is not an ISO3 country code. It is the aggregate "[^"]+", whose figures are in figures\(\)',
+        ):
+            call()
+    assert data.top_destinations("NPL", n=1, year=2024)["destination"].tolist() == ["IND"]
+
+
 def test_a_corridor_where_no_one_is_counted_is_kept_but_never_ranked():
     """Tuvalu's profile listed Bulgaria, with 0 persons, among the ten largest destinations of its emigrants (31
     profiles had such a row): UN DESA's table holds corridors of 0 persons, which are data but not destinations."""

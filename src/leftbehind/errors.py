@@ -62,9 +62,11 @@ def choice_error(
     valid: Iterable[object],
     how: str = "a valid value",
     error: type[LeftbehindError] | None = None,
+    hint: str | None = None,
 ) -> LeftbehindError:
     """The error for a value that is not one of ``valid``: names the value, says what it should be, suggests the
-    closest choice and lists the valid ones (the first 40 of a long list).
+    closest choice (or says ``hint`` instead, where the caller knows better) and lists the valid ones (the first 40
+    of a long list).
 
     ``error`` is the exception class (default :class:`ParameterError`).
 
@@ -72,9 +74,11 @@ def choice_error(
     --------
     >>> print(choice_error("method", "REM", ["FE", "REML"], "a pooling method"))
     method "REM" is not a pooling method. Did you mean "REML"? Valid: FE, REML
+    >>> print(choice_error("method", "DL", ["FE", "REML"], "a pooling method", hint="DL is not offered here."))
+    method "DL" is not a pooling method. DL is not offered here. Valid: FE, REML
     """
     choices = [str(v) for v in valid]
-    hint = did_you_mean(value, choices)
+    hint = did_you_mean(value, choices) if hint is None else f" {hint}"
     shown = ", ".join(choices) if len(choices) <= 40 else ", ".join(choices[:40]) + f", … ({len(choices)} in all)"
     return (error or ParameterError)(f'{what} "{value}" is not {how}.{hint} Valid: {shown}')
 

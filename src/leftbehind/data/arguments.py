@@ -85,6 +85,10 @@ def check_codes(what: str, value: Any, countries_only: bool = False) -> list[str
     Traceback (most recent call last):
     ...
     leftbehind.errors.ParameterError: country "Nepal" is a name; give its code: "NPL"
+    >>> check_codes("country", "WLD", countries_only=True)
+    Traceback (most recent call last):
+    ...
+    leftbehind.errors.ParameterError: country "WLD" is not an ISO3 country code. It is the aggregate "World", whose figures are in figures(). Valid: ...
     """
     if isinstance(value, str):
         codes = [value]
@@ -105,8 +109,16 @@ def check_codes(what: str, value: Any, countries_only: bool = False) -> list[str
             named = _code_of_name(code, known)
             if named is not None:
                 raise ParameterError(f'{what} "{code}" is a name; give its code: "{named}"')
-            raise choice_error(what, code, valid, how)
+            aggregate = countries_only and code in _known_codes(False)[1]
+            hint = f'It is the aggregate "{_name_of(code)}", whose figures are in figures().' if aggregate else None
+            raise choice_error(what, code, valid, how, hint=hint)
     return codes
+
+
+def _name_of(code: str) -> str:
+    """The name of a geography of the geographies table, by code."""
+    geo = load("geographies")
+    return str(geo.loc[geo["code"] == code, "name"].iloc[0])
 
 
 def _code_of_name(name: str, known: frozenset[str]) -> str | None:

@@ -125,7 +125,9 @@ def corridors(
     Parameters
     ----------
     origin, destination
-        ISO3 codes (either, both, or neither); ``origin`` may also be :data:`OTHER_ORIGIN`.
+        ISO3 codes of countries and areas (either, both, or neither); ``origin`` may also be :data:`OTHER_ORIGIN`.
+        An aggregate such as ``"WLD"`` is refused: UN DESA's table has no corridor from or to one (its totals are
+        in :func:`figures`).
     year
         One year of :func:`corridor_years`; ``None`` for all.
     sex
@@ -145,7 +147,7 @@ def corridors(
     Raises
     ------
     ParameterError
-        For an unknown code, year, sex or edition (with the valid choices).
+        For an unknown or aggregate code, year, sex or edition (with the valid choices).
 
     Examples
     --------
@@ -162,10 +164,10 @@ def corridors(
             raise ParameterError(
                 f"year {year} is not a year of the corridors table. Valid: {', '.join(map(str, years))}"
             )
-    if origin is not None:
-        origin = origin if origin == OTHER_ORIGIN else check_code("origin", origin)
+    if origin is not None:  # corridors run between countries and areas: an aggregate would select nothing
+        origin = origin if origin == OTHER_ORIGIN else check_code("origin", origin, countries_only=True)
     if destination is not None:
-        destination = check_code("destination", destination)
+        destination = check_code("destination", destination, countries_only=True)
     frame = _with_shares(year, sex)
     keep = np.ones(len(frame), dtype=bool)
     if origin is not None:
