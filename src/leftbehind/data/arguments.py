@@ -110,13 +110,13 @@ def check_codes(what: str, value: Any, countries_only: bool = False) -> list[str
             if named is not None:
                 raise ParameterError(f'{what} "{code}" is a name; give its code: "{named}"')
             aggregate = countries_only and code in _known_codes(False)[1]
-            hint = f'It is the aggregate "{_name_of(code)}", whose figures are in figures().' if aggregate else None
+            hint = f'It is the aggregate "{name_of(code)}", whose figures are in figures().' if aggregate else None
             raise choice_error(what, code, valid, how, hint=hint)
     return codes
 
 
-def _name_of(code: str) -> str:
-    """The name of a geography of the geographies table, by code."""
+def name_of(code: str) -> str:
+    """The short name of a code of the geographies table (a code checked already: see :func:`check_code`)."""
     geo = load("geographies")
     return str(geo.loc[geo["code"] == code, "name"].iloc[0])
 

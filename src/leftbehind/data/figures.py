@@ -18,7 +18,7 @@ import pandas as pd
 from .._io import data_dir
 from .._markup import escape_markdown, markdown_link
 from ..errors import ParameterError, check_choice, choice_error
-from .arguments import check_code, check_codes, check_year, check_year_range
+from .arguments import check_code, check_codes, check_year, check_year_range, name_of
 from .classification import filter_codes
 from .tabular import _resource, _with_references, cached_on_package, load, record_reads
 
@@ -329,8 +329,7 @@ def country_name(code: str) -> str:
     >>> country_name("KGZ")
     'Kyrgyzstan'
     """
-    geo = load("geographies").set_index("code")
-    return str(geo.loc[check_code("code", code), "name"])
+    return name_of(check_code("code", code))
 
 
 def sources_markdown(frame: pd.DataFrame) -> str:
