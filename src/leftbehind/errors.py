@@ -22,12 +22,25 @@ __all__ = [
 ]
 
 
+def _same_first_word(text: str, choices: list[str]) -> list[str]:
+    """For a one-word value, the choices (up to four) whose first word (before ``_``) is the one closest in spelling:
+    ``"remitances"`` → the ``remittances_*`` indicators, not ``remittance_cost_pct``."""
+    import difflib
+
+    words = {c.casefold().split("_")[0] for c in choices if "_" in c}
+    if "_" in text or text in words:  # the closest spelling of the whole value decides ("migrant_stok")
+        return []
+    nearest = difflib.get_close_matches(text, sorted(words), n=1, cutoff=0.8)
+    return [c for c in choices if "_" in c and c.casefold().split("_")[0] == nearest[0]][:4] if nearest else []
+
+
 def did_you_mean(value: object, valid: Iterable[object], sentence: bool = True) -> str:
     """The closest valid choice as a hint for an error message, or ``""`` when none is close.
 
     A choice that differs only in case comes first (``"wld"`` → ``"WLD"``), then one with the same letters in
     another order (``"NLP"`` → ``"NPL"``), then the choices that begin with the value (``"remittances"`` → the
-    ``remittances_*`` indicators, up to four), then the closest spelling.
+    ``remittances_*`` indicators, up to four), then those whose first word is spelled closest (``"remitances"`` →
+    the ``remittances_*`` indicators), then the closest spelling.
     ``sentence=True`` gives ``' Did you mean "x"?'`` (after a full stop); ``False`` gives ``'; did you mean "x"?'``.
 
     Examples
@@ -37,6 +50,8 @@ def did_you_mean(value: object, valid: Iterable[object], sentence: bool = True) 
     >>> did_you_mean("wld", ["WBG", "WLD"]), did_you_mean("NLP", ["NZL", "NPL"])
     (' Did you mean "WLD"?', ' Did you mean "NPL"?')
     >>> did_you_mean("remittances", ["migrant_stock", "remittances_paid_usd", "remittances_received_usd"])
+    ' Did you mean "remittances_paid_usd" or "remittances_received_usd"?'
+    >>> did_you_mean("remitances", ["remittance_cost_pct", "remittances_paid_usd", "remittances_received_usd"])
     ' Did you mean "remittances_paid_usd" or "remittances_received_usd"?'
     >>> did_you_mean("xyz", ["remittances"], sentence=False)
     ''
@@ -49,6 +64,7 @@ def did_you_mean(value: object, valid: Iterable[object], sentence: bool = True) 
     same_letters = [c for c in choices if sorted(c.casefold()) == sorted(text)]
     close = same_case[:1] or difflib.get_close_matches(str(value), same_letters, n=1, cutoff=0)
     close = close or ([c for c in choices if c.casefold().startswith(text)][:4] if len(text) >= 3 else [])
+    close = close or _same_first_word(text, choices)
     close = close or difflib.get_close_matches(str(value), choices, n=1)
     if not close:
         return ""
