@@ -92,6 +92,17 @@ def test_an_aggregate_is_refused_not_answered_with_an_empty_table():
         ):
             call()
     assert data.top_destinations("NPL", n=1, year=2024)["destination"].tolist() == ["IND"]
+    # a profile's corridor sections name their own parameter, not the one they pass on
+    for section in (
+        country.destinations,
+        country.origins,
+        country.destination_map_frame,
+        country.destinations_over_time,
+    ):
+        with pytest.raises(
+            ParameterError, match=r'^iso3 "WLD" is not an ISO3 country code. It is the aggregate "World"'
+        ):
+            section("WLD")
 
 
 def test_a_corridor_where_no_one_is_counted_is_kept_but_never_ranked():

@@ -55,7 +55,7 @@ def destinations(iso3: str, n: int = 10, year: int | None = None) -> pd.DataFram
     >>> destinations("MEX", n=1)[["destination", "name"]].values.tolist()
     [['USA', 'United States']]
     """
-    iso3 = check_code("iso3", iso3)
+    iso3 = check_code("iso3", iso3, countries_only=True)  # corridors run between countries and areas
     try:
         top = od.top_destinations(iso3, n=n, year=year)
     except DataError:
@@ -76,7 +76,7 @@ def origins(iso3: str, n: int = 10, year: int | None = None) -> pd.DataFrame:
     >>> origins("USA", n=1)["origin"].tolist()
     ['MEX']
     """
-    iso3 = check_code("iso3", iso3)
+    iso3 = check_code("iso3", iso3, countries_only=True)  # corridors run between countries and areas
     try:
         top = od.top_origins(iso3, n=n, year=year)
     except DataError:
@@ -131,7 +131,7 @@ def largest(noun: str, found: int, n: int) -> str:
 def destination_map_frame(iso3: str, year: int | None = None) -> pd.DataFrame:
     """Every destination of the country's emigrants in ``year`` (newest by default), in the shape a choropleth
     takes (geography, name, value in persons, unit); UN DESA's "Other" has no place on a map and is left out."""
-    iso3 = check_code("iso3", iso3)
+    iso3 = check_code("iso3", iso3, countries_only=True)  # corridors run between countries and areas
     try:
         year = od.corridor_years()[-1] if year is None else year
         frame = od.corridors(origin=iso3, year=year)
