@@ -108,3 +108,18 @@ def test_without_any_cache_folder_a_run_keeps_nothing_and_fails_nothing(monkeypa
     assert schedule.cache_file() is None
     schedule.save("/plans/p.yaml", {"r": 1.0})
     assert schedule.load("/plans/p.yaml") == {}
+
+
+def test_a_finished_workers_pipe_number_reused_by_the_next_is_not_taken_for_its_own(tmp_path, monkeypatch):
+    """A run recorded a duration of 0.00 s (and let one more kernel start than --jobs allows): a worker's "kernel
+    gone" pipe was closed when it signalled, the next report's pipe took the same descriptor number, and when the
+    first worker then ended, the runner closed and timed that number again, now the next report's. With one job,
+    each report sleeping a second, every report must be timed at a second or more."""
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _one_step_notebook(nbs / "sleep.ipynb", "x: int = 1  # printed", "import time\ntime.sleep(1)\nprint(x)")
+    plan = _plan(nbs, [{"name": f"s{i}", "notebook": "sleep.ipynb", "parameters": {"x": i}} for i in range(3)])
+    outcomes = reports.run(plan, tmp_path / "reports", jobs=1, force=True, log=lambda line: None)
+    assert [o.status for o in outcomes] == ["ok"] * 3
+    kept = schedule.load(str(plan.resolve()))
+    assert sorted(kept) == ["s0", "s1", "s2"] and all(s >= 1.0 for s in kept.values()), kept

@@ -367,8 +367,10 @@ def _in_processes(
             executing[executed_r] = (report.name, time.monotonic())
             watches[process.sentinel] = processes.StopWatch(process.pid or 0)
 
-    def executed(fd: int) -> None:
-        if fd in executing:
+    def executed(fd: int, report: str) -> None:
+        # only if ``fd`` is still that report's: a pipe closed when its worker said "kernel gone" gives its number
+        # to the next report's pipe, and the worker itself ends later
+        if fd in executing and executing[fd][0] == report:
             name, start = executing.pop(fd)
             os.close(fd)
             if timings is not None:
@@ -395,13 +397,13 @@ def _in_processes(
             look()
             for ready in ready_now:
                 if ready in executing:  # that worker's kernel is gone: it renders, the next execution may start
-                    executed(ready)
+                    executed(ready, executing[ready][0])
                     continue
                 if ready not in running:  # the pipe of a worker whose end was seen first in this round
                     continue
                 report, process, pipe = running.pop(ready)
                 watches.pop(ready)
-                executed(pipe)
+                executed(pipe, report.name)
                 process.join()
                 finished.append(_worker_result(report, workdir, process.exitcode, ended.pop(ready, "")))
                 if process.exitcode != 0:
