@@ -23,8 +23,17 @@ def _close_figures():
     plt.close("all")
 
 
+def _outlines(fig) -> list:
+    """The countries' outlines, without the circles of small countries."""
+    return [p for p in fig.axes[0].patches if not str(p.get_gid()).endswith("-circle")]
+
+
+def _circles(fig) -> dict:
+    return {p.get_gid().removesuffix("-circle"): p for p in fig.axes[0].patches if p.get_gid().endswith("-circle")}
+
+
 def _patches(fig, code: str) -> list:
-    found = [p for p in fig.axes[0].patches if p.get_gid() == code]
+    found = [p for p in _outlines(fig) if p.get_gid() == code]
     assert found, f"no patch drawn for {code}"
     return found
 
@@ -141,8 +150,9 @@ def test_real_table_is_drawn_and_png_bytes_are_identical():
         pngs.append(buf.getvalue())
         plt.close(fig)
     assert pngs[0] == pngs[1]
-    coloured = {p.get_gid() for p in fig.axes[0].patches if not p.get_hatch()}
+    coloured = {p.get_gid() for p in _outlines(fig) if not p.get_hatch()}
     drawn = set(maps.boundaries()["iso3"])
+    assert set(_circles(fig)) == coloured & set(maps.small_countries())  # each small country with a value
     assert coloured == set(table["geography"]) & drawn  # every country with a value that is drawn, and only those
     assert len(coloured) >= 190 and set(table["geography"]) - drawn <= {"TUV"}
 
@@ -152,6 +162,35 @@ def test_too_small_to_draw_is_said():
     notes = [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("Not drawn")]
     assert notes == ["Not drawn at 1:50m (values in the table): Tuvalu."]  # Tonga is drawn at 1:50m
     assert _patches(fig, "TON")
+
+
+def test_a_small_country_with_a_value_is_circled_in_its_colour():
+    """Tonga (about 430 km² drawn) and Bahrain (about 540) would be a pixel or less: each gets a circle of its
+    class's colour, inside its own outline's bounds; Nepal (about 147,000 km²) and a small country without a value
+    (Malta here) get none; a note under the legend says how many are circled, and the source line is under it."""
+    values = pd.Series({"TON": 38.0, "BHR": 1.0, "NPL": 20.0, "TUV": 5.0})
+    fig = plots.choropleth(values, "t", "percent of GDP", "Source: test", bins=[0, 10, 40])
+    circles = _circles(fig)
+    assert set(circles) == {"TON", "BHR"}
+    blues = maps.class_colours(2)
+    assert to_hex(circles["TON"].get_facecolor()) == blues[1] and to_hex(circles["BHR"].get_facecolor()) == blues[0]
+    world = maps.boundaries().set_index("iso3")
+    for code, circle in circles.items():
+        xmin, ymin, xmax, ymax = world.loc[[code]].total_bounds
+        x, y = circle.center
+        assert xmin <= x <= xmax and ymin <= y <= ymax, code
+    area = world.loc[["TON"]].geometry.area.sum() / 1e6
+    assert 100 < area < maps.SMALL_AREA_KM2 and world.loc[["NPL"]].geometry.area.sum() / 1e6 > 100_000
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "Countries under 5,000 km² are circled in their colour (2 here)." in texts
+    fig.canvas.draw()
+    legend = fig.axes[0].get_legend().get_window_extent()
+    note = next(t for t in fig.axes[0].texts if t.get_text().startswith("Countries under")).get_window_extent()
+    source = next(t for t in fig.axes[0].texts if t.get_text() == "Source: test").get_window_extent()
+    map_box = fig.axes[0].get_window_extent()
+    assert legend.y1 <= map_box.y0 and note.y1 <= legend.y0 and source.y1 <= note.y0  # one under the other
+    fig = plots.choropleth(pd.Series({"NPL": 1.0}), "t", "u", "Source: test")
+    assert not _circles(fig) and not [t for t in fig.axes[0].texts if t.get_text().startswith("Countries")]
 
 
 def test_studies_per_country_against_a_hand_count():
@@ -177,8 +216,9 @@ def test_every_country_at_once():
     countries = data.countries(with_figures=False)
     values = pd.Series(np.arange(len(countries), dtype=float), index=countries)
     fig = plots.choropleth(values, "t", "u", "Source: test", bins=7)
-    patches = fig.axes[0].patches
+    patches = _outlines(fig)
     assert len(patches) == len(maps.boundaries())
+    assert set(_circles(fig)) == set(maps.small_countries())
     assert {p.get_gid() for p in patches if p.get_hatch()} == {""}  # only the areas drawn without data
     assert len(_legend(fig)) == 8  # seven classes and "no data"
     drawn = set(maps.boundaries()["iso3"])

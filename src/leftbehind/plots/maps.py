@@ -7,7 +7,9 @@ through their ISO 3166-1 numeric code (``geographies.m49``); the units without o
 :data:`CODE_EXCEPTIONS`. The map is drawn in the Equal Earth
 projection (equal-area, EPSG:8857), Antarctica left out, values in classed bins of a single-hue blue ramp
 (colour-blind-safe: classes differ in lightness), countries without a value light grey and hatched ("no data"
-in the legend), and a source line under it. geopandas is imported only when a map is drawn.
+in the legend, in one row under the map), and a source line under it. A country too small to see at the map's
+size (under :data:`SMALL_AREA_KM2` in all, as Tonga, Bahrain or Singapore) gets a circle of its class's colour as
+well, so that its value shows; a note under the map says so. geopandas is imported only when a map is drawn.
 
 Examples
 --------
@@ -28,7 +30,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap, to_hex
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch, PathPatch
+from matplotlib.patches import Circle, Patch, PathPatch
 from matplotlib.path import Path as MplPath
 from matplotlib.transforms import Bbox, TransformedBbox
 
@@ -45,7 +47,9 @@ __all__ = [
     "BOUNDARIES",
     "CODE_EXCEPTIONS",
     "NO_DATA",
+    "SMALL_AREA_KM2",
     "boundaries",
+    "small_countries",
     "class_edges",
     "class_colours",
     "legend_edges",
@@ -79,6 +83,13 @@ NO_DATA: dict[str, Any] = {
     "linewidth": 0.3,
     "label": "no data",
 }
+#: A country whose drawn units cover less than this (km², in the equal-area projection) gets a circle as well as
+#: its outline when it has a value: at :data:`_MAP_PIXELS` across, a pixel is about 42 km wide, so Samoa (about
+#: 2,700 km²) would be a pixel or two and Bahrain (about 540 km²) a fraction of one.
+SMALL_AREA_KM2 = 5_000
+#: The circles' radius in pixels of the map, and their outline (dark grey, so that the lightest class shows).
+_CIRCLE_PIXELS = 3.0
+_CIRCLE_EDGE = {"edgecolor": "#4d4d4d", "linewidth": 0.4}
 _RAMP = LinearSegmentedColormap.from_list("leftbehind_blues", ["#cfe3f3", OKABE_ITO["blue"], "#002a44"])
 _BORDER = {"edgecolor": "white", "linewidth": 0.3}
 
@@ -137,6 +148,7 @@ def prime() -> None:
     before = dict(os.environ)
     try:
         _drawn_paths(*_boundaries()[1])
+        small_countries()
     finally:
         for name in [k for k in os.environ if k not in before]:
             del os.environ[name]
@@ -364,6 +376,33 @@ def _drawn_paths(path: str, sha256: str, projection: str) -> dict[tuple[str, str
     return {(str(n), str(i)): _path(g) for n, i, g in zip(world["name"], world["id"], simple)}
 
 
+def small_countries() -> dict[str, tuple[float, float]]:
+    """The countries drawn with a circle when they have a value: each whose units together cover less than
+    :data:`SMALL_AREA_KM2` in the map's equal-area projection, by ISO3 code, with the point inside its largest
+    polygon where its circle goes (projected metres). Areas drawn without data (``iso3`` "") have none.
+
+    Examples
+    --------
+    >>> small = small_countries()
+    >>> sorted(c for c in ("TON", "BHR", "SGP", "MLT", "NPL", "FJI") if c in small)
+    ['BHR', 'MLT', 'SGP', 'TON']
+    """
+    return _small_countries(*_boundaries()[1])
+
+
+@functools.lru_cache(maxsize=2)
+def _small_countries(path: str, sha256: str, projection: str) -> dict[str, tuple[float, float]]:
+    world = _boundaries()[0]
+    world = world[world["iso3"] != ""]
+    area = world.geometry.area.groupby(world["iso3"]).sum() / 1e6
+    points = {}
+    for code in sorted(area[area < SMALL_AREA_KM2].index):
+        parts = [p for g in world.loc[world["iso3"] == code, "geometry"] for p in getattr(g, "geoms", [g])]
+        point = max(parts, key=lambda p: p.area).representative_point()
+        points[str(code)] = (float(point.x), float(point.y))
+    return points
+
+
 def _path(geometry: Any) -> MplPath:
     rings = [ring for part in getattr(geometry, "geoms", [geometry]) for ring in [part.exterior, *part.interiors]]
     return MplPath.make_compound_path(*[MplPath(np.asarray(r.coords)[:, :2], closed=True) for r in rings])
@@ -425,7 +464,7 @@ def choropleth(
     outlines = _drawn_paths(*key)
     classes = _classes(series, edges) if edges else series * np.nan
     use_style()
-    fig, ax = plt.subplots(figsize=(9.0, 5.0))
+    fig, ax = plt.subplots(figsize=(9.0, 5.4))
     # what set_clip_path(ax.patch) gives each patch (the axes' box), made once: one per patch was a tenth of
     # building the map (each registers with the axes' transform)
     clip = TransformedBbox(Bbox.unit(), ax.patch.get_transform())
@@ -438,6 +477,16 @@ def choropleth(
         patch.set_clip_box(clip)
         ax.add_artist(patch)  # not add_patch: the limits are set below, and updating them per patch is slow
     xmin, ymin, xmax, ymax = world.total_bounds
+    radius = (xmax - xmin) / _MAP_PIXELS * _CIRCLE_PIXELS
+    circled = []
+    for code, (x, y) in small_countries().items():
+        cls = classes.get(code, np.nan)
+        if pd.isna(cls):
+            continue  # a small country without a value keeps its hatched outline only: no circle to read
+        circle = Circle((x, y), radius, facecolor=colours[int(cls)], gid=f"{code}-circle", zorder=3, **_CIRCLE_EDGE)
+        circle.set_clip_box(clip)
+        ax.add_artist(circle)
+        circled.append(code)
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_aspect("equal")
@@ -446,11 +495,24 @@ def choropleth(
     whole = whole and legend_unit == unit
     handles = [Patch(facecolor=c, edgecolor="none", label=lab) for c, lab in zip(colours, _labels(shown, whole))]
     handles.append(Patch(**NO_DATA))
-    ax.legend(handles=handles, title=legend_unit, loc="lower left", fontsize=8, title_fontsize=8)
+    # in one row under the map: inside it, the legend would hide the small island states of the South Pacific
+    legend = ax.legend(
+        handles=handles,
+        title=legend_unit,
+        loc="upper left",
+        bbox_to_anchor=(0.0, 0.0),
+        ncols=len(handles),
+        fontsize=8,
+        title_fontsize=8,
+        alignment="left",
+        handlelength=1.6,
+        columnspacing=1.2,
+        borderaxespad=0.2,
+    )
     ax.set_title(title)
-    _note_small(ax, series, world)
+    last = _note_small(ax, legend, series, world, circled)
     fig.tight_layout()
-    add_source(fig, source)
+    add_source(fig, source, under=last)
     frame = (
         values.copy()
         if isinstance(values, pd.DataFrame)
@@ -459,13 +521,31 @@ def choropleth(
     return attach(fig, frame, title)
 
 
-def _note_small(ax: Any, series: pd.Series, world: Any) -> None:
-    """Under the map, name the countries with a value that the boundaries do not draw (none at 1:50m today)."""
+def _note_small(ax: Any, legend: Any, series: pd.Series, world: Any, circled: Sequence[str] = ()) -> Any:
+    """Under the legend, say that small countries are circled (when any is), and name the countries with a
+    value that the boundaries do not draw (Tuvalu at 1:50m); the last artist under the map, for the source line
+    to go under."""
+    notes = []
+    if circled:
+        notes.append(f"Countries under {SMALL_AREA_KM2:,} km² are circled in their colour ({len(circled)} here).")
     unseen = sorted(set(series.dropna().index) - set(world["iso3"]))
-    if not unseen:
-        return
-    names = geographies().set_index("code")["name"]
-    listed = [str(names[c]) for c in unseen]
-    shown = ", ".join(listed[:12]) + (f" and {len(listed) - 12} more" if len(listed) > 12 else "")
-    text = "\n".join(textwrap.wrap(end_sentence(f"Not drawn at 1:50m (values in the table): {shown}"), 150))
-    ax.text(0.0, -0.01, text, transform=ax.transAxes, ha="left", va="top", fontsize=7, color="#555555")
+    if unseen:
+        names = geographies().set_index("code")["name"]
+        listed = [str(names[c]) for c in unseen]
+        shown = ", ".join(listed[:12]) + (f" and {len(listed) - 12} more" if len(listed) > 12 else "")
+        notes.append(end_sentence(f"Not drawn at 1:50m (values in the table): {shown}"))
+    last = legend
+    for line in notes:  # one text each, one under the other, each found by how it begins
+        last = ax.annotate(
+            "\n".join(textwrap.wrap(line, 150)),
+            xy=(0.0, 0.0),
+            xycoords=("axes fraction", last),
+            xytext=(0, -3),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=7,
+            color="#555555",
+            annotation_clip=False,
+        )
+    return last

@@ -17,6 +17,7 @@ from typing import Any
 
 import matplotlib
 from cycler import cycler
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
 #: Okabe & Ito (2008), "Color Universal Design": eight colours distinguishable with any colour vision.
@@ -84,8 +85,9 @@ def source_line(sources: Iterable[str]) -> str:
     return "Source: " + "; ".join(seen)
 
 
-def add_source(fig: Figure, text: str, width: int = 110) -> None:
-    """Write ``text`` as a small source line under the figure's plot area.
+def add_source(fig: Figure, text: str, width: int = 110, under: Artist | None = None) -> None:
+    """Write ``text`` as a small source line under the figure's plot area, or just under the artist ``under``
+    (a map's legend and notes, drawn under its plot area).
 
     Examples
     --------
@@ -108,7 +110,12 @@ def add_source(fig: Figure, text: str, width: int = 110) -> None:
     bottom = min(fig.axes, key=lambda a: a.get_position().y0)
     label = bottom.xaxis.label
     # just under the x-axis label, wherever rotated tick labels pushed it; else a fixed distance under the axes
-    anchor, below = (label, -6) if label.get_text() else ("axes fraction", -30)
+    anchor: Artist | str = label
+    below = -6
+    if under is not None:
+        anchor = under
+    elif not label.get_text():
+        anchor, below = "axes fraction", -30
     bottom.annotate(
         wrapped,
         xy=(0.01, 0.0),
