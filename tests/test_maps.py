@@ -60,6 +60,14 @@ def test_a_country_is_filled_with_the_colour_of_its_bin():
     assert fig.axes[0].get_legend().get_title().get_text() == "percent of GDP"
 
 
+def test_the_legend_names_what_a_missing_value_means_when_it_is_known():
+    fig = plots.choropleth(pd.Series({"NPL": 1}), "t", "persons", "Source: test", missing="none listed")
+    assert _legend(fig)[-1] == "none listed" and _patches(fig, "IND")[0].get_hatch() == "///"
+    for bad in ("", "  ", None):
+        with pytest.raises(ParameterError, match=r"missing: the legend's name for countries without a value"):
+            plots.choropleth(pd.Series({"NPL": 1}), "t", "persons", "Source: test", missing=bad)
+
+
 def test_quantile_classes_and_counts():
     values = pd.Series({"NPL": 1, "PHL": 2, "MEX": 3, "IND": 4, "BGD": 10, "PAK": 12})
     fig = plots.choropleth(values, "t", "studies", "Source: test", bins=3)

@@ -414,6 +414,7 @@ def choropleth(
     unit: str,
     source: str,
     bins: int | Sequence[float] = 5,
+    missing: str = "no data",
 ) -> Figure:
     """A world map of one value per country, in classed bins.
 
@@ -431,6 +432,10 @@ def choropleth(
         The source line (see :func:`leftbehind.plots.source_line`); every chart carries one.
     bins
         Number of classes with about as many countries each (quantiles), or the class edges.
+    missing
+        What the legend calls the countries without a value: "no data", or what their absence means where it is
+        known (a country's destination map: "none listed", for the destinations UN DESA lists none of its
+        emigrants in).
 
     Returns
     -------
@@ -455,6 +460,10 @@ def choropleth(
     leftbehind.errors.ParameterError: values: code "NLP" is not an ISO3 country code of data/geographies.csv. Did you mean "NPL"? ...
     >>> plt.close("all")
     """
+    if not isinstance(missing, str) or not missing.strip():
+        raise ParameterError(
+            f'missing: the legend\'s name for countries without a value, e.g. "no data"; got {missing!r}'
+        )
     series, counts = _values(values)
     _check_codes(list(series.index))
     edges = class_edges(series, bins, counts)
@@ -494,7 +503,7 @@ def choropleth(
     shown, legend_unit = legend_edges(edges, unit)
     whole = whole and legend_unit == unit
     handles = [Patch(facecolor=c, edgecolor="none", label=lab) for c, lab in zip(colours, _labels(shown, whole))]
-    handles.append(Patch(**NO_DATA))
+    handles.append(Patch(**{**NO_DATA, "label": missing}))
     # in one row under the map: inside it, the legend would hide the small island states of the South Pacific
     legend = ax.legend(
         handles=handles,
