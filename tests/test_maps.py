@@ -24,8 +24,8 @@ def _close_figures():
 
 
 def _outlines(fig) -> list:
-    """The countries' outlines, without the circles of small countries."""
-    return [p for p in fig.axes[0].patches if not str(p.get_gid()).endswith("-circle")]
+    """The countries' outlines, without the circles of small countries and a highlighted country's outline."""
+    return [p for p in fig.axes[0].patches if not str(p.get_gid()).endswith(("-circle", "-highlight"))]
 
 
 def _circles(fig) -> dict:
@@ -66,6 +66,20 @@ def test_the_legend_names_what_a_missing_value_means_when_it_is_known():
     for bad in ("", "  ", None):
         with pytest.raises(ParameterError, match=r"missing: the legend's name for countries without a value"):
             plots.choropleth(pd.Series({"NPL": 1}), "t", "persons", "Source: test", missing=bad)
+
+
+def test_a_highlighted_country_is_outlined_and_named_in_the_legend():
+    fig = plots.choropleth(pd.Series({"IND": 5}), "t", "persons", "Source: test", highlight=("NPL", "Nepal (origin)"))
+    edges = [p for p in fig.axes[0].patches if p.get_gid() == "NPL-highlight"]
+    assert len(edges) == 1 and edges[0].get_facecolor()[3] == 0 and edges[0].get_linewidth() > 1
+    assert np.array_equal(edges[0].get_path().vertices, _patches(fig, "NPL")[0].get_path().vertices)
+    assert _legend(fig)[-2:] == ["no data", "Nepal (origin)"]
+    fig = plots.choropleth(pd.Series({"IND": 5}), "t", "persons", "Source: test", highlight=("TON", "Tonga"))
+    assert len([p for p in fig.axes[0].patches if p.get_gid() == "TON-highlight"]) == 2  # its outline and a ring
+    with pytest.raises(ParameterError, match=r'code "NLP" is not an ISO3 country code.*Did you mean "NPL"'):
+        plots.choropleth(pd.Series({"IND": 5}), "t", "persons", "Source: test", highlight=("NLP", "Nepal"))
+    with pytest.raises(ParameterError, match=r"highlight: a country's code and its label"):
+        plots.choropleth(pd.Series({"IND": 5}), "t", "persons", "Source: test", highlight="NPL")
 
 
 def test_quantile_classes_and_counts():

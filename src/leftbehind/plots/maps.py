@@ -90,6 +90,9 @@ SMALL_AREA_KM2 = 5_000
 #: The circles' radius in pixels of the map, and their outline (dark grey, so that the lightest class shows).
 _CIRCLE_PIXELS = 3.0
 _CIRCLE_EDGE = {"edgecolor": "#4d4d4d", "linewidth": 0.4}
+#: How a highlighted country is outlined (over its fill and its neighbours' borders): Okabe-Ito orange, the
+#: colour-blind-safe contrast to the blue ramp.
+_HIGHLIGHT: dict[str, Any] = {"edgecolor": OKABE_ITO["orange"], "linewidth": 1.4}
 _RAMP = LinearSegmentedColormap.from_list("leftbehind_blues", ["#cfe3f3", OKABE_ITO["blue"], "#002a44"])
 _BORDER = {"edgecolor": "white", "linewidth": 0.3}
 
@@ -415,6 +418,7 @@ def choropleth(
     source: str,
     bins: int | Sequence[float] = 5,
     missing: str = "no data",
+    highlight: tuple[str, str] | None = None,
 ) -> Figure:
     """A world map of one value per country, in classed bins.
 
@@ -436,6 +440,9 @@ def choropleth(
         What the legend calls the countries without a value: "no data", or what their absence means where it is
         known (a country's destination map: "none listed", for the destinations UN DESA lists none of its
         emigrants in).
+    highlight
+        A country to outline in orange, and its name in the legend: ``("NPL", "Nepal (origin)")`` on the map
+        of where Nepal's emigrants live.
 
     Returns
     -------
@@ -466,6 +473,12 @@ def choropleth(
         )
     series, counts = _values(values)
     _check_codes(list(series.index))
+    if highlight is not None:
+        if not (isinstance(highlight, tuple) and len(highlight) == 2 and all(isinstance(h, str) for h in highlight)):
+            raise ParameterError(
+                f'highlight: a country\'s code and its label, e.g. ("NPL", "Nepal (origin)"); got {highlight!r}'
+            )
+        _check_codes([highlight[0]])
     edges = class_edges(series, bins, counts)
     whole = counts and all(float(e).is_integer() for e in edges)
     colours = class_colours(max(len(edges) - 1, 1)) if edges else []
@@ -496,6 +509,8 @@ def choropleth(
         circle.set_clip_box(clip)
         ax.add_artist(circle)
         circled.append(code)
+    if highlight is not None:
+        _outline(ax, highlight[0], world, outlines, radius, clip)
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_aspect("equal")
@@ -504,6 +519,8 @@ def choropleth(
     whole = whole and legend_unit == unit
     handles = [Patch(facecolor=c, edgecolor="none", label=lab) for c, lab in zip(colours, _labels(shown, whole))]
     handles.append(Patch(**{**NO_DATA, "label": missing}))
+    if highlight is not None:
+        handles.append(Patch(facecolor="none", label=highlight[1], **_HIGHLIGHT))
     # in one row under the map: inside it, the legend would hide the small island states of the South Pacific
     legend = ax.legend(
         handles=handles,
@@ -528,6 +545,28 @@ def choropleth(
         else series.rename("value").rename_axis("geography").reset_index()
     )
     return attach(fig, frame, title)
+
+
+def _outline(
+    ax: Any, code: str, world: Any, outlines: dict[tuple[str, str], MplPath], radius: float, clip: Any
+) -> None:
+    """Draw ``code``'s outlines (and its circle's, when it is small) in the highlight style, above every fill."""
+    for row in world[world["iso3"] == code].itertuples():
+        edge = PathPatch(
+            outlines[(str(row.name), str(row.id))],
+            facecolor="none",
+            gid=f"{code}-highlight",
+            zorder=4,
+            transform=ax.transData,
+            **_HIGHLIGHT,
+        )
+        edge.set_clip_box(clip)
+        ax.add_artist(edge)
+    point = small_countries().get(code)
+    if point is not None:
+        ring = Circle(point, radius * 1.4, facecolor="none", gid=f"{code}-highlight", zorder=4, **_HIGHLIGHT)
+        ring.set_clip_box(clip)
+        ax.add_artist(ring)
 
 
 def _note_small(ax: Any, legend: Any, series: pd.Series, world: Any, circled: Sequence[str] = ()) -> Any:
