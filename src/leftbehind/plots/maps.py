@@ -395,6 +395,7 @@ def small_countries() -> dict[str, tuple[float, float]]:
 
 @functools.lru_cache(maxsize=2)
 def _small_countries(path: str, sha256: str, projection: str) -> dict[str, tuple[float, float]]:
+    """:func:`small_countries`, once per snapshot (its key, as :func:`_drawn_paths` takes it, keys the cache)."""
     world = _boundaries()[0]
     world = world[world["iso3"] != ""]
     area = world.geometry.area.groupby(world["iso3"]).sum() / 1e6
@@ -500,8 +501,9 @@ def choropleth(
         ax.add_artist(patch)  # not add_patch: the limits are set below, and updating them per patch is slow
     xmin, ymin, xmax, ymax = world.total_bounds
     radius = (xmax - xmin) / _MAP_PIXELS * _CIRCLE_PIXELS
+    small = _small_countries(*key)  # not small_countries(): it would check the snapshot's SHA-256 a second time
     circled = []
-    for code, (x, y) in small_countries().items():
+    for code, (x, y) in small.items():
         cls = classes.get(code, np.nan)
         if pd.isna(cls):
             continue  # a small country without a value keeps its hatched outline only: no circle to read
@@ -510,7 +512,7 @@ def choropleth(
         ax.add_artist(circle)
         circled.append(code)
     if highlight is not None:
-        _outline(ax, highlight[0], world, outlines, radius, clip)
+        _outline(ax, highlight[0], world, outlines, small.get(highlight[0]), radius, clip)
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_aspect("equal")
@@ -548,9 +550,16 @@ def choropleth(
 
 
 def _outline(
-    ax: Any, code: str, world: Any, outlines: dict[tuple[str, str], MplPath], radius: float, clip: Any
+    ax: Any,
+    code: str,
+    world: Any,
+    outlines: dict[tuple[str, str], MplPath],
+    point: tuple[float, float] | None,
+    radius: float,
+    clip: Any,
 ) -> None:
-    """Draw ``code``'s outlines (and its circle's, when it is small) in the highlight style, above every fill."""
+    """Draw ``code``'s outlines (and a ring round its circle at ``point``, when it is small) in the highlight
+    style, above every fill."""
     for row in world[world["iso3"] == code].itertuples():
         edge = PathPatch(
             outlines[(str(row.name), str(row.id))],
@@ -562,7 +571,6 @@ def _outline(
         )
         edge.set_clip_box(clip)
         ax.add_artist(edge)
-    point = small_countries().get(code)
     if point is not None:
         ring = Circle(point, radius * 1.4, facecolor="none", gid=f"{code}-highlight", zorder=4, **_HIGHLIGHT)
         ring.set_clip_box(clip)
