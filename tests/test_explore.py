@@ -10,7 +10,7 @@ import re
 import ipywidgets as widgets
 import pytest
 
-from leftbehind import data, explore, literature, meta
+from leftbehind import data, explore, literature, meta, plots
 from leftbehind.explore import views
 
 
@@ -72,6 +72,12 @@ def test_indicator_explorer_ranks_and_follows_year_and_indicator():
     table = app.sections[-1].content
     assert table["value"].tolist() == sorted(table["value"], reverse=True)
     assert table.iloc[0]["code"] == expected.sort_values("value").iloc[-1]["geography"]
+    world_map = next(s.content for s in app.sections if s.label == "map")  # every country with a value, coloured
+    outlines = [p for p in world_map.axes[0].patches if not p.get_gid().endswith("-circle")]
+    drawn = set(plots.maps.boundaries()["iso3"])
+    assert {p.get_gid() for p in outlines if not p.get_hatch()} == set(expected["geography"]) & drawn
+    title = f"Personal remittances received, share of GDP, 2020: the {len(expected)} countries with a value"
+    assert world_map.axes[0].get_title(loc="left") == title  # the house style puts titles on the left
     first_chart = _images(app)
     app.set(year=2010)
     assert "for 2010" in app.sections[0].content and _images(app) != first_chart

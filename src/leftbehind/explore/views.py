@@ -159,14 +159,15 @@ def indicator_years(indicator: str, edition: str = "latest") -> list[int]:
 
 
 def indicator_view(indicator: str, year: int, edition: str = "latest", top: int = 15) -> list[Section]:
-    """Countries ranked by ``indicator`` in ``year``: a sentence on coverage, a bar chart of the ``top`` highest
-    and the full ranking table (rank, country, value, unit, source).
+    """Countries ranked by ``indicator`` in ``year``: a sentence on coverage, a world map of every country with a
+    value (the house map: classes, "no data", small countries circled), a bar chart of the ``top`` highest and
+    the full ranking table (rank, country, value, unit, source).
 
     Examples
     --------
     >>> view = indicator_view("remittances_received_pct_gdp", 2020)
     >>> [s.label for s in view]
-    ['summary', 'chart', 'table']
+    ['summary', 'map', 'chart', 'table']
     """
     ranked = data.ranking(indicator, year, edition=edition)
     what = data.indicator_label(indicator)
@@ -174,6 +175,12 @@ def indicator_view(indicator: str, year: int, edition: str = "latest", top: int 
         return [_md("summary", f"No country has a value of *{what}* for {year} in the data package.")]
     unit = str(ranked["unit"].iloc[0])
     summary = _md("summary", f"**{len(ranked)}** countries have a value of *{what}* for {year}.")
+    world_map = plots.choropleth(
+        ranked[["geography", "value"]],
+        f"{what}, {year}: the {len(ranked)} countries with a value",
+        unit,
+        plots.source_line(data.source_labels(ranked)),
+    )
     head = ranked.head(top)
     chart = plots.ranking_bars(
         head,
@@ -198,7 +205,7 @@ def indicator_view(indicator: str, year: int, edition: str = "latest", top: int 
         decimals={"value": decimals_for(shown_unit)},
         source=plots.source_line(data.source_labels(ranked)),
     )
-    return [summary, _fig("chart", chart), Section("table", "table", table, shown.shown)]
+    return [summary, _fig("map", world_map), _fig("chart", chart), Section("table", "table", table, shown.shown)]
 
 
 # --- corridors -----------------------------------------------------------------------------------------
