@@ -175,11 +175,9 @@ def indicator_view(indicator: str, year: int, edition: str = "latest", top: int 
         return [_md("summary", f"No country has a value of *{what}* for {year} in the data package.")]
     unit = str(ranked["unit"].iloc[0])
     summary = _md("summary", f"**{len(ranked)}** countries have a value of *{what}* for {year}.")
+    source = plots.source_line(data.source_labels(ranked))  # of every country: the map's and the table's
     world_map = plots.choropleth(
-        ranked[["geography", "value"]],
-        f"{what}, {year}: the {len(ranked)} countries with a value",
-        unit,
-        plots.source_line(data.source_labels(ranked)),
+        ranked[["geography", "value"]], f"{what}, {year}: the {len(ranked)} countries with a value", unit, source
     )
     head = ranked.head(top)
     chart = plots.ranking_bars(
@@ -203,7 +201,7 @@ def indicator_view(indicator: str, year: int, edition: str = "latest", top: int 
             "edition": "Edition",
         },
         decimals={"value": decimals_for(shown_unit)},
-        source=plots.source_line(data.source_labels(ranked)),
+        source=source,
     )
     return [summary, _fig("map", world_map), _fig("chart", chart), Section("table", "table", table, shown.shown)]
 
