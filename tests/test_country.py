@@ -63,6 +63,34 @@ def test_profiles_say_what_is_missing():
     assert "too thin to pool" in country.narrative("TON")
 
 
+def test_an_evidence_section_is_never_an_empty_heading():
+    """Tajikistan's profile had four studies and, under "Evidence on children left behind", nothing at all: none
+    of the studies has an effect row, so there was no chart, and no sentence said why. Every country with a
+    study now gets either the chart (a direction table) or the sentence, never both."""
+    with_studies = literature.studies_per_country().index
+    charted = silent = 0
+    for iso3 in with_studies:
+        _, table = country.evidence(iso3)
+        note = country.findings_note(iso3)
+        assert bool(len(table)) != bool(note), iso3
+        charted += bool(len(table))
+        silent += bool(note)
+    eff = data.load("effects")
+    st = literature.studies(country="TJK")
+    assert len(st) == 4 and not eff["study_id"].isin(st["study_id"]).any()  # worked out from the CSVs
+    assert country.findings_note("TJK").startswith("The 4 studies from Tajikistan in the evidence base have no")
+    assert country.findings_note("EGY") == ""  # no study: the section says so itself
+    assert charted > silent > 0
+
+
+def test_print_note_agrees_with_one_study():
+    """The printed brief said "The 1 study from Jamaica are listed in the web version"."""
+    assert len(literature.studies(country="JAM")) == 1
+    note = country.studies_in_print_note("JAM")
+    assert ">The study from Jamaica is listed in the web version of this report.<" in note
+    assert "The 4 studies from Tajikistan are listed" in country.studies_in_print_note("TJK")
+
+
 def test_the_evidence_line_names_outcomes_as_the_vocabulary_does():
     """Ghana's profile read "on education, emotional behavioural difficulties, physical health": the outcome's id
     with spaces, where outcomes.csv names it "Emotional and behavioural difficulties"."""

@@ -354,7 +354,36 @@ def studies_in_print_note(iso3: str) -> str:
     if st.empty:
         return ""
     name = md(data.country_name(iso3))
-    return f'\n\n<p class="{PRINT_ONLY}">The {count_studies(len(st))} from {name} are listed in the web version of this report.</p>'
+    which = "The study" if len(st) == 1 else f"The {count_studies(len(st))}"
+    verb = "is" if len(st) == 1 else "are"
+    return f'\n\n<p class="{PRINT_ONLY}">{which} from {name} {verb} listed in the web version of this report.</p>'
+
+
+def findings_note(iso3: str) -> str:
+    """The sentence the evidence section shows in place of its chart when the country has studies but none of
+    their findings is entered as an effect row (so no direction of findings can be drawn); ``""`` when there is
+    a chart to draw, or no study (the section says so itself).
+
+    Examples
+    --------
+    >>> findings_note("LKA")
+    ''
+    >>> findings_note("TJK")  # four studies, no effect row entered
+    'The 4 studies from Tajikistan in the evidence base have no finding entered as an effect row yet (an outcome, its direction and where it was read), so there is no chart of their findings; the studies are listed under Sources.'
+    >>> findings_note("JAM")[:63]
+    'The study from Jamaica in the evidence base has no finding ente'
+    """
+    st, table = evidence(iso3)
+    if st.empty or len(table):
+        return ""
+    name = md(data.country_name(iso3))
+    one = len(st) == 1
+    which, verb = ("The study", "has") if one else (f"The {count_studies(len(st))}", "have")
+    return (
+        f"{which} from {name} in the evidence base {verb} no finding entered as an effect row yet (an outcome, its "
+        f"direction and where it was read), so there is no chart of {'its' if one else 'their'} findings; "
+        f"{'it is' if one else 'the studies are'} listed under Sources."
+    )
 
 
 def study_sources(iso3: str) -> str:
