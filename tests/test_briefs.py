@@ -210,3 +210,31 @@ def test_screenshots_of_the_index_a_profile_and_its_brief_are_made_again_to_the_
         write_screenshots(
             profiles, log=lambda line: None, shots=(dataclasses.replace(shots[1], page="profile_XXX.html"),)
         )
+
+
+def test_a_heading_is_not_left_alone_at_the_foot_of_a_page(reports_copy):
+    """27 of 236 briefs ended a page with a section's heading and began the next with its chart ("Evidence on
+    children left behind" at the foot of Nepal's page 3). A page whose heading lands 2.5 cm above the foot, with
+    a chart after it that needs more: the heading now starts the next page, with its chart (and a cell for the web
+    page stays out, as the rule that lays Markdown cells out as blocks could have shown it)."""
+    page = reports_copy / "profile_LKA.html"
+    html = page.read_text(encoding="utf-8")
+    img = re.search(r'<img [^>]*src="data:image/png;base64,[^"]+"[^>]*>', html).group(0)
+    cells = (
+        '<div style="height: 24.5cm">Filler</div>'
+        '<div class="jp-Cell jp-MarkdownCell jp-Notebook-cell"><div class="jp-Cell-inputWrapper">'
+        '<div class="jp-InputArea jp-Cell-inputArea"><div class="jp-RenderedHTMLCommon jp-RenderedMarkdown '
+        'jp-MarkdownOutput celltag_web-only"><p>On the web only</p></div></div></div></div>'
+        '<div class="jp-Cell jp-MarkdownCell jp-Notebook-cell"><div class="jp-Cell-inputWrapper">'
+        '<div class="jp-InputArea jp-Cell-inputArea"><div class="jp-RenderedHTMLCommon jp-RenderedMarkdown '
+        'jp-MarkdownOutput"><h2 id="x">Heading before a chart</h2></div></div></div></div>'
+        '<div class="jp-Cell jp-CodeCell jp-Notebook-cell jp-mod-noInput"><div class="jp-Cell-outputWrapper">'
+        '<div class="jp-OutputArea jp-Cell-outputArea"><div class="jp-OutputArea-child"><div class="jp-RenderedImage '
+        f'jp-OutputArea-output">{img}</div></div></div></div></div>'
+    )
+    start, end = html.index(">", html.index("<main")) + 1, html.index("</main>")
+    page.write_text(html[:start] + cells + html[end:], encoding="utf-8")
+    write_briefs(reports_copy, only=["LKA"], log=lambda line: None)
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(reports_copy / "briefs" / "LKA.pdf").pages]
+    assert len(pages) == 2 and "Filler" in pages[0] and "On the web only" not in " ".join(pages)
+    assert "Heading before a chart" not in pages[0] and "Heading before a chart" in pages[1]

@@ -55,6 +55,11 @@ body { font-size: 8.5pt; }
 h1 { font-size: 16pt; margin: 0 0 4pt; }
 h2 { font-size: 11.5pt; margin: 6pt 0 2pt; break-after: avoid; }
 h3 { font-size: 11pt; break-after: avoid; }
+/* a heading stays with what follows it: a Markdown cell lays its text out as a table cell, which keeps a
+   heading's break-after from the page breaker, so the text is laid out as a block and the cell says it */
+.jp-MarkdownCell .jp-InputArea, .jp-MarkdownCell .jp-RenderedMarkdown:not(.celltag_web-only) {
+  display: block !important; overflow: visible !important; }
+.jp-MarkdownCell:has(.jp-RenderedMarkdown > :is(h1, h2, h3):last-child) { break-after: avoid !important; }
 p, li { line-height: 1.3; }
 p { margin: 0 0 3pt; }
 img { max-width: 56% !important; max-height: 3.7cm !important; width: auto !important; height: auto !important;
