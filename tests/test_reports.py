@@ -305,6 +305,20 @@ def test_list_domains_and_cross_parameter_rules_on_the_real_plan():
     )
 
 
+def test_the_plan_names_outcome_domains_as_the_vocabulary_does():
+    """The index listed "Evidence map, nutrition growth": the domain's id with a space, where the evidence base
+    names it "nutrition and growth"."""
+    from leftbehind import literature
+
+    titled = 0
+    for r in reports.load_plan(reports.default_plan_path()):
+        domain = r.parameters.get("outcome_domain", "all")
+        if domain != "all":
+            assert literature.domain_name(domain) in r.title, (r.name, r.title)
+            titled += 1
+    assert titled == len(literature.domains())
+
+
 def test_ilo_edition_domain_comes_from_the_data():
     plan = {r.name: r for r in reports.load_plan(reports.default_plan_path())}
     entry = dataclasses.replace(plan["02_labour_migration"], parameters={"edition": "ilo_ge_5"})
