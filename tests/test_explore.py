@@ -10,7 +10,7 @@ import re
 import ipywidgets as widgets
 import pytest
 
-from leftbehind import data, explore, literature, meta, plots
+from leftbehind import country, data, explore, literature, meta, plots
 from leftbehind.explore import views
 
 
@@ -52,6 +52,16 @@ def test_country_explorer_says_when_there_is_no_study():
     app = explore.country("EGY")  # Egypt: no study of children left behind in the evidence base
     evidence = [s.content for s in app.sections if s.label == "evidence"]
     assert evidence == ["The evidence base holds no study of children left behind in Egypt."]
+
+
+def test_country_explorer_counts_one_study_and_says_why_there_is_no_chart():
+    """Jamaica's view read "holds **1** studies" and showed no chart and no word about it: its one study has no
+    effect row."""
+    app = explore.country("JAM")
+    said = {s.label: s.content for s in app.sections if s.label in ("evidence", "directions")}
+    assert said["evidence"] == "The evidence base holds **1** study of children left behind in Jamaica."
+    assert said["directions"] == country.findings_note("JAM") and "no chart of its findings" in said["directions"]
+    assert [s.kind for s in explore.country("NPL").sections if s.label == "directions"] == ["figure"]
 
 
 def test_country_markup_from_data_is_escaped(monkeypatch):

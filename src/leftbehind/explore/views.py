@@ -22,6 +22,7 @@ from .._markup import end_sentence
 from ..country import sentences
 from ..data.units import decimals_for, scaled
 from ..errors import ParameterError, check_choice
+from ..literature.studies import count_studies
 
 __all__ = [
     "Section",
@@ -127,12 +128,8 @@ def country_view(iso3: str) -> list[Section]:
     if studies.empty:
         out.append(_md("evidence", end_sentence(f"The evidence base holds no study of children left behind in {name}")))
     else:
-        out.append(
-            _md(
-                "evidence",
-                end_sentence(f"The evidence base holds **{len(studies)}** studies of children left behind in {name}"),
-            )
-        )
+        held = count_studies(len(studies)).replace(str(len(studies)), f"**{len(studies)}**", 1)
+        out.append(_md("evidence", end_sentence(f"The evidence base holds {held} of children left behind in {name}")))
         if len(table):
             title = f"What studies from {name} found, per outcome"
             out.append(
@@ -140,6 +137,8 @@ def country_view(iso3: str) -> list[Section]:
                     "directions", plots.direction_bars(table, title, EVIDENCE_SOURCE + "; studies listed under Sources")
                 )
             )
+        else:
+            out.append(_md("directions", profile.findings_note(iso3)))
     out.append(_md("sources", "### Sources\n\n" + profile.sources(iso3)))
     return out
 
