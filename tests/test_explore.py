@@ -170,3 +170,19 @@ def test_unknown_control_is_explained(maker):
     app = maker()
     app.set(nonsense=1)
     assert 'control "nonsense" is not a control of this explorer' in _said(app)
+
+
+def test_explorer_summaries_name_outcomes_as_the_vocabulary_does_and_count_in_words():
+    """The meta-analysis explorer read "studies have a comparable effect for *emotional behavioural
+    difficulties*" (the id with spaces) and would have read "**1** studies" for one."""
+    view = views.meta_view("emotional_behavioural_difficulties")
+    summary = next(s.content for s in view if s.label == "summary")
+    k = len(literature.analysis_set("emotional_behavioural_difficulties", "SMD"))
+    assert summary == f"**{k}** studies have a comparable effect for *emotional and behavioural difficulties*."
+    per_year = literature.studies_per_year()
+    year = int(per_year[per_year == 1].index[0])  # a year with one study: worked out from the evidence base
+    one = views.evidence_view(from_year=year, to_year=year, include_undated=False)
+    summary = next(s.content for s in one if s.label == "summary")
+    assert summary.startswith("**1** study from **1** country") and summary.endswith(" matches these filters.")
+    note = literature.measure_note(literature.selection("suicidal_ideation", "OR"))
+    assert "report suicidal ideation and self-harm as a share above a cut-off" in note

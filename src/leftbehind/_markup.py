@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
 __all__ = [
+    "counted",
     "doi_url",
     "end_sentence",
     "escape_markdown",
@@ -106,6 +107,21 @@ def end_sentence(text: str) -> str:
     ('No study of children left behind in Nepal.', '… in Micronesia, Fed. Sts.')
     """
     return text if text.endswith(".") else text + "."
+
+
+def counted(n: int, noun: str, plural: str | None = None, bold: bool = False) -> str:
+    """A count and its noun, singular for one: ``"1 study"``, ``"14 studies"``; the number in bold for an
+    explorer's summary line.
+
+    Examples
+    --------
+    >>> counted(1, "study", "studies"), counted(14, "study", "studies"), counted(1, "country", "countries", bold=True)
+    ('1 study', '14 studies', '**1** country')
+    >>> counted(0, "corridor")
+    '0 corridors'
+    """
+    number = f"**{n:,}**" if bold else f"{n:,}"
+    return f"{number} {noun if n == 1 else (plural or noun + 's')}"
 
 
 def minus_sign(number: str) -> str:

@@ -18,11 +18,10 @@ import pandas as pd
 
 from .. import country as profile
 from .. import data, literature, meta, plots
-from .._markup import end_sentence
+from .._markup import counted, end_sentence
 from ..country import sentences
 from ..data.units import decimals_for, scaled
 from ..errors import ParameterError, check_choice
-from ..literature.studies import count_studies
 
 __all__ = [
     "Section",
@@ -128,7 +127,7 @@ def country_view(iso3: str) -> list[Section]:
     if studies.empty:
         out.append(_md("evidence", end_sentence(f"The evidence base holds no study of children left behind in {name}")))
     else:
-        held = count_studies(len(studies)).replace(str(len(studies)), f"**{len(studies)}**", 1)
+        held = counted(len(studies), "study", "studies", bold=True)
         out.append(_md("evidence", end_sentence(f"The evidence base holds {held} of children left behind in {name}")))
         if len(table):
             title = f"What studies from {name} found, per outcome"
@@ -173,7 +172,10 @@ def indicator_view(indicator: str, year: int, edition: str = "latest", top: int 
     if ranked.empty:
         return [_md("summary", f"No country has a value of *{what}* for {year} in the data package.")]
     unit = str(ranked["unit"].iloc[0])
-    summary = _md("summary", f"**{len(ranked)}** countries have a value of *{what}* for {year}.")
+    has = "has" if len(ranked) == 1 else "have"
+    summary = _md(
+        "summary", f"{counted(len(ranked), 'country', 'countries', bold=True)} {has} a value of *{what}* for {year}."
+    )
     source = plots.source_line(data.source_labels(ranked))  # of every country: the map's and the table's
     world_map = plots.choropleth(
         ranked[["geography", "value"]], f"{what}, {year}: the {len(ranked)} countries with a value", unit, source
@@ -311,7 +313,14 @@ def evidence_view(
     if outcome_domain != "all":
         cells = cells[cells["domain"] == outcome_domain]
     n_countries = cells["country"].nunique() if len(cells) else 0
-    out = [_md("summary", f"**{len(chosen)}** studies from **{n_countries}** countries match these filters.")]
+    match = "matches" if len(chosen) == 1 else "match"
+    out = [
+        _md(
+            "summary",
+            f"{counted(len(chosen), 'study', 'studies', bold=True)} from "
+            f"{counted(n_countries, 'country', 'countries', bold=True)} {match} these filters.",
+        )
+    ]
     if len(cells):
         names = {c: data.country_name(c) for c in cells["country"].unique()}
         out.append(
@@ -368,8 +377,13 @@ def meta_view(
     """
     check_choice("subgroup_by", subgroup_by, ("none", *literature.SUBGROUP_COLUMNS), "a subgroup column")
     studies = literature.analysis_set(outcome, measure)
-    what = outcome.replace("_", " ")
-    out = [_md("summary", f"**{len(studies)}** studies have a comparable effect for *{what}*.")]
+    what = literature.outcome_name(outcome).lower()
+    has = "has" if len(studies) == 1 else "have"
+    out = [
+        _md(
+            "summary", f"{counted(len(studies), 'study', 'studies', bold=True)} {has} a comparable effect for *{what}*."
+        )
+    ]
     if len(studies) < 2:
         out.append(_md("pooled", f"Fewer than 2 comparable studies: no pooled estimate for {what}."))
         return out

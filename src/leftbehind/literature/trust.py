@@ -21,11 +21,16 @@ from ..errors import ParameterError
 from ..meta import PoolResult, egger_test, format_p
 from .analysis import MIN_NATIVE, Selection, reselect, selection
 from .published import compare_with_reviews, review_estimates
-from .studies import count_studies
+from .studies import count_studies, outcome_name
 
 #: Fewer studies than this and a small-study (Egger) test cannot tell asymmetry from chance (Cochrane Handbook
 #: 10.4.3.1; Sterne et al. 2011).
 MIN_K_SMALL_STUDY = 10
+
+
+def _lower_first(name: str) -> str:
+    """An outcome's name inside a sentence: "Suicidal ideation and self-harm" → "suicidal ideation and self-harm"."""
+    return name[:1].lower() + name[1:]
 
 
 def small_study_effects(result: PoolResult) -> str:
@@ -198,13 +203,13 @@ def measure_note(chosen: Selection, method: str = "REML", ci: str = "normal") ->
     --------
     >>> from leftbehind import literature
     >>> print(measure_note(literature.selection("suicidal_ideation", "OR")))  # doctest: +ELLIPSIS
-    **One measure.** ... report suicidal ideation as a share above a cut-off: pooled as odds ratios, none converted...
+    **One measure.** ... report suicidal ideation and self-harm as a share above a cut-off: pooled as odds ratios, none converted...
     """
     from ..meta import pool
 
     what = {"SMD": "a score", "OR": "a share above a cut-off"}
     named = {"SMD": "standardised mean differences", "OR": "odds ratios"}
-    outcome = escape_markdown(chosen.outcome.replace("_", " "))
+    outcome = escape_markdown(_lower_first(outcome_name(chosen.outcome)))
     scale, k = chosen.scale, len(chosen.pooled)
     other_scale = "OR" if scale == "SMD" else "SMD"
     m = len(chosen.other)
@@ -250,7 +255,7 @@ def _agreement(result: PoolResult, outcome: str, construct: str | None) -> str:
         else ""
     )
     if table.empty:
-        what = escape_markdown(outcome.replace("_", " "))
+        what = escape_markdown(_lower_first(outcome_name(outcome)))
         return f"**Published reviews.** No published pooled estimate of the same construct for {what}.{other}"
     v = table["verdict"]
     same_scale = v.str.startswith(("agrees", "differs"))
