@@ -203,6 +203,18 @@ def _position(rank: int, n: int) -> str:
 
 
 def _rank_sentence(name: str, rank: Rank, what: str, unit: str, group: str) -> str:
+    """One comparison sentence; a country alone in its group with a value is said to be alone, not ranked.
+
+    Examples
+    --------
+    >>> _rank_sentence("Bermuda", Rank(2023, 1.5, 1, 1, 1.5, "WDI"), "remittances", "% of GDP", "North America")
+    'Remittances: 1.5 % of GDP for Bermuda in 2023, the only country of North America with a value that year (WDI).'
+    """
+    if rank.n == 1:
+        return (
+            f"{what[0].upper()}{what[1:]}: {fmt_value(rank.value, unit)} for {name} in {rank.year}, the only country "
+            f"of {group} with a value that year ({md(rank.edition)})."
+        )
     return (
         f"{what[0].upper()}{what[1:]}: {fmt_value(rank.value, unit)} for {name} in {rank.year}, "
         f"{_position(rank.rank, rank.n)} of the {rank.n} countries of {group} with a value that year "
