@@ -32,7 +32,7 @@ def test_physical_health_pools_no_unlike_constructs():
     pooled = set(literature.analysis_set("physical_health")["effect_id"])
     assert not pooled & {"pingliang_lbc_caries", "qu2020_devdelay", "ketlogetswe2008_mort"}
     x = literature.excluded_rows("physical_health").set_index("effect_id")
-    assert x.loc["pingliang_lbc_caries", "reason"].startswith("a different construct (dental_caries")
+    assert x.loc["pingliang_lbc_caries", "reason"].startswith("a different construct (dental caries; this pool: ")
 
 
 def test_rows_that_do_not_compare_left_behind_with_not_are_excluded_with_reason():

@@ -139,7 +139,7 @@ def excluded_rows(
     --------
     >>> x = excluded_rows("physical_health")
     >>> x.loc[x.effect_id == "pingliang_lbc_diarrhoea", "reason"].item()
-    'a different construct (diarrhoea: diarrhoea)'
+    'a different construct (diarrhoea; this pool: self-rated or self-reported general health)'
     """
     return selection(
         outcome, scale, construct=construct, exposure=exposure, adjusted_only=adjusted_only,
@@ -318,7 +318,9 @@ def _select(
         counts = counts.assign(named=counts.index == outcome)  # ties: the construct the outcome is named for
         construct = str(counts.sort_values(["studies", "named", "rows"], ascending=False, kind="stable").index[0])
     if construct is not None:
-        drop(es["construct"] != construct, "a different construct (" + es["construct"] + ": " + es["definition"] + ")")
+        pooled_as = es.loc[es["construct"] == construct, "definition"]
+        this_pool = f"; this pool: {pooled_as.iloc[0]}" if len(pooled_as) else ""
+        drop(es["construct"] != construct, "a different construct (" + es["definition"] + this_pool + ")")
     drop(
         gaps != "",
         "the study's record is incomplete (" + gaps + " not read in a source): kept in the evidence base, "
