@@ -169,6 +169,12 @@ def test_the_explorer_view():
     with pytest.raises(ParameterError, match=r'direction "out" is not a direction of the corridors'):
         views.corridors_view("MEX", "out")
     views.close_figures(sections)
+    # the sentence says the sex in words and counts in the singular for one (it read "(female)", "1 origins")
+    holy_see = data.corridors(destination="VAT", year=2024, sex="female")
+    assert len(holy_see) == 1  # worked out from the table: one origin listed for the Holy See ("Vatican")
+    one = views.corridors_view("VAT", "immigrants", 2024, sex="female")
+    assert one[0].content.endswith(" international migrants living in Vatican (women), in 1 origin.")
+    views.close_figures(one)
 
 
 def test_the_world_corridors_report_is_in_the_plan():
