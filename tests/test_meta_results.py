@@ -153,3 +153,16 @@ def test_report_06_and_its_trust_panel_say_the_same_of_small_study_effects():
     nb = json.loads((Path(__file__).parents[1] / "notebooks" / "06_meta_analysis.ipynb").read_text(encoding="utf-8"))
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "literature.small_study_effects(result)" in code and "egger_test" not in code
+
+
+def test_the_pooled_sentence_names_the_interval_and_the_outcome_in_words():
+    """The 06 report on suicidal ideation read "Pooling 3 studies (REML, hksj intervals) ... worse suicidal
+    ideation": the interval method's id and the outcome's id with a space."""
+    from leftbehind import literature, narrative
+
+    result = meta.pool([0.2, 0.4, 0.3], [0.01, 0.02, 0.015], method="REML", ci="hksj")
+    text = narrative.pooled_sentence(result, "OR", "suicidal_ideation")
+    assert text.startswith("Pooling 3 studies (REML, HKSJ intervals): OR ")
+    name = literature.outcome_name("suicidal_ideation")
+    assert f"an OR above 1 means worse {name[0].lower()}{name[1:]} for left-behind children" in text
+    assert name == "Suicidal ideation and self-harm"

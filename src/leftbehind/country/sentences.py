@@ -17,7 +17,8 @@ import pandas as pd
 
 from .._markup import end_sentence, escape_markdown, markdown_link
 from ..data.units import base_unit, in_unit, reading_unit
-from ..meta import PoolResult
+from ..literature import outcome_name
+from ..meta import CI_NAMES, PoolResult
 
 __all__ = [
     "fmt_value",
@@ -149,9 +150,10 @@ def pooled_sentence(result: PoolResult, measure: str, outcome: str) -> str:
     pct = round(result.level * 100)
     meaning = (
         "an OR above 1 means" if measure == "OR" else "a positive SMD means"
-    ) + f" worse {_md(outcome.replace('_', ' '))} for left-behind children"
+    ) + f" worse {_md(outcome_name(outcome)[:1].lower() + outcome_name(outcome)[1:])} for left-behind children"
     text = (
-        f"Pooling {result.k} studies ({_md(result.method)}, {_md(result.ci_method)} intervals): {_md(measure)} "
+        f"Pooling {result.k} studies ({_md(result.method)}, {_md(CI_NAMES.get(result.ci_method, result.ci_method))} "
+        f"intervals): {_md(measure)} "
         f"{show(result.estimate)} ({pct}% CI {show(result.ci_low)} to {show(result.ci_high)}); {meaning}."
     )
     if result.method != "FE":

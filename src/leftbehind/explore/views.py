@@ -427,7 +427,11 @@ def meta_view(
             )
         else:
             out.append(
-                _md("subgroups", f"Not enough studies in at least two `{subgroup_by}` groups for a subgroup analysis.")
+                _md(
+                    "subgroups",
+                    f"Not enough studies in at least two groups of {subgroup_by.replace('_', ' ')} for a subgroup "
+                    "analysis.",
+                )
             )
     return out
 

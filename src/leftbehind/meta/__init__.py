@@ -43,7 +43,7 @@ from .regression import RegressionResult, regress
 from .scales import back_transform, effect_from_ci, on_reporting_scale
 from .sensitivity import cumulative, egger_test, leave_one_out, subgroups
 from .subgroup import SubgroupResult
-from .validation import CI_METHODS, DIFFERENCE_MEASURES, METHODS, RATIO_MEASURES
+from .validation import CI_METHODS, CI_NAMES, DIFFERENCE_MEASURES, METHODS, RATIO_MEASURES
 
 __all__ = [
     "PoolResult",
@@ -55,6 +55,7 @@ __all__ = [
     "for_reading",
     "METHODS",
     "CI_METHODS",
+    "CI_NAMES",
     "RATIO_MEASURES",
     "DIFFERENCE_MEASURES",
     "pool",

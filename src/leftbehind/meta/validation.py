@@ -21,6 +21,8 @@ from ..errors import MetaAnalysisError, check_choice
 METHODS: tuple[str, ...] = ("FE", "DL", "PM", "REML")
 #: Confidence-interval methods: normal (Wald) or Hartung-Knapp-Sidik-Jonkman (t with k - 1 df).
 CI_METHODS: tuple[str, ...] = ("normal", "hksj")
+#: Each interval method as a sentence or caption names it.
+CI_NAMES: dict[str, str] = {"normal": "normal", "hksj": "HKSJ"}
 #: Measures pooled on the log scale (odds ratio, risk ratio) and on the raw scale (SMD, mean difference).
 RATIO_MEASURES: tuple[str, ...] = ("OR", "RR")
 DIFFERENCE_MEASURES: tuple[str, ...] = ("SMD", "MD")
