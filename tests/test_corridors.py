@@ -184,3 +184,15 @@ def test_the_world_corridors_report_is_in_the_plan():
     assert plan["09_corridors"].parameters == {"year": 0, "since": 2000, "n": 20, "sex": "total"}
     reports.check([plan["09_corridors"]])
     assert isinstance(world_corridors.region_pairs(0), pd.DataFrame)
+
+
+def test_the_report_opens_with_the_world_total_and_the_sex_in_words():
+    """The report read "304.0 million international migrants (total)": the parameter's id."""
+    women = data.corridors(year=2024, sex="female")
+    expected = (
+        f"**{women['persons'].sum() / 1e6:,.1f} million** international migrants (women) in {len(women):,} corridors."
+    )
+    assert world_corridors.total_sentence(2024, "female") == "UN DESA's table of 2024 counts " + expected
+    assert "(women and men)" in world_corridors.total_sentence(0)
+    with pytest.raises(ParameterError, match="sex"):
+        world_corridors.total_sentence(2024, "both")

@@ -30,6 +30,7 @@ from .build import build_geographies
 from .checks import validate_package
 from .classification import classification, classification_table
 from .figures import (
+    SEX_WORDS,
     all_editions,
     all_sources,
     cite,
@@ -106,6 +107,7 @@ __all__ = [
     "top_destinations",
     "top_origins",
     "OTHER_ORIGIN",
+    "SEX_WORDS",
     "single_edition",
     "comparison_edition",
     "broad_year",

@@ -26,6 +26,8 @@ from .tabular import _resource, _with_references, cached_on_package, load, recor
 
 #: Values of the ``sex`` field of the figures table.
 SEXES: tuple[str, ...] = ("total", "female", "male")
+#: Each value of ``sex`` as a sentence, a caption or a dropdown says it.
+SEX_WORDS: dict[str, str] = {"total": "women and men", "female": "women", "male": "men"}
 
 _UNIT_FACTORS: dict[str, tuple[str, float]] = {
     "persons": ("persons", 1.0),

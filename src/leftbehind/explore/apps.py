@@ -326,7 +326,7 @@ def corridors(iso3: str = "NPL", direction: str = "emigrants") -> Explorer:
         "country": _dropdown("Country", sorted(options), "NPL"),
         "direction": _dropdown("Show", [(label, key) for key, label in views.DIRECTIONS.items()], "emigrants"),
         "year": widgets.SelectionSlider(description="Year", options=years, value=years[-1]),
-        "sex": _dropdown("Sex", [(words, sex) for sex, words in views.SEX_WORDS.items()], "total"),
+        "sex": _dropdown("Sex", [(words, sex) for sex, words in data.SEX_WORDS.items()], "total"),
     }
     return Explorer("Migration corridors", controls, views.corridors_view, {"country": iso3, "direction": direction})
 

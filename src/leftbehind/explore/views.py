@@ -32,7 +32,6 @@ __all__ = [
     "evidence_view",
     "meta_view",
     "DIRECTIONS",
-    "SEX_WORDS",
     "corridors_view",
 ]
 
@@ -216,9 +215,6 @@ DIRECTIONS: dict[str, str] = {
     "immigrants": "where its immigrants come from (origins)",
 }
 
-#: The corridors explorer's sexes in words, for its dropdown and its sentence (the value stays the id).
-SEX_WORDS: dict[str, str] = {"total": "women and men", "female": "women", "male": "men"}
-
 
 def corridors_view(
     country: str, direction: str = "emigrants", year: int = 0, sex: str = "total", top: int = 10
@@ -257,7 +253,7 @@ def corridors_view(
     summary = _md(
         "summary",
         f"In {year}, UN DESA counts **{sentences.fmt_value(total, 'persons')}** {what} {sentences.escape_markdown(name)} "
-        f"({SEX_WORDS.get(sex, sex)}), in {counted(len(rows), 'destination' if side == 'origin' else 'origin')}.",
+        f"({data.SEX_WORDS.get(sex, sex)}), in {counted(len(rows), 'destination' if side == 'origin' else 'origin')}.",
     )
     chart = plots.ranking_bars(
         head.assign(name=head[f"{other}_name"], value=head["persons"] / 1e6),

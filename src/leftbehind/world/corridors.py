@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "REGION_GROUPINGS",
     "corridor_year",
+    "total_sentence",
     "largest_corridors",
     "fastest_growing",
     "region_pairs",
@@ -60,6 +61,23 @@ def corridor_year(year: int | None = None) -> int:
             f"year {year!r} is not a year of the corridors table. Valid: 0 (the newest), {', '.join(map(str, years))}"
         )
     return year
+
+
+def total_sentence(year: int | None = None, sex: str = "total") -> str:
+    """How many international migrants UN DESA's table counts in ``year`` and in how many corridors, for the
+    opening of the corridors report.
+
+    Examples
+    --------
+    >>> total_sentence(2024, "female")  # doctest: +ELLIPSIS
+    "UN DESA's table of 2024 counts **... million** international migrants (women) in ... corridors."
+    """
+    year = corridor_year(year)
+    frame = data.corridors(year=year, sex=sex)
+    return (
+        f"UN DESA's table of {year} counts **{frame['persons'].sum() / 1e6:,.1f} million** international migrants "
+        f"({data.SEX_WORDS[sex]}) in {len(frame):,} corridors."
+    )
 
 
 def _n(n: object) -> int:
