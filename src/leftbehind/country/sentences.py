@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .._markup import end_sentence, escape_markdown, markdown_link
+from .._markup import counted, end_sentence, escape_markdown, markdown_link
 from ..data.units import base_unit, in_unit, reading_unit
 from ..literature import outcome_name
 from ..meta import CI_NAMES, PoolResult
@@ -28,6 +28,7 @@ __all__ = [
     "escape_markdown",
     "markdown_link",
     "end_sentence",
+    "counted",
 ]
 
 _md = escape_markdown  # short name for the f-strings below
