@@ -238,3 +238,20 @@ def test_a_heading_is_not_left_alone_at_the_foot_of_a_page(reports_copy):
     pages = [" ".join(p.extract_text().split()) for p in PdfReader(reports_copy / "briefs" / "LKA.pdf").pages]
     assert len(pages) == 2 and "Filler" in pages[0] and "On the web only" not in " ".join(pages)
     assert "Heading before a chart" not in pages[0] and "Heading before a chart" in pages[1]
+
+
+def test_the_map_is_printed_large_enough_to_read(profiles):
+    """A brief printed the map of where a country's people live 6.2 cm wide, as small as a chart beside text;
+    its image (alt text "Map: ...") is now printed at least 10.5 cm wide, wider than any chart."""
+    write_briefs(profiles, only=["LKA"], log=lambda line: None)
+    widths = []
+
+    def placed(op, args, cm, tm):  # an image is drawn ("Do") at the current transformation: its width is cm[0]
+        if op == b"Do":
+            widths.append(cm[0] / 72 * 2.54)
+
+    for page in PdfReader(profiles / "briefs" / "LKA.pdf").pages:
+        page.extract_text(visitor_operand_before=placed)
+    widths.sort(reverse=True)
+    assert 'alt="Map: Where people from Sri Lanka live' in (profiles / "profile_LKA.html").read_text(encoding="utf-8")
+    assert len(widths) >= 5 and widths[0] >= 10.5 and widths[1] < 9.5, widths

@@ -68,6 +68,14 @@ def test_the_legend_names_what_a_missing_value_means_when_it_is_known():
             plots.choropleth(pd.Series({"NPL": 1}), "t", "persons", "Source: test", missing=bad)
 
 
+def test_a_map_says_it_is_a_map_to_readers_who_cannot_see_it():
+    """A choropleth's image was described as "Chart: ..."; it is "Map: ...", which a screen reader says and the
+    print stylesheet of the briefs sizes maps by (larger than charts, to be read on paper)."""
+    fig = plots.choropleth(pd.Series({"NPL": 1}), "Where people  from Nepal live", "persons", "Source: test")
+    assert fig._repr_mimebundle_() == ({}, {"image/png": {"alt": "Map: Where people from Nepal live"}})
+    plt.close(fig)
+
+
 def test_a_highlighted_country_is_outlined_and_named_in_the_legend():
     fig = plots.choropleth(pd.Series({"IND": 5}), "t", "persons", "Source: test", highlight=("NPL", "Nepal (origin)"))
     edges = [p for p in fig.axes[0].patches if p.get_gid() == "NPL-highlight"]

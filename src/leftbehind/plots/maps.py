@@ -546,7 +546,7 @@ def choropleth(
         if isinstance(values, pd.DataFrame)
         else series.rename("value").rename_axis("geography").reset_index()
     )
-    return attach(fig, frame, title)
+    return attach(fig, frame, title, alt="Map: " + " ".join(title.split()))
 
 
 def _outline(

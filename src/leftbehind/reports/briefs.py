@@ -81,6 +81,8 @@ th, td { padding: 1pt 5pt !important; }
 .jp-Cell.jp-CodeCell:has(.jp-RenderedImage):not(:has(.jp-RenderedMarkdown)):not(:has(table)) img {
   max-width: 100% !important; max-height: 5.6cm !important; }
 ol { font-size: 5.8pt; columns: 2; column-gap: 12pt; margin-bottom: 0 !important; }
+/* a map (its image's alt text starts "Map:") needs more room than a chart to be read on paper */
+img[alt^="Map:"] { max-width: 82% !important; max-height: 6.8cm !important; }
 /* no space below the last line: a list that ends a full page would otherwise spill it onto an empty page */
 .jp-Cell { padding-bottom: 0 !important; }
 ol li { margin-bottom: 0.5pt; line-height: 1.15; overflow-wrap: anywhere; }
