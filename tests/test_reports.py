@@ -279,6 +279,12 @@ def test_cli_only_nonexistent_lists_valid_names():
         'no report named "nonexistent"' in proc.stderr
         and "Valid report names: 01_headline_figures, 02_labour_migration" in proc.stderr
     )
+    # the country profiles are said once, not as 236 names; an ISO3 code points at its profile
+    n = len(data.countries())
+    assert f"05_country_profile_<ISO3> ({n} reports: 05_country_profile_" in proc.stderr
+    assert "05_country_profile_NPL" not in proc.stderr
+    with pytest.raises(PlanError, match=r'no report named "npl" in the plan\. Did you mean "05_country_profile_NPL"\?'):
+        reports.select(reports.load_plan(reports.default_plan_path()), ["npl"])
 
 
 def test_cli_check_passes_on_the_real_plan():

@@ -359,9 +359,42 @@ def select(reports: list[Report], only: Iterable[str] | None) -> list[Report]:
     names = [r.name for r in reports]
     for w in wanted:
         if w not in names:
-            hint = did_you_mean(w, names)
-            raise PlanError(f'no report named "{w}" in the plan.{hint} Valid report names: {", ".join(names)}')
+            by_code = [n for n in names if n.endswith(f"_{w.upper()}")] if re.fullmatch(r"[A-Za-z]{3}", w) else []
+            hint = (
+                " Did you mean " + " or ".join(f'"{n}"' for n in by_code[:2]) + "?"
+                if by_code
+                else did_you_mean(w, names)
+            )
+            raise PlanError(f'no report named "{w}" in the plan.{hint} Valid report names: {_names_listed(names)}')
     return [r for r in reports if r.name in wanted]
+
+
+def _names_listed(names: list[str]) -> str:
+    """Report names for an error message, the reports of one grid over countries (names ending in an ISO3 code)
+    said once, with how many there are, instead of 236 names.
+
+    Examples
+    --------
+    >>> _names_listed(["01_a", "05_p_ABW", "05_p_AFG", "05_p_ZWE", "07_b"])
+    '01_a, 05_p_<ISO3> (3 reports: 05_p_ABW … 05_p_ZWE), 07_b'
+    >>> _names_listed(["01_a", "05_p_ABW"])
+    '01_a, 05_p_ABW'
+    """
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        m = re.fullmatch(r"(.+_)[A-Z]{3}", name)
+        groups.setdefault(m.group(1) if m else name, []).append(name)
+    shown: list[str] = []
+    for name in names:
+        m = re.fullmatch(r"(.+_)[A-Z]{3}", name)
+        prefix = m.group(1) if m else ""
+        members = groups.get(prefix, []) if m else []
+        if len(members) >= 3:
+            if name == members[0]:
+                shown.append(f"{prefix}<ISO3> ({len(members)} reports: {members[0]} … {members[-1]})")
+        else:
+            shown.append(name)
+    return ", ".join(shown)
 
 
 def check(reports: list[Report]) -> None:
