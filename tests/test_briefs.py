@@ -255,3 +255,21 @@ def test_the_map_is_printed_large_enough_to_read(profiles):
     widths.sort(reverse=True)
     assert 'alt="Map: Where people from Sri Lanka live' in (profiles / "profile_LKA.html").read_text(encoding="utf-8")
     assert len(widths) >= 5 and widths[0] >= 10.5 and widths[1] < 9.5, widths
+
+
+def test_asking_for_a_brief_that_is_not_there_says_so(reports_copy):
+    """'briefs --only LAK' answered "no country report to print (run `make reports` first)" with every report
+    in place; it now names the code, suggests the nearest, takes a code in lower case, and says when the report
+    is there but did not run well."""
+    with pytest.raises(
+        ReportError, match=r'no country report "LAK" in reports/manifest\.json: .*: LKA, TON\)\. Did you mean "LKA"\?'
+    ):
+        write_briefs(reports_copy, only=["LAK"], log=lambda line: None)
+    assert [p.name for p in write_briefs(reports_copy, only=["lka"], log=lambda line: None)] == ["LKA.pdf"]
+    manifest = _entries(reports_copy)
+    for entry in manifest["reports"]:
+        if entry["name"] == "profile_TON":
+            entry["status"] = "error"
+    _set_entries(reports_copy, manifest)
+    with pytest.raises(ReportError, match=r'the country report "TON" did not run well \(status: error\)'):
+        write_briefs(reports_copy, only=["TON"], log=lambda line: None)

@@ -42,7 +42,7 @@ from typing import Any
 
 from .. import __version__
 from .._io import write_atomic
-from ..errors import ReportError
+from ..errors import ReportError, did_you_mean
 
 __all__ = ["PRINT_CSS", "chromium", "write_briefs"]
 
@@ -202,15 +202,19 @@ def _country_reports(out_dir: Path, only: Iterable[str] | None) -> list[dict[str
         manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ReportError(f"{out_dir.name}/manifest.json: cannot be read ({exc}); run `make reports` first") from None
-    wanted = set(only or [])
+    wanted = {str(w) for w in only or []}
     chosen = []
+    seen: dict[str, str] = {}  # each country report's name and ISO3 code → its status
     for i, entry in enumerate(manifest.get("reports", []), start=1):
         if not isinstance(entry, dict):
             continue
         iso3 = (entry.get("parameters") or {}).get("country")
-        if iso3 is None or entry.get("status") != "ok" or not entry.get("html"):
+        if iso3 is None:
             continue
-        if wanted and entry.get("name") not in wanted and iso3 not in wanted:
+        seen[str(entry.get("name"))] = seen[str(iso3)] = str(entry.get("status"))
+        if entry.get("status") != "ok" or not entry.get("html"):
+            continue
+        if wanted and entry.get("name") not in wanted and not {str(iso3), str(iso3).lower()} & wanted:
             continue
         problem = _entry_problem(out_dir, entry)
         if problem is not None:
@@ -219,6 +223,20 @@ def _country_reports(out_dir: Path, only: Iterable[str] | None) -> list[dict[str
                 "was printed (run `make reports` to write the manifest again)"
             )
         chosen.append(entry)
+    for w in sorted(wanted):
+        status = seen.get(w, seen.get(w.upper()))
+        if status is None:
+            codes = sorted(k for k in seen if _ISO3.fullmatch(k))
+            raise ReportError(
+                f'no country report "{w}" in {out_dir.name}/manifest.json: give a report name or the ISO3 code of '
+                f"a country ({len(codes)} country reports: {', '.join(codes[:3])}{' …' if len(codes) > 3 else ''})."
+                f"{did_you_mean(w, list(seen))}"
+            )
+        if status != "ok":
+            raise ReportError(
+                f'the country report "{w}" did not run well (status: {status}): nothing to print; run '
+                "`make reports` and see the index for its error"
+            )
     return chosen
 
 
