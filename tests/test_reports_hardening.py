@@ -299,6 +299,8 @@ def test_usage_errors_exit_2_with_one_line(tmp_path, capsys, monkeypatch):
     ]:
         code, err = _cli(["reports", "--check", *args], capsys, monkeypatch)
         assert code == 2 and message in err, (args, err)
+    code, err = _cli(["explore", "--port", "99999"], capsys, monkeypatch)  # a port is at most 65535
+    assert code == 2 and "argument --port: must be a whole number from 1 to 65535, not '99999'" in err, err
     with pytest.raises(SystemExit):
         cli.main(["reports", "--help"])
     shown = " ".join(capsys.readouterr().out.split())

@@ -27,7 +27,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import REPO
 from test_browser import ARGS, CHROMIUM
 
 needs_chromium = pytest.mark.skipif(
@@ -78,11 +77,13 @@ def _start(tmp_path: Path, cull_after: int | None = None) -> Server:
     }
     env.pop("MPLBACKEND", None)
     env.pop("JUPYTER_TOKEN", None)  # the token is the one the server makes and prints
+    # started outside the repository: the command finds its notebook wherever it is run from (it looked for
+    # notebooks/00_start_here.ipynb in the working folder and stopped with a ValueError elsewhere)
     command = [sys.executable, "-m", "leftbehind", "explore", f"--port={port}"]
     if cull_after is not None:
         command.append(f"--cull-after={cull_after}")
     proc = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )  # fmt: skip
     lines: list[str] = []

@@ -104,7 +104,7 @@ def _build_parser() -> argparse.ArgumentParser:
     exp = sub.add_parser(
         "explore", help="serve the start notebook's explorers as a web app on 127.0.0.1, for you only (Voila)"
     )
-    exp.add_argument("--port", type=_count(1), default=8866, help="port on 127.0.0.1 (default 8866)")
+    exp.add_argument("--port", type=_count(1, 65535), default=8866, help="port on 127.0.0.1 (default 8866)")
     exp.add_argument(
         "--cull-after",
         type=_count(1),
@@ -123,16 +123,18 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _count(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least ``minimum`` (argparse names the option when it is not)."""
+def _count(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum`` (and at most ``maximum``; argparse names the
+    option when it is not)."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = minimum - 1
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be a whole number of at least {minimum}, not {text!r}")
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+            raise argparse.ArgumentTypeError(f"must be a whole number {bounds}, not {text!r}")
         return value
 
     return parse

@@ -30,10 +30,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from .._io import REPO_ROOT
+
 __all__ = ["CULL_AFTER", "START_NOTEBOOK", "TORNADO_SETTINGS", "voila_config", "serve"]
 
-#: The notebook served: the front door, with the four explorers.
-START_NOTEBOOK = Path("notebooks") / "00_start_here.ipynb"
+#: The notebook served: the front door, with the explorers (the repository's, wherever the command is run from).
+START_NOTEBOOK = REPO_ROOT / "notebooks" / "00_start_here.ipynb"
 #: Seconds a kernel that no page is connected to may stay idle before it is shut down.
 CULL_AFTER = 300
 #: Settings of the server's Tornado application, over Voilà's own (which allow any ``Host``).
