@@ -208,11 +208,6 @@ def _class_line(name: str, iso3: str) -> str:
     )
 
 
-def _lower_first(text: str) -> str:
-    """An outcome's name inside a sentence ("Emotional and behavioural difficulties" → "emotional and …")."""
-    return text[:1].lower() + text[1:]
-
-
 def narrative(iso3: str) -> str:
     """A short Markdown profile generated from the numbers: the newest value the data package holds for each
     figure (:func:`leftbehind.country.latest.headline`), each with its year and edition. The data's strings
@@ -253,7 +248,7 @@ def narrative(iso3: str) -> str:
         )
         lines.append(
             f"- **Children left behind.** {count_studies(len(st))} from {name}{span}, on "
-            f"{', '.join(md(_lower_first(literature.outcome_name(o))) for o in outcomes) or 'unspecified outcomes'}"
+            f"{', '.join(md(literature.outcome_name(o, in_sentence=True)) for o in outcomes) or 'unspecified outcomes'}"
             + (f"; their effect rows found {directions}." if directions else ".")
         )
         pooled = pooled_by_outcome(iso3)
@@ -265,7 +260,7 @@ def narrative(iso3: str) -> str:
         else:
             for r in pooled.itertuples():
                 lines.append(
-                    f"- **Pooled evidence, {md(_lower_first(literature.outcome_name(r.outcome)))}.** "
+                    f"- **Pooled evidence, {md(literature.outcome_name(r.outcome, in_sentence=True))}.** "
                     f"{count_studies(r.k)}, SMD {_two(r.smd)} (95% CI {_two(r.ci_low)} to {_two(r.ci_high)}; "
                     f"{_converted(r.converted, r.k)}positive = worse for left-behind children)."
                 )

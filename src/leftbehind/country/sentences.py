@@ -151,7 +151,7 @@ def pooled_sentence(result: PoolResult, measure: str, outcome: str) -> str:
     pct = round(result.level * 100)
     meaning = (
         "an OR above 1 means" if measure == "OR" else "a positive SMD means"
-    ) + f" worse {_md(outcome_name(outcome)[:1].lower() + outcome_name(outcome)[1:])} for left-behind children"
+    ) + f" worse {_md(outcome_name(outcome, in_sentence=True))} for left-behind children"
     text = (
         f"Pooling {result.k} studies ({_md(result.method)}, {_md(CI_NAMES.get(result.ci_method, result.ci_method))} "
         f"intervals): {_md(measure)} "

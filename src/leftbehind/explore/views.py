@@ -377,7 +377,7 @@ def meta_view(
     """
     check_choice("subgroup_by", subgroup_by, ("none", *literature.SUBGROUP_COLUMNS), "a subgroup column")
     studies = literature.analysis_set(outcome, measure)
-    what = literature.outcome_name(outcome).lower()
+    what = literature.outcome_name(outcome, in_sentence=True)
     has = "has" if len(studies) == 1 else "have"
     out = [
         _md(

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from .. import data
+from .._markup import counted
 from ..data.arguments import check_code, check_year
 from ..data.tabular import split_list
 from ..errors import ParameterError, check_choice, choice_error
@@ -78,16 +79,18 @@ def domain_name(domain: str) -> str:
     return _DOMAIN_WORDS.get(domain, domain.replace("_", " "))
 
 
-def outcome_name(outcome: str) -> str:
-    """An outcome's name from the vocabulary (``outcomes.csv``), or the id with spaces when it is not in it.
+def outcome_name(outcome: str, in_sentence: bool = False) -> str:
+    """An outcome's name from the vocabulary (``outcomes.csv``), or the id with spaces when it is not in it;
+    ``in_sentence`` puts its first letter in lower case, for the middle of a sentence.
 
     Examples
     --------
-    >>> outcome_name("suicidal_ideation")
-    'Suicidal ideation and self-harm'
+    >>> outcome_name("suicidal_ideation"), outcome_name("suicidal_ideation", in_sentence=True)
+    ('Suicidal ideation and self-harm', 'suicidal ideation and self-harm')
     """
     names = dict(zip(outcomes()["outcome"], outcomes()["name"]))
-    return str(names.get(outcome, outcome.replace("_", " ")))
+    name = str(names.get(outcome, outcome.replace("_", " ")))
+    return name[:1].lower() + name[1:] if in_sentence else name
 
 
 def region_of(iso3: str) -> str:
@@ -402,7 +405,7 @@ def count_studies(n: int, first: bool = False) -> str:
     """
     if n == 0:
         return "No study" if first else "no study"
-    return f"{n} {'study' if n == 1 else 'studies'}"
+    return counted(n, "study", "studies")
 
 
 def year_filter_sentence(

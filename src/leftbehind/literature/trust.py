@@ -28,11 +28,6 @@ from .studies import count_studies, outcome_name
 MIN_K_SMALL_STUDY = 10
 
 
-def _lower_first(name: str) -> str:
-    """An outcome's name inside a sentence: "Suicidal ideation and self-harm" → "suicidal ideation and self-harm"."""
-    return name[:1].lower() + name[1:]
-
-
 def small_study_effects(result: PoolResult) -> str:
     """One sentence on funnel-plot asymmetry: Egger's regression test where the fit pools at least
     :data:`MIN_K_SMALL_STUDY` studies, else why it is not run. The 06 report and its trust panel say the same.
@@ -209,7 +204,7 @@ def measure_note(chosen: Selection, method: str = "REML", ci: str = "normal") ->
 
     what = {"SMD": "a score", "OR": "a share above a cut-off"}
     named = {"SMD": "standardised mean differences", "OR": "odds ratios"}
-    outcome = escape_markdown(_lower_first(outcome_name(chosen.outcome)))
+    outcome = escape_markdown(outcome_name(chosen.outcome, in_sentence=True))
     scale, k = chosen.scale, len(chosen.pooled)
     other_scale = "OR" if scale == "SMD" else "SMD"
     m = len(chosen.other)
@@ -255,7 +250,7 @@ def _agreement(result: PoolResult, outcome: str, construct: str | None) -> str:
         else ""
     )
     if table.empty:
-        what = escape_markdown(_lower_first(outcome_name(outcome)))
+        what = escape_markdown(outcome_name(outcome, in_sentence=True))
         return f"**Published reviews.** No published pooled estimate of the same construct for {what}.{other}"
     v = table["verdict"]
     same_scale = v.str.startswith(("agrees", "differs"))
