@@ -158,3 +158,21 @@ def test_notebook_06_lists_only_reviews_of_the_pooled_construct(outcome, shown):
         assert len(ns["table"]) == shown
     tables = [o for o in out if not isinstance(o, str)]
     assert len(tables) == (2 if shown else 0)
+
+
+def test_reasons_name_what_is_pooled_in_words_not_by_id():
+    """The 06 reports' table of rows not pooled read "another effect of the same study is pooled
+    (deng2014_si_both)": an id of effects.csv, which the table does not show. The reason now says which
+    comparison is pooled instead, and no reason of any outcome carries an effect's id."""
+    ids = set(literature.effects()["effect_id"])
+    for outcome in literature.outcomes()["outcome"]:
+        for reason in literature.excluded_rows(outcome)["reason"]:
+            assert not [i for i in ids if f"({i})" in reason or reason.endswith(i)], (outcome, reason)
+    x = literature.excluded_rows("suicidal_ideation").set_index("effect_id")
+    pooled = literature.analysis_set("suicidal_ideation").set_index("effect_id")
+    assert "deng2014_si_both" in pooled.index
+    expected = "another effect of the same study is pooled, comparing " + pooled.loc["deng2014_si_both", "comparison"]
+    assert x.loc["deng2014_si_father", "reason"] == expected
+    assert literature.excluded_rows("depression").set_index("effect_id").loc["wang2011_depprev", "reason"] == (
+        "another effect of the same comparison is pooled (one effect per sample)"
+    )

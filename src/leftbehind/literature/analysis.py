@@ -355,17 +355,23 @@ def _select(
     else:
         chosen, measure = combined, COMBINED
     chosen_ids = set(chosen["effect_id"])
-    pooled_of_study: dict[str, str] = {}  # the study's first pooled effect
-    for study_id, effect_id in zip(chosen["study_id"], chosen["effect_id"]):
-        pooled_of_study.setdefault(study_id, effect_id)
+    pooled_of_study: dict[str, str] = {}  # the comparison of the study's first pooled effect
+    for study_id, comparison in zip(chosen["study_id"], chosen["comparison"].fillna("")):
+        pooled_of_study.setdefault(study_id, str(comparison))
     native_ids = set(es_ok.index[es_ok["es_measure"] == _NATIVE[scale]])
     other_name = {"SMD": "an SMD (a score)", "OR": "an odds ratio (a share above a cut-off)"}[other_scale]
-    for index, effect_id, study_id in zip(es_ok.index, es_ok["effect_id"], es_ok["study_id"]):
+    for index, effect_id, study_id, comparison in zip(
+        es_ok.index, es_ok["effect_id"], es_ok["study_id"], es_ok["comparison"].fillna("")
+    ):
         if effect_id in chosen_ids:
             continue
         mine = pooled_of_study.get(study_id)
         if mine is not None:
-            reason[index] = f"another effect of the same study is pooled ({mine})"
+            reason[index] = (
+                "another effect of the same comparison is pooled (one effect per sample)"
+                if mine == comparison or not mine
+                else f"another effect of the same study is pooled, comparing {mine}"
+            )
         elif measure == scale and index not in native_ids:
             reason[index] = (
                 f"{other_name}: pooled on its own scale ({other_scale}) beside this pool of {scale}s, and with it in "
