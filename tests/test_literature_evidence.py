@@ -305,3 +305,19 @@ def test_one_count_everywhere():
     assert re.search(rf"\*\*{count}\*\* primary studies", readme), "README: the count of studies is not summary()'s"
     start = nbformat.read(NOTEBOOKS / "00_start_here.ipynb", as_version=4)
     assert any("counts['studies']" in c.source for c in start.cells if c.cell_type == "code")
+
+
+def test_citations_end_a_question_with_its_question_mark_and_plain_text_has_no_markdown():
+    """Eight bibliographies read "... in South-East Asia?. *Asian and Pacific Migration Journal*": a full stop
+    after the title's own question mark; and cite(..., "full"), plain text, wrapped journals in Markdown's *...*."""
+    import re
+
+    studies = literature.studies()
+    asking = studies[studies["title"].fillna("").str.endswith("?")]["study_id"].tolist()
+    assert len(asking) >= 8  # worked out from studies.csv
+    md = literature.bibliography_markdown(studies["study_id"])
+    assert not re.search(r"[?!.]\*?\.(?!\d)", md)
+    graham = literature.cite("graham2013", "full")
+    assert "Who Stay Behind in South-East Asia? Asian and Pacific Migration Journal 22(3):315-348. https://" in graham
+    assert not [s for s in studies["study_id"] if "*" in literature.cite(s, "full")]
+    assert "South-East Asia? *Asian and Pacific Migration Journal 22(3):315-348*." in md

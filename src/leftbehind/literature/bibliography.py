@@ -103,7 +103,7 @@ def _full_citation(r: pd.Series, year: str, authors: str, markdown: bool) -> str
     else:
         link = ""
     gaps = record_gaps(r.to_frame().T.assign(study_id=[r.name]))[r.name]
-    title = "" if pd.isna(r["title"]) or "title" in gaps else text(r["title"]) + "."
+    title = "" if pd.isna(r["title"]) or "title" in gaps else _ended(text(r["title"]))  # "… Asia?", not "?."
     lead = (text(authors), f"({year})" if year != "n.d." else "", title)
     if not authors:  # no author read: the title leads (as bibliographies cite an anonymous work), never the id
         lead = (title or "Untitled study.", f"({year})" if year != "n.d." else "", "")
@@ -111,13 +111,25 @@ def _full_citation(r: pd.Series, year: str, authors: str, markdown: bool) -> str
         p
         for p in (
             *lead,
-            "" if pd.isna(r["journal"]) else f"*{text(r['journal'])}*.",
+            "" if pd.isna(r["journal"]) else _ended(f"*{text(r['journal'])}*" if markdown else str(r["journal"])),
             link,
             f"Record incomplete: {gaps} not read in a source; left out of pooled analyses." if gaps else "",
         )
         if p
     ]
     return " ".join(parts)
+
+
+def _ended(text: str) -> str:
+    """``text`` ending with one mark: a full stop added unless it ends with one, a question or an exclamation
+    mark (inside Markdown's closing ``*`` too).
+
+    Examples
+    --------
+    >>> _ended("Does it?"), _ended("*J. Affect. Disord.*"), _ended("*BMC Psychiatry*"), _ended("Title")
+    ('Does it?', '*J. Affect. Disord.*', '*BMC Psychiatry*.', 'Title.')
+    """
+    return text if text.rstrip("*").endswith((".", "?", "!")) else text + "."
 
 
 def _bib_escape(text: str) -> str:
