@@ -13,7 +13,7 @@ import pytest
 
 from leftbehind import data, literature, reports, world
 from leftbehind.data import derive
-from leftbehind.errors import ParameterError
+from leftbehind.errors import ParameterError, years_listed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "snapshots"
 
@@ -26,7 +26,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "snapshots"
             r'indicator "remitances_received_usd" .*Did you mean "remittances_received_usd"',
         ),
         (("migrant_workers", 2020, "latest"), r"not an indicator with values for countries.* Valid: "),
-        (("remittances_received_pct_gdp", 1950, "latest"), r"year 1950: no country has a value .* Valid: .*2020"),
+        # the years as spans ("1970–2024"), not 55 numbers
+        (("remittances_received_pct_gdp", 1950, "latest"), r"year 1950: no country has a value .* Valid: \d{4}–\d{4}$"),
         (
             ("remittances_received_pct_gdp", "2020", "latest"),
             r"year must be a whole number such as 2020, got .2020. \(str\)",
@@ -179,3 +180,11 @@ def test_the_overlap_note_is_printed_only_where_the_two_lists_overlap():
     assert world.overlap_note(few) == "Only 12 countries have a value, so the 10 highest and the 10 lowest overlap."
     notebook = (Path(__file__).parents[1] / "notebooks" / "08_world.ipynb").read_text(encoding="utf-8")
     assert "world.overlap_note(g)" in notebook and "With fewer than twenty countries" not in notebook
+
+
+def test_the_valid_years_of_a_message_are_the_ranking_years():
+    years = data.ranking_years("remittances_received_pct_gdp")
+    with pytest.raises(ParameterError) as info:
+        world.glance("remittances_received_pct_gdp", 1950)
+    assert str(info.value).endswith(f"Valid: {years_listed(years)}")
+    assert years_listed(years).count("–") >= 1 and len(years) > 20

@@ -19,6 +19,7 @@ __all__ = [
     "did_you_mean",
     "choice_error",
     "check_choice",
+    "years_listed",
 ]
 
 
@@ -152,3 +153,22 @@ class ReportError(LeftbehindError, RuntimeError):
 
 class MetaAnalysisError(LeftbehindError, ValueError):
     """Input to a meta-analysis function is invalid (lengths, variances, too few studies, unknown method)."""
+
+
+def years_listed(years: Iterable[int]) -> str:
+    """Years for a message, each run of consecutive years as one span: ``"1970–2024"`` instead of 55 numbers.
+
+    Examples
+    --------
+    >>> years_listed(range(1970, 2025)), years_listed([1990, 1995, 2000, 2001, 2002, 2024])
+    ('1970–2024', '1990, 1995, 2000–2002, 2024')
+    >>> years_listed([])
+    'none'
+    """
+    runs: list[list[int]] = []
+    for y in sorted({int(y) for y in years}):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs) or "none"

@@ -29,7 +29,7 @@ from .._markup import escape_markdown
 from ..data.arguments import check_year
 from ..data.classification import classification_table
 from ..data.units import decimals_for, scaled
-from ..errors import DataError, ParameterError, check_choice
+from ..errors import DataError, ParameterError, check_choice, years_listed
 
 if TYPE_CHECKING:
     from ..plots.tables import Table
@@ -126,7 +126,7 @@ def _check(indicator: object, year: object, edition: object) -> tuple[str, int, 
     if year not in years:
         raise ParameterError(
             f"year {year}: no country has a value of {indicator} in that year (edition {edition}). "
-            f"Valid: {', '.join(map(str, years))}"
+            f"Valid: {years_listed(years)}"
         )
     return indicator, year, data.comparison_edition(indicator, year, edition)
 
