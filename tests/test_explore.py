@@ -186,3 +186,14 @@ def test_explorer_summaries_name_outcomes_as_the_vocabulary_does_and_count_in_wo
     assert summary.startswith("**1** study from **1** country") and summary.endswith(" matches these filters.")
     note = literature.measure_note(literature.selection("suicidal_ideation", "OR"))
     assert "report suicidal ideation and self-harm as a share above a cut-off" in note
+
+
+def test_the_measure_note_never_calls_one_study_a_pool():
+    """For wasting (one comparable study) the 06 report's note read "**One measure.** 1 study report wasting as a
+    score: pooled as standardised mean differences": one study is no pool; and "no study reports ..." opened a
+    sentence in lower case."""
+    assert len(literature.selection("wasting").pooled) == 1  # worked out from the evidence base
+    note = literature.measure_note(literature.selection("wasting"))
+    assert note.startswith("**No pool.** Only 1 study has a comparable effect for wasting") and "pooled as" not in note
+    combined = literature.measure_note(literature.selection("underweight"))
+    assert combined.startswith("**Two measures combined.** No study reports underweight as a score")

@@ -199,6 +199,8 @@ def measure_note(chosen: Selection, method: str = "REML", ci: str = "normal") ->
     >>> from leftbehind import literature
     >>> print(measure_note(literature.selection("suicidal_ideation", "OR")))  # doctest: +ELLIPSIS
     **One measure.** ... report suicidal ideation and self-harm as a share above a cut-off: pooled as odds ratios, none converted...
+    >>> print(measure_note(literature.selection("wasting")))  # one comparable study: no pool
+    **No pool.** Only 1 study has a comparable effect for wasting (read as a score): a pool needs at least 2, so its effect is shown on its own.
     """
     from ..meta import pool
 
@@ -210,9 +212,14 @@ def measure_note(chosen: Selection, method: str = "REML", ci: str = "normal") ->
     m = len(chosen.other)
     if not k:
         return f"**No pool.** No study has a comparable effect for {outcome}."
+    if k == 1:  # one study is shown on its own, never called a pool
+        read = "a score" if chosen.pooled["es_measure_read"].iloc[0] == "SMD" else "a share above a cut-off"
+        return (
+            f"**No pool.** Only 1 study has a comparable effect for {outcome} (read as {read}): a pool needs at "
+            "least 2, so its effect is shown on its own."
+        )
     if chosen.measure == scale:
         text = f"**One measure.** {count_studies(k)} report {outcome} as {what[scale]}: pooled as {named[scale]}, none converted."
-        # (k >= MIN_NATIVE here, so "report")
         if m >= MIN_NATIVE:
             row = pool(chosen.other["yi"], chosen.other["vi"], method=method, ci=ci, measure=other_scale)
             f = row.to_frame().iloc[0]
@@ -227,7 +234,8 @@ def measure_note(chosen: Selection, method: str = "REML", ci: str = "normal") ->
     n_or, n_smd = int((read == "logOR").sum()), int((read == "SMD").sum())
     native = n_smd if scale == "SMD" else n_or
     text = (
-        f"**Two measures combined.** {count_studies(native)} report{'s' if native <= 1 else ''} {outcome} as {what[scale]}, "
+        f"**Two measures combined.** {count_studies(native, first=True)} report{'s' if native <= 1 else ''} {outcome} "
+        f"as {what[scale]}, "
         f"fewer than {MIN_NATIVE}, so "
         f"this pool puts {n_or} odds ratio{'s' if n_or != 1 else ''} and {n_smd} standardised mean "
         f"difference{'s' if n_smd != 1 else ''} on the {scale} scale with Chinn's conversion, SMD = ln OR × √3/π; "
