@@ -197,3 +197,20 @@ def test_the_measure_note_never_calls_one_study_a_pool():
     assert note.startswith("**No pool.** Only 1 study has a comparable effect for wasting") and "pooled as" not in note
     combined = literature.measure_note(literature.selection("underweight"))
     assert combined.startswith("**Two measures combined.** No study reports underweight as a score")
+
+
+def test_the_trust_panel_counts_published_estimates_in_words():
+    """The depression report's trust panel read "Of 1 published pooled estimates on our scale, 1 agree ... and 0
+    differ"; one estimate is now said to be one, and verbs follow their counts."""
+    chosen = literature.selection("depression", "OR")
+    result = meta.pool(chosen.pooled["yi"], chosen.pooled["vi"], method="REML", measure="OR")
+    line = next(x for x in literature.trust_panel(result, chosen.pooled, "depression").splitlines() if "Published" in x)
+    on_scale = literature.compare_with_reviews(
+        *(float(result.to_frame().iloc[0][c]) for c in ("estimate", "ci_low", "ci_high")), "depression", "OR"
+    )["verdict"]
+    assert int(on_scale.str.startswith(("agrees", "differs")).sum()) == 1  # worked out from reviews.csv
+    assert "The one published pooled estimate on our scale agrees" in line and "Of 1 " not in line
+    emotional = literature.selection("emotional_behavioural_difficulties", "OR")
+    fit = meta.pool(emotional.pooled["yi"], emotional.pooled["vi"], method="REML", measure="OR")
+    text = literature.trust_panel(fit, emotional.pooled, "emotional_behavioural_difficulties")
+    assert "1 published estimate of another construct is not compared." in text

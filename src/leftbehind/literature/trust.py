@@ -253,7 +253,9 @@ def _agreement(result: PoolResult, outcome: str, construct: str | None) -> str:
     # a review of another construct (e.g. dental caries beside self-rated health) is not compared
     n_other = len(review_estimates(outcome)) - len(table)
     other = (
-        f" {n_other} published estimate{'s' if n_other > 1 else ''} of other constructs not compared."
+        " 1 published estimate of another construct is not compared."
+        if n_other == 1
+        else f" {n_other} published estimates of other constructs are not compared."
         if n_other
         else ""
     )
@@ -266,14 +268,24 @@ def _agreement(result: PoolResult, outcome: str, construct: str | None) -> str:
     direction = v[~same_scale & v.str.contains("direction only")]
     same_dir = int(direction.str.startswith("same direction").sum())
     n = int(same_scale.sum())
-    text = (
-        f"**Published reviews.** Of {n} published pooled estimates on our scale, {agree} agree "
-        f"(intervals overlap, same direction) and {differ} differ"
-        if n
-        else "**Published reviews.** No published pooled estimate is on our scale"
-    )
-    if len(direction):
-        text += f"; of {len(direction)} on another scale, {same_dir} point the same way"
+    if n == 1:
+        text = "**Published reviews.** The one published pooled estimate on our scale " + (
+            "agrees (intervals overlap, same direction)" if agree else "differs"
+        )
+    elif n:
+        text = (
+            f"**Published reviews.** Of {n} published pooled estimates on our scale, {agree} "
+            f"{'agrees' if agree == 1 else 'agree'} (intervals overlap, same direction) and {differ} "
+            f"{'differs' if differ == 1 else 'differ'}"
+        )
+    else:
+        text = "**Published reviews.** No published pooled estimate is on our scale"
+    if len(direction) == 1:
+        text += f"; the one on another scale {'points' if same_dir else 'does not point'} the same way"
+    elif len(direction):
+        text += (
+            f"; of {len(direction)} on another scale, {same_dir} {'points' if same_dir == 1 else 'point'} the same way"
+        )
     return text + "." + other
 
 
