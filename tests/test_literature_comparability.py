@@ -95,7 +95,7 @@ def test_trust_panel_compares_only_reviews_of_the_same_construct():
 
     s = literature.analysis_set("physical_health")
     last = literature.trust_panel(meta.pool(s["yi"], s["vi"], measure="SMD"), s, "physical_health").splitlines()[-1]
-    assert "No published pooled estimate of the same construct" in last and "other constructs not compared" in last
+    assert "No published pooled estimate of the same construct" in last and "other constructs are not compared." in last
 
 
 def test_sensitivity_table_pools_each_option_of_the_same_construct():
