@@ -380,21 +380,16 @@ def _names_listed(names: list[str]) -> str:
     >>> _names_listed(["01_a", "05_p_ABW"])
     '01_a, 05_p_ABW'
     """
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[str]] = {}  # in plan order: a grid's prefix ("05_p_"), or a name standing alone
     for name in names:
         m = re.fullmatch(r"(.+_)[A-Z]{3}", name)
         groups.setdefault(m.group(1) if m else name, []).append(name)
-    shown: list[str] = []
-    for name in names:
-        m = re.fullmatch(r"(.+_)[A-Z]{3}", name)
-        prefix = m.group(1) if m else ""
-        members = groups.get(prefix, []) if m else []
-        if len(members) >= 3:
-            if name == members[0]:
-                shown.append(f"{prefix}<ISO3> ({len(members)} reports: {members[0]} … {members[-1]})")
-        else:
-            shown.append(name)
-    return ", ".join(shown)
+    return ", ".join(
+        f"{key}<ISO3> ({len(members)} reports: {members[0]} … {members[-1]})"
+        if len(members) >= 3
+        else ", ".join(members)
+        for key, members in groups.items()
+    )
 
 
 def check(reports: list[Report]) -> None:
