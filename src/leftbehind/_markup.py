@@ -117,11 +117,27 @@ def counted(n: int, noun: str, plural: str | None = None, bold: bool = False) ->
     --------
     >>> counted(1, "study", "studies"), counted(14, "study", "studies"), counted(1, "country", "countries", bold=True)
     ('1 study', '14 studies', '**1** country')
-    >>> counted(0, "corridor")
-    '0 corridors'
+    >>> counted(0, "corridor"), counted(2, "study"), counted(3, "brief")  # a plural by rule where none is given
+    ('0 corridors', '2 studies', '3 briefs')
     """
+    import numpy as np
+
+    from .errors import ParameterError
+
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ParameterError(f"counted: n must be a whole number of at least 0, got {n!r} ({type(n).__name__})")
     number = f"**{n:,}**" if bold else f"{n:,}"
-    return f"{number} {noun if n == 1 else (plural or noun + 's')}"
+    return f"{number} {noun if n == 1 else (plural or _plural(noun))}"
+
+
+def _plural(noun: str) -> str:
+    """The regular English plural of ``noun`` ("study" → "studies", "box" → "boxes", "country" → "countries");
+    an irregular one ("child") is given by the caller."""
+    if len(noun) > 1 and noun.endswith("y") and noun[-2] not in "aeiou":
+        return noun[:-1] + "ies"
+    if noun.endswith(("s", "x", "z", "ch", "sh")):
+        return noun + "es"
+    return noun + "s"
 
 
 def minus_sign(number: str) -> str:

@@ -19,6 +19,8 @@ __all__ = [
     "did_you_mean",
     "choice_error",
     "check_choice",
+    "check_flag",
+    "check_frame",
     "years_listed",
 ]
 
@@ -125,7 +127,55 @@ def check_choice(
         folded = fold(value) if fold is not None else value
         if folded in choices:
             return folded
+    elif isinstance(value, (list, tuple, set, frozenset)):  # one value is asked for: not "['x']" with a did-you-mean
+        shown = ", ".join(map(str, choices[:40])) + (f", … ({len(choices)} in all)" if len(choices) > 40 else "")
+        raise (error or ParameterError)(
+            f"{what} must be one value, got a {type(value).__name__} ({value!r}); {how}: {shown}"
+        )
     raise choice_error(what, value, choices, how, error)
+
+
+def check_flag(what: str, value: object) -> bool:
+    """Return ``value`` if it is ``True`` or ``False`` (NumPy's too), else raise :class:`ParameterError`: a string
+    such as ``"no"`` is true to Python, and would switch on the filter it was meant to switch off.
+
+    Examples
+    --------
+    >>> check_flag("adjusted_only", False)
+    False
+    >>> check_flag("adjusted_only", "no")
+    Traceback (most recent call last):
+    ...
+    leftbehind.errors.ParameterError: adjusted_only must be True or False, got 'no' (str)
+    """
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ParameterError(f"{what} must be True or False, got {value!r} ({type(value).__name__})")
+
+
+def check_frame(what: str, frame: object, columns: Iterable[str], give: str) -> None:
+    """Raise :class:`ParameterError` unless ``frame`` is a pandas DataFrame with each of ``columns``; ``give`` says
+    what table would do (e.g. ``"a data.ranking() result"``). A helper given the wrong table then says so, instead
+    of failing deep inside with a ``KeyError`` on a column name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_frame("ranking_table", pd.DataFrame({"name": ["A"]}), ["name", "value"], "a data.ranking() result")
+    Traceback (most recent call last):
+    ...
+    leftbehind.errors.ParameterError: ranking_table: the frame has no 'value' column (give a data.ranking() result)
+    """
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise ParameterError(f"{what}: expected a table (pandas DataFrame), got {type(frame).__name__} (give {give})")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        names = ", ".join(repr(c) for c in missing)
+        raise ParameterError(f"{what}: the frame has no {names} column{'s' if len(missing) > 1 else ''} (give {give})")
 
 
 class LeftbehindError(Exception):

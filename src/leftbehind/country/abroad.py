@@ -19,7 +19,7 @@ from .._markup import end_sentence
 from .._markup import escape_markdown as md
 from ..data import bilateral as od
 from ..data.arguments import check_code
-from ..errors import DataError
+from ..errors import DataError, ParameterError, check_frame
 from .sentences import fmt_value
 
 if TYPE_CHECKING:
@@ -64,7 +64,9 @@ def destinations(iso3: str, n: int = 10, year: int | None = None) -> pd.DataFram
         return pd.DataFrame(columns=["destination", *_COLUMNS])
     top = _with_women(top, "origin", iso3, int(top["year"].iloc[0]))
     top = top.rename(columns={"destination_name": "name", "share_of_origin": "share"})
-    return top[["destination", *_COLUMNS]]
+    top = top[["destination", *_COLUMNS]]
+    top.attrs["origin"] = iso3  # whose emigrants these are: destinations_sentence checks it
+    return top
 
 
 def origins(iso3: str, n: int = 10, year: int | None = None) -> pd.DataFrame:
@@ -96,6 +98,12 @@ def destinations_sentence(iso3: str, table: pd.DataFrame) -> str:
     >>> print(destinations_sentence("NPL", destinations("NPL", n=3)))  # doctest: +ELLIPSIS
     In 2024, the largest numbers of people from Nepal lived in India (664 thousand, 25.2 % of Nepal's emigrants), ...
     """
+    check_frame("destinations_sentence", table, ["destination", *_COLUMNS], f'a destinations("{iso3}") result')
+    if table.attrs.get("origin", iso3) != iso3:
+        raise ParameterError(
+            f"destinations_sentence: the table is of emigrants from {table.attrs['origin']}, not from {iso3}: "
+            f'give destinations("{iso3}")'
+        )
     name = md(data.country_name(iso3))
     if table.empty:
         return end_sentence(f"UN DESA's destination × origin table gives no destination of emigrants from {name}")
@@ -160,6 +168,9 @@ def destinations_table(frame: pd.DataFrame, source: str = "") -> Table:
     """
     from ..plots.tables import table
 
+    check_frame(
+        "destinations_table", frame, ["name", "persons", "share", "women_share"], "a destinations() or origins() result"
+    )
     return table(
         frame,
         columns={"name": "Country", "persons": "Persons", "share": "Share (%)", "women_share": "Women (%)"},

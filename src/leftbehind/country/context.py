@@ -18,9 +18,9 @@ import pandas as pd
 
 from .. import data
 from .._markup import escape_markdown as md
-from ..data.arguments import check_code
+from ..data.arguments import check_code, check_codes
 from ..data.classification import classification_table
-from ..errors import DataError
+from ..errors import DataError, ParameterError
 from .sentences import fmt_value
 
 __all__ = [
@@ -59,7 +59,7 @@ def destination(iso3: str) -> str:
     >>> destination("NPL").startswith("- **As a destination.** UN DESA counts ")
     True
     """
-    name = md(data.country_name(check_code("iso3", iso3)))
+    name = md(data.country_name(check_code("iso3", iso3, countries_only=True)))
     imm = _latest(data.figures("migrant_stock", geography=iso3, unit="million persons"))
     paid = _latest(data.figures("remittances_paid_usd", geography=iso3, unit="USD billion"))
     if imm is None and paid is None:
@@ -95,7 +95,7 @@ def briefs_remittances(iso3: str) -> str:
     >>> briefs_remittances("NPL"), briefs_remittances("TON")  # the WDI files give every economy's series now
     ('', '')
     """
-    check_code("iso3", iso3)
+    check_code("iso3", iso3, countries_only=True)
     parts = []
     for indicator, unit in (("remittances_received_usd", "USD billion"), ("remittances_received_pct_gdp", "percent")):
         if len(data.figures(indicator, geography=iso3, series=_WDI)):
@@ -125,7 +125,7 @@ def _peer_values(peers: list[str], indicator: str, unit: str) -> pd.DataFrame:
     year = data.broad_year(indicator)
     frame = data.table(indicator, year)
     frame = frame[frame["geography"].isin(peers)]
-    if len(frame) and unit != str(frame["unit"].iloc[0]) and unit != "percent":
+    if len(frame) and unit != str(frame["unit"].iloc[0]):
         frame = data.figures(
             indicator,
             geography=list(frame["geography"]),
@@ -145,8 +145,19 @@ def rank_among(iso3: str, peers: list[str], indicator: str, unit: str) -> Rank |
     >>> r = rank_among("NPL", ["NPL", "LKA", "BGD"], "remittances_received_pct_gdp", "percent")
     >>> (r.rank, r.n) if r else None
     (1, 3)
+    >>> rank_among("NPL", "LKA", "remittances_received_pct_gdp", "percent")
+    Traceback (most recent call last):
+    ...
+    leftbehind.errors.ParameterError: peers must be a list of ISO3 codes such as ["LKA", "BGD"], got 'LKA' (str)
     """
-    frame = _peer_values(sorted({*peers, check_code("iso3", iso3)}), indicator, unit)
+    if isinstance(peers, str) or not isinstance(peers, (list, tuple, set, frozenset, pd.Series, pd.Index)):
+        raise ParameterError(
+            f'peers must be a list of ISO3 codes such as ["LKA", "BGD"], got {peers!r} ({type(peers).__name__})'
+        )
+    if not len(peers):
+        raise ParameterError("peers is empty: give the countries to rank among (the country's own code may be one)")
+    checked = check_codes("peers", list(peers), countries_only=True)
+    frame = _peer_values(sorted({*checked, check_code("iso3", iso3, countries_only=True)}), indicator, unit)
     values = frame.set_index("geography")["value"]
     if iso3 not in values.index or len(values) < 2:
         return None
@@ -164,7 +175,7 @@ def region_of(iso3: str) -> str | None:
     'Southern Asia'
     """
     geo = data.geographies().set_index("code")
-    value = geo.loc[check_code("iso3", iso3), "un_region"]
+    value = geo.loc[check_code("iso3", iso3, countries_only=True), "un_region"]
     return None if pd.isna(value) or not str(value) else str(value)
 
 
@@ -177,7 +188,7 @@ def income_group_of(iso3: str) -> str | None:
     >>> income_group_of("NPL") in (None, "Low income", "Lower middle income")
     True
     """
-    iso3 = check_code("iso3", iso3)
+    iso3 = check_code("iso3", iso3, countries_only=True)
     try:
         table = classification_table()
     except DataError:
@@ -261,7 +272,7 @@ def comparison(iso3: str) -> str:
     >>> print(comparison("NPL").splitlines()[0][:61])
     - **Against its World Bank region (South Asia).** Remittances
     """
-    iso3 = check_code("iso3", iso3)
+    iso3 = check_code("iso3", iso3, countries_only=True)
     name = md(data.country_name(iso3))
     region, in_region, group, in_group = _groups(iso3)
     lines = []
@@ -285,7 +296,7 @@ def figures_used(iso3: str) -> pd.DataFrame:
     >>> sorted(figures_used("NPL")["indicator"].unique())
     ['emigrant_stock', 'remittances_paid_usd', 'remittances_received_pct_gdp']
     """
-    iso3 = check_code("iso3", iso3)
+    iso3 = check_code("iso3", iso3, countries_only=True)
     frames = [data.figures("remittances_paid_usd", geography=iso3)]
     for indicator in ("remittances_received_usd", "remittances_received_pct_gdp"):
         if not len(data.figures(indicator, geography=iso3, series=_WDI)):

@@ -48,7 +48,7 @@ def headline(iso3: str) -> pd.DataFrame:
     >>> int(row["year"]), row["edition_id"]
     (2024, 'undesa_ims_2024')
     """
-    iso3 = check_code("iso3", iso3)
+    iso3 = check_code("iso3", iso3, countries_only=True)
     rows = []
     for indicator, unit in HEADLINE:
         frame = data.figures(indicator, geography=iso3, unit=unit if unit != "percent" else None)

@@ -16,7 +16,7 @@ from .. import data, literature, meta
 from .._markup import end_sentence, minus_sign
 from .._markup import escape_markdown as md
 from ..data.arguments import check_code
-from ..errors import DataError, ParameterError
+from ..errors import DataError, ParameterError, check_flag
 from ..literature.studies import count_studies
 from .context import figures_used
 from .latest import headline, headline_value
@@ -47,7 +47,9 @@ PROFILE_COUNTRIES: tuple[str, ...] = (
 
 
 def _check(iso3: str) -> str:
-    return check_code("iso3", iso3)  # ParameterError with did-you-mean and the valid codes for an unknown code
+    return check_code(
+        "iso3", iso3, countries_only=True
+    )  # ParameterError with did-you-mean and the valid codes for an unknown code
 
 
 def emigrants(iso3: str) -> pd.DataFrame:
@@ -318,6 +320,7 @@ def sources(iso3: str, studies: bool = True) -> str:
     >>> "**Studies**" in sources("NPL", studies=False)
     False
     """
+    check_flag("studies", studies)
     frames = [
         emigrants(iso3),
         immigrants(iso3),

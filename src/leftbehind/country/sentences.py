@@ -13,10 +13,14 @@ Examples
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 
 from .._markup import counted, end_sentence, escape_markdown, markdown_link
 from ..data.units import base_unit, in_unit, reading_unit
+from ..errors import MetaAnalysisError, ParameterError, check_choice, check_frame
 from ..literature import outcome_name
 from ..meta import CI_NAMES, PoolResult
 
@@ -32,6 +36,7 @@ __all__ = [
 ]
 
 _md = escape_markdown  # short name for the f-strings below
+_POOLED_MEASURES = ("SMD", "OR")  # the scales :func:`pooled_sentence` can state (the evidence base's two)
 
 
 def fmt_value(value: float, unit: str) -> str:
@@ -50,6 +55,11 @@ def fmt_value(value: float, unit: str) -> str:
     >>> fmt_value(1234.5, "million persons"), fmt_value(0.6599, "million persons")
     ('1,234.5 million', '660 thousand')
     """
+
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"fmt_value: value must be a number, got {value!r} ({type(value).__name__})")
+    if not math.isfinite(value):
+        raise ParameterError(f"fmt_value: value {value!r} is not a finite number (a missing value is not written)")
 
     def num(x: float) -> str:
         if float(x).is_integer():
@@ -95,6 +105,13 @@ def edition_sentences(df: pd.DataFrame, subject: str) -> str:
     - 2nd edition (2018-12): 164 million migrant workers in 2017.
     - Revision: for 2013, the 2nd edition gives 150 million (the 1st edition gave 150.3 million).
     """
+    check_frame(
+        "edition_sentences",
+        df,
+        ["year", "value", "unit", "edition", "released"],
+        'a figures(..., edition="all") result',
+    )
+    _one_series(df, "edition_sentences")
     lines = []
     df = df.sort_values(["released", "year"], kind="stable")
     first_year = df.groupby("edition", sort=False)["year"].max()
@@ -113,6 +130,16 @@ def edition_sentences(df: pd.DataFrame, subject: str) -> str:
     return "\n".join(lines)
 
 
+def _one_series(df: pd.DataFrame, what: str) -> None:
+    """Refuse a frame of several geographies or indicators: one sentence speaks of one series."""
+    for column in ("geography", "indicator"):
+        if column in df.columns and df[column].nunique() > 1:
+            shown = ", ".join(map(str, df[column].unique()[:5]))
+            raise ParameterError(
+                f"{what}: the frame holds {df[column].nunique()} {column} values ({shown}); select one"
+            )
+
+
 def latest_sentence(df: pd.DataFrame, name: str, what: str) -> str:
     """A sentence stating the most recent value of a series, with its year and edition.
 
@@ -122,6 +149,8 @@ def latest_sentence(df: pd.DataFrame, name: str, what: str) -> str:
     >>> latest_sentence(frame, "Nepal", "remittances received as a share of GDP")
     'Nepal: remittances received as a share of GDP were 8.1 % in 2020 (e1).'
     """
+    check_frame("latest_sentence", df, ["year", "value", "unit", "edition"], "a figures() result")
+    _one_series(df, "latest_sentence")
     if df.empty:
         return f"{_md(name)}: no {_md(what)} in the data package for the years chosen."
     row = df.sort_values("year").iloc[-1]
@@ -133,7 +162,8 @@ def pooled_sentence(result: PoolResult, measure: str, outcome: str) -> str:
     """Plain-language statement of a pooled estimate with its interval, heterogeneity and prediction interval.
 
     ``measure`` is the display scale: ``"SMD"`` (result on the SMD scale) or ``"OR"`` (result on the log-odds
-    scale, shown as an odds ratio).
+    scale, shown as an odds ratio). A fit made with ``pool(..., measure=)`` must be shown on its own measure
+    (an SMD is never shown as an odds ratio); a fit of one study is described as one study, not as a pool.
 
     Examples
     --------
@@ -143,7 +173,15 @@ def pooled_sentence(result: PoolResult, measure: str, outcome: str) -> str:
     >>> print(pooled_sentence(r, "SMD", "depression"))
     Pooling 3 studies (DL, normal intervals): SMD 0.28 (95% CI 0.14 to 0.41); a positive SMD means worse depression for left-behind children. Heterogeneity: I² = 0%, τ² = 0; 95% prediction interval 0.14 to 0.41.
     """
-    import math
+
+    measure = check_choice("measure", measure, _POOLED_MEASURES, "a measure of a pooled sentence")
+    if not isinstance(result, PoolResult):
+        raise MetaAnalysisError(f"result must be a PoolResult (meta.pool), got {type(result).__name__}")
+    if result.measure is not None and result.measure != measure:
+        raise MetaAnalysisError(
+            f'measure "{measure}" is not the fit\'s: it was pooled as {result.measure} (pool(..., measure=...)); '
+            f'pass measure="{result.measure}"'
+        )
 
     def show(x: float) -> str:
         return f"{math.exp(x):.2f}" if measure == "OR" else f"{x:.2f}"
@@ -152,8 +190,9 @@ def pooled_sentence(result: PoolResult, measure: str, outcome: str) -> str:
     meaning = (
         "an OR above 1 means" if measure == "OR" else "a positive SMD means"
     ) + f" worse {_md(outcome_name(outcome, in_sentence=True))} for left-behind children"
+    lead = "One study" if result.k == 1 else f"Pooling {result.k} studies"
     text = (
-        f"Pooling {result.k} studies ({_md(result.method)}, {_md(CI_NAMES.get(result.ci_method, result.ci_method))} "
+        f"{lead} ({_md(result.method)}, {_md(CI_NAMES.get(result.ci_method, result.ci_method))} "
         f"intervals): {_md(measure)} "
         f"{show(result.estimate)} ({pct}% CI {show(result.ci_low)} to {show(result.ci_high)}); {meaning}."
     )

@@ -167,7 +167,17 @@ def corridors(
     if origin is not None:  # corridors run between countries and areas: an aggregate would select nothing
         origin = origin if origin == OTHER_ORIGIN else check_code("origin", origin, countries_only=True)
     if destination is not None:
+        if destination == OTHER_ORIGIN:
+            raise ParameterError(
+                f'destination "{OTHER_ORIGIN}" is UN DESA\'s other or unknown origin (data.OTHER_ORIGIN), an origin '
+                "only; a destination is the ISO3 code of a country or area"
+            )
         destination = check_code("destination", destination, countries_only=True)
+    if origin is not None and origin == destination:
+        raise ParameterError(
+            f'origin and destination are both "{origin}": UN DESA\'s table has no corridor from a country or area '
+            "to itself"
+        )
     frame = _with_shares(year, sex)
     keep = np.ones(len(frame), dtype=bool)
     if origin is not None:
@@ -210,8 +220,16 @@ def _with_shares(year: int | None, sex: str) -> pd.DataFrame:
 def _top(code: str, n: int, year: int | None, side: str, sex: str) -> pd.DataFrame:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ParameterError(f"n must be a whole number of at least 1, got {n!r}")
+    if not isinstance(code, str):  # None would select every corridor: a world table that reads as a country's
+        raise ParameterError(f'code must be one code such as "NPL", got {code!r} ({type(code).__name__})')
     year = corridor_years()[-1] if year is None else year
     frame = corridors(**{side: code}, year=year, sex=sex)
+    if frame.empty and not (_table()[side] == code).any():
+        raise DataError(
+            f"UN DESA's origin × destination table has no corridor {'from' if side == 'origin' else 'to'} {code} "
+            f"({_names().get(code, code)}) in any year: it gives this country or area no "
+            f"{'emigrants' if side == 'origin' else 'immigrants'} of its own"
+        )
     return frame[frame["persons"] > 0].head(n).reset_index(drop=True)  # no one counted: not a destination
 
 

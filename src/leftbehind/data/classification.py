@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .._io import data_dir
-from ..errors import DataError, check_choice
-from .arguments import check_code
+from ..errors import DataError, check_choice, choice_error
+from .arguments import _known_codes, check_code, name_of
 from .tabular import _resource, load
 
 __all__ = ["classification", "classification_table"]
@@ -51,11 +51,25 @@ def classification(code: str) -> dict[str, str]:
     DataError
         When the classification has not been derived yet, or the World Bank does not classify ``code``.
     """
-    code = check_code("code", code)
+    code = check_code("code", code, countries_only=True)  # an aggregate ("WLD", "LMY") is not an economy
     table = classification_table().set_index("code")
     if code not in table.index:
         raise DataError(f'"{code}" is not an economy in the World Bank classification ({len(table)} economies)')
     return {"code": code} | {k: str(v) for k, v in table.loc[code].items()}
+
+
+def _checked_group(what: str, value: object, valid: list[str], how: str) -> str:
+    """``value`` if it is one of ``valid`` (names such as "High income"); an aggregate's code ("HIC") whose name
+    is one of them gets that name as the hint."""
+    if isinstance(value, str) and value not in valid:
+        code = value.strip().upper()
+        if code in _known_codes(False)[1]:
+            plain = name_of(code).casefold().replace("-", " ").removesuffix(" countries")
+            named = [v for v in valid if v.casefold() == plain]
+            if named:
+                hint = f'"{code}" is the code of the aggregate "{name_of(code)}": give income_group="{named[0]}".'
+                raise choice_error(what, value, valid, how, hint=hint.replace("income_group", what))
+    return check_choice(what, value, valid, how)
 
 
 def filter_codes(codes: list[str], income_group: str | None, region: str | None) -> list[str]:
@@ -66,9 +80,9 @@ def filter_codes(codes: list[str], income_group: str | None, region: str | None)
     keep = table
     if income_group is not None:
         groups = sorted(g for g in table["income_group"].unique() if g)
-        keep = keep[keep["income_group"] == check_choice("income_group", income_group, groups, "an income group")]
+        keep = keep[keep["income_group"] == _checked_group("income_group", income_group, groups, "an income group")]
     if region is not None:
         regions = sorted(r for r in table["region"].unique() if r)
-        keep = keep[keep["region"] == check_choice("region", region, regions, "a World Bank region")]
+        keep = keep[keep["region"] == _checked_group("region", region, regions, "a World Bank region")]
     wanted = set(keep["code"])
     return [c for c in codes if c in wanted]

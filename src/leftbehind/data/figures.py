@@ -17,7 +17,7 @@ import pandas as pd
 
 from .._io import data_dir
 from .._markup import escape_markdown, markdown_link
-from ..errors import ParameterError, check_choice, choice_error
+from ..errors import ParameterError, check_choice, check_flag, choice_error
 from .arguments import check_code, check_codes, check_year, check_year_range, name_of
 from .classification import filter_codes
 from .tabular import _resource, _with_references, cached_on_package, load, record_reads
@@ -208,6 +208,8 @@ def figures(
     if geography is not None:
         found = [rows[c] for c in check_codes("geography", geography) if c in rows]
         df = df.take(np.unique(np.concatenate(found)) if found else np.array([], dtype=np.intp))  # part's order
+    if year is not None and years is not None:
+        raise ParameterError(f"give year or years, not both (got year={year!r} and years={years!r})")
     if year is not None:
         df = df[df["year"] == check_year("year", year)]
     if years is not None:
@@ -318,7 +320,7 @@ def countries(with_figures: bool = True, income_group: str | None = None, region
     """
     geo = load("geographies")
     codes = geo.loc[geo["kind"] == "country", "code"]
-    if with_figures:
+    if check_flag("with_figures", with_figures):
         codes = codes[codes.isin(set(_figures_table()["geography"]))]
     return filter_codes(sorted(codes.tolist()), income_group, region)
 

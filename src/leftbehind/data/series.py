@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..errors import check_choice
+from ..errors import ParameterError, check_choice
 from .arguments import check_codes, check_year, check_year_range
 from .figures import _UNIT_FACTORS, _convert, figures, geographies
 from .tabular import cached_on_package, load
@@ -171,6 +171,11 @@ def indicator_label(indicator: str) -> str:
 
 
 def _country_figures(indicator: str, edition: str) -> pd.DataFrame:
+    if edition == "all":  # a comparison of countries takes one edition per year: "latest" chooses it
+        raise ParameterError(
+            f'edition "all": countries are compared within one edition; give "latest" (each year\'s best-covered '
+            f"edition) or one edition of {indicator} (data.editions({indicator!r}))"
+        )
     df = figures(indicator, edition="all" if edition == "latest" else edition)
     countries = set(geographies().query("kind == 'country'")["code"])
     return df[df["geography"].isin(countries)]
@@ -317,6 +322,10 @@ def edition_differences(indicator: str, edition: str, other: str) -> pd.DataFram
     eds = list(rows["edition_id"].unique())
     for name, value in (("edition", edition), ("other", other)):
         check_choice(name, value, eds, f"an edition of {indicator}")
+    if edition == other:
+        raise ParameterError(
+            f'edition and other are both "{edition}": give two editions to compare. Valid: {", ".join(eds)}'
+        )
     a = rows[rows["edition_id"] == edition].set_index(["geography", "year"])["value"].rename(edition)
     b = rows[rows["edition_id"] == other].set_index(["geography", "year"])["value"].rename(other)
     both = pd.concat([a, b], axis=1, join="inner").reset_index()

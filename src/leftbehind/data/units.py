@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
-__all__ = ["SCALES", "DECIMALS", "base_unit", "reading_unit", "in_unit", "scaled", "decimals_for"]
+from ..errors import ParameterError
+
+__all__ = ["SCALES", "DECIMALS", "base_unit", "reading_unit", "in_unit", "scaled", "decimals_for", "frame_unit"]
 
 #: Unit families whose numbers are shown in a scale chosen from their magnitude: family → (unit, factor to the
 #: family's base unit), largest first. The smallest scale is used below the others' thresholds.
@@ -139,3 +142,34 @@ def decimals_for(unit: str, values: Iterable[float] = ()) -> int:
         while places < 3 and round(smallest, places) == 0:
             places += 1
     return places
+
+
+def frame_unit(df: Any, unit: str | None, what: str) -> str:
+    """The unit ``df``'s values are in: ``unit`` where given, which must then be the frame's own (its ``unit``
+    column, where it has one); a frame that mixes units is refused (one axis, one unit).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame_unit(pd.DataFrame({"value": [1.0], "unit": "percent"}), None, "timeseries")
+    'percent'
+    >>> frame_unit(pd.DataFrame({"value": [50.0], "unit": "million persons"}), "persons", "ranking_bars")
+    Traceback (most recent call last):
+    ...
+    leftbehind.errors.ParameterError: ranking_bars: unit "persons" is not the unit of the frame's values ("million persons"): pass "million persons", or convert the values first (data.figures(..., unit=...))
+    """
+    units = sorted({str(u) for u in df["unit"].dropna()}) if "unit" in df.columns else []
+    if len(units) > 1:
+        raise ParameterError(f"{what}: the frame mixes units ({', '.join(units)}); one axis shows one unit: select one")
+    if unit is None:
+        if not units:
+            raise ParameterError(f"{what}: give unit= (the frame has no 'unit' column to read it from)")
+        return units[0]
+    if not isinstance(unit, str) or not unit:
+        raise ParameterError(f'{what}: unit must be a unit such as "percent" or "persons", got {unit!r}')
+    if units and units[0] != unit:
+        raise ParameterError(
+            f'{what}: unit "{unit}" is not the unit of the frame\'s values ("{units[0]}"): pass "{units[0]}", or '
+            "convert the values first (data.figures(..., unit=...))"
+        )
+    return unit

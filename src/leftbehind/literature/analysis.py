@@ -17,11 +17,11 @@ import pandas as pd
 from .. import data
 from ..data import tabular
 from ..data.tabular import split_list
-from ..errors import ParameterError
+from ..errors import ParameterError, check_choice, check_flag, choice_error
 from .bibliography import cite
 from .comparability import EXPOSURES, with_keys
 from .effect_sizes import effect_sizes, to_smd
-from .studies import _check_choice, _has_numbers, _regions_by_code, effects, record_gaps
+from .studies import _has_numbers, _regions_by_code, effects, record_gaps
 
 
 def summary() -> dict[str, int]:
@@ -225,10 +225,23 @@ def selection(
 
 
 def _checked(outcome: str, scale: str, construct: str | None, exposure: str, *options: bool) -> Selection:
-    """The cached selection (not a copy: its callers copy what they hand out), once scale and exposure are checked."""
-    _check_choice("scale", scale, SCALES)
-    _check_choice("exposure", exposure, EXPOSURES)
-    return _selection_cached(outcome, scale, construct, exposure, *options)
+    """The cached selection (not a copy: its callers copy what they hand out), once its arguments are checked: a
+    construct that is not one of the outcome's would give an empty pool that reads like "no studies"."""
+    check_choice("scale", scale, SCALES, "a scale of the analysis")
+    check_choice("exposure", exposure, EXPOSURES, "an exposure of the effect rows")
+    for name, value in zip(("adjusted_only", "exclude_derived", "exclude_secondary"), options, strict=True):
+        check_flag(name, value)
+    found = _selection_cached(outcome, scale, construct, exposure, *(bool(o) for o in options))
+    if construct is not None and construct not in set(found.keyed["construct"]):
+        known = sorted(set(found.keyed["construct"]))
+        raise choice_error(
+            "construct",
+            construct,
+            known,
+            f"a construct of {outcome}'s effect rows",
+            hint=None if known else f"{outcome} has no effect rows to pool.",
+        )
+    return found
 
 
 @tabular.cached_on_package(128, shared=True)
@@ -268,7 +281,7 @@ def reselect(base: Selection, **options: bool) -> Selection:
     unknown = sorted(set(options) - set(base.options))
     if unknown:
         raise ParameterError(f"reselect: unknown option(s) {unknown}; valid: {sorted(base.options)}")
-    merged = {**dict.fromkeys(base.options, False), **options}
+    merged = {**dict.fromkeys(base.options, False), **{k: check_flag(k, v) for k, v in options.items()}}
     return _select(base.keyed, base.outcome, base.scale, base.construct, base.exposure, merged)
 
 

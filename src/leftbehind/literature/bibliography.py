@@ -23,7 +23,8 @@ from ..errors import ParameterError, choice_error
 
 
 def _surname(authors: str) -> str:
-    first = str(authors).split(",")[0].strip()
+    """The first author's surname: authors are separated by commas, institutions by semicolons ("OECD; …")."""
+    first = re.split(r"[,;]", str(authors))[0].strip()
     return first.split(" ")[0] if first else ""
 
 
@@ -71,7 +72,7 @@ def cite(study_id: str, style: str = "short") -> str:
         journal = "" if pd.isna(r["journal"]) else str(r["journal"])
         design = "" if pd.isna(r["design"]) else f"{r['design']} ".replace("_", " ")
         name = _surname(authors) or _short_title(r["title"]) or journal or f"Untitled {design}study"
-        many = authors.count(",") >= 1 or "et al" in authors
+        many = bool(re.search(r"[,;]", authors)) or "et al" in authors
         return f"{name}{' et al.' if many else ''} {year}"
     if style != "full":
         raise ParameterError(f'style "{style}" is not valid. Valid: short, full')
@@ -146,7 +147,9 @@ def bibtex(study_ids: Iterable[str] | None = None) -> str:
     """
     df = data.load("studies").sort_values("study_id")
     if study_ids is not None:
-        df = df[df["study_id"].isin(list(study_ids))]
+        from .studies import _check_study_ids  # here: studies imports this module
+
+        df = df[df["study_id"].isin(_check_study_ids(study_ids))]
     entries = []
     for r in df.itertuples():
         fields = []
@@ -192,6 +195,9 @@ def bibliography_markdown(study_ids: Iterable[str]) -> str:
     >>> bibliography_markdown(["wickramage2015"]).startswith("1. Wickramage K")
     True
     """
+    from .studies import _check_study_ids  # here: studies imports this module
+
+    ids = _check_study_ids(study_ids)
     return "\n".join(
-        f"{i}. {_full_citation(*_study(s), markdown=True)}" for i, s in enumerate(sorted(set(study_ids)), start=1)
+        f"{i}. {_full_citation(*_study(s), markdown=True)}" for i, s in enumerate(sorted(set(ids)), start=1)
     )

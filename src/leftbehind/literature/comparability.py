@@ -77,6 +77,13 @@ def _construct(outcome: str, detail: str, effect_id: str, rules: dict[str, _Rule
     return "unclassified", "no construct rule matches this row"
 
 
+def possible_constructs(outcome: str) -> list[str]:
+    """Every construct a row of ``outcome`` can be given: its rules' constructs and "unclassified", or the outcome
+    itself where it has no rules (read from the ``constructs`` table; no row is classified)."""
+    rules = _rules_by_outcome(data.load("constructs")).get(outcome)
+    return sorted({c for _, c, _ in rules} | {"unclassified"}) if rules else [outcome]
+
+
 def review_keys(rv: pd.DataFrame) -> pd.DataFrame:
     """``rv`` (rows of the ``reviews`` table) plus ``construct`` and ``definition``, by the same ``constructs``
     rules as effect rows (each row's outcome, its ``outcome_detail`` and ``review_id``), so that a published

@@ -11,11 +11,14 @@ False
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError
+from ..errors import MetaAnalysisError, ParameterError, check_choice
 from .analysis import analysis_set
-from .comparability import review_keys
+from .comparability import possible_constructs, review_keys
 from .studies import reviews
 
 
@@ -32,8 +35,26 @@ def review_estimates(outcome: str, construct: str | None = None) -> pd.DataFrame
     rv = reviews(outcome)
     rv.insert(rv.columns.get_loc("outcome") + 1, "construct", review_keys(rv)["construct"])
     if construct is not None:
+        known = sorted(set(rv["construct"].dropna()) | set(possible_constructs(outcome)))
+        check_choice("construct", construct, known, f"a construct of {outcome}")
         rv = rv[rv["construct"] == construct]
     return rv.reset_index(drop=True)
+
+
+def _check_interval(estimate: float, ci_low: float, ci_high: float, scale: str) -> None:
+    """An estimate and its interval as a pool gives them: finite numbers, ratios above 0, the estimate inside."""
+    values = {"estimate": estimate, "ci_low": ci_low, "ci_high": ci_high}
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise MetaAnalysisError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+        if not math.isfinite(float(value)):
+            raise MetaAnalysisError(f"{name} must be a finite number, got {value!r}")
+        if scale == "OR" and value <= 0:
+            raise MetaAnalysisError(f"{name} {value!r}: an odds ratio is above 0 (give the OR, not its log)")
+    if ci_low > ci_high:
+        raise MetaAnalysisError(f"ci_low {ci_low!r} is above ci_high {ci_high!r}: the bounds are swapped")
+    if not ci_low <= estimate <= ci_high:
+        raise MetaAnalysisError(f"the estimate {estimate!r} is not inside its interval [{ci_low!r}, {ci_high!r}]")
 
 
 def compare_with_reviews(
@@ -78,6 +99,8 @@ def compare_with_reviews(
     >>> compare_with_reviews(0.2, 0.1, 0.3, "physical_health", "SMD", construct="self_rated_health").empty
     True
     """
+    scale = check_choice("scale", scale, ("SMD", "OR"), "a scale of the analysis")
+    _check_interval(estimate, ci_low, ci_high, scale)
     if construct is None:
         pooled = analysis_set(outcome, scale)
         if pooled.empty:

@@ -18,7 +18,7 @@ from .. import data
 from .._markup import counted
 from ..data.arguments import check_code, check_year
 from ..data.tabular import split_list
-from ..errors import ParameterError, check_choice, choice_error
+from ..errors import ParameterError, check_choice, check_flag, choice_error
 
 #: Regions used to group studies, from the UN geoscheme sub-region of each country.
 REGIONS: dict[str, tuple[str, ...]] = {
@@ -193,7 +193,9 @@ def studies(
         from_year = check_year("from_year", from_year)
     if to_year is not None:
         to_year = check_year("to_year", to_year)
-    if not include_reviews and design != "systematic-review":
+    if from_year is not None and to_year is not None and from_year > to_year:
+        raise ParameterError(f"from_year {from_year} is after to_year {to_year}")
+    if not check_flag("include_reviews", include_reviews) and design != "systematic-review":
         df = df[df["design"] != "systematic-review"]
     if country is not None:
         df = df[df["countries"].map(lambda c: country in split_list(c))]
@@ -274,7 +276,7 @@ def effects(
         df = df[df["study_id"].isin(_check_study_ids(study_ids))]
     if outcome is not None:
         df = df[df["outcome"] == outcome]
-    if with_numbers:
+    if check_flag("with_numbers", with_numbers):
         df = df[_has_numbers(df)]
     return df.reset_index(drop=True)
 
@@ -422,27 +424,37 @@ def year_filter_sentence(
     Examples
     --------
     >>> print(year_filter_sentence(from_year=2030, to_year=2040, include_undated=False))  # doctest: +ELLIPSIS
-    No study shown: ... studies published outside 2030-2040 and ... studies without a known publication year are left out.
+    No study shown: ... studies published outside 2030–2040 and ... studies without a known publication year are left out.
+    >>> print(year_filter_sentence().partition(" shown: ")[2])  # doctest: +ELLIPSIS
+    no year range is chosen; ... without a known publication year are among them (include_undated).
     """
     everything = select(outcome_domain, region, migration_scope)
     shown = select(outcome_domain, region, migration_scope, from_year, to_year, include_undated)
     undated = int(everything["year"].isna().sum())
     outside = len(everything) - undated - int(shown["year"].notna().sum())
-    span = f"{from_year if from_year is not None else 'any year'}-{to_year if to_year is not None else 'today'}"
 
     def are(n: int) -> str:
         return "is" if n <= 1 else "are"
 
+    lead = f"{count_studies(len(shown), True)} shown"
+    if from_year is None and to_year is None:
+        if include_undated:
+            return (
+                f"{lead}: no year range is chosen; {count_studies(undated)} without a known publication year "
+                f"{are(undated)} among them (include_undated)."
+            )
+        return f"{lead}: {count_studies(undated)} without a known publication year {are(undated)} left out."
+    if from_year is not None and to_year is not None:
+        span = f"outside {from_year}–{to_year}"
+    else:
+        span = f"before {from_year}" if from_year is not None else f"after {to_year}"
     if include_undated:
         what = f"{count_studies(undated)} without a known publication year {are(undated)} shown (include_undated)"
-        return (
-            f"{count_studies(len(shown), True)} shown: {count_studies(outside)} published outside {span} {are(outside)} left out; "
-            f"{what}."
-        )
+        return f"{lead}: {count_studies(outside)} published {span} {are(outside)} left out; {what}."
     if outside == 0 and undated == 0:
-        return f"{count_studies(len(shown), True)} shown: none published outside {span} or without a known publication year."
+        return f"{lead}: none published {span} or without a known publication year."
     return (
-        f"{count_studies(len(shown), True)} shown: {count_studies(outside)} published outside {span} and {count_studies(undated)} without "
+        f"{lead}: {count_studies(outside)} published {span} and {count_studies(undated)} without "
         f"a known publication year {are(outside + undated)} left out."
     )
 

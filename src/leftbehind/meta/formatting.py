@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import MetaAnalysisError
+
 #: Analysis-scale names of the measures, for headings.
 SCALE_NAMES: dict[str, str] = {"OR": "log odds ratio", "RR": "log risk ratio", "SMD": "SMD", "MD": "mean difference"}
 _RATIOS = ("OR", "RR")
@@ -44,16 +46,22 @@ def format_p(p: float) -> str:
 
     Raises
     ------
-    TypeError
-        If ``p`` is not a number.
+    MetaAnalysisError
+        If ``p`` is not a number, or a number outside [0, 1].
 
     Examples
     --------
-    >>> format_p(0.5), format_p(0.0009999)
-    ('p = 0.500', 'p < 0.001')
+    >>> format_p(0.5), format_p(0.0009999), format_p(float("nan"))
+    ('p = 0.500', 'p < 0.001', 'p = n/a')
     """
-    if p is None or not math.isfinite(float(p)):
+    if p is None:
         return "p = n/a"
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise MetaAnalysisError(f"p must be a number, got {p!r} ({type(p).__name__})")
+    if not math.isfinite(float(p)):
+        return "p = n/a"
+    if not 0 <= p <= 1:
+        raise MetaAnalysisError(f"p = {p!r} is not a p-value (between 0 and 1)")
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 

@@ -235,6 +235,8 @@ def _inputs(
     """Effects, variances, labels, method, interval, level and measure: from a fit, or from the arrays."""
     if isinstance(yi, PoolResult):
         r = yi
+        if vi is not None:
+            raise MetaAnalysisError("give a fit from meta.pool or yi and vi, not both: with a fit, its own vi are used")
         if not r.yi:
             raise MetaAnalysisError("this fit keeps no inputs (yi, vi): make it with meta.pool")
         y, v, m, c, lv = _validate(
@@ -305,6 +307,8 @@ def cumulative(
     >>> list(out["k"]), [round(x, 2) for x in out["estimate"]]
     ([1, 2, 3], [0.0, 0.25, 0.5])
     """
+    if not isinstance(df, PoolResult) and order is not None:
+        raise MetaAnalysisError(f"order is for a fit from meta.pool; a table is ordered by its column by={by!r}")
     if isinstance(df, PoolResult):
         r = df
         y, v, labs, method, ci, level, _ = _inputs(r, None, None, method, ci, level)
@@ -375,14 +379,14 @@ def egger_test(
     from scipy import stats
 
     if isinstance(yi, PoolResult):
-        y, v, *_ = _inputs(yi, None, [], "FE", "normal", 0.95)
+        y, v, *_ = _inputs(yi, vi, [], "FE", "normal", 0.95)
     else:
         y, v, *_ = _validate(yi, vi, "FE", "normal", 0.95)
     k = y.shape[0]
     if k < 3:
         raise MetaAnalysisError(f"egger_test needs k >= 3 studies (df = k-2), got k = {k}")
     sei = np.sqrt(v)
-    if np.ptp(sei) == 0:
+    if np.ptp(sei) <= 1e-9 * float(np.max(sei)):
         raise MetaAnalysisError("egger_test: all vi are equal, so the regression on 1/sei is not identified")
     X = np.column_stack([np.ones(k), 1.0 / sei])
     z = y / sei
@@ -391,6 +395,10 @@ def egger_test(
     dfr = k - 2
     s2 = float(resid @ resid) / dfr
     cov = s2 * np.linalg.inv(X.T @ X)
+    if not (np.isfinite(cov).all() and cov[0, 0] >= 0 and cov[1, 1] >= 0):
+        raise MetaAnalysisError(
+            "egger_test: the vi are too nearly equal for the regression on 1/sei to be identified (precision lost)"
+        )
     b0, b1 = float(beta[0]), float(beta[1])
     se0, se1 = float(math.sqrt(cov[0, 0])), float(math.sqrt(cov[1, 1]))
     t = b0 / se0 if se0 > 0 else float("inf") * np.sign(b0)

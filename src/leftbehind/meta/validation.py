@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..errors import MetaAnalysisError, check_choice
 
@@ -35,6 +36,20 @@ def _positions(mask: np.ndarray) -> list[int]:
 def _as_float_array(x: Any, name: str) -> np.ndarray:
     if isinstance(x, (str, bytes)):
         raise MetaAnalysisError(f"{name} must be a sequence of numbers, got a string")
+    if x is None:
+        raise MetaAnalysisError(f"{name} must be a sequence of numbers, got None")
+    try:
+        items = list(x) if not isinstance(x, np.ndarray) else []
+    except TypeError:
+        items = []
+    odd = [i for i, v in enumerate(items) if isinstance(v, (bool, np.bool_, str, bytes))]
+    if odd:
+        raise MetaAnalysisError(
+            f"{name} must contain numbers only; True/False or text at position(s) {odd} (a number as text is not "
+            "read as one)"
+        )
+    if isinstance(x, np.ndarray) and x.dtype.kind in "bUSO" and x.dtype.kind != "O":
+        raise MetaAnalysisError(f"{name} must contain numbers only, got an array of {x.dtype}")
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -85,6 +100,11 @@ def _validate(yi: Any, vi: Any, method: str, ci: str, level: Any) -> tuple[np.nd
     level = _check_level(level)
     y = _as_float_array(yi, "yi")
     v = _as_float_array(vi, "vi")
+    if isinstance(yi, pd.Series) and isinstance(vi, pd.Series) and not yi.index.equals(vi.index):
+        raise MetaAnalysisError(
+            "yi and vi are Series with different indexes: they would be paired by position, not by label "
+            "(align them first, e.g. vi.reindex(yi.index), or pass arrays)"
+        )
     if y.shape[0] != v.shape[0]:
         raise MetaAnalysisError(f"yi and vi must have the same length, got {y.shape[0]} and {v.shape[0]}")
     bad = ~np.isfinite(y)

@@ -22,7 +22,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..data.units import base_unit, scaled
+from ..data.units import base_unit, frame_unit, scaled
+from ..errors import ParameterError, check_frame
 from ..literature.studies import domain_name, outcome_name
 from .datafiles import attach
 from .style import OKABE_ITO, PALETTE, add_source, source_line, use_style
@@ -75,6 +76,12 @@ def headline_bars(df: pd.DataFrame, title: str) -> Figure:
     'million persons'
     >>> plt.close(fig)
     """
+    check_frame(
+        "headline_bars",
+        df,
+        ["label", "value", "value_high", "unit", "year", "qualifier", "page_title", "publisher", "url"],
+        "a data.seed_figures() result",
+    )
     use_style()
     units = list(dict.fromkeys(df["unit"]))
     heights = [max(1, int((df["unit"] == u).sum())) for u in units]
@@ -185,8 +192,9 @@ def timeseries(
     [2001]
     >>> plt.close(fig)
     """
+    check_frame("timeseries", df, ["year", "value", by], "a data.figures() result with a column of line labels")
     use_style()
-    values, unit = for_reading(df["value"], unit or str(df["unit"].iloc[0]))
+    values, unit = for_reading(df["value"], frame_unit(df, unit, "timeseries"))
     df = df.assign(value=values, unit=unit)  # the data behind the chart says the unit it is drawn in
     fig, ax = plt.subplots(figsize=(8.0, 4.6))
     dashed = set(dashed)
@@ -256,6 +264,13 @@ def revisions(df: pd.DataFrame, title: str, source: str, unit: str | None = None
     ['1st edition', '2nd edition']
     >>> plt.close(fig)
     """
+    check_frame("revisions", df, ["year", "value", "edition"], 'a data.figures(..., edition="all") result')
+    if "geography" in df.columns and df["geography"].nunique() > 1:
+        raise ParameterError(
+            f"revisions: the frame holds {df['geography'].nunique()} geographies "
+            f"({', '.join(map(str, df['geography'].unique()[:5]))}); one chart shows one series: select one"
+        )
+    unit = frame_unit(df, unit, "revisions")
     use_style()
     fig, ax = plt.subplots(figsize=(8.0, 4.6))
     markers = ["o", "s", "D", "^", "v", "P", "X", "*"]
@@ -273,7 +288,7 @@ def revisions(df: pd.DataFrame, title: str, source: str, unit: str | None = None
     ax.legend(title="edition", fontsize=8, title_fontsize=8, loc="lower right")
     cast(MaxNLocator, ax.xaxis.get_major_locator()).set_params(integer=True)
     ax.set_ylim(bottom=0, top=df["value"].max() * 1.15)
-    return attach(_finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source, xlabel="reference year"), df, title)
+    return attach(_finish(fig, ax, title, unit, source, xlabel="reference year"), df, title)
 
 
 def grouped_bars(
@@ -290,6 +305,10 @@ def grouped_bars(
     (4, 'million persons')
     >>> plt.close(fig)
     """
+    check_frame(
+        "grouped_bars", df, [group, series, "value"], f"a table with a {group!r}, a {series!r} and a 'value' column"
+    )
+    unit = frame_unit(df, unit, "grouped_bars")
     use_style()
     groups = list(dict.fromkeys(df[group]))
     serieses = list(dict.fromkeys(df[series]))
@@ -304,7 +323,7 @@ def grouped_bars(
     ax.set_xticks(range(len(groups)), ["\n".join(textwrap.wrap(str(g), 16)) for g in groups])
     if len(serieses) > 1:
         ax.legend(fontsize=8, loc="upper right")
-    return attach(_finish(fig, ax, title, unit or str(df["unit"].iloc[0]), source), df, title)
+    return attach(_finish(fig, ax, title, unit, source), df, title)
 
 
 #: Rows (countries) from which an evidence-gap map names its columns at its top as well as under it.
@@ -333,6 +352,7 @@ def evidence_heatmap(cells: pd.DataFrame, title: str, source: str, row_labels: d
     """
     from matplotlib.colors import LinearSegmentedColormap
 
+    check_frame("evidence_heatmap", cells, ["country", "domain", "studies"], "a literature.evidence_map() result")
     use_style()
     countries = sorted(cells["country"].unique(), key=lambda c: (-cells.loc[cells.country == c, "studies"].sum(), c))
     domains = list(dict.fromkeys(cells["domain"]))
@@ -395,8 +415,9 @@ def ranking_bars(df: pd.DataFrame, title: str, unit: str, source: str) -> Figure
     ['Nepal', 'Tonga']
     >>> plt.close(fig)
     """
+    check_frame("ranking_bars", df, ["name", "value"], "a data.ranking() slice")
     use_style()
-    values, unit = for_reading(df["value"], unit)
+    values, unit = for_reading(df["value"], frame_unit(df, unit, "ranking_bars"))
     fig, ax = plt.subplots(figsize=(8.0, 0.8 + 0.3 * max(len(df), 1)))
     ordered = df.assign(value=values).iloc[::-1]
     bars = ax.barh([str(n) for n in ordered["name"]], ordered["value"].to_numpy(dtype=float), color=PALETTE[0])

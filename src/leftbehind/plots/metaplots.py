@@ -149,6 +149,11 @@ def forest_plot(
         labels = result.study_labels() if result.labels else [f"Study {i + 1}" for i in range(len(yi))]
     if measure is None and result.measure is None:
         raise MetaAnalysisError("measure is needed: pass measure=, or make the fit with meta.pool(..., measure=)")
+    if measure is not None and result.measure is not None and _check_measure(measure) != result.measure:
+        raise MetaAnalysisError(
+            f'measure "{measure}" is not the fit\'s: it was pooled as {result.measure}; pass measure="{result.measure}"'
+            " or leave it out"
+        )
     m = _check_measure(measure if measure is not None else result.measure or "")
     y, v, _, _, _ = _validate(yi, vi, "FE", "normal", result.level)
     k = y.shape[0]
@@ -157,6 +162,13 @@ def forest_plot(
         raise MetaAnalysisError(f"labels must have one entry per study: got {len(labs)} labels for k = {k}")
     if result.k != k:
         raise MetaAnalysisError(f"result was pooled from k = {result.k} studies but yi has {k}")
+    if result.yi and not (
+        np.allclose(y, result.yi, rtol=1e-9, atol=0) and np.allclose(v, result.vi, rtol=1e-9, atol=0)
+    ):
+        raise MetaAnalysisError(
+            "yi and vi are not the studies this fit pooled (its weights and diamond would not be theirs): "
+            "leave them out to draw the fit's own, or pool these"
+        )
 
     ratio = m in RATIO_MEASURES
     tf = np.exp if ratio else (lambda a: a)

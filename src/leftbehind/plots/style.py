@@ -79,7 +79,7 @@ def source_line(sources: Iterable[str]) -> str:
     'Source: IOM, Labour migration; ILO (2021)'
     """
     seen: list[str] = []
-    for s in sources:
+    for s in [sources] if isinstance(sources, str) else sources:  # one source given as a string is one source
         if s and s not in seen:
             seen.append(s)
     return "Source: " + "; ".join(seen)

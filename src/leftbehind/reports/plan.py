@@ -353,7 +353,7 @@ def select(reports: list[Report], only: Iterable[str] | None) -> list[Report]:
     ...
     leftbehind.errors.PlanError: no report named "nonexistent" in the plan. Valid report names: 01_headline_figures, ...
     """
-    wanted = list(only or [])
+    wanted = [only] if isinstance(only, str) else list(only or [])  # one name given as a string is one name
     if not wanted:
         return list(reports)
     names = [r.name for r in reports]

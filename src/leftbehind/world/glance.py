@@ -28,8 +28,8 @@ from .. import data, literature
 from .._markup import escape_markdown
 from ..data.arguments import check_year
 from ..data.classification import classification_table
-from ..data.units import decimals_for, scaled
-from ..errors import DataError, ParameterError, check_choice, years_listed
+from ..data.units import decimals_for, frame_unit, scaled
+from ..errors import DataError, ParameterError, check_choice, check_frame, years_listed
 
 if TYPE_CHECKING:
     from ..plots.tables import Table
@@ -118,7 +118,12 @@ def _check(indicator: object, year: object, edition: object) -> tuple[str, int, 
         raise ParameterError(f'edition must be a string such as "latest", got {edition!r}')
     if indicator == STUDIES:
         check_choice("edition", edition, ["latest"], "an edition of the evidence base (it has one)")
-        return indicator, 0 if year is None else check_year("year", year), edition
+        if year is not None and check_year("year", year) != 0:
+            raise ParameterError(
+                f"year {year}: the evidence base is counted as it is, not by year; leave year out (or 0) for "
+                f"{STUDIES!r} (literature.studies(from_year=..., to_year=...) chooses studies by year)"
+            )
+        return indicator, 0, edition
     editions = ["latest"] + list(data.editions(indicator)["edition_id"])
     check_choice("edition", edition, editions, f"an edition of {indicator}")
     year = data.broad_year(indicator, edition) if year is None or year == 0 else check_year("year", year)
@@ -330,6 +335,8 @@ def ranking_table(frame: pd.DataFrame, unit: str, source: str = "") -> Table:
     """
     from ..plots.tables import table  # here: the plan check lists indicators without loading matplotlib
 
+    check_frame("ranking_table", frame, ["rank", "name", "value"], "a data.ranking() result")
+    unit = frame_unit(frame, unit, "ranking_table")
     values, shown_unit = _in_reading_unit(frame["value"], unit)
     shown = pd.DataFrame({"rank": frame["rank"].astype("int64"), "name": frame["name"], "value": values})
     return table(
