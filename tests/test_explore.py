@@ -148,11 +148,16 @@ def test_evidence_explorer_filters_and_sorts():
 
 
 def test_meta_explorer_pools_what_the_engine_pools():
-    app = explore.meta_analysis("anxiety")
-    s = literature.analysis_set("anxiety", "SMD")
+    import math
+
+    app = explore.meta_analysis("anxiety")  # opens on the odds ratio, as the 06 reports pool
+    s = literature.analysis_set("anxiety", "OR")
     expected = meta.pool(s["yi"], s["vi"], method="REML")
-    assert f"SMD {expected.estimate:.2f}" in app.sections[-1].content
-    app.set(method="FE")
+    assert f"OR {math.exp(expected.estimate):.2f}" in app.sections[-1].content
+    app.set(measure="SMD")
+    smd = literature.analysis_set("anxiety", "SMD")
+    assert f"SMD {meta.pool(smd['yi'], smd['vi'], method='REML').estimate:.2f}" in app.sections[-1].content
+    app.set(measure="OR", method="FE")
     assert app.sections[-1].content.startswith(f"Pooling {expected.k} studies (FE")
     assert [x.label for x in app.sections] == ["summary", "forest", "pooled"]
 
@@ -214,3 +219,87 @@ def test_the_trust_panel_counts_published_estimates_in_words():
     fit = meta.pool(emotional.pooled["yi"], emotional.pooled["vi"], method="REML", measure="OR")
     text = literature.trust_panel(fit, emotional.pooled, "emotional_behavioural_difficulties")
     assert "1 published estimate of another construct is not compared." in text
+
+
+# --- found by a headless red-team pass over every explorer (stop 39) ---------------------------------------
+def test_an_entity_the_package_wrote_shows_as_its_character_and_raw_html_stays_text():
+    """ "Europe &amp; Central Asia" showed with "&amp;" spelled out in 160 profiles: the explorer escaped the
+    package's own escaping a second time."""
+    from leftbehind.explore.apps import _markdown_html
+
+    shown = _markdown_html("Europe &amp; Central Asia <b>x</b> &lt;script&gt;")
+    assert "Europe &amp; Central Asia" in shown and "&amp;amp;" not in shown
+    assert "<b>" not in shown and "&lt;b&gt;" in shown and "<script" not in shown
+    app = explore.country("XKX")
+    assert "&amp;amp;" not in _html(app) and "Europe &amp; Central Asia" in _html(app)
+
+
+def test_a_fault_in_a_view_is_said_and_the_last_view_is_kept(monkeypatch):
+    app = explore.country("NPL")
+
+    def broken(iso3: str) -> str:
+        raise KeyError("a column")
+
+    monkeypatch.setattr(views.profile, "narrative", broken)
+    app.set(country="India (IND)")
+    assert "something went wrong drawing this view (KeyError: 'a column')" in _said(app)
+    assert app.heading_text() == "Nepal"
+
+
+def test_the_country_box_takes_a_name_and_suggests_names():
+    app = explore.country("NPL")
+    app.set(country="india")
+    assert app.heading_text() == "India" and app.message.value == ""
+    app.set(country="Turkey")
+    assert 'no country named "Turkey". Did you mean Türkiye (TUR)?' in _said(app)
+    assert "Valid:" not in _said(app) and app.heading_text() == "India"
+
+
+def test_the_indicator_explorer_offers_what_ranks_countries_and_follows_the_edition():
+    app = explore.indicator()
+    offered = [value for _, value in app.controls["indicator"].options]
+    assert offered == [i for i in data.indicators() if data.ranking_years(i)]
+    assert "migrant_workers" not in offered  # published for the world and regions only
+    app.set(indicator="migrant_stock")
+    editions = [value for _, value in app.controls["edition"].options]
+    assert editions[0] == "latest" and "all" not in editions and "undesa_ims_2019" in editions
+    drawn = []
+    original = app.view
+    app.view = lambda **kw: drawn.append(kw) or original(**kw)
+    app.set(edition="undesa_ims_2019")
+    assert drawn == [{"indicator": "migrant_stock", "year": 2019, "edition": "undesa_ims_2019"}]  # once
+    assert tuple(app.controls["year"].options) == tuple(data.ranking_years("migrant_stock", "undesa_ims_2019"))
+    expected = data.ranking("migrant_stock", 2019, edition="undesa_ims_2019")
+    assert app.sections[0].content.startswith(f"**{len(expected)}** countries")
+    asked = explore.indicator("migrant_stock", 2020)  # the year of the indicator asked for, not the default's
+    assert asked.values()["year"] == 2020 and asked.message.value == ""
+
+
+def test_corridor_counts_leave_out_corridors_where_no_one_is_counted():
+    rows = data.corridors(origin="NPL", year=1990)
+    assert (rows["persons"] == 0).any()  # the case this test is about exists
+    view = views.corridors_view("NPL", "emigrants", 1990, "total")
+    assert f"in {int((rows['persons'] > 0).sum())} destinations." in view[0].content
+    women = views.corridors_view("NPL", "emigrants", 1990, "female")
+    chart = next(s.content for s in women if s.label == "chart")
+    assert chart.axes[0].get_title(loc="left").endswith(", 1990, women")
+    views.close_figures(view + women)
+    bes = views.corridors_view("BES", "immigrants", 2024, "total")
+    into = data.corridors(destination="BES", year=2024)
+    assert set(into.loc[into["persons"] > 0, "origin"]) == {data.OTHER_ORIGIN}
+    assert "all of other or unknown origin (UN DESA does not give their countries of origin)" in bes[0].content
+    usa = data.corridors(destination="USA", year=2024)
+    named = usa[(usa["persons"] > 0) & (usa["origin"] != data.OTHER_ORIGIN)]
+    text = views.corridors_view("USA", "immigrants", 2024, "total")[0].content
+    assert f"from {len(named)} origins and " in text and "of other or unknown origin." in text
+
+
+def test_the_evidence_table_names_countries_and_outcomes():
+    table = next(s.content for s in views.evidence_view() if s.label == "studies")
+    row = literature.studies().set_index("study_id").loc["mazzucato2015"]
+    assert row["countries"] == "GHA;NGA;AGO"
+    assert "Ghana; Nigeria; Angola" in set(table["country"])
+    assert not table["country"].str.fullmatch(r"[A-Z]{3}(;[A-Z]{3})*").any()
+    assert "Emotional and behavioural difficulties" in set(table["outcome_domains"])
+    years = table["year"].dropna().tolist()
+    assert years == sorted(years, reverse=True)  # the newest first

@@ -51,7 +51,7 @@ def _said(app) -> str:
     ("make", "expected"),
     [
         (lambda: explore.meta_analysis("bogus"), 'outcome "bogus" is not one of the choices. Valid: depression'),
-        (lambda: explore.indicator("bogus"), 'indicator "bogus" is not one of the choices. Valid: migrant_workers'),
+        (lambda: explore.indicator("bogus"), 'indicator "bogus" is not one of the choices. Valid: migrant_stock'),
         (lambda: explore.indicator(year=1800), 'year "1800" is not one of the choices'),
         (lambda: explore.corridors("XXX"), 'country "XXX" is not one of the choices. Did you mean "XKX"?'),
         (lambda: explore.corridors(direction="up"), 'direction "up" is not one of the choices. Valid: emigrants'),

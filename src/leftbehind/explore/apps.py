@@ -32,8 +32,18 @@ from . import views
 
 __all__ = ["Explorer", "country", "indicator", "evidence", "meta_analysis"]
 
+
+class _EscapingRenderer(mistune.HTMLRenderer):
+    """Raw HTML escaped, so that a string from data can never become markup; but an entity the package wrote
+    (:func:`leftbehind._markup.escape_markdown` writes "&" as ``&amp;``) is kept as one, as nbconvert keeps it in
+    the reports: "Europe &amp; Central Asia" shows as "Europe & Central Asia", not with "&amp;" spelled out."""
+
+    def text(self, text: str) -> str:
+        return str(mistune.util.safe_entity(text))
+
+
 # Markdown from the package is rendered with raw HTML escaped: a string from data can never become markup.
-_markdown = mistune.create_markdown(escape=True, plugins=["table"])
+_markdown = mistune.create_markdown(renderer=_EscapingRenderer(escape=True), plugins=["table"])
 
 
 def _markdown_html(text: str) -> str:
@@ -87,6 +97,10 @@ class Explorer(widgets.VBox):
     requested
         Values asked for when the app was made (``meta_analysis("anxiety")``), set after the controls were built
         with valid defaults: a value that is not valid is explained in :attr:`message`, as by :meth:`set`.
+    adjust
+        Called with a control's name when a person changes it, before the view is drawn again: it may change
+        the choices of other controls (an indicator's years), and the view is then drawn once, not once per
+        control changed.
     """
 
     def __init__(
@@ -95,9 +109,12 @@ class Explorer(widgets.VBox):
         controls: dict[str, widgets.ValueWidget],
         view: Callable[..., list[views.Section]],
         requested: dict[str, Any] | None = None,
+        adjust: Callable[[str], None] | None = None,
     ):
         self.controls = controls
         self.view = view
+        self.adjust = adjust
+        self._holding = False
         self.sections: list[views.Section] = []
         self.message = widgets.HTML("")
         self.body = widgets.VBox([])
@@ -115,6 +132,8 @@ class Explorer(widgets.VBox):
             problem = _problem(name, value, controls)
             if problem is None:
                 controls[name].value = value
+                if adjust is not None:
+                    adjust(name)  # e.g. the years of the indicator asked for, before its year is checked
             else:
                 problems.append(problem)
         for control in controls.values():
@@ -155,6 +174,12 @@ class Explorer(widgets.VBox):
         except LeftbehindError as exc:
             self._say(str(exc))
             return
+        except Exception as exc:  # a fault of ours: said, never a stale view that looks like the one asked for
+            self._say(
+                f"something went wrong drawing this view ({type(exc).__name__}: {exc}); the view below is the "
+                "last one drawn. Please report it with the choices above."
+            )
+            return
         try:
             self.body.children = [render(s) for s in sections]
         finally:
@@ -166,6 +191,15 @@ class Explorer(widgets.VBox):
         self.message.value = f'<p style="color:#D55E00"><b>Not shown:</b> {html.escape(text)}</p>'
 
     def _changed(self, change: dict[str, Any]) -> None:
+        if self._holding:  # a control set by adjust: the view is drawn once, after it
+            return
+        if self.adjust is not None:
+            name = next(n for n, c in self.controls.items() if c is change["owner"])
+            self._holding = True
+            try:
+                self.adjust(name)
+            finally:
+                self._holding = False
         self.refresh()
 
 
@@ -258,9 +292,39 @@ def country(iso3: str = "LKA") -> Explorer:
 
 
 def _country_view(country: str) -> list[views.Section]:
-    """The country view for a selector text: "Nepal (NPL)", or a bare ISO3 code typed in any case."""
+    """The country view for a selector text: "Nepal (NPL)", a bare ISO3 code or a country's name, in any case."""
     match = re.search(r"\(([A-Za-z]{3})\)\s*$", country)
-    return views.country_view((match.group(1) if match else country.strip()).upper())
+    return views.country_view(match.group(1).upper() if match else _typed_code(country))
+
+
+def _typed_code(text: str) -> str:
+    """The ISO3 code of what was typed in the country box: a code, or a country's name (case and accents as the
+    data write them, or not); else a ParameterError suggesting names, not a list of codes."""
+    import difflib
+    import unicodedata
+
+    typed = text.strip()
+    if re.fullmatch(r"[A-Za-z]{3}", typed):
+        return typed.upper()
+
+    def plain(name: str) -> str:
+        letters = unicodedata.normalize("NFKD", name.casefold())
+        return "".join(c for c in letters if not unicodedata.combining(c))
+
+    geo = data.geographies()
+    geo = geo[geo["kind"] == "country"]
+    by_name = {plain(str(n)): str(c) for n, c in zip(geo["name"], geo["code"])}
+    if plain(typed) in by_name:
+        return by_name[plain(typed)]
+    close = difflib.get_close_matches(plain(typed), list(by_name), n=3, cutoff=0.6)
+    names = geo.set_index("code")["name"]
+    hint = " or ".join(f"{names[by_name[c]]} ({by_name[c]})" for c in close)
+    shown = typed if len(typed) <= 60 else typed[:60] + "…"
+    raise ParameterError(
+        f'no country named "{shown}".'
+        + (f" Did you mean {hint}?" if hint else "")
+        + " Type a name as the list gives it, or an ISO3 code."
+    )
 
 
 def _broad(indicator: str, years: list[int]) -> int:
@@ -288,24 +352,42 @@ def indicator(name: str = "remittances_received_pct_gdp", year: int | None = Non
     default = "remittances_received_pct_gdp"
     years = views.indicator_years(default)
     chosen = _broad(default, years)
-    labels = [(data.indicator_label(i), i) for i in data.indicators()]
+    # only indicators published for countries: the others (the ILO's world and regional series) rank nothing
+    labels = [(data.indicator_label(i), i) for i in data.indicators() if data.ranking_years(i)]
     pick = _dropdown("Indicator", labels, default)
-    slider = widgets.SelectionSlider(description="Year", options=years or [chosen], value=chosen)
-    editions = _dropdown("Edition", ["latest", "all"], "latest")
+    slider = widgets.SelectionSlider(description="Year", options=years, value=chosen)
+    editions = _dropdown("Edition", _edition_options(default), "latest")
 
-    def update_years(change: dict[str, Any]) -> None:  # the slider offers only years with data
-        new = views.indicator_years(change["new"]) or [chosen]
-        slider.options = new
-        slider.value = _broad(change["new"], new)
+    def adjust(name: str) -> None:  # the editions of the indicator, and the years of the edition, with values
+        if name == "indicator":
+            editions.options = _edition_options(pick.value)
+            editions.value = "latest"
+        if name in ("indicator", "edition"):
+            new = views.indicator_years(pick.value, editions.value)
+            year = slider.value
+            slider.options = new
+            slider.value = year if year in new and name == "edition" else _broad(pick.value, new)
 
-    pick.observe(update_years, names="value")
     requested: dict[str, Any] = {"indicator": name} if year is None else {"indicator": name, "year": year}
     return Explorer(
         "Indicators by country",
         {"indicator": pick, "year": slider, "edition": editions},
         views.indicator_view,
         requested,
+        adjust,
     )
+
+
+def _edition_options(indicator: str) -> list[tuple[str, str]]:
+    """The editions a ranking of ``indicator`` can be drawn from: the latest value of each country and year, or
+    one edition that has values for countries (in words, newest release first)."""
+    found = data.editions(indicator).sort_values("released", ascending=False, kind="stable")
+    own = [
+        (e.edition if str(e.released) in e.edition else f"{e.edition} ({e.released})", e.edition_id)
+        for e in found.itertuples()
+        if data.ranking_years(indicator, e.edition_id)
+    ]
+    return [("latest of each year", "latest"), *own]
 
 
 def corridors(iso3: str = "NPL", direction: str = "emigrants") -> Explorer:
@@ -374,7 +456,7 @@ def meta_analysis(outcome: str = "depression") -> Explorer:
     vocabulary = literature.outcomes()
     controls = {
         "outcome": _dropdown("Outcome", list(zip(vocabulary["name"], vocabulary["outcome"])), "depression"),
-        "measure": _dropdown("Scale", _labelled(literature.SCALES, MEASURE_WORDS), "SMD"),
+        "measure": _dropdown("Scale", _labelled(literature.SCALES, MEASURE_WORDS), "OR"),  # as the 06 reports pool
         "method": _dropdown("τ² method", _labelled(meta.METHODS, METHOD_WORDS), "REML"),
         "ci": _dropdown("Interval", _labelled(meta.CI_METHODS, CI_WORDS), "normal"),
         "subgroup_by": _dropdown("Subgroups", _labelled(["none", *literature.SUBGROUP_COLUMNS], _words), "none"),

@@ -10,6 +10,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from .. import country as profile
 from .. import data, literature, meta, plots
 from .._markup import counted, end_sentence
 from ..country import sentences
+from ..data.tabular import split_list
 from ..data.units import decimals_for, scaled
 from ..errors import ParameterError, check_choice
 
@@ -247,17 +249,31 @@ def corridors_view(
                 f"UN DESA's table gives no corridor {'from' if side == 'origin' else 'to'} {sentences.escape_markdown(name)} in {year}.",
             )
         ]
+    rows = rows[rows["persons"] > 0]  # a corridor where UN DESA counts no one is not a destination or origin
     head = rows.head(top)
     total = rows["persons"].sum()
     what = "people from" if side == "origin" else "international migrants living in"
+    named = rows[rows[other] != data.OTHER_ORIGIN]
+    unknown = rows.loc[rows[other] == data.OTHER_ORIGIN, "persons"].sum()
+    if unknown > 0 and len(named):
+        where = f"from {counted(len(named), 'origin')} and {sentences.fmt_value(unknown, 'persons')} of other or unknown origin"
+    elif unknown > 0:
+        where = "all of other or unknown origin (UN DESA does not give their countries of origin)"
+    else:
+        where = f"in {counted(len(named), 'destination' if side == 'origin' else 'origin')}"
+    whom = f"{what} {sentences.escape_markdown(name)} ({data.SEX_WORDS.get(sex, sex)})"
     summary = _md(
         "summary",
-        f"In {year}, UN DESA counts **{sentences.fmt_value(total, 'persons')}** {what} {sentences.escape_markdown(name)} "
-        f"({data.SEX_WORDS.get(sex, sex)}), in {counted(len(rows), 'destination' if side == 'origin' else 'origin')}.",
+        f"In {year}, UN DESA counts **{sentences.fmt_value(total, 'persons')}** {whom}, {where}."
+        if total > 0
+        else f"In {year}, UN DESA counts no {whom}.",
     )
+    if rows.empty:
+        return [summary]
     chart = plots.ranking_bars(
         head.assign(name=head[f"{other}_name"], value=head["persons"] / 1e6),
-        title=f"{name}: {DIRECTIONS[direction]}, {year}",
+        title=f"{name}: {DIRECTIONS[direction]}, {year}"
+        + ("" if sex == "total" else f", {data.SEX_WORDS.get(sex, sex)}"),
         unit="million persons",
         source=plots.source_line(data.source_labels(head)),
     )
@@ -331,9 +347,17 @@ def evidence_view(
                 ),
             )
         )
-    table = chosen.assign(citation=[literature.cite(s) for s in chosen["study_id"]], country=chosen["countries"])
+    table = chosen.assign(
+        citation=[literature.cite(s) for s in chosen["study_id"]],
+        country=[_listed(c, data.country_name) for c in chosen["countries"]],  # names, as the map beside it
+        outcome_domains=[_listed(d, literature.outcome_name) for d in chosen["outcome_domains"]],
+    )
     columns = ["citation", "year", "country", "design", "n_left_behind", "outcome_domains"]
-    table = table[columns].sort_values([sort_by, "citation"], na_position="last", kind="stable").reset_index(drop=True)
+    newest_first = sort_by in ("year", "n_left_behind")  # numbers: the newest or largest first; words: A to Z
+    table = table[columns].sort_values(
+        [sort_by, "citation"], ascending=[not newest_first, True], na_position="last", kind="stable"
+    )
+    table = table.reset_index(drop=True)
     out.append(
         _table(
             "studies",
@@ -354,6 +378,13 @@ def evidence_view(
         )
     )
     return out
+
+
+def _listed(value: object, name: Callable[[str], str]) -> str:
+    """A ``;``-separated list of ids from the data ("GHA;NGA") as names for a reader ("Ghana; Nigeria")."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return "; ".join(name(part) for part in split_list(str(value)))
 
 
 # --- meta-analysis -------------------------------------------------------------------------------------
