@@ -527,3 +527,63 @@ def test_a_notebook_that_cannot_be_read_is_refused_without_quoting_it(tmp_path, 
     code, err = _cli(["reports", "--check", "--plan", str(plan)], capsys, monkeypatch)
     assert code == 1 and 'plan entry "s": secret.ipynb is not a valid notebook (' in err and reason in err, err
     assert SECRET not in err and len(err.strip().splitlines()) == 1, err
+
+
+# --- found by a red-team pass over the command line (stop 39) ---------------------------------------------
+def test_a_corrected_map_snapshot_runs_the_map_reports_again():
+    """The boundaries a map reads were keyed with an empty hash: a corrected boundaries file left every map
+    report "unchanged", drawn from the old file."""
+    import hashlib
+
+    from leftbehind.plots.maps import BOUNDARIES
+    from leftbehind.reports.inputs import _read_digest
+
+    folder = REPO / "data" / "snapshots" / BOUNDARIES
+    (file,) = [p for p in folder.iterdir() if p.name != "snapshot.json"]
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    assert _read_digest(BOUNDARIES, {}) == f"snapshot:{digest}"
+    assert _read_digest("figures", {"figures": "abc"}) == "abc"
+
+
+def test_an_output_folder_with_files_leftbehind_did_not_write_is_refused(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<h1>my own site</h1>", encoding="utf-8")
+    with pytest.raises(ReportError, match=r"index.html: a page that leftbehind did not write"):
+        reports.run(out_dir=site, only=["06_meta_anxiety"])
+    assert (site / "index.html").read_text(encoding="utf-8") == "<h1>my own site</h1>"
+    assert sorted(p.name for p in site.iterdir()) == ["index.html"]  # nothing written beside it
+    (site / "manifest.json").write_text('{"reports": [{"name": "x"', encoding="utf-8")  # truncated
+    with pytest.raises(ReportError, match=r"manifest.json: cannot be read as the manifest of a leftbehind run"):
+        reports.run(out_dir=site, only=["06_meta_anxiety"])
+    (site / "manifest.json").write_text('{"mine": true}', encoding="utf-8")  # another tool's
+    with pytest.raises(ReportError, match=r"not a leftbehind manifest"):
+        reports.run(out_dir=site, only=["06_meta_anxiety"])
+
+
+def test_a_value_given_twice_in_a_list_parameter_is_refused():
+    plan = {r.name: r for r in reports.load_plan(reports.default_plan_path())}
+    entry = next(r for r in plan.values() if isinstance(r.parameters.get("countries"), list))
+    twice = dataclasses.replace(entry, parameters={**entry.parameters, "countries": ["NPL", "NPL"]})
+    with pytest.raises(ParameterError, match=r'parameter "countries": NPL given more than once'):
+        reports.check([twice])
+
+
+def test_a_syntax_error_in_the_parameters_cell_is_named_as_one(tmp_path):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _one_step_notebook(nbs / "broken.ipynb", 'outcome: str = "depression', "print(outcome)")
+    plan = _plan(nbs, [{"name": "broken", "notebook": "broken.ipynb", "parameters": {"outcome": "anxiety"}}])
+    with pytest.raises(ParameterError, match=r"broken.ipynb, parameters cell: a syntax error at line 1"):
+        reports.check(reports.load_plan(plan))
+
+
+def test_debug_is_taken_after_the_action_as_the_messages_say():
+    parser = cli._build_parser()
+    for args in (
+        ["data", "validate", "--debug"],
+        ["data", "--debug", "validate"],
+        ["literature", "summary", "--debug"],
+    ):
+        assert parser.parse_args(args).debug is True
+    assert parser.parse_args(["data", "validate"]).debug is False

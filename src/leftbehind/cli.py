@@ -83,7 +83,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     dat = sub.add_parser("data", help="the data package")
     dat_sub = dat.add_subparsers(dest="action", required=True)
-    dat_sub.add_parser("validate", help="load and check every resource and the cross-table rules")
+    validate = dat_sub.add_parser("validate", help="load and check every resource and the cross-table rules")
     fetch = dat_sub.add_parser(
         "fetch", help="bring each recorded publisher's file into the local store (data/snapshots), SHA-256 checked"
     )
@@ -93,14 +93,18 @@ def _build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="a mirror folder laid out <publisher>/<release>/<file> (default: the publishers' addresses, online)",
     )
-    dat_sub.add_parser("build", help="derive figures and the classification from data/snapshots (data/derived/)")
-    dat_sub.add_parser("build-geographies", help="regenerate data/geographies.csv (needs country_converter)")
-    dat_sub.add_parser("refresh", help="download the World Development Indicators remittance series as a new edition")
+    build = dat_sub.add_parser(
+        "build", help="derive figures and the classification from data/snapshots (data/derived/)"
+    )
+    geos = dat_sub.add_parser("build-geographies", help="regenerate data/geographies.csv (needs country_converter)")
+    wdi = dat_sub.add_parser(
+        "refresh", help="download the World Development Indicators remittance series as a new edition"
+    )
 
     lit = sub.add_parser("literature", help="the evidence base on children left behind")
     lit_sub = lit.add_subparsers(dest="action", required=True)
-    lit_sub.add_parser("summary", help="count studies, effect rows, countries and reviews")
-    lit_sub.add_parser("bib", help="regenerate data/literature/references.bib from studies.csv")
+    summary = lit_sub.add_parser("summary", help="count studies, effect rows, countries and reviews")
+    bib = lit_sub.add_parser("bib", help="regenerate data/literature/references.bib from studies.csv")
     exp = sub.add_parser(
         "explore", help="serve the start notebook's explorers as a web app on 127.0.0.1, for you only (Voila)"
     )
@@ -120,6 +124,9 @@ def _build_parser() -> argparse.ArgumentParser:
     shots.add_argument("--out", type=Path, help="reports folder (default: reports/)")
     for command in (rep, nbs, dat, lit, brief, exp, shots):
         command.add_argument("--debug", action="store_true", help="on an error, show the full traceback")
+    for action in (refresh, validate, fetch, build, geos, wdi, summary, bib):  # after the action too, as messages say
+        # SUPPRESS: given before the action ("data --debug fetch"), the action's default must not undo it
+        action.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback")
     return parser
 
 

@@ -93,6 +93,26 @@ def _read_v4(path: str) -> Any:
     return raw
 
 
+def _read_digest(name: str, resources: dict[str, str]) -> str:
+    """The digest of something a report read: a data package resource's, or a snapshot's (``publisher/release``,
+    e.g. the map boundaries: the SHA-256 its record gives, which loading it checks against the file), so that a
+    corrected snapshot runs its reports again instead of leaving them drawn from the old file."""
+    return str(resources[name]) if name in resources else _snapshot_digest(name)
+
+
+@functools.lru_cache(maxsize=64)
+def _snapshot_digest(name: str) -> str:
+    """The recorded digests of snapshot ``name``'s files, read once per process (a run asks once per report)."""
+    from ..data.snapshots import load_snapshot
+    from ..errors import DataError
+
+    try:
+        snap = load_snapshot(name)
+    except DataError:
+        return ""  # neither a resource nor a snapshot: nothing the package can hash (no such read is recorded)
+    return "snapshot:" + ";".join(str(v) for v in snap.parts.values())
+
+
 def _inputs(report: Report, reads: Iterable[str], prov: dict[str, Any], show_code: bool, root: Path) -> dict[str, Any]:
     """Everything a report's bytes depend on, as the incremental-build key: the notebook (source, metadata and
     path as shown in the provenance header), parameters, title (the HTML ``<title>``), whether code is shown,
@@ -102,7 +122,7 @@ def _inputs(report: Report, reads: Iterable[str], prov: dict[str, Any], show_cod
     whether a report finishes, not what it contains).
     """
     resources = prov["data_package"]["resources"]
-    deps = {name: resources.get(name, "") for name in sorted(set(reads))}
+    deps = {name: _read_digest(name, resources) for name in sorted(set(reads))}
     deps["datapackage.json"] = prov["data_package"]["descriptor"]
     return {
         "notebook": _notebook_source_hash(report.notebook),

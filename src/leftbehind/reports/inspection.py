@@ -44,7 +44,8 @@ def _declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
     Raises
     ------
     _NotebookProblem
-        When the file is not a readable notebook, or declares a language other than Python.
+        When the file is not a readable notebook, declares a language other than Python, or has a parameters
+        cell that is not valid Python.
     """
     from papermill.translators import PythonTranslator
 
@@ -58,6 +59,13 @@ def _declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
     cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
     if cell is None:
         return {}
+    try:
+        compile(str(cell.source), f"{notebook.name}, parameters cell", "exec")
+    except SyntaxError as exc:  # else papermill skips the lines it cannot read, and the plan's names look wrong
+        raise _NotebookProblem(
+            f"{notebook.name}, parameters cell: a syntax error at line {exc.lineno} ({exc.msg}); its parameters "
+            "cannot be read until it is fixed"
+        ) from None
     handler = _Collect()
     source = logging.getLogger("papermill.translators")
     source.addHandler(handler)

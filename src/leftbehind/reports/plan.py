@@ -439,7 +439,7 @@ def check(reports: list[Report]) -> None:
             if pname not in declared:
                 hint = did_you_mean(pname, list(declared), sentence=False)
                 problems.append(
-                    f"{where}: not a parameter of {r.notebook.name}{hint} Parameters: {', '.join(declared)}"
+                    f"{where}: not a parameter of {r.notebook.name}{hint or '.'} Parameters: {', '.join(declared)}"
                 )
                 continue
             tname = declared[pname].get("inferred_type_name", "None")
@@ -459,6 +459,12 @@ def check(reports: list[Report]) -> None:
                     problems.append(
                         f"{where}: an empty list selects nothing; give at least one value. Valid values: "
                         f"{', '.join(valid)}"
+                    )
+                repeated = sorted({str(v) for v in values if values.count(v) > 1})
+                if repeated:
+                    problems.append(
+                        f"{where}: {', '.join(repeated)} given more than once; each value once (a report would say "
+                        "the same twice)"
                     )
                 for v in values:
                     if str(v) not in valid:

@@ -32,7 +32,14 @@ from .inspection import quiet_inspection
 from .outcomes import Outcome
 from .plan import Report, check, default_plan_path, load_plan, select
 from .publish import Publishing, publish
-from .site import _check_other_plans, _plan_id, _read_manifest, _write_manifest_and_index, failed_folder
+from .site import (
+    _check_other_plans,
+    _plan_id,
+    _read_manifest,
+    _write_manifest_and_index,
+    check_site_files,
+    failed_folder,
+)
 
 __all__ = ["default_output_dir", "run"]
 
@@ -114,6 +121,7 @@ def run(
     warm.wants_warm(cold)  # a bad LEFTBEHIND_KERNEL_START is refused before anything runs
     plan = load_plan(plan_path)
     check_output_dir(out_dir, plan_path, [r.notebook for r in plan])
+    check_site_files(out_dir)
     chosen = select(plan, only)
     root = plan_path.parent.parent
     plan_id = _plan_id(plan_path, root)
@@ -288,7 +296,8 @@ def _run_locked(
         lines = [f"{len(failures)} of {len(outcomes)} report(s) failed:"]
         for o in failures:
             lines.append(f"  {o.report.name} ({o.report.notebook_label}), {o.summary()}")
-        lines.append(f"Earlier good reports were left in place; failed executions are in {failed_folder(out_dir)}.")
+        kept = f"; failed executions are in {failed_folder(out_dir)}" if Path(failed_folder(out_dir)).is_dir() else ""
+        lines.append(f"Earlier good reports were left in place{kept}.")
         err = ReportError("\n".join(lines))
         err.outcomes = outcomes  # type: ignore[attr-defined]
         raise err

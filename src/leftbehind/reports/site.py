@@ -37,6 +37,39 @@ def _read_manifest(out_dir: Path) -> dict[str, dict[str, Any]]:
         return {}
 
 
+def check_site_files(out_dir: Path) -> None:
+    """Refuse an output folder whose ``manifest.json`` or ``index.html`` a run would replace without their being
+    a leftbehind run's: a manifest that cannot be read (truncated, or another tool's) would be thrown away with
+    the provenance it records, and a page of the user's own would be overwritten.
+
+    Raises
+    ------
+    ReportError
+        Naming the file, why it is not a run's, and what to do.
+    """
+    manifest, index = Path(out_dir) / "manifest.json", Path(out_dir) / "index.html"
+    if manifest.exists():
+        try:
+            found = json.loads(read_limited(manifest, MAX_MANIFEST_BYTES))
+            entries = found.get("reports") if isinstance(found, dict) else None
+            ok = isinstance(entries, list) and "leftbehind_version" in found
+            ok = ok and all(isinstance(e, dict) and isinstance(e.get("name"), str) for e in entries or [])
+            why = "it is not a leftbehind manifest (no leftbehind_version and list of reports)"
+        except (OSError, ValueError, RecursionError, AttributeError) as exc:
+            ok, why = False, f"{type(exc).__name__}: {str(exc)[:120]}"
+        if not ok:
+            raise ReportError(
+                f"{manifest.as_posix()}: cannot be read as the manifest of a leftbehind run ({why}); a run would "
+                "replace it and lose what it records. Move it away (or delete it to start the folder afresh), or "
+                "give another output folder"
+            )
+    elif index.exists():
+        raise ReportError(
+            f"{index.as_posix()}: a page that leftbehind did not write (no manifest.json beside it); a run would "
+            "replace it. Give an empty folder, or one that leftbehind wrote, as the output folder"
+        )
+
+
 def _with_provenance(html: str, report: Report, rel_in: str, prov: dict[str, Any]) -> str:
     """Insert a provenance header (escaped) at the top of a report's HTML body."""
     from html import escape
