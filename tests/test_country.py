@@ -233,3 +233,17 @@ def test_a_sentence_ending_with_a_name_that_ends_with_a_full_stop_has_one():
     assert f"left behind in {name}" in text and ".." not in text
     notebook = (DATA.parent / "notebooks" / "05_country_profile.ipynb").read_text("utf-8")
     assert '{shown}.\\"' not in notebook  # every sentence that ends with the name goes through end_sentence
+
+
+def test_a_profile_lists_no_source_for_a_chart_it_does_not_draw():
+    """Anguilla has no series of remittances as a share of GDP, so its profile draws no chart of it beside the
+    low- and middle-income countries' line; its sources listed that line's source all the same."""
+    assert data.remittances(["AIA"], "pct_gdp").empty
+    from leftbehind.country.context import figures_used
+
+    assert "remittances_received_pct_gdp" not in set(figures_used("AIA")["indicator"])
+    lmy = data.source_labels(data.remittances(["LMY"], "pct_gdp"))[0]
+    assert lmy.startswith("Computed here from World Bank data")
+    listed = country.sources("AIA", studies=False)
+    assert "Personal remittances received (% of GDP), computed here" not in listed
+    assert "Personal remittances received (% of GDP), computed here" in country.sources("NPL", studies=False)

@@ -321,12 +321,14 @@ def sources(iso3: str, studies: bool = True) -> str:
     False
     """
     check_flag("studies", studies)
+    share = data.remittances([iso3], "pct_gdp")
     frames = [
         emigrants(iso3),
         immigrants(iso3),
         data.remittances([iso3], "usd"),
-        data.remittances([iso3], "pct_gdp"),
-        data.remittances(["LMY"], "pct_gdp"),
+        share,
+        # the comparison line of low- and middle-income countries is drawn only beside the country's own
+        data.remittances(["LMY"], "pct_gdp") if len(share) else share,
         headline(iso3),
         figures_used(iso3),
     ]
