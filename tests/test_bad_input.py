@@ -254,3 +254,12 @@ def test_check_frame_names_the_missing_column_and_what_to_give():
     with pytest.raises(ParameterError, match="expected a table"):
         errors.check_frame("f", None, ["a"], "g")
     assert errors.check_flag("x", np.bool_(True)) is True
+
+
+def test_a_subgroup_of_one_study_says_why_in_words():
+    frame = pd.DataFrame({"g": ["a", "a", "b"], "yi": [0.1, 0.3, 0.5], "vi": [0.01, 0.02, 0.03]})
+    table = meta.subgroups(frame, "g", method="REML", ci="hksj")
+    note = table.loc[table["g"] == "b", "note"].item()
+    assert note.startswith("one study: a fixed-effect estimate with a normal interval")
+    assert "tau2" not in note and "not estimable" not in note
+    assert table.loc[table["g"] == "b", "estimate"].item() == pytest.approx(0.5)  # its own yi

@@ -104,9 +104,15 @@ def fit_subgroups(
         sub = df.loc[df[by] == g]
         m, c, note = method, ci, ""
         if len(sub) == 1 and method != "FE":
-            m, note = "FE", "single study: FE (tau2 not estimable)"
+            m, note = "FE", "one study: a fixed-effect estimate (τ² cannot be estimated from one study)"
         if len(sub) == 1 and ci == "hksj":
-            c, note = "normal", "single study: FE with normal CI (tau2 and HKSJ not estimable)"
+            c, note = (
+                "normal",
+                (
+                    "one study: a fixed-effect estimate with a normal interval (τ² and the HKSJ interval cannot be "
+                    "estimated from one study)"
+                ),
+            )
         labels = list(sub[label]) if label is not None else None
         try:
             fits[g] = pool(sub[yi].to_numpy(), sub[vi].to_numpy(), m, c, level, labels=labels, measure=measure)
