@@ -263,3 +263,12 @@ def test_a_subgroup_of_one_study_says_why_in_words():
     assert note.startswith("one study: a fixed-effect estimate with a normal interval")
     assert "tau2" not in note and "not estimable" not in note
     assert table.loc[table["g"] == "b", "estimate"].item() == pytest.approx(0.5)  # its own yi
+
+
+def test_a_pooled_sentence_writes_a_minus_sign_and_no_negative_zero():
+    # fixed effect, equal variances: the estimate is the mean, (-0.004 + 0.002) / 2 = -0.001, shown as 0.00
+    near_zero = narrative.pooled_sentence(meta.pool([-0.004, 0.002], [0.01, 0.01], method="FE"), "SMD", "depression")
+    assert "SMD 0.00 (95% CI −" in near_zero and "-0.00" not in near_zero
+    # the mean of -0.3 and -0.1 is -0.2
+    below = narrative.pooled_sentence(meta.pool([-0.3, -0.1], [0.01, 0.01], method="FE"), "SMD", "depression")
+    assert "SMD −0.20 (95% CI −" in below and "-" not in below.split("SMD", 1)[1].split(";")[0]

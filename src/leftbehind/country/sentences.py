@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .._markup import counted, end_sentence, escape_markdown, markdown_link
+from .._markup import counted, end_sentence, escape_markdown, markdown_link, minus_sign
 from ..data.units import base_unit, in_unit, reading_unit
 from ..errors import MetaAnalysisError, ParameterError, check_choice, check_frame
 from ..literature import outcome_name
@@ -184,7 +184,7 @@ def pooled_sentence(result: PoolResult, measure: str, outcome: str) -> str:
         )
 
     def show(x: float) -> str:
-        return f"{math.exp(x):.2f}" if measure == "OR" else f"{x:.2f}"
+        return f"{math.exp(x):.2f}" if measure == "OR" else minus_sign(f"{x:.2f}")  # "−0.12", never "-0.00"
 
     pct = round(result.level * 100)
     meaning = (
