@@ -303,3 +303,14 @@ def test_the_evidence_table_names_countries_and_outcomes():
     assert "Emotional and behavioural difficulties" in set(table["outcome_domains"])
     years = table["year"].dropna().tolist()
     assert years == sorted(years, reverse=True)  # the newest first
+
+
+def test_a_year_without_data_is_pointed_to_the_nearest_year_not_a_spelling():
+    """It read 'year "2030" is not one of the choices. Did you mean "2003"?' and listed 55 years."""
+    app = explore.indicator("remittances_received_pct_gdp", 2020)
+    years = app.controls["year"].options
+    app.set(year=2030)
+    assert f'year "2030" is not one of the choices. The nearest is {years[-1]}.' in _said(app)
+    assert f"Valid: {years[0]}–{years[-1]}" in _said(app) and "Did you mean" not in _said(app)
+    app.set(year="2020")
+    assert "Give a whole number such as" in _said(app) and "for 2020" in app.sections[0].content

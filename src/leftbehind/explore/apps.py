@@ -27,7 +27,7 @@ import ipywidgets as widgets
 import mistune
 
 from .. import data, literature, meta, plots
-from ..errors import LeftbehindError, ParameterError, choice_error
+from ..errors import LeftbehindError, ParameterError, choice_error, years_listed
 from . import views
 
 __all__ = ["Explorer", "country", "indicator", "evidence", "meta_analysis"]
@@ -212,7 +212,15 @@ def _problem(name: str, value: Any, controls: dict[str, widgets.ValueWidget]) ->
     options = _option_values(control)
     if options is not None:
         if isinstance(value, bool) or value not in options:
-            return str(choice_error(name, value, [str(o) for o in options], "one of the choices"))
+            whole = [o for o in options if isinstance(o, int) and not isinstance(o, bool)]
+            hint = None
+            if whole and len(whole) == len(options):  # years: the nearest, not a spelling ("2030": "2003"?)
+                if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                    hint = f"The nearest is {min(whole, key=lambda o: (abs(o - value), o))}."
+                else:
+                    hint = f"Give a whole number such as {whole[-1]}, not {type(value).__name__}."
+            shown = [years_listed(whole)] if hint is not None else [str(o) for o in options]  # "1970–2024"
+            return str(choice_error(name, value, shown, "one of the choices", hint=hint))
         return None
     if isinstance(control, widgets.Checkbox):
         return None if isinstance(value, bool) else f'{name} "{value}" is not True or False'
