@@ -228,6 +228,7 @@ def test_interrupting_a_parallel_run_stops_it_at_once_and_cleans_up(tmp_path, ho
     assert elapsed < 5, f"the run took {elapsed:.1f} s to stop"
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr, stderr
+    assert "interrupted: the reports that had finished are published and in the index" in stderr, stderr
     assert [pid for pid in kernels if _alive(pid)] == []
     assert list(scratch.iterdir()) == []  # the run's temporary folder is gone
     assert not runtime.exists() or list(runtime.iterdir()) == []  # no kernel connection files left behind

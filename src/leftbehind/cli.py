@@ -197,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        after = ": the reports that had finished are published and in the index; the others are as they were"
+        print(f"interrupted{after if args.command == 'reports' else ''}", file=sys.stderr)
         return 130
     except OSError as exc:
         if args.debug:

@@ -262,8 +262,8 @@ def _write_site(out_dir: Path, manifest: dict[str, Any]) -> None:
             write_atomic(path, text)
         except OSError as exc:
             raise ReportError(
-                f"could not write {out_dir.name}/{path.name}: {exc.strerror or exc} (the reports written so far are "
-                "complete; run again once the problem is solved)"
+                f"could not write {path.as_posix()}: {exc.strerror or exc} (it keeps its previous state, and each "
+                "report's files are written whole or not at all; run again once the problem is solved)"
             ) from None
 
 
