@@ -212,14 +212,16 @@ def _problem(name: str, value: Any, controls: dict[str, widgets.ValueWidget]) ->
     options = _option_values(control)
     if options is not None:
         if isinstance(value, bool) or value not in options:
-            whole = [o for o in options if isinstance(o, int) and not isinstance(o, bool)]
+            years_offered = [o for o in options if isinstance(o, int) and not isinstance(o, bool)]
             hint = None
-            if whole and len(whole) == len(options):  # years: the nearest, not a spelling ("2030": "2003"?)
+            if years_offered and len(years_offered) == len(
+                options
+            ):  # years: the nearest, not a spelling ("2030": "2003"?)
                 if isinstance(value, numbers.Real) and not isinstance(value, bool):
-                    hint = f"The nearest is {min(whole, key=lambda o: (abs(o - value), o))}."
+                    hint = f"The nearest is {min(years_offered, key=lambda o: (abs(o - value), o))}."
                 else:
-                    hint = f"Give a whole number such as {whole[-1]}, not {type(value).__name__}."
-            shown = [years_listed(whole)] if hint is not None else [str(o) for o in options]  # "1970–2024"
+                    hint = f"Give a whole number such as {years_offered[-1]}, not {type(value).__name__}."
+            shown = [years_listed(years_offered)] if hint is not None else [str(o) for o in options]  # "1970–2024"
             return str(choice_error(name, value, shown, "one of the choices", hint=hint))
         return None
     if isinstance(control, widgets.Checkbox):
