@@ -588,3 +588,12 @@ def test_debug_is_taken_after_the_action_as_the_messages_say():
     ):
         assert parser.parse_args(args).debug is True
     assert parser.parse_args(["data", "validate"]).debug is False
+
+
+def test_an_option_is_never_taken_by_its_prefix():
+    parser = cli._build_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["reports", "--fo"])  # "--force" only when spelt out
+    with pytest.raises(SystemExit):
+        parser.parse_args(["data", "validate", "--deb"])
+    assert parser.parse_args(["reports", "--force"]).force is True

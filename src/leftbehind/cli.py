@@ -24,14 +24,24 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .errors import LeftbehindError, PlanError, ReportError
 
 __all__ = ["main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse without prefix matching: "--fo" is not taken for "--force" (a script that works today by a prefix
+    would change meaning when an option with the same start is added). Sub-commands inherit the class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m leftbehind", description="Reports, data and notebooks of the leftbehind collection."
     )
     sub = parser.add_subparsers(dest="command", required=True)
