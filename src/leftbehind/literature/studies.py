@@ -18,7 +18,7 @@ from .. import data
 from .._markup import counted
 from ..data.arguments import check_code, check_year
 from ..data.tabular import split_list
-from ..errors import ParameterError, check_choice, check_flag, choice_error
+from ..errors import ParameterError, check_choice, check_flag, check_frame, choice_error
 
 #: Regions used to group studies, from the UN geoscheme sub-region of each country.
 REGIONS: dict[str, tuple[str, ...]] = {
@@ -379,8 +379,7 @@ def select(
     to_year = None if to_year is None else check_year("to_year", to_year)
     if from_year is not None and to_year is not None and from_year > to_year:
         raise ParameterError(f"from_year {from_year} is after to_year {to_year}")
-    if not isinstance(include_undated, bool):
-        raise ParameterError(f"include_undated must be True or False, got {include_undated!r}")
+    check_flag("include_undated", include_undated)
     chosen = studies(
         domain=None if outcome_domain == "all" else outcome_domain,
         region=None if region == "all" else region,
@@ -491,8 +490,7 @@ def studies_per_year(df: pd.DataFrame | None = None) -> pd.Series:
     True
     """
     df = studies() if df is None else df
-    if "year" not in df.columns:
-        raise ParameterError("studies_per_year: the frame has no 'year' column (give a studies() selection)")
+    check_frame("studies_per_year", df, ["year"], "a studies() selection")
     years = df["year"].dropna().astype(int)
     counts = years.value_counts().sort_index()
     if len(counts):
@@ -527,11 +525,7 @@ def studies_per_country(df: pd.DataFrame | None = None) -> pd.Series:
     True
     """
     df = studies() if df is None else df
-    missing = [c for c in ("study_id", "countries") if c not in df.columns]
-    if missing:
-        raise ParameterError(
-            f"studies_per_country: the frame has no {missing[0]!r} column (give a studies() selection)"
-        )
+    check_frame("studies_per_country", df, ["study_id", "countries"], "a studies() selection")
     pairs = {(code, sid) for sid, cell in zip(df["study_id"], df["countries"]) for code in split_list(cell)}
     counts = pd.Series([code for code, _ in sorted(pairs)], dtype="object").value_counts(sort=False)
     counts = counts.sort_index().astype("int64").rename("studies")
