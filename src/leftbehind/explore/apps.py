@@ -214,9 +214,8 @@ def _problem(name: str, value: Any, controls: dict[str, widgets.ValueWidget]) ->
         if isinstance(value, bool) or value not in options:
             years_offered = [o for o in options if isinstance(o, int) and not isinstance(o, bool)]
             hint = None
-            if years_offered and len(years_offered) == len(
-                options
-            ):  # years: the nearest, not a spelling ("2030": "2003"?)
+            # a slider of years: the nearest year with data, not a close spelling ("2030": did you mean "2003"?)
+            if years_offered and len(years_offered) == len(options):
                 if isinstance(value, numbers.Real) and not isinstance(value, bool):
                     hint = f"The nearest is {min(years_offered, key=lambda o: (abs(o - value), o))}."
                 else:
