@@ -320,7 +320,7 @@ def test_subgroups_fe_hand_and_single_study():
     assert close(out.attrs["Q_between"], 12.25, 1e-10)
     out2 = subgroups(d, "g", method="REML")
     c = out2.set_index("g").loc["c"]
-    assert c["k"] == 1 and c["estimate"] == 0.5 and c["method"] == "FE" and "single study" in c["note"]
+    assert c["k"] == 1 and c["estimate"] == 0.5 and c["method"] == "FE" and "one study" in c["note"]
 
 
 # --------------------------------------------------------------------------
