@@ -314,3 +314,14 @@ def test_a_year_without_data_is_pointed_to_the_nearest_year_not_a_spelling():
     assert f"Valid: {years[0]}–{years[-1]}" in _said(app) and "Did you mean" not in _said(app)
     app.set(year="2020")
     assert "Give a whole number such as" in _said(app) and "for 2020" in app.sections[0].content
+
+
+def test_a_group_typed_in_the_country_box_is_named_in_words():
+    """'WLD' was refused with "…whose figures are in figures()": a Python function named to a Voilà user."""
+    app = explore.country("NPL")
+    app.set(country="wld")
+    assert _said(app).endswith(
+        '"wld" is World, a group of countries; this explorer shows one country at a time: type a country\'s name or '
+        "ISO3 code"
+    )
+    assert "figures()" not in _said(app) and app.heading_text() == "Nepal"

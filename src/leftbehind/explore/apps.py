@@ -313,6 +313,13 @@ def _typed_code(text: str) -> str:
     import unicodedata
 
     typed = text.strip()
+    geo = data.geographies()
+    aggregates = geo[geo["kind"] != "country"].set_index("code")["name"]
+    if typed.upper() in aggregates.index:  # in words a Voilà user can act on, not a Python function's name
+        raise ParameterError(
+            f'"{typed}" is {aggregates[typed.upper()]}, a group of countries; this explorer shows one country at a '
+            "time: type a country's name or ISO3 code"
+        )
     if re.fullmatch(r"[A-Za-z]{3}", typed):
         return typed.upper()
 
@@ -320,7 +327,6 @@ def _typed_code(text: str) -> str:
         letters = unicodedata.normalize("NFKD", name.casefold())
         return "".join(c for c in letters if not unicodedata.combining(c))
 
-    geo = data.geographies()
     geo = geo[geo["kind"] == "country"]
     by_name = {plain(str(n)): str(c) for n, c in zip(geo["name"], geo["code"])}
     if plain(typed) in by_name:
