@@ -325,3 +325,11 @@ def test_a_group_typed_in_the_country_box_is_named_in_words():
         "ISO3 code"
     )
     assert "figures()" not in _said(app) and app.heading_text() == "Nepal"
+
+
+def test_a_views_message_names_the_controls_as_labelled():
+    """'from_year 2027 is after to_year 2026' under boxes labelled From and To."""
+    app = explore.evidence()
+    app.set(from_year=2026)
+    app.set(to_year=2020)
+    assert _said(app) == "Not shown: “From” 2026 is after “To” 2020"

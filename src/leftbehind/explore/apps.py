@@ -172,7 +172,7 @@ class Explorer(widgets.VBox):
         try:
             sections = self.view(**self.values())
         except LeftbehindError as exc:
-            self._say(str(exc))
+            self._say(self._in_words(str(exc)))
             return
         except Exception as exc:  # a fault of ours: said, never a stale view that looks like the one asked for
             self._say(
@@ -186,6 +186,15 @@ class Explorer(widgets.VBox):
             views.close_figures(sections)
         self.sections = sections
         self.message.value = ""
+
+    def _in_words(self, text: str) -> str:
+        """A view's message with its controls' ids as the reader sees them: "from_year 2027 is after to_year
+        2026" under the boxes labelled From and To reads "“From” 2027 is after “To” 2026"."""
+        for name, control in self.controls.items():
+            label = str(getattr(control, "description", "") or "")
+            if "_" in name and label and not isinstance(control, widgets.Checkbox):
+                text = re.sub(rf"\b{re.escape(name)}\b", f"“{label}”", text)
+        return text
 
     def _say(self, text: str) -> None:
         self.message.value = f'<p style="color:#D55E00"><b>Not shown:</b> {html.escape(text)}</p>'
