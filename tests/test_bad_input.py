@@ -272,3 +272,28 @@ def test_a_pooled_sentence_writes_a_minus_sign_and_no_negative_zero():
     # the mean of -0.3 and -0.1 is -0.2
     below = narrative.pooled_sentence(meta.pool([-0.3, -0.1], [0.01, 0.01], method="FE"), "SMD", "depression")
     assert "SMD −0.20 (95% CI −" in below and "-" not in below.split("SMD", 1)[1].split(";")[0]
+
+
+def test_more_arguments_that_meant_nothing_are_refused():
+    """A second batch of the red-team pass: each was accepted and read as something else."""
+    rows = literature.analysis_set("depression")
+    fit = meta.pool(rows["yi"], rows["vi"], measure="SMD")
+    with pytest.raises(MetaAnalysisError, match="the rows pooled are of depression, not of anxiety"):
+        literature.trust_panel(fit, rows, "anxiety")  # depression's pool beside anxiety's reviews
+    with pytest.raises(MetaAnalysisError, match='method "nope"'):
+        literature.measure_note(literature.selection("depression"), method="nope")
+    # a negative chi-square or a p above 1 read as "not reproduced", i.e. as evidence against the counts
+    with pytest.raises(ParameterError, match="a chi-square is not negative"):
+        literature.rebuild_counts("29.1", 643, "16.7", 812, chi2="-1")
+    with pytest.raises(ParameterError, match="a p value is between 0 and 1"):
+        literature.rebuild_counts("29.1", 643, "16.7", 812, p_value="2")
+    assert literature.rebuild_counts("29.1", 643, "16.7", 812, p_value="<0.001").check == "p reproduced"
+    with pytest.raises(ParameterError, match='edition "wb_mdb_38" is not an edition of migrant_stock'):
+        data.comparison_edition("migrant_stock", 2020, edition="wb_mdb_38")
+    with pytest.raises(ParameterError, match="min_studies must be a whole number of at least 2"):
+        country.pooled_by_outcome("CHN", min_studies=0)
+    with pytest.raises(ParameterError, match="max_rows must be a whole number of at least 1"):
+        plots.table(pd.DataFrame({"a": [1.0]}), max_rows=-1)
+    for counts in (pd.Series([1, -2]), pd.Series([1.0, float("nan")]), pd.Series([1.5])):
+        with pytest.raises(ParameterError, match="counts must be whole numbers of at least 0"):
+            plots.count_bars(counts, "t", "Source: test", "year")

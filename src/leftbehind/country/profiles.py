@@ -126,8 +126,8 @@ def pooled_by_outcome(iso3: str, min_studies: int = 2) -> pd.DataFrame:
     (3, 2)
     """
     _check(iso3)
-    if isinstance(min_studies, bool) or not isinstance(min_studies, int):
-        raise ParameterError(f"min_studies must be a whole number such as 2, got {min_studies!r}")
+    if isinstance(min_studies, bool) or not isinstance(min_studies, int) or min_studies < 2:
+        raise ParameterError(f"min_studies must be a whole number of at least 2 (a pool), got {min_studies!r}")
     rows = []
     for outcome in literature.outcomes()["outcome"]:
         s = literature.analysis_set(outcome, "SMD")

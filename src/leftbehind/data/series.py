@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import ParameterError, check_choice
 from .arguments import check_codes, check_year, check_year_range
-from .figures import _UNIT_FACTORS, _convert, figures, geographies
+from .figures import _UNIT_FACTORS, _convert, editions, figures, geographies
 from .tabular import cached_on_package, load
 
 #: Unit → its family (persons, USD, percent, count), from the conversion table of :func:`figures`.
@@ -218,7 +218,8 @@ def comparison_edition(indicator: str, year: int, edition: str = "latest") -> st
     'wdi_2022_02_15'
     """
     year = check_year("year", year)
-    if edition != "latest":
+    if edition != "latest":  # one of the indicator's own: another's would compare nothing
+        check_choice("edition", edition, ["latest", *editions(indicator)["edition_id"]], f"an edition of {indicator}")
         return edition
     cov = _coverage(indicator, "latest")
     cov = cov[cov["year"] == year].sort_values(["countries", "released", "edition_id"])

@@ -231,6 +231,10 @@ def rebuild_counts(
     (187, 136, 'chi2 reproduced')
     """
     lb, comp = counts_from_percentage(pct_lb, total_lb), counts_from_percentage(pct_comp, total_comp)
+    if chi2 and _decimal(chi2, "chi2") < 0:  # else "not reproduced": read as evidence against the counts
+        raise ParameterError(f'chi2 "{chi2}": a chi-square is not negative')
+    if p_value and not 0 <= _decimal(str(p_value).strip().lstrip("<>="), "p_value") <= 1:
+        raise ParameterError(f'p_value "{p_value}": a p value is between 0 and 1')
     if chi2:
         test, printed, label = matches_chi2, chi2, "chi2"
     elif p_value:

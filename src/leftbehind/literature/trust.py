@@ -108,6 +108,9 @@ def trust_panel(result: PoolResult, studies: pd.DataFrame, outcome: str) -> str:
             f"trust_panel needs a fit made with measure= and the {result.k} pooled rows; got measure "
             f"{result.measure!r} and {len(studies)} rows"
         )
+    pooled_of = sorted(set(studies["outcome"])) if "outcome" in studies.columns else [outcome]
+    if pooled_of != [outcome]:  # else the panel sets one outcome's pool beside another outcome's reviews
+        raise MetaAnalysisError(f"trust_panel: the rows pooled are of {', '.join(pooled_of)}, not of {outcome}")
     k, ratio, pct = result.k, result.measure in ("OR", "RR"), f"{100 * result.level:g}%"
     children, known = _children(studies)
     lines = [
@@ -203,7 +206,9 @@ def measure_note(chosen: Selection, method: str = "REML", ci: str = "normal") ->
     **No pool.** Only 1 study has a comparable effect for wasting (read as a score): a pool needs at least 2, so its effect is shown on its own.
     """
     from ..meta import pool
+    from ..meta.validation import _check_ci, _check_method
 
+    method, ci = _check_method(method), _check_ci(ci)  # checked here too: with one measure they are not used
     what = {"SMD": "a score", "OR": "a share above a cut-off"}
     named = {"SMD": "standardised mean differences", "OR": "odds ratios"}
     outcome = escape_markdown(outcome_name(chosen.outcome, in_sentence=True))

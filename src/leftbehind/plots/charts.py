@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -390,9 +391,12 @@ def count_bars(counts: pd.Series, title: str, source: str, xlabel: str, unit: st
     [3.0, 5.0]
     >>> plt.close(fig)
     """
+    values = pd.to_numeric(counts, errors="coerce").to_numpy(dtype=float)
+    if not (np.isfinite(values) & (values >= 0) & (values == np.round(values))).all():
+        raise ParameterError(f"count_bars: counts must be whole numbers of at least 0, got {counts.tolist()!r}")
     use_style()
     fig, ax = plt.subplots(figsize=(8.0, 3.8))
-    bars = ax.bar([str(i) for i in counts.index], counts.to_numpy(dtype=float), color=PALETTE[0])
+    bars = ax.bar([str(i) for i in counts.index], values, color=PALETTE[0])
     ax.bar_label(bars, fmt="%d", fontsize=7, padding=2)
     if len(counts) > 12:
         ax.tick_params(axis="x", labelrotation=90, labelsize=7)

@@ -492,6 +492,10 @@ def table(
 
         raise choice_error("columns", unknown[0], [str(c) for c in frame.columns], "a column of the frame")
     total = len(frame)
+    if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1):
+        from ..errors import ParameterError
+
+        raise ParameterError(f"max_rows must be a whole number of at least 1 (or None: every row), got {max_rows!r}")
     if max_rows is not None and total > max_rows:
         frame = frame.head(max_rows)
     per = {**DECIMALS, **(decimals if isinstance(decimals, Mapping) else {})}
