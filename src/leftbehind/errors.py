@@ -21,6 +21,7 @@ __all__ = [
     "check_choice",
     "check_flag",
     "check_frame",
+    "is_number",
     "years_listed",
 ]
 
@@ -133,6 +134,22 @@ def check_choice(
             f"{what} must be one value, got a {type(value).__name__} ({value!r}); {how}: {shown}"
         )
     raise choice_error(what, value, choices, how, error)
+
+
+def is_number(value: object) -> bool:
+    """Whether ``value`` is a real number (Python's or NumPy's) and not True or False, which Python counts as 1
+    and 0: what an estimate, a bound, a p value or a count must be before it is checked any further.
+
+    Examples
+    --------
+    >>> is_number(0.5), is_number(3), is_number(True), is_number("0.5")
+    (True, True, False, False)
+    """
+    import numbers
+
+    import numpy as np
+
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 def check_flag(what: str, value: object) -> bool:

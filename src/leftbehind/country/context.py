@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import data
 from .._markup import escape_markdown as md
-from ..data.arguments import check_code, check_codes
+from ..data.arguments import _SEQUENCES, check_code, check_codes
 from ..data.classification import classification_table
 from ..errors import DataError, ParameterError
 from .sentences import fmt_value
@@ -150,7 +150,7 @@ def rank_among(iso3: str, peers: list[str], indicator: str, unit: str) -> Rank |
     ...
     leftbehind.errors.ParameterError: peers must be a list of ISO3 codes such as ["LKA", "BGD"], got 'LKA' (str)
     """
-    if isinstance(peers, str) or not isinstance(peers, (list, tuple, set, frozenset, pd.Series, pd.Index)):
+    if isinstance(peers, str) or not isinstance(peers, _SEQUENCES):
         raise ParameterError(
             f'peers must be a list of ISO3 codes such as ["LKA", "BGD"], got {peers!r} ({type(peers).__name__})'
         )

@@ -47,9 +47,8 @@ PROFILE_COUNTRIES: tuple[str, ...] = (
 
 
 def _check(iso3: str) -> str:
-    return check_code(
-        "iso3", iso3, countries_only=True
-    )  # ParameterError with did-you-mean and the valid codes for an unknown code
+    # ParameterError with did-you-mean and the valid codes for an unknown code or an aggregate
+    return check_code("iso3", iso3, countries_only=True)
 
 
 def emigrants(iso3: str) -> pd.DataFrame:

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
 from .._markup import counted, end_sentence, escape_markdown, markdown_link, minus_sign
 from ..data.units import base_unit, in_unit, reading_unit
-from ..errors import MetaAnalysisError, ParameterError, check_choice, check_frame
+from ..errors import MetaAnalysisError, ParameterError, check_choice, check_frame, is_number
 from ..literature import outcome_name
 from ..meta import CI_NAMES, PoolResult
 
@@ -56,7 +55,7 @@ def fmt_value(value: float, unit: str) -> str:
     ('1,234.5 million', '660 thousand')
     """
 
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not is_number(value):
         raise ParameterError(f"fmt_value: value must be a number, got {value!r} ({type(value).__name__})")
     if not math.isfinite(value):
         raise ParameterError(f"fmt_value: value {value!r} is not a finite number (a missing value is not written)")

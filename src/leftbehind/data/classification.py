@@ -67,8 +67,8 @@ def _checked_group(what: str, value: object, valid: list[str], how: str) -> str:
             plain = name_of(code).casefold().replace("-", " ").removesuffix(" countries")
             named = [v for v in valid if v.casefold() == plain]
             if named:
-                hint = f'"{code}" is the code of the aggregate "{name_of(code)}": give income_group="{named[0]}".'
-                raise choice_error(what, value, valid, how, hint=hint.replace("income_group", what))
+                hint = f'"{code}" is the code of the aggregate "{name_of(code)}": give {what}="{named[0]}".'
+                raise choice_error(what, value, valid, how, hint=hint)
     return check_choice(what, value, valid, how)
 
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
-from ..errors import MetaAnalysisError, ParameterError, check_choice
+from ..errors import MetaAnalysisError, ParameterError, check_choice, is_number
 from .analysis import analysis_set
 from .comparability import possible_constructs, review_keys
 from .studies import reviews
@@ -45,7 +44,7 @@ def _check_interval(estimate: float, ci_low: float, ci_high: float, scale: str) 
     """An estimate and its interval as a pool gives them: finite numbers, ratios above 0, the estimate inside."""
     values = {"estimate": estimate, "ci_low": ci_low, "ci_high": ci_high}
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        if not is_number(value):
             raise MetaAnalysisError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
         if not math.isfinite(float(value)):
             raise MetaAnalysisError(f"{name} must be a finite number, got {value!r}")

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import MetaAnalysisError
+from ..errors import MetaAnalysisError, is_number
 
 #: Analysis-scale names of the measures, for headings.
 SCALE_NAMES: dict[str, str] = {"OR": "log odds ratio", "RR": "log risk ratio", "SMD": "SMD", "MD": "mean difference"}
@@ -56,7 +56,7 @@ def format_p(p: float) -> str:
     """
     if p is None:
         return "p = n/a"
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
+    if not is_number(p):
         raise MetaAnalysisError(f"p must be a number, got {p!r} ({type(p).__name__})")
     if not math.isfinite(float(p)):
         return "p = n/a"

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import MetaAnalysisError
+from ..errors import MetaAnalysisError, is_number
 from .validation import RATIO_MEASURES, _check_level, _check_measure
 
 
@@ -174,11 +174,7 @@ def effect_from_ci(
     level = _check_level(level)
     vals = {"estimate": estimate, "ci_low": ci_low, "ci_high": ci_high}
     for name, val in vals.items():
-        if (
-            isinstance(val, bool)
-            or not isinstance(val, (int, float, np.integer, np.floating))
-            or not math.isfinite(float(val))
-        ):
+        if not is_number(val) or not math.isfinite(float(val)):
             raise MetaAnalysisError(f"{name} must be a finite number, got {val!r}")
     est, lo, hi = float(estimate), float(ci_low), float(ci_high)
     if m in RATIO_MEASURES:
