@@ -334,6 +334,26 @@ def test_derived_sources_are_the_records():
                 assert records[row["snapshot"]] == row["sha256"]
 
 
+def test_a_computed_source_names_its_inputs_by_title_for_a_reader():
+    """A computed series' "table or page" (printed in every report's list of sources) names what was divided by
+    what and the titles of the two files, not a build command or the package's ids of its inputs."""
+    with open(DATA / "derived" / "sources.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    titles = {row["source_id"]: row["title"] for row in rows}
+    computed = [row for row in rows if row["verification"] == "computed"]
+    assert len(computed) == len(derive.computed.COMPUTED)
+    for row in computed:
+        where = row["table_or_page"]
+        assert "`" not in where and "python -m" not in where and not any(sid in where for sid in titles)
+        named = [title for sid, title in titles.items() if f"“{title}”" in where]
+        assert len(named) == 2, where
+    share = next(row for row in computed if row["title"].startswith("Personal remittances received (% of GDP)"))
+    assert share["table_or_page"] == (
+        "remittances received from “Personal remittances, received (current US$) [BX.TRF.PWKR.CD.DT], bulk CSV for "
+        "all economies”; GDP from “GDP (current US$) [NY.GDP.MKTP.CD], bulk CSV for all economies”"
+    )
+
+
 def test_the_spread_quoted_in_verification_is_the_computed_one():
     d = data.series.edition_differences(
         "remittances_received_pct_gdp", "wdi_2022_02_15", "computed_wdi_2025_07_01_wdi_2024_10_24"

@@ -240,7 +240,7 @@ def build_derived(out: Path, root: Path | None = None) -> list[Path]:
             publisher,
             spec.title,
             when[:4],
-            f"computed by `python -m leftbehind data build` from the derived figures of sources {num} and {den}",
+            f"{spec.numerator_label} from “{n['title']}”; {spec.denominator_label} from “{d['title']}”",
             n["url"],
             "",
             n["url"],
