@@ -164,5 +164,5 @@ def test_the_pooled_sentence_names_the_interval_and_the_outcome_in_words():
     text = narrative.pooled_sentence(result, "OR", "suicidal_ideation")
     assert text.startswith("Pooling 3 studies (REML, HKSJ intervals): OR ")
     name = literature.outcome_name("suicidal_ideation")
-    assert f"an OR above 1 means worse {name[0].lower()}{name[1:]} for left-behind children" in text
+    assert f"an OR above 1 means left-behind children fare worse on {name[0].lower()}{name[1:]}" in text
     assert name == "Suicidal ideation and self-harm"

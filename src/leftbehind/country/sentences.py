@@ -170,7 +170,7 @@ def pooled_sentence(result: PoolResult, measure: str, outcome: str) -> str:
     >>> # weights 100, 50, 66.7: estimate 60/216.7 = 0.277, SE 1/sqrt(216.7) = 0.068; Q = 1.38 < 2, so tau² = 0
     >>> r = pool([0.2, 0.4, 0.3], [0.01, 0.02, 0.015], method="DL")
     >>> print(pooled_sentence(r, "SMD", "depression"))
-    Pooling 3 studies (DL, normal intervals): SMD 0.28 (95% CI 0.14 to 0.41); a positive SMD means worse depression for left-behind children. Heterogeneity: I² = 0%, τ² = 0; 95% prediction interval 0.14 to 0.41.
+    Pooling 3 studies (DL, normal intervals): SMD 0.28 (95% CI 0.14 to 0.41); a positive SMD means left-behind children fare worse on depression. Heterogeneity: I² = 0%, τ² = 0; 95% prediction interval 0.14 to 0.41.
     """
 
     measure = check_choice("measure", measure, _POOLED_MEASURES, "a measure of a pooled sentence")
@@ -188,7 +188,7 @@ def pooled_sentence(result: PoolResult, measure: str, outcome: str) -> str:
     pct = round(result.level * 100)
     meaning = (
         "an OR above 1 means" if measure == "OR" else "a positive SMD means"
-    ) + f" worse {_md(outcome_name(outcome, in_sentence=True))} for left-behind children"
+    ) + f" left-behind children fare worse on {_md(outcome_name(outcome, in_sentence=True))}"
     lead = "One study" if result.k == 1 else f"Pooling {result.k} studies"
     text = (
         f"{lead} ({_md(result.method)}, {_md(CI_NAMES.get(result.ci_method, result.ci_method))} "
