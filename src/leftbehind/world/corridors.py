@@ -167,6 +167,8 @@ def region_pairs(year: int | None = None, grouping: str = "wb_region", sex: str 
     >>> t = region_pairs(2024)
     >>> "Sub-Saharan Africa" in t.index
     True
+    >>> list(t.index[-2:]), t.columns[-1]
+    (['Not in the grouping', 'Other or unknown origin (UN DESA)'], 'Not in the grouping')
     """
     check_choice("grouping", grouping, list(REGION_GROUPINGS), "a grouping of countries")
     frame = data.corridors(year=corridor_year(year), sex=sex)
@@ -177,6 +179,12 @@ def region_pairs(year: int | None = None, grouping: str = "wb_region", sex: str 
     table = frame.assign(origin_region=origin, destination_region=destination).pivot_table(
         index="origin_region", columns="destination_region", values="persons", aggfunc="sum", fill_value=0
     )
+    # the regions in alphabetical order, then what no region of the grouping holds: the areas it leaves out,
+    # and (as origin) UN DESA's "Other", so that the two rows a reader reads apart are last
+    last = [unknown, _OTHER_REGION]
+    rows = sorted(r for r in table.index if r not in last) + [r for r in last if r in table.index]
+    columns = sorted(c for c in table.columns if c not in last) + [c for c in last if c in table.columns]
+    table = table.loc[rows, columns]
     table.index.name, table.columns.name = "from (region of origin)", "to (region of destination)"
     return table
 
