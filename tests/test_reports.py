@@ -672,3 +672,35 @@ def test_the_plan_reads_the_countries_as_the_data_package_gives_them():
     assert codes == data.countries()
     assert names == {code: data.country_name(code) for code in codes}
     assert len(codes) >= 30
+
+
+def test_the_thumbnail_is_the_chart_of_the_tagged_cell_else_the_first():
+    """The three labour-migration reports (and the two of remittances) showed one same thumbnail in the index: the
+    world chart each draws first. A cell tagged "thumbnail" chooses the chart the report's parameters change."""
+    import base64
+    import io
+
+    from nbformat.v4 import new_output
+    from PIL import Image
+
+    from leftbehind.reports import publish
+
+    def png(colour: str) -> str:
+        buffer = io.BytesIO()
+        Image.new("RGB", (40, 20), colour).save(buffer, format="PNG")
+        return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+    def cell(colour: str, tags: list[str]) -> object:
+        return new_code_cell(
+            "", metadata={"tags": tags}, outputs=[new_output("display_data", {"image/png": png(colour)})]
+        )
+
+    def colour_of(thumb: bytes | None) -> tuple[int, ...]:
+        assert thumb is not None
+        return Image.open(io.BytesIO(thumb)).convert("RGB").getpixel((0, 0))
+
+    world, chosen, later = cell("red", []), cell("blue", [publish.THUMBNAIL_TAG]), cell("green", ["thumbnail"])
+    assert colour_of(publish._check_outputs(new_notebook(cells=[world, chosen, later]))) == (0, 0, 255)
+    assert colour_of(publish._check_outputs(new_notebook(cells=[world, cell("green", [])]))) == (255, 0, 0)
+    empty = new_code_cell("", metadata={"tags": ["thumbnail"]})  # the tagged cell drew nothing: the first chart
+    assert colour_of(publish._check_outputs(new_notebook(cells=[world, empty]))) == (255, 0, 0)

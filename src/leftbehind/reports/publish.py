@@ -95,16 +95,23 @@ def _thumbnail(image: Any) -> bytes:
     return small.getvalue()
 
 
+#: The cell tag that chooses a report's thumbnail: the first PNG of the first cell so tagged that drew one (a
+#: notebook whose first chart is the same in every report of it tags the chart its parameters change).
+THUMBNAIL_TAG = "thumbnail"
+
+
 def _check_outputs(nb: Any) -> bytes | None:
-    """Check every image output of an executed notebook; return the thumbnail of its first PNG (None if none).
+    """Check every image output of an executed notebook; return the thumbnail of its first PNG in a cell tagged
+    :data:`THUMBNAIL_TAG`, else of its first PNG (None if none).
 
     Raises
     ------
     _OutputError
         For the first output that is not a valid image or is too large.
     """
-    thumb = None
+    first = tagged = None
     for index, cell in enumerate(nb.cells):
+        chosen = THUMBNAIL_TAG in (cell.get("metadata", {}).get("tags") or [])
         for output in cell.get("outputs", []):
             for mime in _IMAGE_TYPES:
                 data = output.get("data", {}).get(mime)
@@ -112,15 +119,17 @@ def _check_outputs(nb: Any) -> bytes | None:
                     continue
                 try:
                     image = _open_image(data, mime)
-                    if thumb is None and mime == "image/png":
+                    if mime == "image/png" and (first is None or (chosen and tagged is None)):
                         thumb = _thumbnail(image)
+                        first = thumb if first is None else first
+                        tagged = thumb if chosen and tagged is None else tagged
                     else:
                         image.verify()
                 except ValueError as exc:
                     raise _OutputError(index, str(exc)) from None
                 except Exception as exc:  # decoding failed past the header
                     raise _OutputError(index, f"{mime} output is not a valid image ({_reason(exc)})") from None
-    return thumb
+    return tagged if tagged is not None else first
 
 
 @dataclasses.dataclass(frozen=True)
