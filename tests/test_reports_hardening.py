@@ -562,6 +562,34 @@ def test_an_output_folder_with_files_leftbehind_did_not_write_is_refused(tmp_pat
         reports.run(out_dir=site, only=["06_meta_anxiety"])
 
 
+def test_an_output_folder_of_other_files_is_refused_and_a_run_s_own_are_not(tmp_path):
+    """`--out ~` (for `--out reports`) ran the plan into the home folder, its 800 files among the user's own."""
+    from leftbehind.reports.site import check_site_files
+
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in ("notes.txt", "thesis", "data.csv", "photo.png"):
+        (home / name).write_text("mine", encoding="utf-8")
+    (home / ".bashrc").write_text("", encoding="utf-8")
+    with pytest.raises(
+        ReportError,
+        match=r"home: holds files that leftbehind did not write \(data.csv, notes.txt, "
+        r"photo.png and 1 more\) and no manifest.json",
+    ):
+        reports.run(out_dir=home, only=["06_meta_anxiety"])
+    assert sorted(p.name for p in home.iterdir()) == [".bashrc", "data.csv", "notes.txt", "photo.png", "thesis"]
+    # what a first run stopped before its manifest leaves, the repository's reports/ folder, hidden files: accepted
+    stopped = tmp_path / "stopped"
+    stopped.mkdir()
+    for name in ("06_meta_anxiety.html", "06_meta_anxiety.ipynb", "06_meta_anxiety.data", "thumbs", ".lock",
+                 "screenshots", "x.html.partial", ".gitkeep"):  # fmt: skip
+        (stopped / name).mkdir()
+    check_site_files(stopped, ["06_meta_anxiety"])
+    check_site_files(REPO / "reports", [])
+    with pytest.raises(ReportError, match=r"\(06_meta_anxiety.data, 06_meta_anxiety.html, 06_meta_anxiety.ipynb\)"):
+        check_site_files(stopped, ["06_meta_depression"])  # not a report of the plan run
+
+
 def test_a_value_given_twice_in_a_list_parameter_is_refused():
     plan = {r.name: r for r in reports.load_plan(reports.default_plan_path())}
     entry = next(r for r in plan.values() if isinstance(r.parameters.get("countries"), list))

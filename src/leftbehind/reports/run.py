@@ -121,7 +121,7 @@ def run(
     warm.wants_warm(cold)  # a bad LEFTBEHIND_KERNEL_START is refused before anything runs
     plan = load_plan(plan_path)
     check_output_dir(out_dir, plan_path, [r.notebook for r in plan])
-    check_site_files(out_dir)
+    check_site_files(out_dir, [r.name for r in plan])
     chosen = select(plan, only)
     root = plan_path.parent.parent
     plan_id = _plan_id(plan_path, root)

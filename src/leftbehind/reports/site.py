@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +38,19 @@ def _read_manifest(out_dir: Path) -> dict[str, dict[str, Any]]:
         return {}
 
 
-def check_site_files(out_dir: Path) -> None:
+#: What a run, ``briefs``, ``screenshots`` and ``make docs`` write in an output folder besides each report's
+#: ``<name>.html``, ``<name>.ipynb`` and ``<name>.data``.
+SITE_ENTRIES = frozenset({"index.html", "manifest.json", "thumbs", "screenshots", "briefs", "api", "_failed"})
+
+
+def check_site_files(out_dir: Path, reports: Iterable[str] = ()) -> None:
     """Refuse an output folder whose ``manifest.json`` or ``index.html`` a run would replace without their being
     a leftbehind run's: a manifest that cannot be read (truncated, or another tool's) would be thrown away with
-    the provenance it records, and a page of the user's own would be overwritten.
+    the provenance it records, and a page of the user's own would be overwritten. A folder without a manifest
+    that holds files leftbehind does not write (``--out ~`` typed for ``--out reports``) is refused too: the run
+    would scatter hundreds of files among the user's own. Hidden entries, the files of the plan's ``reports``
+    (names) and :data:`SITE_ENTRIES` do not count: a first run stopped before it wrote its manifest leaves only
+    those.
 
     Raises
     ------
@@ -68,6 +78,20 @@ def check_site_files(out_dir: Path) -> None:
             f"{index.as_posix()}: a page that leftbehind did not write (no manifest.json beside it); a run would "
             "replace it. Give an empty folder, or one that leftbehind wrote, as the output folder"
         )
+    elif Path(out_dir).is_dir():
+        ours = SITE_ENTRIES | {f"{name}{suffix}" for name in reports for suffix in (".html", ".ipynb", ".data")}
+        foreign = sorted(
+            p.name
+            for p in Path(out_dir).iterdir()
+            if not p.name.startswith(".") and p.name not in ours and not p.name.endswith(".partial")
+        )
+        if foreign:
+            named = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise ReportError(
+                f"output folder {Path(out_dir).as_posix()}: holds files that leftbehind did not write ({named}) and "
+                "no manifest.json; a run would put its reports among them. Give an empty or new folder, or one "
+                "that leftbehind wrote, as the output folder"
+            )
 
 
 def _with_provenance(html: str, report: Report, rel_in: str, prov: dict[str, Any]) -> str:
