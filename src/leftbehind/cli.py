@@ -15,7 +15,8 @@ screenshots           the index, a profile and its brief's first page as PNG for
 
 Errors are one line naming the file, option or report (``--debug`` shows the traceback); exit codes: 0 ok,
 1 failure (a bad plan, a failed report, a folder that cannot be written), 2 usage error (an option's value:
-``--jobs 0``, ``--out`` naming a file or a source folder, ``--plan`` naming a folder), 130 interrupted.
+``--jobs 0``, ``--out`` naming a file or a source folder, ``--plan`` naming a folder, ``--only`` naming no
+report of the plan), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -238,6 +239,11 @@ def _reports(args: argparse.Namespace) -> int:
             guards.check_output_dir(args.out, plan_path, [r.notebook for r in reports.load_plan(plan_path)])
         except ReportError as exc:
             raise _UsageError(f"argument --out: {exc}") from None
+    if args.only:  # a name that is no report of the plan is a wrong option value, as --jobs 0 is
+        try:
+            reports.select(reports.load_plan(plan_path), args.only)
+        except PlanError as exc:
+            raise _UsageError(f"argument --only: {exc}") from None
     if args.check:
         plan = reports.select(reports.load_plan(plan_path), args.only)
         reports.check(plan)
