@@ -286,3 +286,23 @@ def test_start_notebook_served_by_voila_responds_to_the_country_selector(voila_a
     voila_app.proc.wait(timeout=30)
     time.sleep(0.5)
     assert not [k for k in kernels if k.is_running() and k.status() != psutil.STATUS_ZOMBIE], "a kernel outlived voila"
+
+
+def test_a_port_in_use_is_refused_before_voila_starts(capsys):
+    """On a busy port Voilà printed "trying another port" and then that no port could be found, and exited 1; the
+    command now says which address is taken and what to do, as a usage error (exit code 2)."""
+    from leftbehind import cli
+    from leftbehind.errors import ParameterError
+    from leftbehind.explore.serve import check_port
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = int(busy.getsockname()[1])
+        with pytest.raises(ParameterError, match=rf"127.0.0.1:{port} is in use .*give another port \(e.g. --port"):
+            check_port(port)
+        with pytest.raises(SystemExit) as stopped:
+            cli.main(["explore", "--port", str(port)])
+        assert stopped.value.code == 2
+        assert f"explore: error: argument --port: 127.0.0.1:{port} is in use" in capsys.readouterr().err
+    check_port(port)  # free again once the other server is gone

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import LeftbehindError, PlanError, ReportError
+from .errors import LeftbehindError, ParameterError, PlanError, ReportError
 
 __all__ = ["main"]
 
@@ -184,8 +184,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "literature":
             return _literature(args)
         if args.command == "explore":
-            from .explore.serve import CULL_AFTER, serve
+            from .explore.serve import CULL_AFTER, check_port, serve
 
+            try:
+                check_port(args.port)
+            except ParameterError as exc:
+                raise _UsageError(f"argument --port: {exc}") from None
             serve(port=args.port, cull_after=args.cull_after or CULL_AFTER)
             return 0
         if args.command == "briefs":

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .._io import REPO_ROOT
+from ..errors import ParameterError
 
 __all__ = ["CULL_AFTER", "START_NOTEBOOK", "TORNADO_SETTINGS", "voila_config", "serve"]
 
@@ -89,8 +90,32 @@ class _UntrustedIsExpected(logging.Filter):
         return record.msg != "Notebook %s is not trusted"
 
 
+def check_port(port: int) -> None:
+    """Refuse a port that another server listens on at 127.0.0.1, before Voilà starts: Voilà itself prints
+    "trying another port" and then that no port could be found (it may try no other, see :func:`voila_config`).
+
+    Raises
+    ------
+    ParameterError
+        Naming the port and another one to try.
+    """
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise ParameterError(
+                f"127.0.0.1:{port} is in use ({exc.strerror or exc}): another explorer or Jupyter server may be "
+                f"running there; open it, or give another port (e.g. --port {port + 1 if port < 65535 else 8866})"
+            ) from None
+
+
 def serve(port: int = 8866, cull_after: int = CULL_AFTER, notebook: Path = START_NOTEBOOK) -> None:
-    """Serve ``notebook`` with Voilà until Ctrl-C (then every kernel is shut down)."""
+    """Serve ``notebook`` with Voilà until Ctrl-C (then every kernel is shut down); a port in use is refused
+    first (:func:`check_port`)."""
+    check_port(port)
     from voila.app import Voila
 
     logging.getLogger(Voila.__name__).addFilter(_UntrustedIsExpected())
