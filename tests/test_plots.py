@@ -75,3 +75,29 @@ def test_a_tall_evidence_map_names_its_columns_above_it_and_years_without_a_stud
     assert literature.studies_per_year(frame).to_dict() == {2006: 1, 2007: 0, 2008: 1}
     nb = (Path(__file__).parents[1] / "notebooks" / "04_evidence_map.ipynb").read_text(encoding="utf-8")
     assert "literature.studies_per_year(chosen)" in json.dumps(json.loads(nb))
+
+
+def test_grouped_bars_keep_their_legend_and_source_line_clear_of_the_bars_and_tick_labels():
+    """In the ILO reports by region and income group the legend hid the tallest bars and their values, and the
+    source line (placed a fixed distance under the axes) ran into tick labels of two lines."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "group": ["Asia and the Pacific", "Europe and Central Asia"] * 2,
+            "value": [25.8, 63.8, 27.2, 57.8],
+            "unit": "million persons",
+            "edition": ["3rd edition", "3rd edition", "4th edition", "4th edition"],
+        }
+    )
+    fig = plots.grouped_bars(frame, "By region", "Source: International Labour Organization (ILO)")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert legend.x0 >= ax.get_window_extent(renderer).x1  # beside the axes, so over no bar
+    ticks = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+    assert any("\n" in t.get_text() for t in ax.get_xticklabels())  # a label of two lines
+    (source,) = [t for t in ax.texts if t.get_text().startswith("Source")]
+    assert source.get_window_extent(renderer).y1 <= min(box.y0 for box in ticks)  # under them, not across
+    plt.close(fig)

@@ -322,8 +322,8 @@ def grouped_bars(
         bars = ax.bar(xs, heights, width=width * 0.95, color=colour, label=str(name))
         ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=2)
     ax.set_xticks(range(len(groups)), ["\n".join(textwrap.wrap(str(g), 16)) for g in groups])
-    if len(serieses) > 1:
-        ax.legend(fontsize=8, loc="upper right")
+    if len(serieses) > 1:  # beside the bars: inside the axes it hid the tallest bars and their values
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return attach(_finish(fig, ax, title, unit, source), df, title)
 
 

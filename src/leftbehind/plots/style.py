@@ -12,13 +12,15 @@ Examples
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import matplotlib
 from cycler import cycler
 from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 #: Okabe & Ito (2008), "Color Universal Design": eight colours distinguishable with any colour vision.
 OKABE_ITO: dict[str, str] = {
@@ -109,18 +111,18 @@ def add_source(fig: Figure, text: str, width: int = 110, under: Artist | None = 
     # Anchor under the lowest axes, below its x-axis label, so a tight bounding box keeps it close.
     bottom = min(fig.axes, key=lambda a: a.get_position().y0)
     label = bottom.xaxis.label
-    # just under the x-axis label, wherever rotated tick labels pushed it; else a fixed distance under the axes
-    anchor: Artist | str = label
-    below = -6
+    # just under the x-axis label, wherever rotated tick labels pushed it; without a label, just under the tick
+    # labels, however many lines they take (a fixed distance under the axes ran into tick labels of two lines)
+    anchor: Artist | Callable[[Any], Bbox] = label
     if under is not None:
         anchor = under
     elif not label.get_text():
-        anchor, below = "axes fraction", -30
+        anchor = _under_ticks(bottom)
     bottom.annotate(
         wrapped,
         xy=(0.01, 0.0),
         xycoords=("figure fraction", anchor),
-        xytext=(0, below),
+        xytext=(0, -6),
         textcoords="offset points",
         ha="left",
         va="top",
@@ -128,6 +130,16 @@ def add_source(fig: Figure, text: str, width: int = 110, under: Artist | None = 
         color="#555555",
         annotation_clip=False,
     )
+
+
+def _under_ticks(ax: Axes) -> Callable[[Any], Bbox]:
+    """The box of the x axis with its tick labels at draw time (the axes' own box when the axis is hidden)."""
+
+    def box(renderer: Any) -> Bbox:
+        found = ax.xaxis.get_tightbbox(renderer) if ax.xaxis.get_visible() else None
+        return found if found is not None else ax.get_window_extent(renderer)
+
+    return box
 
 
 def source_text(fig: Figure) -> str | None:
