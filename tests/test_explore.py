@@ -85,7 +85,11 @@ def test_indicator_explorer_ranks_and_follows_year_and_indicator():
     world_map = next(s.content for s in app.sections if s.label == "map")  # every country with a value, coloured
     outlines = [p for p in world_map.axes[0].patches if not p.get_gid().endswith("-circle")]
     drawn = set(plots.maps.boundaries()["iso3"])
-    assert {p.get_gid() for p in outlines if not p.get_hatch()} == set(expected["geography"]) & drawn
+    # every country with a value coloured, or dotted where its value is a published 0 (data.published_zeros)
+    assert {p.get_gid() for p in outlines if p.get_hatch() != "///"} == set(expected["geography"]) & drawn
+    zeros = set(expected.loc[data.published_zeros(expected), "geography"])
+    assert {p.get_gid() for p in outlines if p.get_hatch() == "...."} == zeros & drawn
+    assert not zeros & set(table["code"])  # named in the summary, not ranked
     title = f"Personal remittances received, share of GDP, 2020: the {len(expected)} countries with a value"
     assert world_map.axes[0].get_title(loc="left") == title  # the house style puts titles on the left
     first_chart = _images(app)

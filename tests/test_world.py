@@ -53,13 +53,16 @@ def test_glance_is_the_ranking_with_regions():
     assert g.income_groups and {"wb_region", "income_group"} <= set(g.frame.columns)
     classes = data.classification_table().set_index("code")
     assert g.frame.set_index("geography").loc["NPL", "wb_region"] == classes.loc["NPL", "region"] == "South Asia"
-    south_asia = g.frame[g.frame["region"] == "South Asia"]
+    south_asia = g.ranked[g.ranked["region"] == "South Asia"]  # the groups compare values other than a published 0
     table = world.by_group(g)
     # computed by hand from the frame: count and median of South Asia
     assert int(table.loc["South Asia", "countries"]) == len(south_asia)
-    assert table.loc["South Asia", "median"] == pytest.approx(sorted(south_asia["value"])[len(south_asia) // 2])
+    values = sorted(south_asia["value"])
+    middle = len(values) // 2
+    by_hand = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+    assert table.loc["South Asia", "median"] == pytest.approx(by_hand)
     assert table.loc["South Asia", "highest in"] == south_asia.sort_values("value").iloc[-1]["name"]
-    low = g.frame[g.frame["income_group"] == "Low income"]
+    low = g.ranked[g.ranked["income_group"] == "Low income"]
     by_income = world.by_group(g, "income_group")
     assert int(by_income.loc["Low income", "countries"]) == len(low)
     assert by_income.loc["Low income", "highest"] == low["value"].max()
@@ -188,3 +191,89 @@ def test_the_valid_years_of_a_message_are_the_ranking_years():
         world.glance("remittances_received_pct_gdp", 1950)
     assert str(info.value).endswith(f"Valid: {years_listed(years)}")
     assert years_listed(years).count("–") >= 1 and len(years) > 20
+
+
+# --- a published 0 that may be a flow not reported ----------------------------------------------------------
+
+
+def _published_zeros_2023() -> set[str]:
+    """The countries whose remittances received in 2023 are "0" in the derived table, read from the CSV itself."""
+    import csv
+
+    countries = set(data.geographies().query("kind == 'country'")["code"])
+    with open(Path(data.data_dir()) / "derived" / "figures.csv", encoding="utf-8", newline="") as fh:
+        return {
+            r["geography"]
+            for r in csv.DictReader(fh)
+            if r["indicator"] == "remittances_received_usd"
+            and r["source_id"] == "wdi_20250701_bx_trf_pwkr_cd_dt"
+            and r["year"] == "2023"
+            and float(r["value"]) == 0
+            and r["geography"] in countries
+        }
+
+
+def test_why_a_published_zero_is_not_read_as_none():
+    """The claim next to data.ZERO_MAY_BE_UNREPORTED, from the data package: the release of 2025-07-01 gives Iran
+    USD 0 in every year from 2005 to 2023, its release of 2022-02-15 0.22 % to 0.65 % of GDP in 2007-2020."""
+    usd = data.figures("remittances_received_usd", geography="IRN", edition="wdi_2025_07_01")
+    assert set(usd.loc[usd["value"] == 0, "year"]) == set(range(2005, 2024)) and usd["value"].max() > 0
+    pct = data.figures("remittances_received_pct_gdp", geography="IRN", edition="wdi_2022_02_15")
+    share = pct[pct["year"].between(2007, 2020)]["value"]
+    assert len(share) == 14 and round(share.min(), 2) == 0.22 and round(share.max(), 2) == 0.65
+    assert data.published_zeros(usd).sum() == 19
+    singapore = data.figures("remittances_received_usd", geography="SGP", edition="wdi_2025_07_01")
+    assert (singapore["value"] == 0).all() and set(singapore["year"]) == set(range(2005, 2024))
+    syria = data.figures("remittances_received_usd", geography="SYR", edition="wdi_2025_07_01")
+    assert set(syria.loc[syria["value"] == 0, "year"]) == set(range(2011, 2024))
+    share = world.glance("remittances_received_pct_gdp", 2023)  # data/VERIFICATION.md: 9 of the 12, in % of GDP
+    assert len(share.zeros) == 9 and set(share.zeros["geography"]) <= _published_zeros_2023()
+    assert not data.published_zeros(data.figures("migrant_stock", geography="SSD", year=1990)).any()
+
+
+def test_a_published_zero_is_mapped_apart_and_never_ranked():
+    """The world report ranked twelve countries at 0.00 as "the ten lowest" (Iran, Singapore, Syria…), and coloured
+    them as the lowest class on the map."""
+    zeros = _published_zeros_2023()
+    assert {"IRN", "SGP", "SYR"} <= zeros and len(zeros) == 12
+    g = world.glance("remittances_received_usd", 2023)
+    assert set(g.zeros["geography"]) == zeros and g.zero_label == "0 as published"
+    assert len(g.frame) == len(g.ranked) + len(zeros)  # the map and its CSV keep them
+    assert (g.ranked["value"] > 0).all() and g.ranked["rank"].tolist() == list(range(1, len(g.ranked) + 1))
+    assert (world.by_group(g, "wb_region")["lowest"] > 0).all()
+    note = world.zeros_note(g)
+    assert note.startswith("12 countries have a value of 0 in 2023 as published (Bahrain, ") and data.ZERO_NOTE in note
+    assert world.zeros_note(world.glance("emigrant_stock")) == ""
+    import matplotlib.pyplot as plt
+
+    from leftbehind import plots
+
+    fig = plots.choropleth(g.frame, g.title, g.unit, g.source, bins=g.bins, zero=g.zero_label)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[-2:] == ["0 as published", "no data"] and not labels[0].startswith("0 ")
+    iran = [a for a in ax.get_children() if a.get_gid() == "IRN"]
+    assert iran and all(a.get_hatch() == "...." and tuple(a.get_facecolor()[:3]) == (1.0, 1.0, 1.0) for a in iran)
+    plt.close(fig)
+
+
+def test_a_country_published_as_zero_is_said_so_and_not_ranked(data_copy):
+    from leftbehind import country
+    from leftbehind.country import context
+
+    iran = country.narrative("IRN")
+    assert "Iran received USD 0" not in iran
+    assert "The World Bank gives 0 for the remittances Iran received: USD 0 in 2023" in iran and data.ZERO_NOTE in iran
+    peers = ["NPL", "IRN", "SGP", "PHL"]
+    rank = context.rank_among("NPL", peers, "remittances_received_pct_gdp", "percent")
+    assert rank is not None and rank.n == 2  # Nepal and the Philippines: Iran's and Singapore's 0 are not ranked
+    assert context.rank_among("IRN", peers, "remittances_received_pct_gdp", "percent") is None
+    # a country whose newest remittances paid are a published 0 (none is, today): planted in a copy
+    path = data_copy / "derived" / "figures.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    row = frame[(frame["indicator"] == "remittances_paid_usd") & (frame["geography"] == "GHA")]
+    newest = row.loc[row["year"].astype(int).idxmax()]
+    frame.loc[newest.name, "value"] = "0"
+    frame.to_csv(path, index=False, lineterminator="\n")
+    said = context.destination("GHA")
+    assert "Ghana paid USD" not in said and "the World Bank gives 0 for the remittances Ghana paid in" in said

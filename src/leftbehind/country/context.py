@@ -75,7 +75,12 @@ def destination(iso3: str) -> str:
         )
     else:
         parts.append(f"no UN DESA estimate of international migrants living in {name} is in the data package")
-    if paid is not None:
+    if paid is not None and paid["value"] == 0:  # a published 0 may be a flow not reported (data.ZERO_NOTE)
+        parts.append(
+            f"the World Bank gives 0 for the remittances {name} paid in {paid['year']} ({md(paid['edition'])}), as "
+            f"published: {data.ZERO_NOTE}"
+        )
+    elif paid is not None:
         parts.append(
             f"{name} paid {fmt_value(paid['value'], 'USD billion')} in remittances in {paid['year']} ({md(paid['edition'])})"
         )
@@ -158,6 +163,7 @@ def rank_among(iso3: str, peers: list[str], indicator: str, unit: str) -> Rank |
         raise ParameterError("peers is empty: give the countries to rank among (the country's own code may be one)")
     checked = check_codes("peers", list(peers), countries_only=True)
     frame = _peer_values(sorted({*checked, check_code("iso3", iso3, countries_only=True)}), indicator, unit)
+    frame = frame[~data.published_zeros(frame)]  # a 0 that may be a flow not reported is neither ranked nor ranks
     values = frame.set_index("geography")["value"]
     if iso3 not in values.index or len(values) < 2:
         return None

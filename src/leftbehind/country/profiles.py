@@ -173,9 +173,21 @@ def _emigrant_line(name: str, iso3: str, latest: pd.DataFrame) -> str:
 def _remittance_line(name: str, latest: pd.DataFrame) -> str:
     parts = []
     usd = headline_value(latest, "remittances_received_usd")
+    pct = headline_value(latest, "remittances_received_pct_gdp")
+    zeros = [row for row in (usd, pct) if row is not None and row["value"] == 0]
+    zeros_said = ""
+    if zeros:  # a published 0 may be a flow not reported: said as the World Bank's, with the caveat
+        said = " and ".join(
+            f"{'USD 0' if row['indicator'] == 'remittances_received_usd' else '0 % of GDP'} in {int(row['year'])} "
+            f"({_edition(row)})"
+            for row in zeros
+        )
+        usd, pct = (None if row is not None and row["value"] == 0 else row for row in (usd, pct))
+        zeros_said = (
+            f"The World Bank gives 0 for the remittances {name} received: {said}, as published; {data.ZERO_NOTE}"
+        )
     if usd is not None:
         parts.append(f"{fmt_value(usd['value'], 'USD billion')} in {int(usd['year'])} ({_edition(usd)})")
-    pct = headline_value(latest, "remittances_received_pct_gdp")
     if pct is not None:
         year = int(pct["year"])
         lmy = data.figures("remittances_received_pct_gdp", geography="LMY", year=year, edition=str(pct["edition_id"]))
@@ -185,9 +197,10 @@ def _remittance_line(name: str, latest: pd.DataFrame) -> str:
             else f", against {fmt_value(lmy['value'].iloc[0], 'percent')} for low- and middle-income countries as a whole"
         )
         parts.append(f"{fmt_value(pct['value'], 'percent')} of GDP in {year}{avg} ({_edition(pct)})")
-    if not parts:
+    if not parts and not zeros_said:
         return f"- **Remittances.** No series of remittances received by {name} in the data package."
-    text = f"- **Remittances.** {name} received {'; '.join(parts)}"
+    said_parts = f"{name} received {'; '.join(parts)}" if parts else ""
+    text = "- **Remittances.** " + ". ".join(t for t in (said_parts, zeros_said) if t)
     cost = headline_value(latest, "remittance_cost_to_country_pct")
     if cost is not None:
         text += (

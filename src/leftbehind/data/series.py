@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..errors import ParameterError, check_choice
+from ..errors import ParameterError, check_choice, check_frame
 from .arguments import check_codes, check_year, check_year_range
 from .figures import _UNIT_FACTORS, _convert, editions, figures, geographies
 from .tabular import cached_on_package, load
@@ -151,6 +151,32 @@ def lmy_remittance_flows(years: tuple[int, int] = (2000, 2024)) -> pd.DataFrame:
     years = check_year_range("years", years)
     df = figures("remittances_received_usd", geography="LMY", years=years, series=_BRIEFS, unit="USD billion")
     return df.assign(label="Low- and middle-income countries")
+
+
+#: Indicators whose publisher writes 0 where a flow may not have been reported: the World Bank's release of
+#: 2025-07-01 gives Iran USD 0 of remittances received in every year from 2005 to 2023, where its release of
+#: 2022-02-15 gave Iran 0.22 % to 0.65 % of GDP in 2007-2020 (tests/test_world.py reads both from the data
+#: package). Such a 0 is kept as published and shown apart from the values: never ranked, never the lowest of a
+#: group, a class of its own on a map (:func:`published_zeros`).
+ZERO_MAY_BE_UNREPORTED: frozenset[str] = frozenset(
+    {"remittances_received_usd", "remittances_paid_usd", "remittances_received_pct_gdp"}
+)
+#: What a report says of such a 0, once, wherever it shows one.
+ZERO_NOTE = "a 0 in the World Bank's remittance series may stand for flows that were not reported, not for none"
+
+
+def published_zeros(frame: pd.DataFrame) -> pd.Series:
+    """True for each row of a :func:`figures`, :func:`table` or :func:`ranking` result whose value is a published
+    0 of an indicator of :data:`ZERO_MAY_BE_UNREPORTED` (a column ``indicator`` and ``value``).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"indicator": ["remittances_received_usd", "emigrant_stock"], "value": [0.0, 0.0]})
+    >>> published_zeros(frame).tolist()
+    [True, False]
+    """
+    check_frame("published_zeros", frame, ["indicator", "value"], "a figures(), table() or ranking() result")
+    return frame["indicator"].isin(ZERO_MAY_BE_UNREPORTED) & (frame["value"] == 0)
 
 
 #: The unit a ranking shows, by unit family: large counts and amounts in millions/billions, shares as published.

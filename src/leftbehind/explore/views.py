@@ -19,7 +19,7 @@ import pandas as pd
 
 from .. import country as profile
 from .. import data, literature, meta, plots
-from .._markup import counted, end_sentence
+from .._markup import counted, end_sentence, escape_markdown
 from ..country import sentences
 from ..data.tabular import split_list
 from ..data.units import decimals_for, scaled
@@ -179,9 +179,24 @@ def indicator_view(indicator: str, year: int, edition: str = "latest", top: int 
         "summary", f"{counted(len(ranked), 'country', 'countries', bold=True)} {has} a value of *{what}* for {year}."
     )
     source = plots.source_line(data.source_labels(ranked))  # of every country: the map's and the table's
+    zeros = data.published_zeros(ranked)  # a published 0 that may be a flow not reported: drawn apart, not ranked
+    if zeros.any():
+        names = escape_markdown(", ".join(sorted(str(n) for n in ranked.loc[zeros, "name"])))
+        summary = _md(
+            "summary",
+            f"{summary.content} {int(zeros.sum())} of them "
+            f"{'has' if zeros.sum() == 1 else 'have'} 0 as published ({names}): {data.ZERO_NOTE}. The map draws "
+            "them apart; the chart and the table leave them out.",
+        )
     world_map = plots.choropleth(
-        ranked[["geography", "value"]], f"{what}, {year}: the {len(ranked)} countries with a value", unit, source
+        ranked[["geography", "value"]],
+        f"{what}, {year}: the {len(ranked)} countries with a value",
+        unit,
+        source,
+        zero="0 as published" if zeros.any() else None,
     )
+    ranked = ranked[~zeros]
+    ranked = ranked.assign(rank=ranked["value"].rank(method="min", ascending=False).astype("Int64"))
     head = ranked.head(top)
     chart = plots.ranking_bars(
         head,

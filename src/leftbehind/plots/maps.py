@@ -38,7 +38,7 @@ from .._markup import end_sentence
 from ..data import geographies
 from ..data.snapshots import load_snapshot
 from ..data.tabular import _record_read
-from ..data.units import base_unit, scaled
+from ..data.units import base_unit, in_unit, scaled
 from ..errors import DataError, ParameterError, choice_error
 from .datafiles import attach
 from .style import OKABE_ITO, add_source, use_style
@@ -90,6 +90,9 @@ SMALL_AREA_KM2 = 5_000
 #: The circles' radius in pixels of the map, and their outline (dark grey, so that the lightest class shows).
 _CIRCLE_PIXELS = 3.0
 _CIRCLE_EDGE = {"edgecolor": "#4d4d4d", "linewidth": 0.4}
+#: A published 0 drawn apart from the classes (``choropleth(zero=...)``): white, dotted in the no-data grey, so it
+#: reads neither as the lowest class nor as no data.
+ZERO: dict[str, Any] = {"facecolor": "white", "edgecolor": "#a8a8a8", "hatch": "....", "linewidth": 0.3}
 #: How a highlighted country is outlined (over its fill and its neighbours' borders): Okabe-Ito orange, the
 #: colour-blind-safe contrast to the blue ramp.
 _HIGHLIGHT: dict[str, Any] = {"edgecolor": OKABE_ITO["orange"], "linewidth": 1.4}
@@ -316,19 +319,24 @@ def class_colours(n: int) -> list[str]:
 
 def legend_edges(edges: list[float], unit: str) -> tuple[list[float], str]:
     """Class edges of ``unit`` in the unit a legend writes them in: persons and US dollars in thousands or
-    millions, millions or billions, chosen from the smallest non-zero edge (the rule text follows too,
-    :func:`leftbehind.data.units.reading_unit`), so that no edge reads "0.0389 million persons".
+    millions, millions or billions, chosen from the smallest non-zero edge between two classes (the rule text
+    follows too, :func:`leftbehind.data.units.reading_unit`), so that no edge reads "0.0389 million persons".
+    The lowest edge, the smallest value itself, does not choose: Nauru's USD 880,606 of remittances would write
+    every edge of the world's map in US dollars ("4,545,372,558 to 119,526,055,008").
 
     Examples
     --------
     >>> legend_edges([0.0389, 0.0771, 12.0], "million persons")
     ([38.9, 77.1, 12000.0], 'thousand persons')
+    >>> legend_edges([880606.0, 130833860.0, 119526055008.0], "USD")
+    ([0.880606, 130.83386, 119526.055008], 'USD million')
     >>> legend_edges([0.5, 7.0], "percent of GDP")
     ([0.5, 7.0], 'percent of GDP')
     """
     if base_unit(unit) is None or not edges:
         return list(edges), unit
-    return scaled(edges, unit, by="smallest")
+    _, target = scaled(edges[1:] if len(edges) > 2 else edges, unit, by="smallest")
+    return [in_unit(float(e), unit, target) for e in edges], target
 
 
 def _fmt(value: float) -> str:
@@ -420,6 +428,7 @@ def choropleth(
     bins: int | Sequence[float] = 5,
     missing: str = "no data",
     highlight: tuple[str, str] | None = None,
+    zero: str | None = None,
 ) -> Figure:
     """A world map of one value per country, in classed bins.
 
@@ -444,6 +453,11 @@ def choropleth(
     highlight
         A country to outline in orange, and its name in the legend: ``("NPL", "Nepal (origin)")`` on the map
         of where Nepal's emigrants live.
+    zero
+        Where a value of exactly 0 is not a measurement like the others (a flow the publisher may have written
+        as 0 because it was not reported: :data:`leftbehind.data.ZERO_MAY_BE_UNREPORTED`), its name in the
+        legend, e.g. "0 as published": those countries are drawn apart (:data:`ZERO`) and the classes are made
+        of the other values. ``None``: a 0 is a value like any other.
 
     Returns
     -------
@@ -474,6 +488,13 @@ def choropleth(
         )
     series, counts = _values(values)
     _check_codes(list(series.index))
+    if zero is not None and (not isinstance(zero, str) or not zero.strip()):
+        raise ParameterError(
+            f'zero: the legend\'s name for countries whose value is 0, e.g. "0 as published"; got {zero!r}'
+        )
+    given = series
+    zeros = set(series.index[series == 0]) if zero is not None else set()
+    series = series[~series.index.isin(zeros)]  # the classes are made of the other values
     if highlight is not None:
         if not (isinstance(highlight, tuple) and len(highlight) == 2 and all(isinstance(h, str) for h in highlight)):
             raise ParameterError(
@@ -493,7 +514,10 @@ def choropleth(
     clip = TransformedBbox(Bbox.unit(), ax.patch.get_transform())
     for row in world.itertuples():
         cls = classes.get(row.iso3, np.nan)
-        style = dict(NO_DATA) if pd.isna(cls) else {"facecolor": colours[int(cls)], **_BORDER}
+        if row.iso3 in zeros:
+            style = dict(ZERO)
+        else:
+            style = dict(NO_DATA) if pd.isna(cls) else {"facecolor": colours[int(cls)], **_BORDER}
         style.pop("label", None)
         outline = outlines[(str(row.name), str(row.id))]
         patch = PathPatch(outline, gid=row.iso3, transform=ax.transData, **style)
@@ -505,9 +529,12 @@ def choropleth(
     circled = []
     for code, (x, y) in small.items():
         cls = classes.get(code, np.nan)
-        if pd.isna(cls):
+        if code in zeros:  # Bahrain's 0 would be a dot too small to see
+            circle = Circle((x, y), radius, gid=f"{code}-circle", zorder=3, **{**ZERO, **_CIRCLE_EDGE})
+        elif pd.isna(cls):
             continue  # a small country without a value keeps its hatched outline only: no circle to read
-        circle = Circle((x, y), radius, facecolor=colours[int(cls)], gid=f"{code}-circle", zorder=3, **_CIRCLE_EDGE)
+        else:
+            circle = Circle((x, y), radius, facecolor=colours[int(cls)], gid=f"{code}-circle", zorder=3, **_CIRCLE_EDGE)
         circle.set_clip_box(clip)
         ax.add_artist(circle)
         circled.append(code)
@@ -520,6 +547,8 @@ def choropleth(
     shown, legend_unit = legend_edges(edges, unit)
     whole = whole and legend_unit == unit
     handles = [Patch(facecolor=c, edgecolor="none", label=lab) for c, lab in zip(colours, _labels(shown, whole))]
+    if zeros:
+        handles.append(Patch(**{**ZERO, "label": zero}))
     handles.append(Patch(**{**NO_DATA, "label": missing}))
     if highlight is not None:
         handles.append(Patch(facecolor="none", label=highlight[1], **_HIGHLIGHT))
@@ -538,13 +567,13 @@ def choropleth(
         borderaxespad=0.2,
     )
     ax.set_title(title)
-    last = _note_small(ax, legend, series, world, circled)
+    last = _note_small(ax, legend, given, world, circled)
     fig.tight_layout()
     add_source(fig, source, under=last)
     frame = (
         values.copy()
         if isinstance(values, pd.DataFrame)
-        else series.rename("value").rename_axis("geography").reset_index()
+        else given.rename("value").rename_axis("geography").reset_index()
     )
     return attach(fig, frame, title, alt="Map: " + " ".join(title.split()))
 

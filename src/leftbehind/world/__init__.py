@@ -31,6 +31,7 @@ from .glance import (
     summary_markdown,
     world_editions,
     world_indicators,
+    zeros_note,
 )
 
 __all__ = [
@@ -48,4 +49,5 @@ __all__ = [
     "world_indicators",
     "world_editions",
     "overlap_note",
+    "zeros_note",
 ]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .. import data, literature
-from .._markup import escape_markdown
+from .._markup import counted, escape_markdown
 from ..data.arguments import check_year
 from ..data.classification import classification_table
 from ..data.units import decimals_for, frame_unit, scaled
@@ -83,6 +83,26 @@ class Glance:
     bins: int | tuple[int, ...] = 5
     income_groups: bool = field(default=False)
     rows: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    @property
+    def zeros(self) -> pd.DataFrame:
+        """The countries of :attr:`frame` whose value is a published 0 that may stand for a flow not reported
+        (:func:`leftbehind.data.published_zeros`): kept on the map as their own class, never ranked."""
+        if self.indicator == STUDIES:
+            return self.frame.iloc[0:0]
+        return self.frame[data.published_zeros(self.frame.assign(indicator=self.indicator))]
+
+    @property
+    def ranked(self) -> pd.DataFrame:
+        """:attr:`frame` without :attr:`zeros`, ranked again (1 = highest): what the lists of the highest and
+        lowest and the tables by group compare."""
+        kept = self.frame[~self.frame["geography"].isin(self.zeros["geography"])]
+        return kept.assign(rank=kept["value"].rank(method="min", ascending=False).astype("int64"))
+
+    @property
+    def zero_label(self) -> str | None:
+        """The map legend's name for :attr:`zeros` (``None`` when there are none)."""
+        return "0 as published" if len(self.zeros) else None
 
 
 def world_indicators() -> list[str]:
@@ -284,7 +304,7 @@ def by_group(g: Glance, column: str = "region") -> pd.DataFrame:
             f'column "{column}": the World Bank classification is not in the data package yet (see '
             "leftbehind.data.classification), so countries cannot be grouped by it"
         )
-    frame = g.frame[g.frame[column] != ""]
+    frame = g.ranked[g.ranked[column] != ""]  # a published 0 that may be a flow not reported is no lowest value
     grouped = frame.groupby(column, sort=True)["value"]
     top = frame.sort_values(["value", "geography"], ascending=[False, True]).drop_duplicates(column)
     table = pd.DataFrame(
@@ -315,10 +335,31 @@ def overlap_note(g: Glance, n: int = 10) -> str:
     >>> overlap_note(glance("remittances_received_usd"))
     ''
     """
-    count = len(g.frame)
+    count = len(g.ranked)
     if count >= 2 * n:
         return ""
     return f"Only {count} countries have a value, so the {n} highest and the {n} lowest overlap."
+
+
+def zeros_note(g: Glance) -> str:
+    """The sentence that names the countries whose value is a published 0 that may stand for a flow not
+    reported (:attr:`Glance.zeros`), drawn apart on the map and left out of the lists and of the tables by
+    group; ``""`` when there are none.
+
+    Examples
+    --------
+    >>> zeros_note(glance("remittances_received_usd", 2023)).startswith("12 countries have a value of 0 in 2023 as")
+    True
+    """
+    zeros = g.zeros
+    if zeros.empty:
+        return ""
+    names = sorted(str(n) for n in zeros["name"])
+    return (
+        f"{counted(len(names), 'country', 'countries')} {'has' if len(names) == 1 else 'have'} a value of 0 in "
+        f"{g.year} as published ({escape_markdown(', '.join(names))}): {data.ZERO_NOTE}. The map draws "
+        "them apart, and the lists of the highest and lowest and the tables by group leave them out."
+    )
 
 
 def ranking_table(frame: pd.DataFrame, unit: str, source: str = "") -> Table:
