@@ -62,6 +62,7 @@ from .series import (
     remittances,
     single_edition,
     table,
+    without_published_zeros,
 )
 from .tabular import descriptor, field_label, file_sha256, load, package_info, resource_names, schema
 
@@ -118,4 +119,5 @@ __all__ = [
     "ZERO_MAY_BE_UNREPORTED",
     "ZERO_NOTE",
     "published_zeros",
+    "without_published_zeros",
 ]

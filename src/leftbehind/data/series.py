@@ -179,6 +179,24 @@ def published_zeros(frame: pd.DataFrame) -> pd.Series:
     return frame["indicator"].isin(ZERO_MAY_BE_UNREPORTED) & (frame["value"] == 0)
 
 
+def without_published_zeros(frame: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`ranking` (or a frame with its ``indicator`` and ``value``) without its :func:`published_zeros`,
+    ``rank`` worked out again for the rows kept (1 = highest; ties share a rank), as :func:`ranking` does.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"indicator": "remittances_received_usd", "value": [5.0, 2.0, 0.0], "rank": [1, 2, 3]})
+    >>> without_published_zeros(frame)["rank"].tolist()
+    [1, 2]
+    """
+    kept = frame[~published_zeros(frame)]
+    return kept.assign(rank=_ranks(kept["value"]))
+
+
+def _ranks(values: pd.Series) -> pd.Series:
+    return values.rank(method="min", ascending=False).astype("Int64")
+
+
 #: The unit a ranking shows, by unit family: large counts and amounts in millions/billions, shares as published.
 _RANKING_UNITS: dict[str, str] = {"persons": "million persons", "USD": "USD billion"}
 
@@ -330,7 +348,7 @@ def ranking(indicator: str, year: int, edition: str = "latest") -> pd.DataFrame:
     if family in _RANKING_UNITS:
         df = _convert(df, _RANKING_UNITS[family])
     df = df.sort_values(["value", "geography"], ascending=[False, True])
-    df = df.assign(rank=df["value"].rank(method="min", ascending=False).astype("Int64"))
+    df = df.assign(rank=_ranks(df["value"]))
     return df.reset_index(drop=True)
 
 

@@ -195,8 +195,7 @@ def indicator_view(indicator: str, year: int, edition: str = "latest", top: int 
         source,
         zero="0 as published" if zeros.any() else None,
     )
-    ranked = ranked[~zeros]
-    ranked = ranked.assign(rank=ranked["value"].rank(method="min", ascending=False).astype("Int64"))
+    ranked = data.without_published_zeros(ranked)
     head = ranked.head(top)
     chart = plots.ranking_bars(
         head,

@@ -96,8 +96,9 @@ class Glance:
     def ranked(self) -> pd.DataFrame:
         """:attr:`frame` without :attr:`zeros`, ranked again (1 = highest): what the lists of the highest and
         lowest and the tables by group compare."""
-        kept = self.frame[~self.frame["geography"].isin(self.zeros["geography"])]
-        return kept.assign(rank=kept["value"].rank(method="min", ascending=False).astype("int64"))
+        if self.indicator == STUDIES:
+            return self.frame
+        return data.without_published_zeros(self.frame).astype({"rank": "int64"})
 
     @property
     def zero_label(self) -> str | None:
