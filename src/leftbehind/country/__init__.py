@@ -42,6 +42,7 @@ from .profiles import (
     sources,
     studies_in_print_note,
     study_sources,
+    zeros_note,
 )
 
 __all__ = [
@@ -70,4 +71,5 @@ __all__ = [
     "destination_map_frame",
     "destinations_over_time",
     "largest",
+    "zeros_note",
 ]

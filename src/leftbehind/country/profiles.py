@@ -16,7 +16,7 @@ from .. import data, literature, meta
 from .._markup import end_sentence, minus_sign
 from .._markup import escape_markdown as md
 from ..data.arguments import check_code
-from ..errors import DataError, ParameterError, check_flag
+from ..errors import DataError, ParameterError, check_flag, years_listed
 from ..literature.studies import count_studies
 from .context import figures_used
 from .latest import headline, headline_value
@@ -139,6 +139,27 @@ def pooled_by_outcome(iso3: str, min_studies: int = 2) -> pd.DataFrame:
                  "ci_high": r.ci_high, "i2": r.I2}
             )  # fmt: skip
     return pd.DataFrame(rows, columns=["outcome", "k", "converted", "smd", "ci_low", "ci_high", "i2"])
+
+
+def zeros_note(frame: pd.DataFrame, name: str) -> str:
+    """The sentence under a chart of ``frame`` (a :func:`leftbehind.data.figures` result) that draws a published 0
+    of the World Bank's remittance series (:func:`leftbehind.data.published_zeros`): for ``name``, the years and
+    the edition, and what such a 0 may stand for; ``""`` when the chart draws none.
+
+    Examples
+    --------
+    >>> print(zeros_note(data.remittances(["IRN"], "usd"), "Iran"))
+    The chart draws the World Bank's 0 for Iran in 2005–2023 (World Development Indicators, release of 2025-07-01) as published: a 0 in the World Bank's remittance series may stand for flows that were not reported, not for none.
+    >>> zeros_note(data.remittances(["NPL"], "usd"), "Nepal")
+    ''
+    """
+    zeros = frame[data.published_zeros(frame)]
+    if zeros.empty:
+        return ""
+    spans = "; ".join(
+        f"{years_listed(part['year'])} ({md(str(edition))})" for edition, part in zeros.groupby("edition", sort=False)
+    )
+    return f"The chart draws the World Bank's 0 for {md(name)} in {spans} as published: {data.ZERO_NOTE}."
 
 
 def _edition(row: pd.Series) -> str:
