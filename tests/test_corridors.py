@@ -200,3 +200,17 @@ def test_the_report_opens_with_the_world_total_and_the_sex_in_words():
     assert "(women and men)" in world_corridors.total_sentence(0)
     with pytest.raises(ParameterError, match="sex"):
         world_corridors.total_sentence(2024, "both")
+
+
+def test_the_table_of_region_pairs_sums_its_rows_and_columns_to_the_world_total():
+    """The corridors report said its table sums to the world's total without showing a sum; its last column and
+    row now do, and where they meet stands UN DESA's world total (304.0 million in 2024)."""
+    pairs = world_corridors.region_pairs(2024)
+    t = world_corridors.region_pairs_table(pairs)
+    assert t.labels[-1] == "All destinations" and t.cells[-1][0] == "All origins"
+    world_total = data.figures("migrant_stock", geography="WLD", year=2024)["value"].iloc[0]
+    assert t.cells[-1][-1] == f"{world_total / 1e6:.1f}" == "304.0"
+    rows = dict(zip([c[0] for c in t.cells], [c[-1] for c in t.cells]))
+    assert rows["South Asia"] == f"{pairs.loc['South Asia'].sum() / 1e6:.1f}"  # the region's emigrants
+    column = t.labels.index("Europe & Central Asia")
+    assert t.cells[-1][column] == f"{pairs['Europe & Central Asia'].sum() / 1e6:.1f}"  # the migrants living there

@@ -385,7 +385,11 @@ def test_a_data_string_stays_in_its_table_cell_in_every_table_the_package_builds
             corridors.region_pairs_markdown(
                 pd.DataFrame([[2.0e6, 0.0]], index=pd.Index([payload]), columns=pd.Index(["Asia", payload]))
             ),
-            [["Origin ↓, destination → (million persons)", "Asia", shown], [shown, "2.0", "–"]],
+            [
+                ["Origin ↓, destination → (million persons)", "Asia", shown, "All destinations"],
+                [shown, "2.0", "–", "2.0"],
+                ["All origins", "2.0", "–", "2.0"],
+            ],
         ),
     }
     for name, (markdown, expected) in tables.items():

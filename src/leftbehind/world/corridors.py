@@ -250,29 +250,40 @@ def corridors_markdown(frame: pd.DataFrame, growth: bool = False) -> str:
 
 def region_pairs_table(pairs: pd.DataFrame, source: str = "") -> Table:
     """A :func:`region_pairs` table for readers: one row per region of origin, one column per region of
-    destination, in million persons (one decimal); "–" where no corridor joins the two.
+    destination, in million persons (one decimal); "–" where no corridor joins the two. A last column sums each
+    row (the region's emigrants, wherever they live) and a last row each column (the migrants living in the
+    region, wherever they come from); where they meet, the world's total.
 
     Examples
     --------
     >>> t = region_pairs_table(region_pairs(2024))
-    >>> t.labels[0], t.notes[0]
-    ('Origin ↓, destination → (million persons)', '– : no migrant from that region lives in that region.')
+    >>> t.labels[0], t.labels[-1], t.notes[0]
+    ('Origin ↓, destination → (million persons)', 'All destinations', '– : no migrant from that region lives in that region.')
     """
     from ..plots.tables import table
 
-    millions = (pairs / 1e6).where(pairs != 0)
+    totals = pairs.assign(**{_ALL_DESTINATIONS: pairs.sum(axis=1)})
+    totals.loc[_ALL_ORIGINS] = totals.sum(axis=0)
+    millions = (totals / 1e6).where(totals != 0)
     shown = millions.reset_index(names="origin_region")
     columns = {"origin_region": "Origin ↓, destination → (million persons)"}
-    columns.update({str(c): str(c) for c in pairs.columns})
-    shown.columns = ["origin_region", *[str(c) for c in pairs.columns]]
+    columns.update({str(c): str(c) for c in totals.columns})
+    shown.columns = ["origin_region", *[str(c) for c in totals.columns]]
     return table(
         shown,
         columns=columns,
         decimals=1,
-        notes=["– : no migrant from that region lives in that region."],
+        notes=[
+            "– : no migrant from that region lives in that region.",
+            f"{_ALL_DESTINATIONS}: the region's emigrants; {_ALL_ORIGINS}: the migrants living in the region; where "
+            "they meet, the world's total.",
+        ],
         source=source,
         ids=True,
     )
+
+
+_ALL_DESTINATIONS, _ALL_ORIGINS = "All destinations", "All origins"
 
 
 def region_pairs_markdown(table: pd.DataFrame) -> str:
