@@ -22,6 +22,7 @@ report of the plan), 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -238,18 +239,19 @@ def _reports(args: argparse.Namespace) -> int:
         guards.check_plan_path(plan_path)  # a missing file, a folder, a device: the option is wrong
     except PlanError as exc:
         raise _UsageError(f"argument --plan: {exc}") from None
+    loaded = functools.cache(lambda: reports.load_plan(plan_path))  # read once, and only if an option needs it
     if args.out is not None:  # with --check too: a check passes only what the run would accept
         try:
-            guards.check_output_dir(args.out, plan_path, [r.notebook for r in reports.load_plan(plan_path)])
+            guards.check_output_dir(args.out, plan_path, [r.notebook for r in loaded()])
         except ReportError as exc:
             raise _UsageError(f"argument --out: {exc}") from None
     if args.only:  # a name that is no report of the plan is a wrong option value, as --jobs 0 is
         try:
-            reports.select(reports.load_plan(plan_path), args.only)
+            reports.select(loaded(), args.only)
         except PlanError as exc:
             raise _UsageError(f"argument --only: {exc}") from None
     if args.check:
-        plan = reports.select(reports.load_plan(plan_path), args.only)
+        plan = reports.select(loaded(), args.only)
         reports.check(plan)
         print(f"plan ok: {len(plan)} report(s), parameters valid")
         return 0

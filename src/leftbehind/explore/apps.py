@@ -27,7 +27,7 @@ import ipywidgets as widgets
 import mistune
 
 from .. import data, literature, meta, plots
-from ..errors import LeftbehindError, ParameterError, choice_error, years_listed
+from ..errors import LeftbehindError, ParameterError, choice_error, is_number, years_listed
 from . import views
 
 __all__ = ["Explorer", "country", "indicator", "evidence", "meta_analysis"]
@@ -225,7 +225,7 @@ def _problem(name: str, value: Any, controls: dict[str, widgets.ValueWidget]) ->
             hint = None
             # a slider of years: the nearest year with data, not a close spelling ("2030": did you mean "2003"?)
             if years_offered and len(years_offered) == len(options):
-                if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                if is_number(value):
                     hint = f"The nearest is {min(years_offered, key=lambda o: (abs(o - value), o))}."
                 else:
                     hint = f"Give a whole number such as {years_offered[-1]}, not {type(value).__name__}."

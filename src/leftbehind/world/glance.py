@@ -90,7 +90,7 @@ class Glance:
         (:func:`leftbehind.data.published_zeros`): kept on the map as their own class, never ranked."""
         if self.indicator == STUDIES:
             return self.frame.iloc[0:0]
-        return self.frame[data.published_zeros(self.frame.assign(indicator=self.indicator))]
+        return self.frame[data.published_zeros(self.frame)]
 
     @property
     def ranked(self) -> pd.DataFrame:
